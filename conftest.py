@@ -1,0 +1,56 @@
+"""Fixtures shared by every app's tests. State is built through the services, at fixed dates."""
+
+from datetime import date
+
+import pytest
+
+from plans.models import Package
+from seats import services
+from seats.models import MemberRole
+
+AS_OF = date(2026, 11, 16)  # a Monday; tests that care about the date pass their own
+
+
+@pytest.fixture
+def as_of():
+    return AS_OF
+
+
+@pytest.fixture
+def base_package(db):
+    return Package.objects.get(code="base")
+
+
+@pytest.fixture
+def make_account(db):
+    """make_account(name, seats=N extra free seats, as_of=..., trial=False) -> (account, admin)."""
+
+    def _make(name="Acme", *, country="PL", trial=False, extra_seats=0, as_of=AS_OF,
+              admin_email=None):
+        account = services.account_create(
+            name=name, package_code="base", country=country, trial=trial, actor=None, as_of=as_of
+        )
+        email = admin_email or f"admin@{name.lower().replace(' ', '-')}.example"
+        admin = services.member_invite(
+            account=account, email=email, role=MemberRole.ADMIN, actor=None, as_of=as_of
+        )
+        admin.user.set_password("pass-Word-123")
+        admin.user.save()
+        if extra_seats:
+            services.seats_add(account=account, count=extra_seats, actor=None, as_of=as_of)
+        return account, admin
+
+    return _make
+
+
+@pytest.fixture
+def make_member(db):
+    def _make(account, email, role=MemberRole.USER, *, as_of=AS_OF, password="pass-Word-123"):
+        member = services.member_invite(
+            account=account, email=email, role=role, actor=None, as_of=as_of
+        )
+        member.user.set_password(password)
+        member.user.save()
+        return member
+
+    return _make
