@@ -4,11 +4,31 @@ from datetime import date
 
 import pytest
 
+from billing_site.celery import app as celery_app
+
 from plans.models import Package
 from seats import services
 from seats.models import MemberRole
 
 AS_OF = date(2026, 11, 16)  # a Monday; tests that care about the date pass their own
+
+
+@pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Unit tests run tasks inline; tests marked `worker` use a real worker against Redis."""
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture(autouse=True)
+def _english(settings):
+    """Assertions read English messages; the Polish translation is tested on its own."""
+    settings.LANGUAGE_CODE = "en"
 
 
 @pytest.fixture
@@ -17,12 +37,23 @@ def as_of():
 
 
 @pytest.fixture
-def base_package(db):
+def catalogue(db):
+    """The default packages. Migrations seed them, but the flush that ends every transactional
+    test wipes them, so tests that need them ask for this fixture (idempotent). `db` follows the
+    test's own django_db marker, so transactional tests stay transactional."""
+    from plans.catalogue import seed_default_catalogue
+
+    seed_default_catalogue(Package)
+    return Package.objects
+
+
+@pytest.fixture
+def base_package(db, catalogue):
     return Package.objects.get(code="base")
 
 
 @pytest.fixture
-def make_account(db):
+def make_account(catalogue):
     """make_account(name, seats=N extra free seats, as_of=..., trial=False) -> (account, admin)."""
 
     def _make(name="Acme", *, country="PL", trial=False, extra_seats=0, as_of=AS_OF,
@@ -44,7 +75,7 @@ def make_account(db):
 
 
 @pytest.fixture
-def make_member(db):
+def make_member(catalogue):
     def _make(account, email, role=MemberRole.USER, *, as_of=AS_OF, password="pass-Word-123"):
         member = services.member_invite(
             account=account, email=email, role=role, actor=None, as_of=as_of

@@ -5,6 +5,7 @@ one account are serialised), refuses a bad request with `DomainError`, writes an
 sends e-mail only after commit. Dates are business dates passed in as `as_of`.
 """
 
+import logging
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -26,6 +27,8 @@ from plans.models import Package
 
 from .audit import audit_record, snapshot
 from .models import Account, Currency, Member, MemberRole, MemberState, Seat
+
+logger = logging.getLogger(__name__)
 
 MAX_SEATS_PER_REQUEST = 500
 
@@ -230,7 +233,8 @@ def _normalise_email(email):
     return email
 
 
-def _send_invitation(member, inviter):
+def send_invitation(member, inviter_email=""):
+    """E-mail a new member the link that sets their password (called by the Celery task)."""
     user = member.user
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -238,7 +242,7 @@ def _send_invitation(member, inviter):
         "password_reset_confirm", kwargs={"uidb64": uid, "token": token}
     )
     context = {"member": member, "account": member.account, "link": link,
-               "inviter": inviter.email if inviter else ""}
+               "inviter": inviter_email}
     send_mail(
         subject=_("You have been invited to %(account)s") % {"account": member.account.name},
         message=render_to_string("seats/email/invitation.txt", context),
@@ -247,8 +251,17 @@ def _send_invitation(member, inviter):
     )
 
 
+def _queue_invitation(member_id, inviter_email):
+    from .tasks import send_invitation_email
+
+    try:
+        send_invitation_email.delay(member_id, inviter_email)
+    except Exception:  # broker down: the member exists; the admin can invite again later
+        logger.exception("Could not queue the invitation e-mail for member %s", member_id)
+
+
 @transaction.atomic
-def member_invite(*, account, email, role, actor, as_of) -> Member:
+def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
     """Add a member: they take a free seat, or a new seat is added when none is free (SPEC §3).
     The new user sets a password through the link in the invitation e-mail."""
     email = _normalise_email(email)
@@ -297,7 +310,9 @@ def member_invite(*, account, email, role, actor, as_of) -> Member:
     if seat is None:
         seat = seats_add(account=account, count=1, actor=actor, as_of=as_of)[0]
     _occupy(account=account, seat=seat, member=member, actor=actor)
-    transaction.on_commit(lambda: _send_invitation(member, actor))
+    if notify:
+        inviter = actor.email if actor is not None else ""
+        transaction.on_commit(lambda: _queue_invitation(member.pk, inviter))
     return member
 
 

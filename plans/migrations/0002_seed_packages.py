@@ -1,15 +1,13 @@
-"""The three packages of SPEC §4 exist on every installation (sign-up needs one); ops edit them in
-the admin afterwards. Prices and entitlements arrive with the pricing migrations."""
+"""The packages of SPEC §4 exist on every installation (sign-up needs one); ops edit them in the
+admin afterwards."""
 
 from django.db import migrations
 
-PACKAGES = [("base", "Base", 1), ("automation", "Automation", 2), ("professional", "Professional", 3)]
+from plans.catalogue import seed_default_catalogue
 
 
 def seed(apps, schema_editor):
-    Package = apps.get_model("plans", "Package")
-    for code, name, position in PACKAGES:
-        Package.objects.get_or_create(code=code, defaults={"name": name, "position": position})
+    seed_default_catalogue(apps.get_model("plans", "Package"))
 
 
 class Migration(migrations.Migration):

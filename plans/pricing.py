@@ -1,0 +1,483 @@
+"""Pricing maths: renewal quotes, add-on packs and package changes (SPEC §4–5).
+
+Pure functions over frozen snapshots: no database, no Django, no clock. Every function takes the
+business date it works for (`as_of`) explicitly; services load the rows, call these functions and
+store what they return.
+
+Conventions
+- Periods are inclusive of both ends (`valid_until` is inclusive, SPEC §2).
+- A period costs `price × (whole calendar months + Σ partial-month days ÷ days in that month)`
+  (SPEC §5). The sum is kept exact (integer ratios, never floats) and rounded once per line to
+  2 places, ROUND_HALF_UP. Totals are sums of rounded lines; the discount is computed once on the
+  whole renewal net and VAT once on the net after discount.
+- Prices and rates are `Decimal` (an `int` is accepted); a `float` is refused with `PricingError`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import NamedTuple
+
+# (min_months, percent): the highest rung whose min_months <= term applies (SPEC §5 defaults).
+DEFAULT_LADDER: tuple[tuple[int, Decimal], ...] = (
+    (6, Decimal("5")),
+    (12, Decimal("10")),
+    (24, Decimal("15")),
+)
+GRACE_PAID_DAYS = 14  # a seat expired 1–14 days ago pays its grace days; from day 15, forward only
+MAX_MONTHS_AHEAD = 36  # the furthest target month, counted from the month of as_of
+
+_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+ZERO = Decimal("0.00")
+
+
+class PricingError(ValueError):
+    """Any input this module refuses; the message is meant for the person who asked."""
+
+
+class QuoteError(PricingError):
+    """A renewal that cannot be quoted (target month in the past, too far ahead, ...)."""
+
+
+# --- inputs -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SeatTerms:
+    """What pricing needs to know about one seat. `paid_through` is None for a never-paid seat."""
+
+    seat_id: int | None
+    valid_until: date
+    paid_through: date | None
+    created_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class AddOnLine:
+    """`packs` packs of add-on `code` at `price_per_pack` per month, renewed with the seats.
+
+    `start` is None for packs renewed over the account's renewal span (see `renewal_start`); pass
+    a date to charge a line from another day, e.g. packs bought within this renewal from `as_of`.
+    """
+
+    code: str
+    packs: int
+    price_per_pack: Decimal
+    start: date | None = None
+
+
+# --- outputs ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    """An inclusive period split into whole calendar months and partial months.
+
+    `partials` holds `(days covered, days in that month)` for the partial first and/or last month,
+    in date order. `days` is their total; `days_in_month` is that of the first partial month, None
+    when there is none (a renewal period ends on a month end, so it has at most one partial month
+    and the pair is exact; a general period may have two — read `partials` then).
+    """
+
+    start: date
+    end: date
+    months: int
+    partials: tuple[tuple[int, int], ...]
+
+    @property
+    def days(self) -> int:
+        return sum(d for d, _ in self.partials)
+
+    @property
+    def days_in_month(self) -> int | None:
+        return self.partials[0][1] if self.partials else None
+
+    @property
+    def is_empty(self) -> bool:
+        return self.end < self.start
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteLine:
+    """One seat's charge. `seat_id` is None for a seat added in this renewal."""
+
+    seat_id: int | None
+    start: date
+    end: date
+    months: int
+    days: int
+    days_in_month: int | None  # None when the period is whole months only
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class AddOnQuoteLine:
+    """One add-on's charge: `packs × unit_price` (per pack per month) over the period."""
+
+    code: str
+    packs: int
+    start: date
+    end: date
+    months: int
+    days: int
+    days_in_month: int | None
+    unit_price: Decimal
+    amount: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A renewal quote; applying it sets every quoted seat (and the new ones) to `valid_until`.
+
+    Seats with nothing to pay (already paid through the target end) have no line.
+    `net_before_discount` = Σ line amounts + Σ add-on line amounts; `net` = that − `discount`;
+    `gross` = `net` + `vat`. Percent fields are percents (Decimal("23") is 23 %).
+    """
+
+    lines: tuple[QuoteLine, ...]
+    add_on_lines: tuple[AddOnQuoteLine, ...]
+    net_before_discount: Decimal
+    discount_percent: Decimal
+    discount: Decimal
+    net: Decimal
+    vat_rate: Decimal
+    vat: Decimal
+    gross: Decimal
+    valid_until: date
+    term_months: int
+
+
+@dataclass(frozen=True, slots=True)
+class LineGroup:
+    """Seat lines sharing one period and price (the "per group of seats" view of SPEC §5)."""
+
+    start: date
+    end: date
+    months: int
+    days: int
+    days_in_month: int | None
+    unit_price: Decimal
+    seat_ids: tuple[int, ...]  # existing seats, in line order
+    new_seats: int  # seats added in the renewal
+    amount: Decimal  # sum of the rounded line amounts
+
+    @property
+    def count(self) -> int:
+        return len(self.seat_ids) + self.new_seats
+
+
+class SeatChange(NamedTuple):
+    seat_id: int | None
+    valid_until_before: date
+    valid_until_after: date
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+def days_in_month(year: int, month: int) -> int:
+    if month == 2 and year % 4 == 0 and (year % 100 != 0 or year % 400 == 0):
+        return 29
+    return _DAYS[month - 1]
+
+
+def month_end(year: int, month: int) -> date:
+    return date(year, month, days_in_month(year, month))
+
+
+def _month_index(year: int, month: int) -> int:
+    return year * 12 + month - 1
+
+
+def _split(start: date, end: date) -> tuple[int, tuple[tuple[int, int], ...]]:
+    if end < start:
+        return 0, ()
+    s_dim = days_in_month(start.year, start.month)
+    e_dim = days_in_month(end.year, end.month)
+    whole_first = start.day == 1
+    whole_last = end.day == e_dim
+    if start.year == end.year and start.month == end.month:
+        if whole_first and whole_last:
+            return 1, ()
+        return 0, ((end.day - start.day + 1, s_dim),)
+    months = _month_index(end.year, end.month) - _month_index(start.year, start.month) - 1
+    partials: list[tuple[int, int]] = []
+    if whole_first:
+        months += 1
+    else:
+        partials.append((s_dim - start.day + 1, s_dim))
+    if whole_last:
+        months += 1
+    else:
+        partials.append((end.day, e_dim))
+    return months, tuple(partials)
+
+
+def split_period(start: date, end: date) -> Period:
+    """Whole months and partial months of `start`..`end` inclusive (empty when end < start).
+
+    1 Jan–31 Mar is 3 months; 16 Nov–31 Jan is (15 of 30 days) + 2 months; 15 Jan–14 Feb is
+    (17 of 31) + (14 of 28) with no whole month.
+    """
+    months, partials = _split(start, end)
+    return Period(start, end, months, partials)
+
+
+# --- exact money ------------------------------------------------------------------------------
+
+
+def _ratio(value, name: str, error=PricingError) -> tuple[int, int]:
+    """A non-negative Decimal (or int) as an exact (numerator, denominator)."""
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise error(f"{name} must be a Decimal, got {type(value).__name__}.")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise error(f"{name} must be a finite amount.")
+    if value < 0:
+        raise error(f"{name} cannot be negative.")
+    return value.as_integer_ratio()
+
+
+def _count(value, what: str, error=PricingError) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise error(f"{what} must be a whole number, 0 or more.")
+
+
+def _round_half_up(num: int, den: int) -> int:
+    """`num / den` (den > 0) rounded to a whole number, halves away from zero (ROUND_HALF_UP)."""
+    rounded = (abs(num) * 2 + den) // (2 * den)
+    return rounded if num >= 0 else -rounded
+
+
+def _round_cents(num: int, den: int) -> int:
+    """`num / den` currency units as whole cents, ROUND_HALF_UP."""
+    return _round_half_up(num * 100, den)
+
+
+def _money(cents: int) -> Decimal:
+    return Decimal(cents).scaleb(-2)
+
+
+def _period_cents(months: int, partials, price: tuple[int, int], quantity: int = 1) -> int:
+    """price × quantity × (months + Σ days/dim), exactly, rounded once to cents."""
+    num, den = months, 1
+    for days, dim in partials:
+        num, den = num * dim + days * den, den * dim
+    return _round_cents(price[0] * quantity * num, price[1] * den)
+
+
+def _line_terms(start, end, price, quantity) -> tuple[int, int, int | None, int]:
+    """(whole months, partial days, days in the partial month or None, cents) of a line that
+    ends on a month end, so it has at most one partial month."""
+    months, partials = _split(start, end)
+    days, dim = partials[0] if partials else (0, None)
+    return months, days, dim, _period_cents(months, partials, price, quantity)
+
+
+def period_charge(start: date, end: date, monthly_price: Decimal) -> Decimal:
+    """The price of `start`..`end` inclusive at `monthly_price` per month; 0.00 when empty."""
+    months, partials = _split(start, end)
+    return _money(_period_cents(months, partials, _ratio(monthly_price, "monthly_price")))
+
+
+def addon_prorata(*, packs: int, price_per_pack: Decimal, as_of: date, until: date) -> Decimal:
+    """Add-on packs bought outside a renewal: from `as_of` to `until` inclusive (the account's
+    validity end), rounded once; 0.00 when `until` is before `as_of`."""
+    _count(packs, "The number of packs")
+    months, partials = _split(as_of, until)
+    return _money(_period_cents(months, partials, _ratio(price_per_pack, "price_per_pack"), packs))
+
+
+# --- renewal rules ----------------------------------------------------------------------------
+
+
+def billing_start(seat: SeatTerms, *, as_of: date) -> date:
+    """The first day a renewal charges for this seat (SPEC §5).
+
+    Day after `paid_through` (creation day if never paid). A seat expired 1–14 days before `as_of`
+    is charged from the day after its `valid_until` (its grace days are paid); one expired 15+
+    days ago is charged forward only, from `as_of`. In both cases a later day after `paid_through`
+    wins, so no day is charged twice.
+    """
+    start = seat.paid_through + timedelta(days=1) if seat.paid_through else seat.created_on
+    if seat.valid_until < as_of:
+        if (as_of - seat.valid_until).days <= GRACE_PAID_DAYS:
+            return max(start, seat.valid_until + timedelta(days=1))
+        return max(start, as_of)
+    return start
+
+
+def account_valid_until(seats) -> date | None:
+    """The account is valid while any seat is: the latest `valid_until`, None without seats."""
+    return max((s.valid_until for s in seats), default=None)
+
+
+def renewal_start(*, current_valid_until: date | None, as_of: date) -> date:
+    """Where the account's renewal span starts: the day after its validity, or `as_of` when
+    nothing is valid any more. Add-on packs are charged from here."""
+    if current_valid_until is not None and current_valid_until >= as_of:
+        return current_valid_until + timedelta(days=1)
+    return as_of
+
+
+def term_months(*, current_valid_until: date | None, target_end: date, as_of: date) -> int:
+    """Months from the month after the account's validity (from `as_of`'s month when nothing is
+    valid) to the target month, inclusive; 0 when the target is that validity's own month."""
+    if current_valid_until is not None and current_valid_until >= as_of:
+        first = _month_index(current_valid_until.year, current_valid_until.month) + 1
+    else:
+        first = _month_index(as_of.year, as_of.month)
+    return max(0, _month_index(target_end.year, target_end.month) - first + 1)
+
+
+def discount_percent(term: int, ladder=DEFAULT_LADDER) -> Decimal:
+    """The percent of the highest rung with `min_months <= term`; 0 below the first rung."""
+    best_min, best = 0, Decimal(0)
+    for min_months, percent in ladder:
+        _ratio(percent, "A discount percent")
+        if percent > 100:
+            raise PricingError("A discount percent cannot exceed 100.")
+        if best_min <= min_months <= term:
+            best_min, best = min_months, Decimal(percent)
+    return best
+
+
+def _target(target_month) -> tuple[int, int]:
+    if isinstance(target_month, date):
+        return target_month.year, target_month.month
+    year, month = target_month
+    if not 1 <= month <= 12:
+        raise QuoteError(f"{month} is not a month.")
+    return year, month
+
+
+def quote_renewal(
+    *,
+    seats,
+    new_seats: int,
+    unit_price: Decimal,
+    target_month,
+    as_of: date,
+    ladder=DEFAULT_LADDER,
+    vat_rate: Decimal,
+    add_ons=(),
+) -> Quote:
+    """Quote extending `seats` (an iterable of `SeatTerms`) plus `new_seats` new seats to the last
+    day of `target_month` ((year, month) or any date in that month), as of `as_of`.
+
+    Lines keep the order of `seats`, then one line per new seat (charged from `as_of`). Raises
+    `QuoteError` for a target month before `as_of`'s month, ending before the account's current
+    validity, or more than 36 months after `as_of`'s month.
+    """
+    seats = tuple(seats)
+    year, month = _target(target_month)
+    end = month_end(year, month)
+    ym, now = f"{year:04d}-{month:02d}", _month_index(as_of.year, as_of.month)
+    if _month_index(year, month) < now:
+        raise QuoteError(f"The target month {ym} is in the past.")
+    if _month_index(year, month) - now > MAX_MONTHS_AHEAD:
+        raise QuoteError(f"The target month {ym} is more than {MAX_MONTHS_AHEAD} months ahead.")
+    current = account_valid_until(seats)
+    if current is not None and end < current:
+        raise QuoteError(
+            f"The target month {ym} ends before the seats' current validity ({current}); "
+            f"pick {current:%Y-%m} or later."
+        )
+    _count(new_seats, "The number of new seats", QuoteError)
+    price = _ratio(unit_price, "The seat price", QuoteError)
+    vat = _ratio(vat_rate, "The VAT rate", QuoteError)
+
+    unit_price = Decimal(unit_price)
+    # Seats of one account mostly share a billing start: price each distinct period once.
+    cache: dict[date, tuple[int, int, int | None, int]] = {}
+    lines: list[QuoteLine] = []
+    total = 0
+    starts = [(s.seat_id, billing_start(s, as_of=as_of)) for s in seats]
+    for seat_id, start in starts + [(None, as_of)] * new_seats:
+        if start > end:  # already paid through the target end: nothing to charge, no line
+            continue
+        terms = cache.get(start)
+        if terms is None:
+            terms = cache[start] = _line_terms(start, end, price, 1)
+        months, days, dim, cents = terms
+        lines.append(QuoteLine(seat_id, start, end, months, days, dim, unit_price, _money(cents)))
+        total += cents
+
+    span_start = renewal_start(current_valid_until=current, as_of=as_of)
+    add_on_lines: list[AddOnQuoteLine] = []
+    for add_on in add_ons:
+        _count(add_on.packs, f"The number of {add_on.code} packs", QuoteError)
+        pack_price = _ratio(add_on.price_per_pack, f"The {add_on.code} pack price", QuoteError)
+        start = add_on.start or span_start
+        if add_on.packs == 0 or start > end:
+            continue
+        months, days, dim, cents = _line_terms(start, end, pack_price, add_on.packs)
+        add_on_lines.append(AddOnQuoteLine(add_on.code, add_on.packs, start, end, months, days,
+                                           dim, Decimal(add_on.price_per_pack), _money(cents)))
+        total += cents
+
+    term = term_months(current_valid_until=current, target_end=end, as_of=as_of)
+    percent = discount_percent(term, ladder)
+    pct = percent.as_integer_ratio()
+    discount = _round_half_up(total * pct[0], pct[1] * 100)  # cents × percent ÷ 100
+    net = total - discount
+    vat_cents = _round_half_up(net * vat[0], vat[1] * 100)
+    return Quote(
+        lines=tuple(lines),
+        add_on_lines=tuple(add_on_lines),
+        net_before_discount=_money(total),
+        discount_percent=percent,
+        discount=_money(discount),
+        net=_money(net),
+        vat_rate=Decimal(vat_rate),
+        vat=_money(vat_cents),
+        gross=_money(net + vat_cents),
+        valid_until=end,
+        term_months=term,
+    )
+
+
+def group_lines(lines) -> tuple[LineGroup, ...]:
+    """Seat lines grouped by identical (start, end, unit_price), ordered by start then end."""
+    groups: dict[tuple[date, date, Decimal], list[QuoteLine]] = {}
+    for line in lines:
+        groups.setdefault((line.start, line.end, line.unit_price), []).append(line)
+    result = []
+    for (start, end, unit_price), members in sorted(groups.items(), key=lambda kv: kv[0][:2]):
+        first = members[0]
+        result.append(LineGroup(
+            start, end, first.months, first.days, first.days_in_month, unit_price,
+            tuple(m.seat_id for m in members if m.seat_id is not None),
+            sum(1 for m in members if m.seat_id is None),
+            sum((m.amount for m in members), ZERO),
+        ))
+    return tuple(result)
+
+
+# --- package change ---------------------------------------------------------------------------
+
+
+def package_change(
+    *, seats, old_price: Decimal, new_price: Decimal, as_of: date
+) -> list[SeatChange]:
+    """Convert each valid seat's remaining time at the price ratio (SPEC §4):
+    `as_of + floor((valid_until − as_of).days × old_price / new_price)` days.
+
+    Only seats still valid on `as_of` (`valid_until >= as_of`) are listed, each even when its date
+    does not move; expired seats are left out and stay untouched. Exact integer arithmetic.
+    """
+    old = _ratio(old_price, "old_price")
+    new = _ratio(new_price, "new_price")
+    if old[0] == 0 or new[0] == 0:
+        raise PricingError("Package prices must be above zero to convert remaining time.")
+    num, den = old[0] * new[1], old[1] * new[0]
+    changes = []
+    for seat in seats:
+        if seat.valid_until < as_of:
+            continue
+        remaining = (seat.valid_until - as_of).days
+        after = as_of + timedelta(days=remaining * num // den)
+        changes.append(SeatChange(seat.seat_id, seat.valid_until, after))
+    return changes

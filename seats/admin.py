@@ -1,0 +1,61 @@
+from django.contrib import admin
+
+from .models import Account, AuditEntry, Member, Seat
+
+
+class SeatInline(admin.TabularInline):
+    model = Seat
+    fk_name = "account"
+    extra = 0
+    fields = ["valid_until", "paid_through", "created_on", "member", "removed_on"]
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = True
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = ["name", "package", "country", "currency", "billing_period", "trial",
+                    "trial_ends_on", "created_at"]
+    list_filter = ["package", "currency", "country", "trial", "billing_period"]
+    search_fields = ["name", "members__user__email"]
+    inlines = [SeatInline]
+
+
+@admin.register(Member)
+class MemberAdmin(admin.ModelAdmin):
+    list_display = ["user", "account", "role", "state", "pending_state", "pending_on"]
+    list_filter = ["role", "state", "pending_state"]
+    search_fields = ["user__email", "account__name"]
+    list_select_related = ["user", "account"]
+    raw_id_fields = ["user", "account"]
+
+
+@admin.register(Seat)
+class SeatAdmin(admin.ModelAdmin):
+    list_display = ["id", "account", "valid_until", "paid_through", "created_on", "member",
+                    "removed_on"]
+    list_filter = ["valid_until", "removed_on", "account__package"]
+    search_fields = ["account__name", "member__user__email"]
+    list_select_related = ["account", "member__user"]
+    raw_id_fields = ["account", "member"]
+    date_hierarchy = "valid_until"
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the audit trail is append-only."""
+
+    list_display = ["at", "actor_label", "action", "account", "target_type", "target_id"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_label", "account__name", "action"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

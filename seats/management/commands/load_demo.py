@@ -1,0 +1,131 @@
+"""Demo data: three accounts in different states, members of every role, free and occupied seats,
+and vendor staff in the finance / ops / support groups. Idempotent: existing demo rows are kept."""
+
+from datetime import timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from billing_site.dates import end_of_month, today
+from seats import services
+from seats.models import Account, MemberRole, MemberState, Seat
+
+DEMO_PASSWORD = "demo-pass-2026"
+
+# (account name, country, package, validity offset description, members, extra free seats)
+ACCOUNTS = [
+    ("Acme Sp. z o.o.", "PL", "base", "active", [
+        ("admin@acme.example", MemberRole.ADMIN),
+        ("manager@acme.example", MemberRole.MANAGER),
+        ("user@acme.example", MemberRole.USER),
+        ("suspended@acme.example", MemberRole.USER),
+    ], 2),
+    ("Expiring GmbH", "DE", "automation", "expiring", [
+        ("admin@expiring.example", MemberRole.ADMIN),
+        ("user@expiring.example", MemberRole.USER),
+    ], 1),
+    ("Lapsed Inc.", "US", "professional", "lapsed", [
+        ("admin@lapsed.example", MemberRole.ADMIN),
+        ("manager@lapsed.example", MemberRole.MANAGER),
+    ], 0),
+]
+
+STAFF = [
+    ("finance@vendor.example", "finance"),
+    ("ops@vendor.example", "ops"),
+    ("support@vendor.example", "support"),
+]
+
+# What each vendor group may do in the Django admin (app_label → actions).
+GROUP_PERMISSIONS = {
+    "finance": {"seats": ["view"], "plans": ["view"]},
+    "ops": {
+        "seats": ["view", "change"], "plans": ["view", "add", "change"],
+        "django_celery_beat": ["view", "add", "change", "delete"],
+        "django_celery_results": ["view"],
+    },
+    "support": {"seats": ["view"]},
+}
+
+
+def validity_for(state, as_of):
+    """(valid_until, paid_through) for the demo state of an account."""
+    if state == "active":
+        until = end_of_month(end_of_month(as_of) + timedelta(days=1))  # end of next month
+        return until, until
+    if state == "expiring":
+        return as_of + timedelta(days=3), as_of + timedelta(days=3)
+    return as_of - timedelta(days=10), as_of - timedelta(days=10)
+
+
+class Command(BaseCommand):
+    help = "Load demo accounts, members, seats and staff users (idempotent); prints the logins."
+
+    def handle(self, *args, **options):
+        as_of = today()
+        with transaction.atomic():
+            for group_name, perms in GROUP_PERMISSIONS.items():
+                group, _ = Group.objects.get_or_create(name=group_name)
+                for app_label, actions in perms.items():
+                    group.permissions.add(*Permission.objects.filter(
+                        content_type__app_label=app_label,
+                        codename__regex=r"^(%s)_" % "|".join(actions),
+                    ))
+            User = get_user_model()
+            for email, group_name in STAFF:
+                user, created = User.objects.get_or_create(
+                    username=email, defaults={"email": email, "is_staff": True}
+                )
+                if created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save()
+                user.groups.add(Group.objects.get(name=group_name))
+            if not User.objects.filter(username="root@vendor.example").exists():
+                User.objects.create_superuser("root@vendor.example", "root@vendor.example",
+                                              DEMO_PASSWORD)
+            for name, country, package, state, members, free in ACCOUNTS:
+                if not Account.objects.filter(name=name).exists():
+                    self._create_account(name, country, package, state, members, free, as_of)
+        self._print_logins()
+
+    def _create_account(self, name, country, package, state, members, free, as_of):
+        account = services.account_create(
+            name=name, package_code=package, country=country, trial=False, actor=None,
+            as_of=as_of,
+        )
+        for email, role in members:
+            member = services.member_invite(
+                account=account, email=email, role=role, actor=None, as_of=as_of,
+                notify=False,
+            )
+            member.user.set_password(DEMO_PASSWORD)
+            member.user.save(update_fields=["password"])
+        if free:
+            services.seats_add(account=account, count=free, actor=None, as_of=as_of)
+        # Demo only: there is no payment yet, so set the paid validity directly.
+        valid_until, paid_through = validity_for(state, as_of)
+        Seat.objects.filter(account=account).update(
+            valid_until=valid_until, paid_through=paid_through
+        )
+        suspended = account.members.filter(user__username__startswith="suspended@").first()
+        if suspended is not None:
+            services.member_release(
+                account=account, member=suspended, state=MemberState.SUSPENDED,
+                effective=as_of, remove_seat=True, actor=None, as_of=as_of,
+            )
+
+    def _print_logins(self):
+        out = self.stdout.write
+        out("")
+        out(f"Demo logins (password for all: {DEMO_PASSWORD})")
+        for name, _c, _p, state, members, _f in ACCOUNTS:
+            out(f"  {name} [{state}]")
+            for email, role in members:
+                note = " (suspended, no seat: cannot log in)" if email.startswith("suspended") else ""
+                out(f"    {role:<8} {email}{note}")
+        out("  Vendor staff (Django admin at /admin/)")
+        for email, group in STAFF:
+            out(f"    {group:<8} {email}")
+        out(f"    {'superuser':<8} root@vendor.example")

@@ -1,0 +1,29 @@
+from datetime import date
+
+from celery import shared_task
+
+from billing_site.dates import today
+
+from . import services
+
+
+@shared_task(name="seats.apply_scheduled_member_changes", acks_late=True)
+def apply_scheduled_member_changes(as_of=None):
+    """Daily: apply suspensions/deletions whose effective date has come. Safe to run twice."""
+    day = date.fromisoformat(as_of) if as_of else today()
+    applied = services.members_apply_scheduled(as_of=day)
+    return {"as_of": day.isoformat(), "applied": applied}
+
+
+@shared_task(
+    name="seats.send_invitation_email", autoretry_for=(OSError,), retry_backoff=30,
+    max_retries=8,
+)
+def send_invitation_email(member_id, inviter_email=""):
+    from .models import Member
+
+    member = Member.objects.select_related("user", "account").filter(pk=member_id).first()
+    if member is None:
+        return {"sent": False, "reason": "member gone"}
+    services.send_invitation(member, inviter_email)
+    return {"sent": True, "to": member.email}
