@@ -5,7 +5,6 @@ from datetime import date
 import pytest
 
 from billing_site.celery import app as celery_app
-
 from plans.models import Package
 from seats import services
 from seats.models import MemberRole

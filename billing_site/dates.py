@@ -7,7 +7,8 @@ from django.utils import timezone
 
 
 def today():
-    """The current business date. Only views and job entry points call this; services take `as_of`."""
+    """The current business date. Only views and job entry points call this; services take
+    `as_of`."""
     return timezone.localdate()
 
 

@@ -1,4 +1,4 @@
-"""The catalogue: packages (and, with the pricing issue, prices, add-ons and the discount ladder)."""
+"""The catalogue: packages (with the pricing issue: prices, add-ons, the discount ladder)."""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -9,7 +9,9 @@ class Package(models.Model):
 
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    active = models.BooleanField(_("active"), default=True, help_text=_("Inactive packages cannot be chosen."))
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive packages cannot be chosen.")
+    )
     # Ordering on price pages: cheapest first.
     position = models.PositiveSmallIntegerField(_("position"), default=0)
 

@@ -1,7 +1,8 @@
 """The one place that decides whether a person may use the product (SPEC §3, later §6).
 
-`access_decision` is called at login, on every page request and by the API. The dunning issue
-extends it with the expiry phases (grace / blocked / suspended), where admins keep the billing pages.
+`access_decision` is called at login, on every page request and by the API. The dunning
+issue extends it with the expiry phases (grace / blocked / suspended), where admins keep the
+billing pages.
 """
 
 from dataclasses import dataclass

@@ -31,11 +31,12 @@ class Account(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     package = models.ForeignKey(
-        "plans.Package", on_delete=models.PROTECT, related_name="accounts", verbose_name=_("package")
+        "plans.Package", on_delete=models.PROTECT, related_name="accounts",
+        verbose_name=_("package"),
     )
     # ISO 3166-1 alpha-2; decides the currency (SPEC §7) and later the VAT treatment.
     country = models.CharField(_("country"), max_length=2)
-    # Currency of prices and documents; follows the country unless set explicitly by staff.
+    # Currency of prices and documents; follows the country unless staff set it explicitly.
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     billing_period = models.CharField(
         _("billing period"), max_length=10, choices=BillingPeriod.choices,
@@ -177,7 +178,8 @@ class Seat(models.Model):
 
 
 class AuditEntry(models.Model):
-    """Append-only record of a change: who did what to which row, with the state before and after."""
+    """Append-only record of a change: who did what to which row, with its state before and
+    after."""
 
     account = models.ForeignKey(
         Account, on_delete=models.SET_NULL, null=True, blank=True, related_name="audit_entries",

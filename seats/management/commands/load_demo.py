@@ -71,7 +71,7 @@ class Command(BaseCommand):
                 for app_label, actions in perms.items():
                     group.permissions.add(*Permission.objects.filter(
                         content_type__app_label=app_label,
-                        codename__regex=r"^(%s)_" % "|".join(actions),
+                        codename__regex=r"^({})_".format("|".join(actions)),
                     ))
             User = get_user_model()
             for email, group_name in STAFF:
@@ -123,7 +123,8 @@ class Command(BaseCommand):
         for name, _c, _p, state, members, _f in ACCOUNTS:
             out(f"  {name} [{state}]")
             for email, role in members:
-                note = " (suspended, no seat: cannot log in)" if email.startswith("suspended") else ""
+                suspended = email.startswith("suspended")
+                note = " (suspended, no seat: cannot log in)" if suspended else ""
                 out(f"    {role:<8} {email}{note}")
         out("  Vendor staff (Django admin at /admin/)")
         for email, group in STAFF:
