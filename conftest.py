@@ -40,9 +40,9 @@ def catalogue(db):
     """The default packages. Migrations seed them, but the flush that ends every transactional
     test wipes them, so tests that need them ask for this fixture (idempotent). `db` follows the
     test's own django_db marker, so transactional tests stay transactional."""
-    from plans.catalogue import seed_default_catalogue
+    from plans.catalogue import catalogue_models, seed_default_catalogue
 
-    seed_default_catalogue(Package)
+    seed_default_catalogue(catalogue_models())
     return Package.objects
 
 

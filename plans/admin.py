@@ -1,10 +1,75 @@
 from django.contrib import admin
 
-from .models import Package
+from .models import (
+    AccountAddOn,
+    AddOn,
+    AddOnPrice,
+    DiscountRung,
+    Order,
+    Package,
+    PackageAddOn,
+    PackageChange,
+    PackagePrice,
+)
+
+
+class PackagePriceInline(admin.TabularInline):
+    model = PackagePrice
+    extra = 0
+
+
+class PackageAddOnInline(admin.TabularInline):
+    model = PackageAddOn
+    extra = 0
 
 
 @admin.register(Package)
 class PackageAdmin(admin.ModelAdmin):
-    list_display = ["code", "name", "active", "position"]
+    list_display = ["code", "name", "active", "storage_gb_per_seat", "position"]
     list_filter = ["active"]
     search_fields = ["code", "name"]
+    inlines = [PackagePriceInline, PackageAddOnInline]
+
+
+class AddOnPriceInline(admin.TabularInline):
+    model = AddOnPrice
+    extra = 0
+
+
+@admin.register(AddOn)
+class AddOnAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "pack_size", "active"]
+    list_filter = ["active"]
+    search_fields = ["code", "name"]
+    inlines = [AddOnPriceInline]
+
+
+@admin.register(DiscountRung)
+class DiscountRungAdmin(admin.ModelAdmin):
+    list_display = ["min_months", "percent"]
+
+
+@admin.register(AccountAddOn)
+class AccountAddOnAdmin(admin.ModelAdmin):
+    list_display = ["account", "addon", "packs"]
+    list_filter = ["addon"]
+    search_fields = ["account__name"]
+    raw_id_fields = ["account"]
+
+
+@admin.register(PackageChange)
+class PackageChangeAdmin(admin.ModelAdmin):
+    list_display = ["account", "from_package", "to_package", "effective_on", "actor"]
+    list_filter = ["to_package", "effective_on"]
+    search_fields = ["account__name"]
+    raw_id_fields = ["account", "actor"]
+
+
+@admin.register(Order)
+class OrderAdmin(admin.ModelAdmin):
+    list_display = ["id", "account", "kind", "status", "currency", "net", "gross", "as_of",
+                    "created_at"]
+    list_filter = ["kind", "status", "currency"]
+    search_fields = ["account__name", "id"]
+    raw_id_fields = ["account", "created_by"]
+    readonly_fields = ["quote"]

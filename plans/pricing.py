@@ -478,6 +478,9 @@ def package_change(
         if seat.valid_until < as_of:
             continue
         remaining = (seat.valid_until - as_of).days
-        after = as_of + timedelta(days=remaining * num // den)
+        try:
+            after = as_of + timedelta(days=remaining * num // den)
+        except OverflowError:  # only for absurd price ratios
+            raise PricingError("This price ratio moves validity past the calendar's end.") from None
         changes.append(SeatChange(seat.seat_id, seat.valid_until, after))
     return changes

@@ -494,3 +494,10 @@ def test_package_change_floors_with_exact_arithmetic():
 def test_package_change_to_a_free_package_is_refused():
     with pytest.raises(PricingError):
         package_change(seats=[], old_price=BASE, new_price=Decimal("0"), as_of=AS_OF)
+
+
+def test_package_change_past_the_end_of_the_calendar_is_refused():
+    seat = SeatTerms(1, date(2100, 12, 31), None, AS_OF)
+    with pytest.raises(PricingError, match="calendar"):
+        package_change(seats=[seat], old_price=Decimal("1000"), new_price=Decimal("0.01"),
+                       as_of=AS_OF)
