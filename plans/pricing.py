@@ -15,10 +15,13 @@ Conventions
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import NamedTuple
+
+Ladder = Sequence[tuple[int, Decimal]]
 
 # (min_months, percent): the highest rung whose min_months <= term applies (SPEC §5 defaults).
 DEFAULT_LADDER: tuple[tuple[int, Decimal], ...] = (
@@ -170,6 +173,8 @@ class LineGroup:
 
 
 class SeatChange(NamedTuple):
+    """One valid seat's validity before and after a package change (unpacks as a 3-tuple)."""
+
     seat_id: int | None
     valid_until_before: date
     valid_until_after: date
@@ -229,7 +234,8 @@ def split_period(start: date, end: date) -> Period:
 # --- exact money ------------------------------------------------------------------------------
 
 
-def _ratio(value, name: str, error=PricingError) -> tuple[int, int]:
+def _ratio(value: Decimal | int, name: str, error: type[PricingError] = PricingError
+           ) -> tuple[int, int]:
     """A non-negative Decimal (or int) as an exact (numerator, denominator)."""
     if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
         raise error(f"{name} must be a Decimal, got {type(value).__name__}.")
@@ -240,7 +246,7 @@ def _ratio(value, name: str, error=PricingError) -> tuple[int, int]:
     return value.as_integer_ratio()
 
 
-def _count(value, what: str, error=PricingError) -> None:
+def _count(value: int, what: str, error: type[PricingError] = PricingError) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise error(f"{what} must be a whole number, 0 or more.")
 
@@ -260,7 +266,8 @@ def _money(cents: int) -> Decimal:
     return Decimal(cents).scaleb(-2)
 
 
-def _period_cents(months: int, partials, price: tuple[int, int], quantity: int = 1) -> int:
+def _period_cents(months: int, partials: Iterable[tuple[int, int]], price: tuple[int, int],
+                  quantity: int = 1) -> int:
     """price × quantity × (months + Σ days/dim), exactly, rounded once to cents."""
     num, den = months, 1
     for days, dim in partials:
@@ -268,7 +275,8 @@ def _period_cents(months: int, partials, price: tuple[int, int], quantity: int =
     return _round_cents(price[0] * quantity * num, price[1] * den)
 
 
-def _line_terms(start, end, price, quantity) -> tuple[int, int, int | None, int]:
+def _line_terms(start: date, end: date, price: tuple[int, int], quantity: int
+                ) -> tuple[int, int, int | None, int]:
     """(whole months, partial days, days in the partial month or None, cents) of a line that
     ends on a month end, so it has at most one partial month."""
     months, partials = _split(start, end)
@@ -309,7 +317,7 @@ def billing_start(seat: SeatTerms, *, as_of: date) -> date:
     return start
 
 
-def account_valid_until(seats) -> date | None:
+def account_valid_until(seats: Iterable[SeatTerms]) -> date | None:
     """The account is valid while any seat is: the latest `valid_until`, None without seats."""
     return max((s.valid_until for s in seats), default=None)
 
@@ -332,7 +340,7 @@ def term_months(*, current_valid_until: date | None, target_end: date, as_of: da
     return max(0, _month_index(target_end.year, target_end.month) - first + 1)
 
 
-def discount_percent(term: int, ladder=DEFAULT_LADDER) -> Decimal:
+def discount_percent(term: int, ladder: Ladder = DEFAULT_LADDER) -> Decimal:
     """The percent of the highest rung with `min_months <= term`; 0 below the first rung."""
     best_min, best = 0, Decimal(0)
     for min_months, percent in ladder:
@@ -344,7 +352,7 @@ def discount_percent(term: int, ladder=DEFAULT_LADDER) -> Decimal:
     return best
 
 
-def _target(target_month) -> tuple[int, int]:
+def _target(target_month: tuple[int, int] | date) -> tuple[int, int]:
     if isinstance(target_month, date):
         return target_month.year, target_month.month
     year, month = target_month
@@ -355,14 +363,14 @@ def _target(target_month) -> tuple[int, int]:
 
 def quote_renewal(
     *,
-    seats,
+    seats: Iterable[SeatTerms],
     new_seats: int,
     unit_price: Decimal,
-    target_month,
+    target_month: tuple[int, int] | date,
     as_of: date,
-    ladder=DEFAULT_LADDER,
+    ladder: Ladder = DEFAULT_LADDER,
     vat_rate: Decimal,
-    add_ons=(),
+    add_ons: Iterable[AddOnLine] = (),
 ) -> Quote:
     """Quote extending `seats` (an iterable of `SeatTerms`) plus `new_seats` new seats to the last
     day of `target_month` ((year, month) or any date in that month), as of `as_of`.
@@ -373,12 +381,12 @@ def quote_renewal(
     """
     seats = tuple(seats)
     year, month = _target(target_month)
-    end = month_end(year, month)
     ym, now = f"{year:04d}-{month:02d}", _month_index(as_of.year, as_of.month)
     if _month_index(year, month) < now:
         raise QuoteError(f"The target month {ym} is in the past.")
     if _month_index(year, month) - now > MAX_MONTHS_AHEAD:
         raise QuoteError(f"The target month {ym} is more than {MAX_MONTHS_AHEAD} months ahead.")
+    end = month_end(year, month)
     current = account_valid_until(seats)
     if current is not None and end < current:
         raise QuoteError(
@@ -439,7 +447,7 @@ def quote_renewal(
     )
 
 
-def group_lines(lines) -> tuple[LineGroup, ...]:
+def group_lines(lines: Iterable[QuoteLine]) -> tuple[LineGroup, ...]:
     """Seat lines grouped by identical (start, end, unit_price), ordered by start then end."""
     groups: dict[tuple[date, date, Decimal], list[QuoteLine]] = {}
     for line in lines:
@@ -460,7 +468,7 @@ def group_lines(lines) -> tuple[LineGroup, ...]:
 
 
 def package_change(
-    *, seats, old_price: Decimal, new_price: Decimal, as_of: date
+    *, seats: Iterable[SeatTerms], old_price: Decimal, new_price: Decimal, as_of: date
 ) -> list[SeatChange]:
     """Convert each valid seat's remaining time at the price ratio (SPEC §4):
     `as_of + floor((valid_until − as_of).days × old_price / new_price)` days.

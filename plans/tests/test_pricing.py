@@ -166,6 +166,11 @@ def test_grace_rule_never_charges_a_day_already_paid():
     assert only_line(quote([seat], (2026, 11))).start == d("2026-11-21")
 
 
+def test_forward_only_rule_never_charges_a_day_already_paid():
+    seat = SeatTerms(1, d("2026-10-31"), d("2026-11-20"), d("2026-01-01"))  # lapsed 16 days
+    assert only_line(quote([seat], (2026, 11))).start == d("2026-11-21")
+
+
 def test_new_seats_are_charged_from_as_of_with_no_seat_id():
     q = quote([paid(1, "2026-11-30")], (2026, 12), new_seats=2)
     assert [(line.seat_id, line.start) for line in q.lines] == [
