@@ -1,1 +1,43 @@
-urlpatterns = []
+"""Browser pages of the seats app, included at the site root (no namespace: Django's auth views and
+`services._send_invitation` reverse the plain names "login" and "password_reset_confirm")."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from . import views
+from .forms import InvitedMemberPasswordResetForm
+from .models import MemberState
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", views.MemberLoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("signup/", views.signup, name="signup"),
+    path(
+        "password-reset/",
+        auth_views.PasswordResetView.as_view(form_class=InvitedMemberPasswordResetForm),
+        name="password_reset",
+    ),
+    path("password-reset/done/", auth_views.PasswordResetDoneView.as_view(),
+         name="password_reset_done"),
+    path("reset/<uidb64>/<token>/", auth_views.PasswordResetConfirmView.as_view(),
+         name="password_reset_confirm"),
+    path("reset/done/", auth_views.PasswordResetCompleteView.as_view(),
+         name="password_reset_complete"),
+    # Account settings → Users (admins only)
+    path("account/users/", views.users_page, name="account_users"),
+    path("account/users/seats/add/", views.seats_add, name="account_seats_add"),
+    path("account/users/seats/<int:seat_id>/remove/", views.seat_remove,
+         name="account_seat_remove"),
+    path("account/users/seats/<int:seat_id>/assign/", views.seat_assign,
+         name="account_seat_assign"),
+    path("account/users/members/invite/", views.member_invite, name="account_member_invite"),
+    path("account/users/members/<int:member_id>/suspend/", views.member_release,
+         {"state": MemberState.SUSPENDED}, name="account_member_suspend"),
+    path("account/users/members/<int:member_id>/delete/", views.member_release,
+         {"state": MemberState.DELETED}, name="account_member_delete"),
+    path("account/users/members/<int:member_id>/cancel-scheduled/",
+         views.member_cancel_scheduled, name="account_member_cancel_scheduled"),
+    path("account/users/members/<int:member_id>/restore/", views.member_restore,
+         name="account_member_restore"),
+]

@@ -1,0 +1,341 @@
+"""Browser pages: login, sign-up, home and "Account settings → Users".
+
+Views only translate HTTP into service calls: they fetch rows scoped to the requester's account
+(so another account's ids give 404), call `seats.services` with `actor=request.user` and
+`as_of=today()`, and show the outcome as a message. A `DomainError` becomes a field error when it
+names a field of the submitted form, otherwise an error message; it is never a 500.
+"""
+
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from billing_site.dates import today
+from billing_site.errors import DomainError
+
+from . import services
+from .forms import (
+    MemberAuthenticationForm,
+    MemberInviteForm,
+    MemberReleaseForm,
+    SeatAssignForm,
+    SeatsAddForm,
+    SignupForm,
+    attach_domain_error,
+)
+from .middleware import pop_refusal
+from .models import Member, MemberState, Seat
+from .selectors import account_members, account_seat_counts, account_seats
+
+# --- authentication -----------------------------------------------------------------------------
+
+
+class MemberLoginView(auth_views.LoginView):
+    authentication_form = MemberAuthenticationForm
+
+    def dispatch(self, request, *args, **kwargs):
+        # the reason MemberAccessMiddleware gave when it signed this person out, shown once
+        pop_refusal(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(trial_days=settings.TRIAL_DAYS, **kwargs)
+
+
+def signup(request):
+    """Start a free trial: services.signup creates the account and its first admin on a seat."""
+    if request.method == "POST":
+        form = SignupForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                _account, member = services.signup(
+                    organisation=data["organisation"], email=data["email"],
+                    password=data["password"], country=data["country"],
+                    package_code=data["package"].code, as_of=today(),
+                )
+            except DomainError as exc:
+                if not attach_domain_error(form, exc, SignupForm.FIELD_MAP):
+                    form.add_error(None, str(exc.message))
+            else:
+                login(request, member.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                messages.success(
+                    request,
+                    _("Welcome! Your free trial of %(account)s runs until %(date)s.")
+                    % {"account": member.account.name,
+                       "date": member.account.trial_ends_on.isoformat()},
+                )
+                return redirect("account_users")
+    else:
+        form = SignupForm()
+    return render(request, "seats/signup.html", {"form": form, "trial_days": settings.TRIAL_DAYS})
+
+
+@login_required
+def home(request):
+    member = request.member
+    if member is not None and member.is_admin:
+        return redirect("account_users")
+    seat = Seat.objects.filter(member=member).first() if member is not None else None
+    return render(request, "home.html", {"seat": seat})
+
+
+# --- Account settings → Users -------------------------------------------------------------------
+
+
+def account_admin_required(view):
+    """Login required; a member who is not an admin gets 403; a login without a membership (staff)
+    gets a 404 page that says so. The view receives the admin's account as second argument."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        member = request.member
+        if member is None:
+            return render(request, "seats/no_membership.html", status=404)
+        if not member.is_admin:
+            raise PermissionDenied
+        return view(request, member.account, *args, **kwargs)
+
+    return wrapper
+
+
+def _users_url(anchor=""):
+    return reverse("account_users") + (f"#{anchor}" if anchor else "")
+
+
+def _release_auto_id(member_pk):
+    # one release form per member row: unique ids, plain field names
+    return f"id_release{member_pk}_%s"
+
+
+def _render_users(request, account, *, add_form=None, invite_form=None, release_forms=None):
+    """The users page; forms passed in (bound, with errors) replace the blank ones."""
+    release_forms = release_forms or {}
+    eligible = (
+        Member.objects.filter(account=account, state=MemberState.ACTIVE, seat__isnull=True)
+        .select_related("user").order_by("user__email")
+    )
+    seats = list(account_seats(account))
+    members = []
+    for m in account_members(account):
+        form = release_forms.get(m.pk)
+        members.append({
+            "member": m,
+            "seat": getattr(m, "seat", None),
+            "release_form": form or MemberReleaseForm(auto_id=_release_auto_id(m.pk)),
+            "release_open": form is not None,
+        })
+    if eligible:
+        for seat in seats:
+            if seat.is_free:
+                seat.assign_form = SeatAssignForm(members=eligible,
+                                                  auto_id=f"id_assign{seat.pk}_%s")
+    counts = account_seat_counts(account)
+    context = {
+        "account": account,
+        "seats": seats,
+        "counts": counts,
+        "occupied": counts["total"] - counts["free"],
+        "members": members,
+        "add_form": add_form or SeatsAddForm(),
+        "invite_form": invite_form or MemberInviteForm(),
+        "max_seats": services.MAX_SEATS_PER_REQUEST,
+    }
+    return render(request, "seats/users.html", context)
+
+
+@account_admin_required
+def users_page(request, account):
+    return _render_users(request, account)
+
+
+def _not_post(request):
+    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
+
+
+@account_admin_required
+def seats_add(request, account):
+    if refused := _not_post(request):
+        return refused
+    form = SeatsAddForm(request.POST)
+    if form.is_valid():
+        try:
+            added = services.seats_add(
+                account=account, count=form.cleaned_data["count"], actor=request.user,
+                as_of=today(),
+            )
+        except DomainError as exc:
+            if not attach_domain_error(form, exc):
+                messages.error(request, exc.message)
+                return redirect(_users_url("seats"))
+        else:
+            messages.success(
+                request,
+                ngettext("Added %(count)d seat, valid until %(date)s.",
+                         "Added %(count)d seats, valid until %(date)s.", len(added))
+                % {"count": len(added), "date": added[0].valid_until.isoformat()},
+            )
+            return redirect(_users_url("seats"))
+    return _render_users(request, account, add_form=form)
+
+
+@account_admin_required
+def seat_remove(request, account, seat_id):
+    seat = get_object_or_404(Seat, pk=seat_id, account=account)
+    if refused := _not_post(request):
+        return refused
+    try:
+        services.seat_remove(account=account, seat=seat, actor=request.user, as_of=today())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Seat #%(id)d has been removed.") % {"id": seat.pk})
+    return redirect(_users_url("seats"))
+
+
+@account_admin_required
+def seat_assign(request, account, seat_id):
+    seat = get_object_or_404(Seat, pk=seat_id, account=account)
+    if refused := _not_post(request):
+        return refused
+    # any member of this account is accepted here; the service says who may take a seat
+    form = SeatAssignForm(
+        request.POST, members=Member.objects.filter(account=account).select_related("user")
+    )
+    if not form.is_valid():
+        messages.error(request, _("Choose a member of your organisation for the seat."))
+        return redirect(_users_url("seats"))
+    member = form.cleaned_data["member"]
+    try:
+        services.seat_assign(
+            account=account, seat=seat, member=member, actor=request.user, as_of=today()
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(email)s now occupies seat #%(id)d.") % {"email": member.email, "id": seat.pk},
+        )
+    return redirect(_users_url("seats"))
+
+
+@account_admin_required
+def member_invite(request, account):
+    if refused := _not_post(request):
+        return refused
+    form = MemberInviteForm(request.POST)
+    if form.is_valid():
+        try:
+            member = services.member_invite(
+                account=account, email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"], actor=request.user, as_of=today(),
+            )
+        except DomainError as exc:
+            if not attach_domain_error(form, exc):
+                messages.error(request, exc.message)
+                return redirect(_users_url("members"))
+        else:
+            messages.success(
+                request,
+                _("%(email)s has been invited and occupies a seat. An e-mail with a link to set "
+                  "a password is on its way.") % {"email": member.email},
+            )
+            return redirect(_users_url("members"))
+    return _render_users(request, account, invite_form=form)
+
+
+def _release_message(member, state, *, had_seat, remove_seat, effective):
+    email = member.email
+    if member.state == state:  # applied today
+        if state == MemberState.SUSPENDED:
+            text = _("%(email)s has been suspended.") % {"email": email}
+        else:
+            text = _("%(email)s has been deleted.") % {"email": email}
+        if had_seat:
+            text += " " + (_("Their seat has been removed.") if remove_seat
+                           else _("Their seat is free for someone else."))
+        return text
+    date = effective.isoformat()
+    if state == MemberState.SUSPENDED:
+        text = _("%(email)s will be suspended on %(date)s.") % {"email": email, "date": date}
+    else:
+        text = _("%(email)s will be deleted on %(date)s.") % {"email": email, "date": date}
+    if remove_seat and had_seat:
+        text += " " + _("Their seat will be removed then.")
+    return text
+
+
+@account_admin_required
+def member_release(request, account, member_id, state):
+    member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
+                               account=account)
+    if refused := _not_post(request):
+        return refused
+    form = MemberReleaseForm(request.POST, auto_id=_release_auto_id(member.pk))
+    if form.is_valid():
+        had_seat = Seat.objects.filter(member=member).exists()
+        effective, remove_seat = form.cleaned_data["effective"], form.cleaned_data["remove_seat"]
+        try:
+            released = services.member_release(
+                account=account, member=member, state=state, effective=effective,
+                remove_seat=remove_seat, actor=request.user, as_of=today(),
+            )
+        except DomainError as exc:
+            if not attach_domain_error(form, exc):
+                messages.error(request, exc.message)
+                return redirect(_users_url("members"))
+        else:
+            messages.success(request, _release_message(
+                released, state, had_seat=had_seat, remove_seat=remove_seat, effective=effective
+            ))
+            return redirect(_users_url("members"))
+    return _render_users(request, account, release_forms={member.pk: form})
+
+
+@account_admin_required
+def member_cancel_scheduled(request, account, member_id):
+    member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
+                               account=account)
+    if refused := _not_post(request):
+        return refused
+    try:
+        services.member_cancel_scheduled(
+            account=account, member=member, actor=request.user, as_of=today()
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("The scheduled change for %(email)s has been cancelled.") % {"email": member.email},
+        )
+    return redirect(_users_url("members"))
+
+
+@account_admin_required
+def member_restore(request, account, member_id):
+    member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
+                               account=account)
+    if refused := _not_post(request):
+        return refused
+    try:
+        services.member_restore(account=account, member=member, actor=request.user, as_of=today())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("%(email)s has been restored onto a free seat.") % {"email": member.email}
+        )
+    return redirect(_users_url("members"))

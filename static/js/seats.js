@@ -1,0 +1,18 @@
+// The − and + buttons of a seat counter. Without JavaScript they stay hidden and the number
+// input alone does the job, so the form works either way.
+document.querySelectorAll("[data-counter]").forEach((counter) => {
+  const input = counter.querySelector("input[type=number]");
+  if (!input) return;
+  counter.querySelectorAll("[data-step]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const min = input.min === "" ? 1 : Number(input.min);
+      const max = input.max === "" ? Infinity : Number(input.max);
+      const current = parseInt(input.value, 10);
+      const next = (Number.isNaN(current) ? min : current) + Number(button.dataset.step);
+      input.value = String(Math.min(max, Math.max(min, next)));
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  });
+  counter.classList.add("counter-enhanced");
+});
