@@ -1,1 +1,38 @@
-urlpatterns = []
+"""URLs of the seats API, included at /api/v1/ (see `seats.api` for the contract)."""
+
+from django.urls import path
+
+from . import api
+
+app_name = "seats_api"
+
+urlpatterns = [
+    path("accounts/", api.AccountListCreateApi.as_view(), name="accounts"),
+    path("accounts/<int:account_id>/", api.AccountDetailApi.as_view(), name="account"),
+    path("accounts/<int:account_id>/seats/", api.SeatListAddApi.as_view(), name="seats"),
+    path(
+        "accounts/<int:account_id>/seats/<int:seat_id>/",
+        api.SeatRemoveApi.as_view(), name="seat",
+    ),
+    path(
+        "accounts/<int:account_id>/seats/<int:seat_id>/assign/",
+        api.SeatAssignApi.as_view(), name="seat-assign",
+    ),
+    path("accounts/<int:account_id>/members/", api.MemberListInviteApi.as_view(), name="members"),
+    path(
+        "accounts/<int:account_id>/members/<int:member_id>/suspend/",
+        api.MemberSuspendApi.as_view(), name="member-suspend",
+    ),
+    path(
+        "accounts/<int:account_id>/members/<int:member_id>/delete/",
+        api.MemberDeleteApi.as_view(), name="member-delete",
+    ),
+    path(
+        "accounts/<int:account_id>/members/<int:member_id>/restore/",
+        api.MemberRestoreApi.as_view(), name="member-restore",
+    ),
+    path(
+        "accounts/<int:account_id>/members/<int:member_id>/cancel-scheduled/",
+        api.MemberCancelScheduledApi.as_view(), name="member-cancel-scheduled",
+    ),
+]

@@ -1,0 +1,394 @@
+"""REST API for accounts, seats and members (SPEC §3), under /api/v1/.
+
+Views only check the shape of the input, scope every id to the requester, call a service
+(`actor=request.user`, `as_of=today()`) and serialise the result; the rules live in
+`seats.services`, whose `DomainError`s become 400s in `billing_site.api.exception_handler`.
+
+Checks run in this order (see `seats.permissions`): authenticated (401) → the access decision
+(403 with its reason) → the account among those the requester may see, then seats and members
+among that account's (404, so another tenant's ids look exactly like ids that do not exist) →
+the role on that account (403).
+
+One view per operation, with its own input serializer, as in the HackSoft styleguide. Where the
+contract puts two operations on one URL (list + create) they share a view class, because Django
+routes a URL to one view; each method still has its own serializer and permissions.
+"""
+
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing_site.dates import today
+
+from . import services
+from .models import BillingPeriod, Currency, MemberRole, MemberState
+from .permissions import HasProductAccess, IsAccountAdmin, IsStaff
+from .selectors import account_members, account_seats, accounts_visible_to
+
+# --- output: the representations that are part of the API contract --------------------------------
+
+
+@extend_schema_serializer(component_name="Account")
+class AccountOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    package = serializers.CharField(source="package.code", help_text="Package code, e.g. base.")
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 country code.")
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    trial = serializers.BooleanField(help_text="True while the account runs on its free trial.")
+    trial_ends_on = serializers.DateField(
+        allow_null=True, help_text="Last day of the free trial (inclusive), if it had one."
+    )
+    billing_period = serializers.ChoiceField(choices=BillingPeriod.choices)
+
+
+@extend_schema_serializer(component_name="Seat")
+class SeatOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    valid_until = serializers.DateField(help_text="Last day the seat works (inclusive).")
+    paid_through = serializers.DateField(
+        allow_null=True, help_text="Last day already paid; null for a seat never paid."
+    )
+    created = serializers.DateField(source="created_on", help_text="Business date it was added.")
+    member = serializers.IntegerField(
+        source="member_id", allow_null=True, help_text="Id of the occupying member; null if free."
+    )
+
+
+@extend_schema_serializer(component_name="Member")
+class MemberOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=MemberRole.choices)
+    state = serializers.ChoiceField(choices=MemberState.choices)
+    # reverse one-to-one: DRF returns None when the member occupies no seat
+    seat = serializers.IntegerField(
+        source="seat.id", allow_null=True, help_text="Id of the occupied seat; null if none."
+    )
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorOutputSerializer(serializers.Serializer):
+    """A refused request. A 400 also carries `{"<field>": ["message"]}` for the input field at
+    fault."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorOutputSerializer, description="Invalid input or refused operation."),
+    401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ErrorOutputSerializer, description="Access refused or wrong role."),
+    404: OpenApiResponse(ErrorOutputSerializer, description="No such account, seat or member."),
+}
+
+
+def _errors(*codes):
+    return {code: ERRORS[code] for code in codes}
+
+
+# --- scoping ------------------------------------------------------------------------------------
+
+
+class AccountScopedApi(APIView):
+    """Base of every /accounts/{account_id}/... view: admins of the account and staff only."""
+
+    permission_classes = [IsAuthenticated, HasProductAccess, IsAccountAdmin]
+
+    def get_account(self, account_id):
+        """The account, if the requester may see it (404 otherwise), then the role check (403)."""
+        account = accounts_visible_to(self.request.user).filter(pk=account_id).first()
+        if account is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, account)
+        return account
+
+    def get_seat(self, account, seat_id):
+        # removed seats are found too, so removing one twice says so instead of "not found"
+        seat = account_seats(account, include_removed=True).filter(pk=seat_id).first()
+        if seat is None:
+            raise NotFound()
+        return seat
+
+    def get_member(self, account, member_id):
+        member = account_members(account).filter(pk=member_id).first()
+        if member is None:
+            raise NotFound()
+        return member
+
+    def member_response(self, account, member, status_code=status.HTTP_200_OK):
+        member = account_members(account).get(pk=member.pk)  # re-read: the seat may have changed
+        return Response(MemberOutputSerializer(member).data, status=status_code)
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+class AccountListCreateApi(APIView):
+    """GET: the accounts the requester may see (a member: their own; staff: all).
+    POST: create an account (staff only)."""
+
+    @extend_schema_serializer(component_name="AccountCreateInput")
+    class CreateInputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=200)
+        package = serializers.CharField(help_text="Package code: base, automation, professional.")
+        country = serializers.CharField(help_text="ISO 3166-1 alpha-2 country code, e.g. PL.")
+        trial = serializers.BooleanField(
+            default=True, help_text="Start with the free trial (default). False: no trial."
+        )
+
+    def get_permissions(self):
+        permissions = [IsAuthenticated(), HasProductAccess()]
+        if self.request.method == "POST":
+            permissions.append(IsStaff())
+        return permissions
+
+    @extend_schema(
+        operation_id="accounts_list", tags=["accounts"],
+        responses={200: AccountOutputSerializer(many=True), **_errors(401, 403)},
+    )
+    def get(self, request):
+        accounts = accounts_visible_to(request.user).order_by("name", "id")
+        return Response(AccountOutputSerializer(accounts, many=True).data)
+
+    @extend_schema(
+        operation_id="accounts_create", tags=["accounts"], request=CreateInputSerializer,
+        responses={201: AccountOutputSerializer, **_errors(400, 401, 403)},
+    )
+    def post(self, request):
+        serializer = self.CreateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = services.account_create(
+            name=data["name"], package_code=data["package"], country=data["country"],
+            trial=data["trial"], actor=request.user, as_of=today(),
+        )
+        return Response(AccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+class AccountDetailApi(AccountScopedApi):
+    """One account: any active member of it, and staff."""
+
+    permission_classes = [IsAuthenticated, HasProductAccess]
+
+    @extend_schema(
+        operation_id="accounts_retrieve", tags=["accounts"],
+        responses={200: AccountOutputSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        return Response(AccountOutputSerializer(self.get_account(account_id)).data)
+
+
+# --- seats --------------------------------------------------------------------------------------
+
+
+class SeatListAddApi(AccountScopedApi):
+    """GET: the account's seats (removed ones excluded). POST: add `count` free seats."""
+
+    @extend_schema_serializer(component_name="SeatsAddInput")
+    class AddInputSerializer(serializers.Serializer):
+        # the limits (1 … 500) are a rule of the service, which reports them on this field
+        count = serializers.IntegerField(help_text="How many free seats to add (1-500).")
+
+    @extend_schema(
+        operation_id="seats_list", tags=["seats"],
+        responses={200: SeatOutputSerializer(many=True), **_errors(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        account = self.get_account(account_id)
+        return Response(SeatOutputSerializer(account_seats(account), many=True).data)
+
+    @extend_schema(
+        operation_id="seats_add", tags=["seats"], request=AddInputSerializer,
+        responses={201: SeatOutputSerializer(many=True), **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id):
+        account = self.get_account(account_id)
+        serializer = self.AddInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        seats = services.seats_add(
+            account=account, count=serializer.validated_data["count"], actor=request.user,
+            as_of=today(),
+        )
+        return Response(SeatOutputSerializer(seats, many=True).data, status=status.HTTP_201_CREATED)
+
+
+class SeatRemoveApi(AccountScopedApi):
+    """Remove a free seat. An occupied seat is refused (400): release its member first."""
+
+    @extend_schema(
+        operation_id="seats_remove", tags=["seats"], request=None,
+        responses={204: None, **_errors(400, 401, 403, 404)},
+    )
+    def delete(self, request, account_id, seat_id):
+        account = self.get_account(account_id)
+        seat = self.get_seat(account, seat_id)
+        services.seat_remove(account=account, seat=seat, actor=request.user, as_of=today())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SeatAssignApi(AccountScopedApi):
+    """Give this free seat to an active member of the account who has no seat."""
+
+    @extend_schema_serializer(component_name="SeatAssignInput")
+    class InputSerializer(serializers.Serializer):
+        member = serializers.IntegerField(help_text="Id of a member of this account.")
+
+    @extend_schema(
+        operation_id="seats_assign", tags=["seats"], request=InputSerializer,
+        responses={200: SeatOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id, seat_id):
+        account = self.get_account(account_id)
+        seat = self.get_seat(account, seat_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member_id = serializer.validated_data["member"]
+        # an id from the body is input, not a URL: unknown here (another tenant's included) is a
+        # field error, worded the same whether or not the id exists elsewhere
+        member = account_members(account).filter(pk=member_id).first()
+        if member is None:
+            raise ValidationError(
+                {"member": [_("There is no member #%(id)d in this organisation.")
+                            % {"id": member_id}]}
+            )
+        seat = services.seat_assign(
+            account=account, seat=seat, member=member, actor=request.user, as_of=today()
+        )
+        return Response(SeatOutputSerializer(seat).data)
+
+
+# --- members ------------------------------------------------------------------------------------
+
+
+class MemberListInviteApi(AccountScopedApi):
+    """GET: every member of the account, whatever their state.
+    POST: invite a member; they take a free seat, or a new seat is added."""
+
+    @extend_schema_serializer(component_name="MemberInviteInput")
+    class InviteInputSerializer(serializers.Serializer):
+        # the e-mail becomes the username: no longer than that column (else a database error)
+        email = serializers.CharField(
+            max_length=get_user_model()._meta.get_field("username").max_length
+        )
+        role = serializers.ChoiceField(choices=MemberRole.choices)
+
+    @extend_schema(
+        operation_id="members_list", tags=["members"],
+        responses={200: MemberOutputSerializer(many=True), **_errors(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        account = self.get_account(account_id)
+        return Response(MemberOutputSerializer(account_members(account), many=True).data)
+
+    @extend_schema(
+        operation_id="members_invite", tags=["members"], request=InviteInputSerializer,
+        responses={201: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id):
+        account = self.get_account(account_id)
+        serializer = self.InviteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.member_invite(
+            account=account, email=serializer.validated_data["email"],
+            role=serializer.validated_data["role"], actor=request.user, as_of=today(),
+        )
+        return self.member_response(account, member, status.HTTP_201_CREATED)
+
+
+@extend_schema_serializer(component_name="MemberReleaseInput")
+class ReleaseInputSerializer(serializers.Serializer):
+    remove_seat = serializers.BooleanField(
+        default=False, help_text="Remove the freed seat too (default false)."
+    )
+    effective = serializers.DateField(
+        required=False, allow_null=True,
+        help_text="Today (the default) or a later date, when the daily job applies it.",
+    )
+
+
+class MemberReleaseApi(AccountScopedApi):
+    """Shared by suspend and delete: they differ only in the state the member goes to."""
+
+    state: str
+
+    def release(self, request, account_id, member_id):
+        account = self.get_account(account_id)
+        member = self.get_member(account, member_id)
+        serializer = ReleaseInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.member_release(
+            account=account, member=member, state=self.state,
+            effective=serializer.validated_data.get("effective"),
+            remove_seat=serializer.validated_data["remove_seat"],
+            actor=request.user, as_of=today(),
+        )
+        return self.member_response(account, member)
+
+
+class MemberSuspendApi(MemberReleaseApi):
+    """Suspend a member, freeing their seat (optionally removing it), today or later."""
+
+    state = MemberState.SUSPENDED
+
+    @extend_schema(
+        operation_id="members_suspend", tags=["members"], request=ReleaseInputSerializer,
+        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id, member_id):
+        return self.release(request, account_id, member_id)
+
+
+class MemberDeleteApi(MemberReleaseApi):
+    """Delete a member (their login is deactivated), freeing their seat, today or later."""
+
+    state = MemberState.DELETED
+
+    @extend_schema(
+        operation_id="members_delete", tags=["members"], request=ReleaseInputSerializer,
+        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id, member_id):
+        return self.release(request, account_id, member_id)
+
+
+class MemberRestoreApi(AccountScopedApi):
+    """Bring a suspended member back onto a free seat."""
+
+    @extend_schema(
+        operation_id="members_restore", tags=["members"], request=None,
+        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id, member_id):
+        account = self.get_account(account_id)
+        member = self.get_member(account, member_id)
+        member = services.member_restore(
+            account=account, member=member, actor=request.user, as_of=today()
+        )
+        return self.member_response(account, member)
+
+
+class MemberCancelScheduledApi(AccountScopedApi):
+    """Cancel a suspension or deletion scheduled for a later date."""
+
+    @extend_schema(
+        operation_id="members_cancel_scheduled", tags=["members"], request=None,
+        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id, member_id):
+        account = self.get_account(account_id)
+        member = self.get_member(account, member_id)
+        member = services.member_cancel_scheduled(
+            account=account, member=member, actor=request.user, as_of=today()
+        )
+        return self.member_response(account, member)

@@ -1,0 +1,58 @@
+"""DRF permissions of the seats API.
+
+Order of checks in every view: authenticated → `HasProductAccess` (the one access decision of
+`seats.access`) → the account is looked up among those the requester may see (404 otherwise, so
+another tenant's ids never reveal that they exist) → the role check on that account (403).
+The role check is an *object* permission for that reason: it only runs once scoping has passed.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework.permissions import BasePermission
+
+from billing_site.dates import today
+
+from .access import access_decision
+from .models import Member, MemberRole, MemberState
+
+
+class HasProductAccess(BasePermission):
+    """Refuses a person the product refuses (suspended, deleted, seatless, no organisation), with
+    the decision's message as the 403 `detail`. Staff always pass."""
+
+    def has_permission(self, request, view):
+        decision = access_decision(request.user, as_of=today())
+        if decision.allowed:
+            return True
+        # DRF reads these attributes from the refusing permission to build the 403
+        self.message = decision.message
+        self.code = decision.code
+        return False
+
+
+class IsStaff(BasePermission):
+    """Vendor-side operations (e.g. creating accounts): any `is_staff` user."""
+
+    message = _("Only staff can do this.")
+    code = "staff_only"
+
+    def has_permission(self, request, view):
+        return bool(request.user and request.user.is_staff)
+
+
+class IsAccountAdmin(BasePermission):
+    """Seats and members are managed by the account's active administrators (SPEC §3) and staff.
+
+    Object permission on the `Account`: views call `check_object_permissions(request, account)`
+    after scoping the account to the requester.
+    """
+
+    message = _("Only administrators of this organisation can manage its seats and users.")
+    code = "admin_only"
+
+    def has_object_permission(self, request, view, obj):
+        user = request.user
+        if user.is_staff:
+            return True
+        return Member.objects.filter(
+            user=user, account=obj, role=MemberRole.ADMIN, state=MemberState.ACTIVE
+        ).exists()
