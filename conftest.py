@@ -25,6 +25,12 @@ def _celery_eager(request):
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Real hashers cost ~0.3 s a user; the suite creates hundreds. Login still checks them."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _english(settings):
     """Assertions read English messages; the Polish translation is tested on its own."""
     settings.LANGUAGE_CODE = "en"

@@ -8,5 +8,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("seats.api_urls")),
+    path("api/v1/", include("plans.api_urls")),
     path("", include("seats.urls")),
+    path("", include("plans.urls")),
 ]

@@ -1,0 +1,422 @@
+"""Renewal quotes, payable orders, package changes and billing periods (SPEC §4–5).
+
+The maths lives in `plans.pricing` (pure); these functions load what it needs with a constant
+number of queries, call it, and store the outcome under the account lock with an audit row.
+"""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing_site.errors import DomainError
+from invoices.vat import vat_treatment
+from seats.audit import audit_record, snapshot
+from seats.models import Account, BillingPeriod, Seat
+
+from . import pricing
+from .models import (
+    AccountAddOn,
+    AddOnPrice,
+    DiscountRung,
+    Order,
+    OrderKind,
+    Package,
+    PackageAddOn,
+    PackageChange,
+    PackagePrice,
+)
+
+TWO = Decimal("0.01")
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def _seat_terms(account, seats):
+    """Pricing snapshots of the account's seats. Trial days are free: a seat is treated as paid
+    through the end of the trial, so a renewal never charges them."""
+    trial_end = account.trial_ends_on
+    terms = []
+    for seat in seats:
+        paid = seat.paid_through
+        if trial_end is not None and (paid is None or paid < trial_end):
+            paid = trial_end if seat.created_on <= trial_end else paid
+        terms.append(pricing.SeatTerms(seat.pk, seat.valid_until, paid, seat.created_on))
+    return terms
+
+
+def _unit_price(package, currency):
+    price = PackagePrice.objects.filter(package=package, currency=currency).first()
+    if price is None:
+        raise DomainError(
+            _("Package %(package)s has no price in %(currency)s; contact support.")
+            % {"package": package.name, "currency": currency},
+            code="no_price",
+        )
+    return price.monthly_price
+
+
+def _ladder():
+    return tuple(DiscountRung.objects.values_list("min_months", "percent"))
+
+
+def vat_rate_for(account) -> Decimal:
+    return vat_treatment(country=account.country).rate
+
+
+@dataclass(frozen=True)
+class AddOnState:
+    code: str
+    name: str
+    pack_size: int
+    price_per_pack: Decimal | None
+    included: int
+    cap: int
+    packs: int  # bought so far
+
+    @property
+    def bought_units(self):
+        return self.packs * self.pack_size
+
+    @property
+    def max_more_packs(self):
+        return max(0, (self.cap - self.included - self.bought_units) // self.pack_size)
+
+
+def addon_states(account, package=None) -> dict[str, AddOnState]:
+    """Every add-on the package allows, with its price in the account's currency and what the
+    account has bought (three queries)."""
+    package = package or account.package
+    limits = PackageAddOn.objects.filter(package=package, addon__active=True).select_related(
+        "addon"
+    )
+    prices = dict(
+        AddOnPrice.objects.filter(currency=account.currency).values_list("addon_id",
+                                                                          "monthly_price")
+    )
+    bought = dict(AccountAddOn.objects.filter(account=account).values_list("addon_id", "packs"))
+    return {
+        limit.addon.code: AddOnState(
+            code=limit.addon.code, name=limit.addon.name, pack_size=limit.addon.pack_size,
+            price_per_pack=prices.get(limit.addon_id), included=limit.included, cap=limit.cap,
+            packs=bought.get(limit.addon_id, 0),
+        )
+        for limit in limits
+    }
+
+
+def _validate_addon_request(states, add_ons):
+    """`add_ons` is {code: extra packs}. Unknown codes, bad counts and caps are refused."""
+    clean = {}
+    for code, packs in (add_ons or {}).items():
+        if code not in states:
+            raise DomainError(
+                _("Unknown add-on “%(code)s” for this package.") % {"code": code},
+                field="add_ons",
+            )
+        if not isinstance(packs, int) or isinstance(packs, bool) or packs < 0:
+            raise DomainError(
+                _("The number of packs of %(code)s must be a whole number, 0 or more.")
+                % {"code": code},
+                field="add_ons",
+            )
+        state = states[code]
+        if packs > state.max_more_packs:
+            raise DomainError(
+                _("%(name)s: at most %(cap)d units in total on this package (%(included)d "
+                  "included, %(bought)d bought); you can add at most %(more)d more packs.")
+                % {"name": state.name, "cap": state.cap, "included": state.included,
+                   "bought": state.bought_units, "more": state.max_more_packs},
+                field="add_ons",
+            )
+        if packs and state.price_per_pack is None:
+            raise DomainError(
+                _("%(name)s has no price in this currency; contact support.")
+                % {"name": state.name},
+                field="add_ons",
+            )
+        if packs:
+            clean[code] = packs
+    return clean
+
+
+# --- renewal quotes -----------------------------------------------------------------------------
+
+
+def parse_target_month(value) -> tuple[int, int]:
+    """'YYYY-MM' → (year, month), refusing anything else with a field error."""
+    try:
+        year, month = (int(part) for part in str(value).split("-"))
+        date(year, month, 1)
+    except (TypeError, ValueError):
+        raise DomainError(_("Enter the target month as YYYY-MM."), field="until") from None
+    return year, month
+
+
+def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricing.Quote:
+    """Quote extending every seat of the account (and `add_seats` new ones, and `add_ons` extra
+    packs) to the end of the month `until` = (year, month). A constant number of queries."""
+    if not isinstance(add_seats, int) or isinstance(add_seats, bool) or add_seats < 0:
+        raise DomainError(_("New seats must be a whole number, 0 or more."), field="add_seats")
+    if add_seats > 500:
+        raise DomainError(_("At most 500 new seats can be added at once."), field="add_seats")
+    account = Account.objects.select_related("package").get(pk=account.pk)
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).only(
+        "id", "valid_until", "paid_through", "created_on"
+    )
+    states = addon_states(account)
+    extra = _validate_addon_request(states, add_ons)
+    addon_lines = []
+    for code, state in states.items():
+        if state.packs and state.price_per_pack is not None:  # renewed with the seats
+            addon_lines.append(pricing.AddOnLine(code, state.packs, state.price_per_pack))
+        if extra.get(code):  # bought now: charged from today
+            addon_lines.append(
+                pricing.AddOnLine(code, extra[code], state.price_per_pack, start=as_of)
+            )
+    try:
+        return pricing.quote_renewal(
+            seats=_seat_terms(account, seats),
+            new_seats=add_seats,
+            unit_price=_unit_price(account.package, account.currency),
+            target_month=until,
+            as_of=as_of,
+            ladder=_ladder(),
+            vat_rate=vat_rate_for(account),
+            add_ons=addon_lines,
+        )
+    except pricing.PricingError as exc:
+        raise DomainError(str(exc), field="until") from exc
+
+
+def _money(value):
+    return str(Decimal(value).quantize(TWO))
+
+
+def _line_json(line, *, add_on=None):
+    data = {
+        "seat": getattr(line, "seat_id", None),
+        "start": line.start.isoformat(),
+        "end": line.end.isoformat(),
+        "months": line.months,
+        "days": line.days,
+        "days_in_month": line.days_in_month,
+        "unit_price": _money(line.unit_price),
+        "amount": _money(line.amount),
+    }
+    if add_on is not None:
+        data["add_on"] = add_on
+        data["packs"] = line.packs
+    return data
+
+
+def quote_json(quote: pricing.Quote, currency: str) -> dict:
+    """The API shape of a quote (and what an order stores): amounts as 2-decimal strings.
+    Add-on lines follow the seat lines, with `"seat": null` and their `add_on` code and `packs`."""
+    return {
+        "currency": currency,
+        "term_months": quote.term_months,
+        "discount_percent": _money(quote.discount_percent),
+        "lines": [_line_json(line) for line in quote.lines]
+        + [_line_json(line, add_on=line.code) for line in quote.add_on_lines],
+        "net_before_discount": _money(quote.net_before_discount),
+        "discount": _money(quote.discount),
+        "net": _money(quote.net),
+        "vat_rate": _money(quote.vat_rate),
+        "vat": _money(quote.vat),
+        "gross": _money(quote.gross),
+        "valid_until": quote.valid_until.isoformat(),
+    }
+
+
+@transaction.atomic
+def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as_of) -> Order:
+    """A pending renewal order holding exactly the quote (and the request that produced it);
+    payment applies it later."""
+    quote = renewal_quote(account=account, until=until, add_seats=add_seats, add_ons=add_ons,
+                          as_of=as_of)
+    data = quote_json(quote, account.currency)
+    data["request"] = {"until": f"{until[0]:04d}-{until[1]:02d}", "add_seats": add_seats,
+                       "add_ons": add_ons or {}}
+    order = Order.objects.create(
+        account=account, kind=OrderKind.RENEWAL, currency=account.currency, net=quote.net,
+        vat=quote.vat, gross=quote.gross, quote=data, as_of=as_of,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    audit_record(account=account, actor=actor, action="order.create", target=order,
+                 after={"kind": order.kind, "gross": data["gross"], "currency": order.currency})
+    return order
+
+
+@transaction.atomic
+def addon_order_create(*, account, add_ons, actor, as_of) -> Order:
+    """Add-on packs bought outside a renewal: charged pro rata from today to the account's
+    validity end, as a pending order (SPEC §4)."""
+    account = Account.objects.select_for_update().select_related("package").get(pk=account.pk)
+    states = addon_states(account)
+    extra = _validate_addon_request(states, add_ons)
+    if not extra:
+        raise DomainError(_("Choose at least one pack to buy."), field="add_ons")
+    valid_until = pricing.account_valid_until(
+        _seat_terms(account, Seat.objects.filter(account=account, removed_on__isnull=True))
+    )
+    if valid_until is None or valid_until < as_of:
+        raise DomainError(
+            _("The account has no valid seats; buy add-on packs together with a renewal."),
+            code="no_validity",
+        )
+    lines, net = [], Decimal("0.00")
+    for code, packs in extra.items():
+        amount = pricing.addon_prorata(packs=packs, price_per_pack=states[code].price_per_pack,
+                                       as_of=as_of, until=valid_until)
+        period = pricing.split_period(as_of, valid_until)
+        lines.append({"seat": None, "add_on": code, "packs": packs,
+                      "start": as_of.isoformat(), "end": valid_until.isoformat(),
+                      "months": period.months, "days": period.days,
+                      "days_in_month": period.days_in_month,
+                      "unit_price": _money(states[code].price_per_pack),
+                      "amount": _money(amount)})
+        net += amount
+    rate = vat_rate_for(account)
+    vat = (net * rate / 100).quantize(TWO, rounding="ROUND_HALF_UP")
+    data = {"currency": account.currency, "term_months": 0, "discount_percent": "0.00",
+            "lines": lines, "net_before_discount": _money(net), "discount": "0.00",
+            "net": _money(net), "vat_rate": _money(rate), "vat": _money(vat),
+            "gross": _money(net + vat), "valid_until": valid_until.isoformat(),
+            "request": {"add_ons": extra}}
+    order = Order.objects.create(
+        account=account, kind=OrderKind.ADDONS, currency=account.currency, net=net, vat=vat,
+        gross=net + vat, quote=data, as_of=as_of,
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    audit_record(account=account, actor=actor, action="order.create", target=order,
+                 after={"kind": order.kind, "gross": data["gross"], "currency": order.currency})
+    return order
+
+
+# --- package change -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PackageChangeResult:
+    package: Package
+    effective: date
+    seats: list  # [pricing.SeatChange]
+    applied: bool
+
+
+def _convert(day, *, as_of, old_price, new_price):
+    """Paid time converts at the price ratio too (see package_change)."""
+    if day is None or day < as_of:
+        return day
+    return pricing.package_change(
+        seats=[pricing.SeatTerms(0, day, None, as_of)], old_price=old_price,
+        new_price=new_price, as_of=as_of,
+    )[0].valid_until_after
+
+
+def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageChangeResult:
+    """Change the package of every seat, effective today (SPEC §4): remaining time of each valid
+    seat is converted at the price ratio; expired seats are untouched. At most once per calendar
+    month. `paid_through` is converted the same way, so the converted time stays paid."""
+    with transaction.atomic():
+        locked = Account.objects.select_for_update().select_related("package").get(pk=account.pk)
+        new = Package.objects.filter(code=package_code).first()
+        if new is None:
+            raise DomainError(_("Unknown package “%(code)s”.") % {"code": package_code},
+                              field="package")
+        if not new.active:
+            raise DomainError(_("Package %(name)s is not offered any more.") % {"name": new.name},
+                              field="package")
+        if new.pk == locked.package_id:
+            raise DomainError(_("The account already has package %(name)s.") % {"name": new.name},
+                              field="package")
+        last = PackageChange.objects.filter(account=locked).order_by("-effective_on").first()
+        if last is not None and as_of < last.effective_on + relativedelta(months=1):
+            next_allowed = last.effective_on + relativedelta(months=1)
+            raise DomainError(
+                _("The package was last changed on %(last)s; the next change is possible from "
+                  "%(next)s.") % {"last": last.effective_on.isoformat(),
+                                  "next": next_allowed.isoformat()},
+                code="too_soon",
+            )
+        states = addon_states(locked, package=new)
+        for state in addon_states(locked).values():
+            target = states.get(state.code)
+            if state.packs and (target is None
+                                or target.included + state.bought_units > target.cap):
+                raise DomainError(
+                    _("%(name)s: the %(units)d units bought exceed what package %(package)s "
+                      "allows.") % {"name": state.name, "units": state.bought_units,
+                                    "package": new.name},
+                    code="addon_cap",
+                )
+        old_price = _unit_price(locked.package, locked.currency)
+        new_price = _unit_price(new, locked.currency)
+        seats = list(Seat.objects.select_for_update().filter(account=locked,
+                                                             removed_on__isnull=True))
+        try:
+            changes = pricing.package_change(
+                seats=[pricing.SeatTerms(s.pk, s.valid_until, s.paid_through, s.created_on)
+                       for s in seats],
+                old_price=old_price, new_price=new_price, as_of=as_of,
+            )
+        except pricing.PricingError as exc:
+            raise DomainError(str(exc), field="package") from exc
+        if dry_run:
+            transaction.set_rollback(True)
+            return PackageChangeResult(new, as_of, changes, applied=False)
+        by_id = {s.pk: s for s in seats}
+        before = snapshot(locked, ["package"])
+        for change in changes:
+            seat = by_id[change.seat_id]
+            seat.paid_through = _convert(seat.paid_through, as_of=as_of, old_price=old_price,
+                                         new_price=new_price)
+            seat.valid_until = change.valid_until_after
+        Seat.objects.bulk_update([by_id[c.seat_id] for c in changes],
+                                 ["valid_until", "paid_through"])
+        PackageChange.objects.create(account=locked, from_package=locked.package,
+                                     to_package=new, effective_on=as_of,
+                                     actor=actor if actor is not None and actor.pk else None)
+        locked.package = new
+        locked.save(update_fields=["package"])
+        audit_record(
+            account=locked, actor=actor, action="account.package_change", target=locked,
+            before=before,
+            after={**snapshot(locked, ["package"]),
+                   "seats": [[c.seat_id, c.valid_until_before.isoformat(),
+                              c.valid_until_after.isoformat()] for c in changes]},
+        )
+        return PackageChangeResult(new, as_of, changes, applied=True)
+
+
+# --- billing period -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def billing_period_change(*, account, period, actor, as_of, by_staff=False) -> Account:
+    """Monthly → annual is self-service; annual → monthly only by staff (SPEC §6)."""
+    if period not in BillingPeriod.values:
+        raise DomainError(_("Choose monthly or annual."), field="billing_period")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.billing_period == period:
+        raise DomainError(
+            _("The billing period is already %(period)s.")
+            % {"period": account.get_billing_period_display()},
+            field="billing_period",
+        )
+    if period == BillingPeriod.MONTHLY and not by_staff:
+        raise DomainError(
+            _("Switching from annual to monthly billing is done by our staff; contact support."),
+            code="staff_only", field="billing_period", status=403,
+        )
+    before = snapshot(account, ["billing_period"])
+    account.billing_period = period
+    account.save(update_fields=["billing_period"])
+    audit_record(account=account, actor=actor, action="account.billing_period", target=account,
+                 before=before, after=snapshot(account, ["billing_period"]))
+    return account
