@@ -25,7 +25,11 @@ class AccessDecision:
 def access_decision(user, *, as_of: date) -> AccessDecision:
     if user is None or not user.is_authenticated:
         return AccessDecision(False, "anonymous", _("Log in first."))
+    # The login backend lets inactive users authenticate (so that deleted members are told why):
+    # the active flag is therefore checked here, for staff as for members.
     if user.is_staff:
+        if not user.is_active:
+            return AccessDecision(False, "inactive", _("This login has been deactivated."))
         return AccessDecision(True, "staff")
     member = (
         Member.objects.select_related("account").filter(user=user).first()
@@ -46,6 +50,12 @@ def access_decision(user, *, as_of: date) -> AccessDecision:
             False, "suspended",
             _("Your user in %(account)s is suspended and has no seat. Ask an administrator of "
               "%(account)s to restore you onto a free seat.") % {"account": account},
+        )
+    if not user.is_active:
+        return AccessDecision(
+            False, "inactive",
+            _("Your login to %(account)s has been deactivated. Ask an administrator of "
+              "%(account)s if you need access again.") % {"account": account},
         )
     if not Seat.objects.filter(member=member, removed_on__isnull=True).exists():
         return AccessDecision(

@@ -118,7 +118,15 @@ def signup(*, organisation, email, password, country, package_code="base", as_of
             name=organisation, package_code=package_code, country=country, trial=True,
             actor=None, as_of=as_of,
         )
-        user = User.objects.create_user(username=email, email=email, password=password)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=email, email=email, password=password)
+        except IntegrityError as exc:  # the same e-mail signed up at the same moment
+            raise DomainError(
+                _("A user with this e-mail address already exists. Log in or reset your "
+                  "password."),
+                field="email",
+            ) from exc
         member = Member.objects.create(account=account, user=user, role=MemberRole.ADMIN)
         seat = Seat.objects.create(
             account=account, valid_until=new_seat_valid_until(account, as_of), created_on=as_of,
@@ -301,7 +309,14 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
         audit_record(account=account, actor=actor, action="member.reinvite", target=member,
                      before=before, after=snapshot(member, MEMBER_FIELDS))
     else:
-        user = User.objects.create_user(username=email, email=email, password=None)
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=email, email=email, password=None)
+        except IntegrityError as exc:  # invited into another account at the same moment
+            raise DomainError(
+                _("%(email)s is already used by another login.") % {"email": email},
+                field="email",
+            ) from exc
         member = Member.objects.create(account=account, user=user, role=role)
         audit_record(account=account, actor=actor, action="member.invite", target=member,
                      after=snapshot(member, MEMBER_FIELDS))
