@@ -4,9 +4,8 @@ profile (business or consumer, VIES result); until then the account's country is
 from dataclasses import dataclass
 from decimal import Decimal
 
-EU = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE".split()
-)
+from billing_site.geo import EU
+
 POLISH_RATE = Decimal("23")
 
 

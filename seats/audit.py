@@ -9,7 +9,15 @@ from .models import AuditEntry
 def snapshot(instance, fields):
     """A JSON-safe picture of `fields` of a model instance (dates as ISO strings)."""
     data = model_to_dict(instance, fields=fields)
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in data.items()}
+    return {k: _json_safe(v) for k, v in data.items()}
+
+
+def _json_safe(value):
+    if value is None or isinstance(value, (bool, int, float, str, list, dict)):
+        return value
+    if hasattr(value, "isoformat"):  # dates and datetimes
+        return value.isoformat()
+    return str(value)  # Decimal, Country, …
 
 
 def audit_record(*, account, actor, action, target, before=None, after=None):

@@ -21,11 +21,12 @@ class MemberAccessMiddleware:
     def __call__(self, request):
         request.member = None
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not user.is_staff:
-            request.member = (
-                Member.objects.select_related("account", "account__package", "user")
-                .filter(user=user).first()
-            )
+        if user is not None and user.is_authenticated:
+            if not user.is_staff:
+                request.member = (
+                    Member.objects.select_related("account", "account__package", "user")
+                    .filter(user=user).first()
+                )
             if not request.path.startswith(OPEN_PREFIXES):
                 decision = access_decision(user, as_of=today())
                 if not decision.allowed:

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 
 
 class Currency(models.TextChoices):
@@ -35,7 +36,7 @@ class Account(models.Model):
         verbose_name=_("package"),
     )
     # ISO 3166-1 alpha-2; decides the currency (SPEC §7) and later the VAT treatment.
-    country = models.CharField(_("country"), max_length=2)
+    country = CountryField(_("country"))
     # Currency of prices and documents; follows the country unless staff set it explicitly.
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     billing_period = models.CharField(

@@ -11,18 +11,20 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
+from django_countries import countries
 
 from billing_site.dates import end_of_month
 from billing_site.errors import DomainError
+from billing_site.geo import EEA
 from plans.models import Package
 
 from .audit import audit_record, snapshot
@@ -32,9 +34,6 @@ logger = logging.getLogger(__name__)
 
 MAX_SEATS_PER_REQUEST = 500
 
-EU_EEA = frozenset(
-    "AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE IS LI NO".split()
-)
 
 SEAT_FIELDS = ["valid_until", "paid_through", "member", "removed_on"]
 MEMBER_FIELDS = ["role", "state", "pending_state", "pending_on", "pending_remove_seat"]
@@ -47,7 +46,7 @@ def currency_for_country(country: str) -> str:
         return Currency.PLN
     if country == "CZ":
         return Currency.CZK
-    if country in EU_EEA:
+    if country in EEA:
         return Currency.EUR
     return Currency.USD
 
@@ -68,6 +67,10 @@ def _validate_country(country):
     country = (country or "").strip().upper()
     if len(country) != 2 or not country.isalpha():
         raise DomainError(_("Enter a two-letter ISO country code, e.g. PL."), field="country")
+    if country not in countries:
+        raise DomainError(
+            _("“%(code)s” is not a known country code.") % {"code": country}, field="country"
+        )
     return country
 
 
@@ -82,7 +85,9 @@ def account_create(*, name, package_code, country, trial=True, actor, as_of) -> 
     country = _validate_country(country)
     package = Package.objects.filter(code=package_code).first()
     if package is None:
-        raise DomainError(_("Unknown package “%(code)s”.") % {"code": package_code}, field="package")
+        raise DomainError(
+            _("Unknown package “%(code)s”.") % {"code": package_code}, field="package"
+        )
     if not package.active:
         raise DomainError(
             _("Package “%(code)s” is not offered any more.") % {"code": package_code},
@@ -217,6 +222,12 @@ def seat_assign(*, account, seat, member, actor, as_of) -> Seat:
         raise DomainError(_("This seat has been removed."), code="seat_removed")
     if seat.member_id is not None:
         raise DomainError(_("This seat is already occupied."), code="seat_occupied")
+    if member.state == MemberState.DELETED:
+        raise DomainError(
+            _("%(email)s has been deleted; invite the user again instead.")
+            % {"email": member.email},
+            code="member_not_active",
+        )
     if member.state != MemberState.ACTIVE:
         raise DomainError(
             _("%(email)s is %(state)s; restore the user instead.")
@@ -238,6 +249,13 @@ def _normalise_email(email):
         validate_email(email)
     except ValidationError as exc:
         raise DomainError(_("Enter a valid e-mail address."), field="email") from exc
+    limit = get_user_model()._meta.get_field("username").max_length
+    if len(email) > limit:  # the e-mail is the login name, which has a length limit
+        raise DomainError(
+            _("E-mail addresses longer than %(limit)d characters cannot be used.")
+            % {"limit": limit},
+            field="email",
+        )
     return email
 
 
@@ -439,7 +457,9 @@ def member_restore(*, account, member, actor, as_of) -> Member:
         )
     before = snapshot(member, MEMBER_FIELDS)
     member.state = MemberState.ACTIVE
-    member.save(update_fields=["state"])
+    # a suspended member may have a deletion scheduled; bringing them back cancels it
+    member.pending_state, member.pending_on, member.pending_remove_seat = "", None, False
+    member.save(update_fields=MEMBER_FIELDS)
     audit_record(account=account, actor=actor, action="member.restore", target=member,
                  before=before, after=snapshot(member, MEMBER_FIELDS))
     _occupy(account=account, seat=seat, member=member, actor=actor)
@@ -468,6 +488,8 @@ def members_apply_scheduled(*, as_of, batch_size=200) -> int:
                 )
                 if member is None:
                     continue  # applied by a concurrent run
+                # a late run still removes the seat as of the date the admin chose
                 _apply_release(account=account, member=member, state=member.pending_state,
-                               remove_seat=member.pending_remove_seat, actor=None, as_of=as_of)
+                               remove_seat=member.pending_remove_seat, actor=None,
+                               as_of=member.pending_on)
                 applied += 1

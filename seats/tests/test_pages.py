@@ -926,3 +926,17 @@ def test_signup_with_a_taken_email_is_refused_on_the_email_field(client, acme):
         "A user with this e-mail address already exists. Log in or reset your password."
     ]
     assert not Account.objects.filter(name="Umbrella").exists()
+
+
+def test_a_deactivated_staff_session_is_signed_out_on_the_next_request(client, db):
+    from django.contrib.auth import get_user_model
+
+    staff = get_user_model().objects.create_user("ops@x.example", "ops@x.example", "pw-123456!",
+                                                 is_staff=True)
+    client.force_login(staff)
+    assert client.get("/").status_code in (200, 302)
+    staff.is_active = False
+    staff.save()
+    response = client.get("/")
+    assert response.status_code == 302 and response.url.endswith("/login/")
+    assert "_auth_user_id" not in client.session

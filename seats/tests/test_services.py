@@ -1134,3 +1134,63 @@ def test_db_scheduled_change_needs_a_date(make_account, make_member):
     member = make_member(account, "jane@acme.example")
     with pytest.raises(IntegrityError), transaction.atomic():
         Member.objects.filter(pk=member.pk).update(pending_state=MemberState.SUSPENDED)
+
+
+# --- fixes after review ---------------------------------------------------------------------------
+
+
+def test_restoring_a_suspended_member_cancels_a_scheduled_deletion(make_account, make_member):
+    as_of = date(2026, 11, 16)
+    account, admin = make_account("Restore Co", extra_seats=1, as_of=as_of)
+    user = make_member(account, "u@restore.example", as_of=as_of)
+    services.member_release(account=account, member=user, state=MemberState.SUSPENDED,
+                            effective=as_of, remove_seat=False, actor=None, as_of=as_of)
+    services.member_release(account=account, member=user, state=MemberState.DELETED,
+                            effective=date(2026, 11, 30), remove_seat=False, actor=None,
+                            as_of=as_of)
+    services.member_restore(account=account, member=user, actor=None, as_of=as_of)
+    assert services.members_apply_scheduled(as_of=date(2026, 12, 1)) == 0
+    user.refresh_from_db()
+    assert (user.state, user.pending_state, user.pending_on) == (MemberState.ACTIVE, "", None)
+
+
+def test_a_late_daily_run_removes_the_seat_as_of_the_chosen_effective_date(
+    make_account, make_member
+):
+    as_of = date(2026, 11, 16)
+    account, admin = make_account("Late Co", as_of=as_of)
+    user = make_member(account, "u@late.example", as_of=as_of)
+    seat_id = user.seat.pk
+    services.member_release(account=account, member=user, state=MemberState.SUSPENDED,
+                            effective=date(2026, 11, 20), remove_seat=True, actor=None,
+                            as_of=as_of)
+    assert services.members_apply_scheduled(as_of=date(2026, 11, 23)) == 1  # three days late
+    assert Seat.objects.get(pk=seat_id).removed_on == date(2026, 11, 20)
+
+
+def test_assigning_a_seat_to_a_deleted_member_says_to_invite_again(make_account, make_member):
+    as_of = date(2026, 11, 16)
+    account, admin = make_account("Deleted Co", extra_seats=1, as_of=as_of)
+    user = make_member(account, "gone@deleted.example", as_of=as_of)
+    services.member_release(account=account, member=user, state=MemberState.DELETED,
+                            effective=as_of, remove_seat=False, actor=None, as_of=as_of)
+    free = Seat.objects.filter(account=account, member__isnull=True).first()
+    with pytest.raises(DomainError, match="invite the user again"):
+        services.seat_assign(account=account, seat=free, member=user, actor=None, as_of=as_of)
+
+
+def test_an_email_longer_than_the_login_name_limit_is_refused_on_the_email_field(make_account):
+    account, admin = make_account("Long Co")
+    email = "a" * 64 + "@" + "b" * 60 + "." + "c" * 60 + ".example"
+    with pytest.raises(DomainError) as exc:
+        services.member_invite(account=account, email=email, role=MemberRole.USER, actor=None,
+                               as_of=date(2026, 11, 16))
+    assert exc.value.field == "email"
+    assert not get_user_model().objects.filter(email=email).exists()
+
+
+def test_an_unknown_country_code_is_refused(catalogue):
+    with pytest.raises(DomainError, match="not a known country code") as exc:
+        services.account_create(name="X", package_code="base", country="XX", actor=None,
+                                as_of=date(2026, 11, 16))
+    assert exc.value.field == "country"
