@@ -73,3 +73,24 @@ class OrderAdmin(admin.ModelAdmin):
     search_fields = ["account__name", "id"]
     raw_id_fields = ["account", "created_by"]
     readonly_fields = ["quote"]
+
+
+@admin.register(PackagePrice)
+class PackagePriceAdmin(admin.ModelAdmin):
+    list_display = ["package", "currency", "monthly_price"]
+    list_filter = ["currency", "package"]
+    search_fields = ["package__code", "package__name"]
+
+
+@admin.register(AddOnPrice)
+class AddOnPriceAdmin(admin.ModelAdmin):
+    list_display = ["addon", "currency", "monthly_price"]
+    list_filter = ["currency", "addon"]
+    search_fields = ["addon__code", "addon__name"]
+
+
+@admin.register(PackageAddOn)
+class PackageAddOnAdmin(admin.ModelAdmin):
+    list_display = ["package", "addon", "included", "cap"]
+    list_filter = ["package", "addon"]
+    search_fields = ["package__code", "addon__code"]

@@ -1,0 +1,64 @@
+from datetime import date, timedelta
+
+import pytest
+import time_machine
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.core.management import call_command
+
+from seats.access import access_decision
+from seats.models import Account, Member, MemberRole, MemberState, Seat
+
+TODAY = date(2026, 11, 21)
+
+
+@pytest.fixture
+def demo(catalogue):
+    with time_machine.travel(date(2026, 11, 21), tick=False):
+        call_command("load_demo", stdout=open("/dev/null", "w"))
+
+
+def counts():
+    return (Account.objects.count(), Member.objects.count(), Seat.objects.count(),
+            get_user_model().objects.count())
+
+
+def test_load_demo_is_idempotent(demo):
+    before = counts()
+    with time_machine.travel(date(2026, 11, 22), tick=False):
+        call_command("load_demo", stdout=open("/dev/null", "w"))
+    assert counts() == before
+
+
+def test_demo_has_active_expiring_and_lapsed_accounts(demo):
+    validity = {
+        a.name: max(s.valid_until for s in a.seats.filter(removed_on__isnull=True))
+        for a in Account.objects.all()
+    }
+    assert validity["Acme Sp. z o.o."] == date(2026, 12, 31)
+    assert validity["Expiring GmbH"] == TODAY + timedelta(days=3)
+    assert validity["Lapsed Inc."] == TODAY - timedelta(days=10)
+    assert {a.package.code for a in Account.objects.all()} == {"base", "automation",
+                                                              "professional"}
+
+
+def test_demo_has_every_role_free_and_occupied_seats_and_a_seatless_member(demo):
+    assert set(Member.objects.values_list("role", flat=True)) == set(MemberRole.values)
+    assert Seat.objects.filter(removed_on__isnull=True, member__isnull=True).exists()
+    assert Seat.objects.filter(member__isnull=False).exists()
+    suspended = Member.objects.get(user__username="suspended@acme.example")
+    assert suspended.state == MemberState.SUSPENDED
+    assert not access_decision(suspended.user, as_of=TODAY).allowed
+
+
+def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
+    for group in ("finance", "ops", "support"):
+        members = Group.objects.get(name=group).user_set.all()
+        assert members.count() == 1 and members[0].is_staff
+    ops = get_user_model().objects.get(username="ops@vendor.example")
+    assert ops.has_perm("django_celery_beat.change_periodictask")
+    assert ops.has_perm("plans.change_packageprice")
+
+
+def test_demo_logins_work_with_the_printed_password(demo, client):
+    assert client.login(username="admin@acme.example", password="demo-pass-2026")
