@@ -167,6 +167,33 @@ SPECTACULAR_SETTINGS = {
 # Business settings (defaults of SPEC; ops can change the ones that later live in the admin)
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=14)
 
+# The seller printed on every document (SPEC §7)
+SELLER = {
+    "name": env.str("SELLER_NAME", default="Seat Billing Sp. z o.o."),
+    "street": env.str("SELLER_STREET", default="ul. Przykładowa 1"),
+    "postal_code": env.str("SELLER_POSTAL_CODE", default="00-001"),
+    "city": env.str("SELLER_CITY", default="Warszawa"),
+    "country": "PL",
+    "tax_id": env.str("SELLER_NIP", default="5260250995"),
+    "bank_account": env.str("SELLER_BANK_ACCOUNT",
+                            default="PL61 1090 1014 0000 0712 1981 2874"),
+    "bank_name": env.str("SELLER_BANK_NAME", default="Santander Bank Polska"),
+}
+INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=14)
+# Series formats; {year}, {month} and {seq} are filled in when a document is numbered.
+DOCUMENT_NUMBER_FORMATS = {
+    "invoice": env.str("INVOICE_NUMBER_FORMAT", default="FV/{year}/{month:02d}/{seq:04d}"),
+    "proforma": env.str("PROFORMA_NUMBER_FORMAT", default="PF/{year}/{month:02d}/{seq:04d}"),
+    "correction": env.str("CORRECTION_NUMBER_FORMAT",
+                          default="KOR/{year}/{month:02d}/{seq:04d}"),
+}
+# External services (tests point these at local stubs)
+NBP_API_URL = env.str("NBP_API_URL", default="https://api.nbp.pl/api")
+NBP_TIMEOUT = env.float("NBP_TIMEOUT", default=10)
+VIES_API_URL = env.str("VIES_API_URL",
+                       default="https://ec.europa.eu/taxation_customs/vies/rest-api")
+VIES_TIMEOUT = env.float("VIES_TIMEOUT", default=10)
+
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 

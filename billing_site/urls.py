@@ -9,6 +9,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
     path("api/v1/", include("seats.api_urls")),
     path("api/v1/", include("plans.api_urls")),
+    path("api/v1/", include("invoices.api_urls")),
     path("", include("seats.urls")),
     path("", include("plans.urls")),
+    path("", include("invoices.urls")),
 ]

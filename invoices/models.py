@@ -1,0 +1,278 @@
+"""Invoice data, documents (pro-forma, VAT invoice, corrective invoice), numbering and exchange
+rates (SPEC §7).
+
+Invariants:
+- a document's number is unique, and gapless within its series and month: numbers are taken from a
+  `NumberCounter` row locked in the issuing transaction (a rolled-back issue returns its number);
+- an issued document never changes: its seller/buyer data, lines and totals are frozen snapshots;
+  only the note (and the rendering bookkeeping that follows it) may change afterwards; a correction
+  is a new corrective document referring to the original;
+- a document whose PLN VAT needs an NBP rate not yet known waits unnumbered (status
+  `waiting_for_rate`) and is numbered when the rate arrives.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
+
+CURRENCIES = [("PLN", "PLN"), ("EUR", "EUR"), ("USD", "USD"), ("CZK", "CZK")]
+
+
+class PartyKind(models.TextChoices):
+    COMPANY = "company", _("company")
+    PERSON = "person", _("natural person")
+
+
+class TaxIdStatus(models.TextChoices):
+    NOT_APPLICABLE = "n/a", _("not applicable")  # no tax id, or a Polish NIP (checksum only)
+    VALID = "valid", _("valid in VIES")
+    INVALID = "invalid", _("invalid in VIES")
+    PENDING = "pending", _("VIES unavailable, re-checking")
+
+
+class BillingProfile(models.Model):
+    """The buyer's invoice data of an account (one per account), with an optional separate
+    ordering party. Changes apply to future documents only."""
+
+    account = models.OneToOneField("seats.Account", on_delete=models.CASCADE,
+                                   related_name="billing_profile")
+    kind = models.CharField(_("buyer type"), max_length=10, choices=PartyKind.choices,
+                            default=PartyKind.COMPANY)
+    name = models.CharField(_("name"), max_length=200)
+    street = models.CharField(_("street and number"), max_length=200)
+    postal_code = models.CharField(_("postal code"), max_length=20)
+    city = models.CharField(_("city"), max_length=100)
+    country = CountryField(_("country"))
+    # Normalised: a Polish NIP as 10 digits; an EU VAT id with its country prefix (DE123456789).
+    tax_id = models.CharField(_("tax id"), max_length=32, blank=True)
+    tax_id_status = models.CharField(_("tax id status"), max_length=10,
+                                     choices=TaxIdStatus.choices,
+                                     default=TaxIdStatus.NOT_APPLICABLE)
+    tax_id_checked_at = models.DateTimeField(_("tax id checked at"), null=True, blank=True)
+    invoice_email = models.EmailField(_("e-mail for invoices"))
+    # Optional ordering party (e.g. a parent company placing the order for the buyer)
+    ordering_party_name = models.CharField(_("ordering party name"), max_length=200, blank=True)
+    ordering_party_street = models.CharField(_("ordering party street"), max_length=200,
+                                             blank=True)
+    ordering_party_postal_code = models.CharField(_("ordering party postal code"),
+                                                  max_length=20, blank=True)
+    ordering_party_city = models.CharField(_("ordering party city"), max_length=100, blank=True)
+    ordering_party_country = CountryField(_("ordering party country"), blank=True)
+    ordering_party_tax_id = models.CharField(_("ordering party tax id"), max_length=32,
+                                             blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("billing profile")
+        verbose_name_plural = _("billing profiles")
+        constraints = [
+            models.CheckConstraint(condition=Q(kind="company") | Q(country="PL"),
+                                   name="billing_profile_person_only_in_poland"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class RateSource(models.TextChoices):
+    NBP = "nbp", _("NBP table A")
+    MANUAL = "manual", _("entered by staff")
+
+
+class ExchangeRate(models.Model):
+    """NBP table A mid rate: PLN for one unit of `currency`, as published on `effective_date`."""
+
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    effective_date = models.DateField(_("effective date"))
+    rate = models.DecimalField(_("mid rate (PLN)"), max_digits=12, decimal_places=6)
+    table_number = models.CharField(_("table number"), max_length=40, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=RateSource.choices,
+                              default=RateSource.NBP)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-effective_date", "currency"]
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "effective_date"],
+                                    name="exchange_rate_unique_per_day"),
+            models.CheckConstraint(condition=Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+    def __str__(self):
+        return f"{self.currency} {self.effective_date}: {self.rate}"
+
+
+class DocumentKind(models.TextChoices):
+    PROFORMA = "proforma", _("pro-forma")
+    INVOICE = "invoice", _("VAT invoice")
+    CORRECTION = "correction", _("corrective invoice")
+
+
+class NumberCounter(models.Model):
+    """The last number used in one series (document kind) and month. Locked with
+    select_for_update in the issuing transaction, so numbers are gapless and unique."""
+
+    kind = models.CharField(max_length=12, choices=DocumentKind.choices)
+    year = models.PositiveSmallIntegerField()
+    month = models.PositiveSmallIntegerField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("number counter")
+        verbose_name_plural = _("number counters")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "year", "month"],
+                                    name="number_counter_unique_series_month"),
+        ]
+
+
+class DocumentStatus(models.TextChoices):
+    WAITING_FOR_RATE = "waiting_for_rate", _("waiting for the NBP rate")
+    ISSUED = "issued", _("issued")
+
+
+class Document(models.Model):
+    """A pro-forma, VAT invoice or corrective invoice. See the module docstring for invariants."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
+    status = models.CharField(_("status"), max_length=20, choices=DocumentStatus.choices)
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT,
+                                related_name="documents")
+    order = models.ForeignKey("plans.Order", on_delete=models.PROTECT, null=True, blank=True,
+                              related_name="documents")
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="corrections",
+                                 verbose_name=_("corrected document"))
+    # e.g. FV/2026/11/0001; empty while waiting for a rate
+    number = models.CharField(_("number"), max_length=40, blank=True)
+    number_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    number_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    sequence = models.PositiveIntegerField(null=True, blank=True)
+    issue_date = models.DateField(_("issue date"), null=True, blank=True)
+    sale_date = models.DateField(_("sale date"))
+    due_date = models.DateField(_("payment due"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    # Frozen snapshots (JSON) of the parties as they were at issuing
+    seller = models.JSONField(_("seller"))
+    buyer = models.JSONField(_("buyer"))
+    ordering_party = models.JSONField(_("ordering party"), null=True, blank=True)
+    # "23", "reverse_charge" or "np" (see invoices.vat)
+    vat_code = models.CharField(_("VAT treatment"), max_length=20)
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
+    # VAT in PLN for foreign-currency documents that carry VAT (NBP table A, last business day
+    # before the issue date)
+    vat_pln = models.DecimalField(_("VAT in PLN"), max_digits=12, decimal_places=2, null=True,
+                                  blank=True)
+    exchange_rate = models.DecimalField(_("NBP rate"), max_digits=12, decimal_places=6,
+                                        null=True, blank=True)
+    exchange_rate_date = models.DateField(_("NBP rate date"), null=True, blank=True)
+    exchange_rate_table = models.CharField(_("NBP table"), max_length=40, blank=True)
+    # What a correction changes, in words (e.g. "buyer data")
+    correction_reason = models.CharField(_("reason for correction"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    # PDF bookkeeping: rendered by a Celery task from `needs_render`; `pdf_fingerprint` is the
+    # hash of the content the stored PDF shows, so an unchanged document is never re-rendered.
+    pdf = models.FileField(_("PDF"), upload_to="documents/%Y/%m/", blank=True)
+    pdf_fingerprint = models.CharField(max_length=64, blank=True)
+    needs_render = models.BooleanField(default=True, db_index=True)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    # Fields that may change after issuing (everything else is frozen).
+    MUTABLE_AFTER_ISSUE = frozenset(
+        {"note", "pdf", "pdf_fingerprint", "needs_render", "emailed_at"}
+    )
+
+    class Meta:
+        ordering = ["-issue_date", "-id"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        constraints = [
+            models.UniqueConstraint(fields=["number"], condition=~Q(number=""),
+                                    name="document_number_unique"),
+            models.UniqueConstraint(
+                fields=["kind", "number_year", "number_month", "sequence"],
+                condition=Q(sequence__isnull=False), name="document_sequence_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="waiting_for_rate", number="", sequence__isnull=True)
+                | Q(status="issued", sequence__isnull=False, issue_date__isnull=False)
+                & ~Q(number=""),
+                name="document_issued_has_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="correction", corrects__isnull=False)
+                | (~Q(kind="correction") & Q(corrects__isnull=True)),
+                name="document_correction_refers_to_original",
+            ),
+        ]
+        indexes = [models.Index(fields=["account", "issue_date"])]
+
+    def __str__(self):
+        return self.number or f"({self.get_kind_display()} #{self.pk}, {self.status})"
+
+    def save(self, *args, **kwargs):
+        """Issued documents are immutable: only MUTABLE_AFTER_ISSUE fields may be saved."""
+        if self.pk is not None:
+            update_fields = kwargs.get("update_fields")
+            stored_status = (Document.objects.filter(pk=self.pk)
+                             .values_list("status", flat=True).first())
+            if stored_status == DocumentStatus.ISSUED and (
+                update_fields is None or not set(update_fields) <= self.MUTABLE_AFTER_ISSUE
+            ):
+                from billing_site.errors import DomainError
+
+                raise DomainError(
+                    _("Issued documents cannot be changed; issue a correction instead."),
+                    code="document_immutable",
+                )
+        super().save(*args, **kwargs)
+
+
+class DocumentLine(models.Model):
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveSmallIntegerField()
+    description = models.CharField(_("description"), max_length=300)
+    # Service period the line covers, when it is a seat or add-on renewal
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=4)
+    unit = models.CharField(_("unit"), max_length=20, default="szt.")
+    unit_price = models.DecimalField(_("unit net price"), max_digits=12, decimal_places=2)
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat_rate = models.DecimalField(_("VAT rate %"), max_digits=5, decimal_places=2)
+    vat_code = models.CharField(_("VAT treatment"), max_length=20)
+
+    class Meta:
+        ordering = ["document", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "position"],
+                                    name="document_line_position_unique"),
+        ]
+
+
+class DocumentVatTotal(models.Model):
+    """Totals per VAT rate: VAT is computed once per rate on that rate's net total (SPEC §2)."""
+
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="vat_totals")
+    vat_code = models.CharField(max_length=20)
+    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
+    net = models.DecimalField(max_digits=12, decimal_places=2)
+    vat = models.DecimalField(max_digits=12, decimal_places=2)
+    gross = models.DecimalField(max_digits=12, decimal_places=2)
+    vat_pln = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["document", "-vat_rate"]
+        constraints = [
+            models.UniqueConstraint(fields=["document", "vat_code"],
+                                    name="document_vat_total_unique"),
+        ]
