@@ -1,0 +1,111 @@
+from django.contrib import admin
+
+from .models import (
+    BillingProfile,
+    Document,
+    DocumentLine,
+    DocumentVatTotal,
+    ExchangeRate,
+    NumberCounter,
+)
+
+
+@admin.register(BillingProfile)
+class BillingProfileAdmin(admin.ModelAdmin):
+    list_display = ["account", "kind", "name", "country", "tax_id", "tax_id_status",
+                    "invoice_email"]
+    list_filter = ["kind", "country", "tax_id_status"]
+    search_fields = ["name", "tax_id", "invoice_email", "account__name"]
+    raw_id_fields = ["account"]
+
+
+@admin.register(ExchangeRate)
+class ExchangeRateAdmin(admin.ModelAdmin):
+    """Staff may enter a rate by hand when NBP has not delivered one (source: manual)."""
+
+    list_display = ["currency", "effective_date", "rate", "table_number", "source"]
+    list_filter = ["currency", "source"]
+    search_fields = ["table_number"]
+    date_hierarchy = "effective_date"
+
+    def get_changeform_initial_data(self, request):
+        return {"source": "manual"}
+
+
+@admin.register(NumberCounter)
+class NumberCounterAdmin(admin.ModelAdmin):
+    """Read-only: counters move only inside the issuing transaction."""
+
+    list_display = ["kind", "year", "month", "last_number"]
+    list_filter = ["kind", "year"]
+    search_fields = ["kind"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class DocumentLineInline(admin.TabularInline):
+    model = DocumentLine
+    extra = 0
+    can_delete = False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class DocumentVatTotalInline(DocumentLineInline):
+    model = DocumentVatTotal
+
+
+@admin.register(Document)
+class DocumentAdmin(admin.ModelAdmin):
+    """Documents are issued by the services and never edited here."""
+
+    list_display = ["number", "kind", "status", "account", "issue_date", "currency", "net",
+                    "gross", "needs_render", "emailed_at"]
+    list_filter = ["kind", "status", "currency", "vat_code", "needs_render"]
+    search_fields = ["number", "account__name", "buyer__name"]
+    date_hierarchy = "issue_date"
+    inlines = [DocumentLineInline, DocumentVatTotalInline]
+    raw_id_fields = ["account", "order", "corrects", "issued_by"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DocumentLine)
+class DocumentLineAdmin(admin.ModelAdmin):
+    list_display = ["document", "position", "description", "quantity", "unit_price", "net",
+                    "vat_rate"]
+    search_fields = ["document__number", "description"]
+    list_filter = ["vat_code"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DocumentVatTotal)
+class DocumentVatTotalAdmin(DocumentLineAdmin):
+    list_display = ["document", "vat_code", "vat_rate", "net", "vat", "gross", "vat_pln"]
+    search_fields = ["document__number"]
