@@ -1,0 +1,5 @@
+"""PDF rendering, storage and e-mailing of documents (to be implemented)."""
+
+
+def document_render_and_send(document_id):
+    raise NotImplementedError
