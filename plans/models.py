@@ -94,6 +94,9 @@ class AddOnPrice(models.Model):
                                    name="addon_price_not_negative"),
         ]
 
+    def __str__(self):
+        return f"{self.addon.code} {self.monthly_price} {self.currency}"
+
 
 class PackageAddOn(models.Model):
     """What a package includes of an add-on for free and how much may be bought (in units)."""
@@ -109,6 +112,9 @@ class PackageAddOn(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["package", "addon"], name="package_addon_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.package.code}/{self.addon.code}: {self.included}–{self.cap}"
 
 
 class DiscountRung(models.Model):
@@ -148,6 +154,9 @@ class AccountAddOn(models.Model):
             models.UniqueConstraint(fields=["account", "addon"], name="account_addon_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.account} {self.addon.code} × {self.packs}"
+
 
 class PackageChange(models.Model):
     """One applied package change (SPEC §4): at most one per calendar month, enforced by the
@@ -166,6 +175,9 @@ class PackageChange(models.Model):
         ordering = ["-effective_on", "-id"]
         verbose_name = _("package change")
         verbose_name_plural = _("package changes")
+
+    def __str__(self):
+        return f"{self.account}: {self.from_package.code} → {self.to_package.code}"
 
 
 class OrderKind(models.TextChoices):

