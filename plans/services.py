@@ -169,6 +169,30 @@ def parse_target_month(value) -> tuple[int, int]:
     return year, month
 
 
+def _check_target_month(until, *, as_of, current):
+    """The target-month rules of `pricing.quote_renewal`, with messages people can read in their
+    own language (pricing keeps the same checks as its own guard)."""
+    year, month = until
+    ym = f"{year:04d}-{month:02d}"
+    offset = (year - as_of.year) * 12 + month - as_of.month
+    if offset < 0:
+        raise DomainError(_("The target month %(month)s is in the past.") % {"month": ym},
+                          field="until")
+    if offset > pricing.MAX_MONTHS_AHEAD:
+        raise DomainError(
+            _("The target month %(month)s is more than %(max)d months ahead.")
+            % {"month": ym, "max": pricing.MAX_MONTHS_AHEAD},
+            field="until",
+        )
+    if current is not None and pricing.month_end(year, month) < current:
+        raise DomainError(
+            _("The target month %(month)s ends before the seats' current validity "
+              "(%(current)s); pick %(first)s or later.")
+            % {"month": ym, "current": current.isoformat(), "first": f"{current:%Y-%m}"},
+            field="until",
+        )
+
+
 def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricing.Quote:
     """Quote extending every seat of the account (and `add_seats` new ones, and `add_ons` extra
     packs) to the end of the month `until` = (year, month). A constant number of queries."""
@@ -190,9 +214,11 @@ def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricin
             addon_lines.append(
                 pricing.AddOnLine(code, extra[code], state.price_per_pack, start=as_of)
             )
+    terms = _seat_terms(account, seats)
+    _check_target_month(until, as_of=as_of, current=pricing.account_valid_until(terms))
     try:
         return pricing.quote_renewal(
-            seats=_seat_terms(account, seats),
+            seats=terms,
             new_seats=add_seats,
             unit_price=_unit_price(account.package, account.currency),
             target_month=until,
@@ -251,6 +277,12 @@ def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as
     payment applies it later."""
     quote = renewal_quote(account=account, until=until, add_seats=add_seats, add_ons=add_ons,
                           as_of=as_of)
+    if quote.gross <= 0:
+        raise DomainError(
+            _("Nothing to pay: every seat is already paid until %(date)s. Pick a later month or "
+              "add seats.") % {"date": quote.valid_until.isoformat()},
+            field="until", code="nothing_to_pay",
+        )
     data = quote_json(quote, account.currency)
     data["request"] = {"until": f"{until[0]:04d}-{until[1]:02d}", "add_seats": add_seats,
                        "add_ons": add_ons or {}}

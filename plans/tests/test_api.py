@@ -105,7 +105,7 @@ ENDPOINTS = {
     "renewal_quote": ("post", "renewal-quote/", {"until": "2026-12"}),
     "package_change": ("post", "package-change/", {"package": "automation", "dry_run": False}),
     "orders_list": ("get", "orders/", None),
-    "order_renewal": ("post", "orders/renewal/", {"until": "2026-12"}),
+    "order_renewal": ("post", "orders/renewal/", {"until": "2027-01"}),
     "order_add_ons": ("post", "orders/add-ons/", {"add_ons": {"chatbot": 1}}),
     "billing_period": ("post", "billing-period/", {"billing_period": "annual"}),
 }

@@ -699,3 +699,25 @@ def test_parallel_package_changes_apply_once_the_other_is_too_soon(new_account):
     # converted once, at the winner's price: 46 days × 59 / (119 or 179)
     after = {"automation": d("2026-12-07"), "professional": d("2026-11-30")}[winner]
     assert set(Seat.objects.values_list("valid_until", flat=True)) == {after}
+
+
+def test_a_renewal_order_with_nothing_to_pay_is_refused(new_account):
+    account = new_account()
+    add_seats(account, on=d("2026-11-02"), paid_through=d("2026-11-30"))
+    Seat.objects.filter(account=account).update(valid_until=d("2026-11-30"))
+    with pytest.raises(DomainError, match="Nothing to pay") as exc:
+        services.renewal_order_create(account=account, until=(2026, 11), actor=None,
+                                      as_of=d("2026-11-15"))
+    assert exc.value.field == "until"
+    assert not account.orders.exists()
+
+
+def test_target_month_errors_are_translated(new_account, settings):
+    from django.utils import translation
+
+    account = new_account()
+    with translation.override("pl"), pytest.raises(DomainError) as exc:
+        services.renewal_quote(account=account, until=(2026, 10), as_of=d("2026-11-15"))
+    assert exc.value.field == "until"
+    assert "2026-10" in str(exc.value)
+    assert "is in the past" not in str(exc.value)

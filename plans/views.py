@@ -1,0 +1,439 @@
+"""Browser pages of SPEC §4–5: "Payments → Renew" with its live quote, pending orders, "Change
+package" and the billing period. Administrators only (others get 403), always on
+`request.member.account`, so another account's order ids give 404.
+
+Views translate HTTP into `plans.services` calls with `actor=request.user` and `as_of=today()`.
+A `DomainError` is shown on the form field it names, else as a page message; never a 500.
+
+The renew form works without JavaScript: it is a GET form ("Recalculate" re-renders the page with
+the quote), and "Continue to payment" is a separate POST form carrying the values of the quote on
+screen in hidden fields. With JavaScript (static/js/renew.js) the same form is POSTed to
+`renew_quote` on every change, and the summary, the hidden fields and the billing details are
+updated in place.
+"""
+
+from datetime import date
+from decimal import Decimal
+from urllib.parse import urlencode
+
+from dateutil.relativedelta import relativedelta
+from django.contrib import messages
+from django.db.models import Count, Q
+from django.http import HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from billing_site.dates import end_of_month, today
+from billing_site.errors import DomainError
+from seats.models import BillingPeriod, Seat
+from seats.views import account_admin_required
+
+from . import pricing, services
+from .forms import (
+    OTHER_MONTH,
+    AddOnBuyForm,
+    BillingPeriodForm,
+    PackageApplyForm,
+    RenewForm,
+    addon_field_name,
+)
+from .models import AddOn, DiscountRung, Order, Package, PackageAddOn, PackageChange, PackagePrice
+
+SHORTCUT_MONTHS = (0, 1, 3, 6, 12)  # SPEC §5: end of this month, +1, +3, +6, +12 months
+
+# Names of the feature flags a package may carry (unknown flags are shown as they are).
+FEATURE_LABELS = {
+    "contacts": gettext_lazy("Contacts"),
+    "deals": gettext_lazy("Deals"),
+    "email": gettext_lazy("E-mail"),
+    "automations": gettext_lazy("Automations"),
+    "sequences": gettext_lazy("Sequences"),
+    "advanced_reports": gettext_lazy("Advanced reports"),
+}
+SEAT_IDS_SHOWN = 8  # in a package-change preview row; the rest is "and N more"
+
+
+def _not_post(request):
+    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
+
+
+def _money(value):
+    """Amounts as the quote JSON writes them ("90.47"), so that the page and renew.js agree."""
+    return str(Decimal(value).quantize(Decimal("0.01")))
+
+
+def _percent(value):
+    """"5.00" → "5", "23.00" → "23", "7.50" → "7.5" (renew.js trims the same way)."""
+    return format(Decimal(value).normalize(), "f")
+
+
+def _duration(months, days, days_in_month):
+    """"2 months + 15/30 days", "12 months", "15/30 days"."""
+    parts = []
+    if months or not days:
+        parts.append(ngettext("%(count)d month", "%(count)d months", months) % {"count": months})
+    if days:
+        parts.append(_("%(days)d/%(dim)d days") % {"days": days, "dim": days_in_month})
+    return " + ".join(parts)
+
+
+# --- Payments → Renew ---------------------------------------------------------------------------
+
+
+def _seat_groups(account):
+    """Seats grouped by validity, earliest first: [{valid_until, total, free, occupied}] (one
+    query)."""
+    groups = list(
+        Seat.objects.filter(account=account, removed_on__isnull=True)
+        .values("valid_until")
+        .annotate(total=Count("id"), free=Count("id", filter=Q(member__isnull=True)))
+        .order_by("valid_until")
+    )
+    for group in groups:
+        group["occupied"] = group["total"] - group["free"]
+    return groups
+
+
+def _shortcuts(as_of, valid_until):
+    """The target-month shortcuts. Months ending before the seats' current validity cannot be
+    quoted (the service says why); they are shown disabled."""
+    rows = []
+    for offset in SHORTCUT_MONTHS:
+        first = as_of.replace(day=1) + relativedelta(months=offset)
+        end = end_of_month(first)
+        if offset == 0:
+            label = _("End of this month")
+        else:
+            label = ngettext("+%(count)d month", "+%(count)d months", offset) % {"count": offset}
+        rows.append({"value": f"{first:%Y-%m}", "label": label, "end": end,
+                     "disabled": valid_until is not None and end < valid_until})
+    return rows
+
+
+def _default_data(shortcuts, valid_until, states):
+    """End of this month (SPEC §5), else the first shortcut the validity allows, else the month
+    of the validity itself; no new seats or packs."""
+    data = {"until": OTHER_MONTH, "other_month": "", "add_seats": "0"}
+    data.update({addon_field_name(code): "0" for code in states})
+    enabled = [s for s in shortcuts if not s["disabled"]]
+    if enabled:
+        data["until"] = enabled[0]["value"]
+    elif valid_until is not None:
+        data["other_month"] = f"{valid_until:%Y-%m}"
+    return data
+
+
+def _normalised(data, shortcuts):
+    """A month that is no shortcut (a link, or the values of a refused order) is shown as
+    "another month"."""
+    data = data.copy()
+    until = data.get("until", "")
+    if until and until != OTHER_MONTH and until not in {s["value"] for s in shortcuts}:
+        data["other_month"], data["until"] = until, OTHER_MONTH
+    return data
+
+
+def _quote(form, account, as_of):
+    """The quote for a bound RenewForm, or None with the errors put on the form."""
+    if not form.is_valid():
+        return None
+    data = form.cleaned_data
+    try:
+        return services.renewal_quote(account=account, until=data["target"],
+                                      add_seats=data["add_seats"], add_ons=data["add_ons"],
+                                      as_of=as_of)
+    except DomainError as exc:
+        if not form.attach_domain_error(exc):
+            form.add_error(None, str(exc.message))
+        return None
+
+
+def _summary(data):
+    """The quote JSON with the percents as people write them, for the summary template."""
+    return {**data, "discount_percent_display": _percent(data["discount_percent"]),
+            "vat_rate_display": _percent(data["vat_rate"])}
+
+
+def _details(data, addon_names):
+    """Billing details of a quote JSON (a live quote or an order's stored one): seat lines
+    grouped by identical periods (pricing.group_lines), then the add-on lines."""
+    seat_lines = [
+        pricing.QuoteLine(line["seat"], date.fromisoformat(line["start"]),
+                          date.fromisoformat(line["end"]), line["months"], line["days"],
+                          line["days_in_month"], Decimal(line["unit_price"]),
+                          Decimal(line["amount"]))
+        for line in data["lines"] if "add_on" not in line
+    ]
+    groups = [
+        {"count": g.count, "new_seats": g.new_seats, "start": g.start.isoformat(),
+         "end": g.end.isoformat(), "duration": _duration(g.months, g.days, g.days_in_month),
+         "unit_price": _money(g.unit_price), "amount": _money(g.amount)}
+        for g in pricing.group_lines(seat_lines)
+    ]
+    addons = [
+        {"name": addon_names.get(line["add_on"], line["add_on"]), "packs": line["packs"],
+         "start": line["start"], "end": line["end"],
+         "duration": _duration(line["months"], line["days"], line["days_in_month"]),
+         "unit_price": line["unit_price"], "amount": line["amount"]}
+        for line in data["lines"] if "add_on" in line
+    ]
+    return {"groups": groups, "addon_lines": addons, "summary": _summary(data),
+            "currency": data["currency"]}
+
+
+def _order_fields(form, quote):
+    """Hidden fields of "Continue to payment": exactly the values of the quote on screen (empty
+    without a quote; renew.js fills them from each live quote)."""
+    names = ["until", "add_seats"] + [addon_field_name(code) for code in form.addon_states]
+    if quote is None:
+        return [(name, "") for name in names]
+    data = form.cleaned_data
+    year, month = data["target"]
+    values = [f"{year:04d}-{month:02d}", data["add_seats"]]
+    values += [data["add_ons"].get(code, 0) for code in form.addon_states]
+    return list(zip(names, values, strict=True))
+
+
+def _render_renew(request, account, *, buy_form=None, status=200):
+    as_of = today()
+    states = services.addon_states(account)
+    groups = _seat_groups(account)
+    valid_until = groups[-1]["valid_until"] if groups else None
+    shortcuts = _shortcuts(as_of, valid_until)
+    if "until" in request.GET:
+        data = request.GET
+    else:
+        data = _default_data(shortcuts, valid_until, states)
+    form = RenewForm(_normalised(data, shortcuts), addon_states=states)
+    quote = _quote(form, account, as_of)
+    quote_data = services.quote_json(quote, account.currency) if quote is not None else None
+    addon_names = {code: state.name for code, state in states.items()}
+    price = PackagePrice.objects.filter(package=account.package,
+                                        currency=account.currency).first()
+    context = {
+        "account": account,
+        "package": account.package,
+        "seat_price": price.monthly_price if price else None,
+        "seat_groups": groups,
+        "seats_total": sum(g["total"] for g in groups),
+        "valid_until": valid_until,
+        "shortcuts": shortcuts,
+        "selected_until": form.data.get("until"),
+        "form": form,
+        "ladder": [{"min": r.min_months, "percent": _percent(r.percent)}
+                   for r in DiscountRung.objects.all()],
+        "addon_states": list(states.values()),
+        "buy_form": buy_form or AddOnBuyForm(addon_states=states),
+        "can_buy_addons": any(s.max_more_packs for s in states.values()),
+        "order_fields": _order_fields(form, quote),
+        "can_order": quote is not None and quote.gross > 0,
+        "billing_period": account.billing_period,
+        "billing_period_label": account.get_billing_period_display(),
+        "annual": BillingPeriod.ANNUAL,
+        "currency": account.currency,
+    }
+    if quote_data is not None:
+        context.update(_details(quote_data, addon_names))
+    return render(request, "plans/renew.html", context, status=status)
+
+
+@account_admin_required
+def renew_page(request, account):
+    return _render_renew(request, account)
+
+
+@account_admin_required
+def renew_quote(request, account):
+    """The live quote of the renew page: the form POSTed by renew.js (session and CSRF token),
+    answered with `services.quote_json` plus the rendered billing details, or
+    `{"error", "field"}` with status 400."""
+    if refused := _not_post(request):
+        return refused
+    states = services.addon_states(account)
+    form = RenewForm(request.POST, addon_states=states)
+    quote = _quote(form, account, today())
+    if quote is None:
+        field, message = form.first_error()
+        return JsonResponse({"error": str(message), "field": field}, status=400)
+    data = services.quote_json(quote, account.currency)
+    details = _details(data, {code: state.name for code, state in states.items()})
+    data["details_html"] = render_to_string("plans/includes/quote_details.html", details,
+                                            request=request)
+    return JsonResponse(data)
+
+
+def _renew_url(data, anchor=""):
+    keys = ["until", "other_month", "add_seats"]
+    keys += [k for k in data if k.startswith("addon_")]
+    query = urlencode({k: data.get(k, "") for k in keys if k in data})
+    return reverse("payments_renew") + (f"?{query}" if query else "") + anchor
+
+
+@account_admin_required
+def renew_order(request, account):
+    """"Continue to payment": a pending order holding exactly the quote on screen."""
+    if refused := _not_post(request):
+        return refused
+    form = RenewForm(request.POST, addon_states=services.addon_states(account))
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            order = services.renewal_order_create(
+                account=account, until=data["target"], add_seats=data["add_seats"],
+                add_ons=data["add_ons"], actor=request.user, as_of=today(),
+            )
+        except DomainError as exc:
+            reason = str(exc.message)
+        else:
+            messages.success(request, _("Order #%(id)d has been created and waits for payment.")
+                             % {"id": order.pk})
+            return redirect("payments_order", order_id=order.pk)
+    else:
+        reason = form.first_error()[1]
+    messages.error(request, _("The order was not created: %(reason)s") % {"reason": reason})
+    return redirect(_renew_url(request.POST))
+
+
+@account_admin_required
+def addon_order(request, account):
+    """Add-on packs bought now, outside a renewal: a pending order, pro rata until the
+    account's validity end."""
+    if refused := _not_post(request):
+        return refused
+    form = AddOnBuyForm(request.POST, addon_states=services.addon_states(account))
+    if form.is_valid():
+        try:
+            order = services.addon_order_create(account=account,
+                                                add_ons=form.cleaned_data["add_ons"],
+                                                actor=request.user, as_of=today())
+        except DomainError as exc:
+            if not form.attach_domain_error(exc):
+                messages.error(request, str(exc.message))
+                return redirect(reverse("payments_renew") + "#buy-addons")
+        else:
+            messages.success(request, _("Order #%(id)d has been created and waits for payment.")
+                             % {"id": order.pk})
+            return redirect("payments_order", order_id=order.pk)
+    return _render_renew(request, account, buy_form=form)
+
+
+@account_admin_required
+def billing_period(request, account):
+    """Monthly → annual is self-service; the service refuses annual → monthly (staff only)."""
+    if refused := _not_post(request):
+        return refused
+    form = BillingPeriodForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose monthly or annual."))
+    else:
+        try:
+            changed = services.billing_period_change(
+                account=account, period=form.cleaned_data["period"], actor=request.user,
+                as_of=today(), by_staff=False,
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("Your billing period is now %(period)s.")
+                             % {"period": changed.get_billing_period_display()})
+    return redirect(reverse("payments_renew") + "#billing-period")
+
+
+@account_admin_required
+def order_page(request, account, order_id):
+    order = get_object_or_404(Order, pk=order_id, account=account)
+    codes = {line["add_on"] for line in order.quote.get("lines", []) if "add_on" in line}
+    names = dict(AddOn.objects.filter(code__in=codes).values_list("code", "name"))
+    context = {"order": order, "request_data": order.quote.get("request", {}),
+               **_details(order.quote, names)}
+    return render(request, "plans/order.html", context)
+
+
+# --- Change package -----------------------------------------------------------------------------
+
+
+def _package_rows(account):
+    """Active packages with the seat price in the account's currency and their entitlements
+    (three queries)."""
+    packages = list(Package.objects.filter(active=True))
+    prices = dict(PackagePrice.objects.filter(currency=account.currency)
+                  .values_list("package_id", "monthly_price"))
+    limits = {}
+    for limit in PackageAddOn.objects.filter(package__in=packages,
+                                             addon__active=True).select_related("addon"):
+        limits.setdefault(limit.package_id, []).append(limit)
+    return [
+        {"package": p, "price": prices.get(p.pk), "current": p.pk == account.package_id,
+         "features": [FEATURE_LABELS.get(f, f) for f in p.features],
+         "addons": limits.get(p.pk, [])}
+        for p in packages
+    ]
+
+
+def _preview_rows(changes):
+    """Seats of a package-change preview grouped by (valid until before, after)."""
+    rows = {}
+    for change in changes:
+        rows.setdefault((change.valid_until_before, change.valid_until_after), []).append(
+            change.seat_id)
+    return [
+        {"before": before, "after": after, "count": len(ids),
+         "seat_ids": ids[:SEAT_IDS_SHOWN], "more": max(0, len(ids) - SEAT_IDS_SHOWN)}
+        for (before, after), ids in sorted(rows.items())
+    ]
+
+
+def _render_package(request, account, *, code=None, apply_form=None, error=None):
+    preview = None
+    if code and error is None:
+        try:
+            result = services.package_change(account=account, package_code=code, dry_run=True,
+                                             actor=request.user, as_of=today())
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            preview = {"package": result.package, "effective": result.effective,
+                       "rows": _preview_rows(result.seats), "seats": len(result.seats)}
+    rows = _package_rows(account)
+    context = {
+        "account": account,
+        "rows": rows,
+        "current": next((r for r in rows if r["current"]), None),
+        "chosen": code,
+        "preview": preview,
+        "error": error,
+        "apply_form": apply_form or PackageApplyForm(initial={"package": code}),
+        "last_change": PackageChange.objects.filter(account=account)
+        .select_related("from_package", "to_package").first(),
+        "currency": account.currency,
+    }
+    return render(request, "plans/package.html", context)
+
+
+@account_admin_required
+def package_page(request, account):
+    """GET ?package=code previews the change (dry run); POST with the accepted terms applies
+    it."""
+    if request.method != "POST":
+        return _render_package(request, account, code=request.GET.get("package") or None)
+    form = PackageApplyForm(request.POST)
+    code = request.POST.get("package") or None
+    if not form.is_valid():
+        return _render_package(request, account, code=code, apply_form=form)
+    try:
+        result = services.package_change(account=account, package_code=code, dry_run=False,
+                                         actor=request.user, as_of=today())
+    except DomainError as exc:
+        return _render_package(request, account, code=code, error=str(exc.message))
+    messages.success(
+        request,
+        ngettext("Your package is now %(package)s. The remaining time of %(count)d seat has "
+                 "been converted at the price ratio.",
+                 "Your package is now %(package)s. The remaining time of %(count)d seats has "
+                 "been converted at the price ratio.", len(result.seats))
+        % {"package": result.package.name, "count": len(result.seats)},
+    )
+    return redirect("package_change")

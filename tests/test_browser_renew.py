@@ -1,0 +1,170 @@
+"""End-to-end: an admin renews on "Payments → Renew" and changes the package, in Chromium.
+
+The live server runs on the real clock, so the assertions do not depend on today's date: every
+seat is paid through the end of the current month, hence +6 months is a 6-month term (5 %) and
++12 months a 12-month term (10 %), each charging whole months only.
+"""
+
+from decimal import Decimal
+
+import pytest
+from playwright.sync_api import expect
+
+from billing_site.dates import end_of_month, today
+from plans.models import Order, OrderKind, OrderStatus
+from seats.models import Seat
+
+from .browser import browser_page, log_in, screenshot, success_message
+
+PASSWORD = "pass-Word-123"
+
+# the live server runs in another thread: it sees only committed rows
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def acme(make_account):
+    """Acme with two seats (the admin's and a free one), both paid through the month's end."""
+    as_of = today()
+    account, admin = make_account("Acme", as_of=as_of, extra_seats=1)
+    month_end = end_of_month(as_of)
+    Seat.objects.filter(account=account).update(valid_until=month_end, paid_through=month_end)
+    return account, admin
+
+
+def summary_value(page, name):
+    return page.locator(f'#renew-summary [data-quote="{name}"]').inner_text()
+
+
+def test_the_total_and_the_discount_follow_the_target_month_without_a_reload(live_server, acme):
+    account, admin = acme
+
+    with browser_page(live_server.url) as page:
+        log_in(page, admin.email, PASSWORD)
+        page.goto("/account/renew/")
+        expect(page.get_by_role("heading", name="Renew", exact=True)).to_be_visible()
+        summary = page.locator("#renew-summary")
+        expect(page.get_by_test_id("seat-groups")).to_contain_text(
+            f"2 seats valid until {end_of_month(today()):%Y-%m-%d}")
+        # everything is paid through this month: nothing to pay yet
+        expect(page.get_by_label("End of this month")).to_be_checked()
+        assert summary_value(page, "gross") == "0.00"
+        expect(page.get_by_role("button", name="Continue to payment")).to_be_disabled()
+        # with JavaScript the total is live: no "Recalculate" button
+        expect(page.get_by_role("button", name="Recalculate")).to_be_hidden()
+        page.evaluate("window.pageMarker = 'still here'")
+
+        page.get_by_label("+6 months").check()
+        expect(summary.get_by_test_id("quote-discount-percent")).to_have_text("5")
+        expect(summary).to_have_attribute("data-state", "ready")
+        # 2 seats × 6 months × 59.00 = 708.00; −5 % = 672.60; +23 % VAT
+        assert summary_value(page, "net_before_discount") == "708.00"
+        assert summary_value(page, "discount") == "35.40"
+        assert summary_value(page, "gross") == "827.30"
+        assert summary_value(page, "term_months") == "6"
+
+        page.get_by_label("+12 months").check()
+        expect(summary.get_by_test_id("quote-discount-percent")).to_have_text("10")
+        expect(summary).to_have_attribute("data-state", "ready")
+        assert summary_value(page, "net_before_discount") == "1416.00"
+        assert summary_value(page, "discount") == "141.60"
+        assert summary_value(page, "gross") == "1567.51"
+        assert summary_value(page, "term_months") == "12"
+        # the page never reloaded: the marker set before the changes survives
+        assert page.evaluate("window.pageMarker") == "still here"
+        assert page.evaluate("window.renewLiveQuote") is True
+
+        # the billing details follow the live quote too
+        details = page.locator("#billing-details")
+        expect(details.get_by_test_id("quote-lines")).to_be_hidden()
+        details.get_by_text("Show billing details").click()
+        expect(details.get_by_test_id("quote-lines")).to_be_visible()
+        expect(details.locator("tbody tr")).to_have_count(1)
+        expect(details.locator("tbody tr")).to_contain_text("2 seats")
+        expect(details.locator("tbody tr")).to_contain_text("12 months")
+        expect(details.get_by_test_id("details-gross")).to_have_text("1567.51 PLN")
+
+        # a refused month: the reason in place, nothing can be ordered
+        # typing a month picks "Another month"
+        page.get_by_label("Month (for “Another month”)").fill("2020-01")
+        expect(page.locator("#id_until_other")).to_be_checked()
+        expect(summary.get_by_role("alert")).to_have_text(
+            "The target month 2020-01 is in the past.")
+        expect(page.get_by_role("button", name="Continue to payment")).to_be_disabled()
+        page.get_by_label("+12 months").check()
+        expect(summary).to_have_attribute("data-state", "ready")
+        expect(summary.get_by_role("alert")).to_be_hidden()
+        assert page.evaluate("window.pageMarker") == "still here"
+        screenshot(page, "renew-page")
+
+        # continue to payment orders exactly what is on screen
+        page.get_by_role("button", name="Continue to payment").click()
+        expect(page.get_by_role("heading", name="Order #")).to_be_visible()
+        expect(page.get_by_test_id("order-gross")).to_have_text("1567.51 PLN")
+        expect(page.get_by_test_id("payment-notice")).to_contain_text(
+            "Payment methods come with the payments release.")
+        screenshot(page, "order-page")
+
+    order = Order.objects.get(account=account)
+    assert (order.kind, order.status, order.gross) == (OrderKind.RENEWAL, OrderStatus.PENDING,
+                                                       Decimal("1567.51"))
+    assert order.quote["term_months"] == 12
+
+
+def test_recalculate_works_without_javascript(live_server, acme):
+    _account, admin = acme
+
+    with browser_page(live_server.url, javascript=False) as page:
+        log_in(page, admin.email, PASSWORD)
+        page.goto("/account/renew/")
+        page.get_by_label("+6 months").check()
+        page.get_by_role("button", name="Recalculate").click()
+        page.wait_for_load_state()
+        assert summary_value(page, "discount_percent") == "5"
+        assert summary_value(page, "gross") == "827.30"
+        expect(page.get_by_role("button", name="Continue to payment")).to_be_enabled()
+
+
+def test_an_admin_previews_and_applies_a_package_change(live_server, acme):
+    account, admin = acme
+
+    with browser_page(live_server.url) as page:
+        log_in(page, admin.email, PASSWORD)
+        page.goto("/account/renew/")
+        page.get_by_role("link", name="Change package").click()
+        expect(page.get_by_role("heading", name="Change package")).to_be_visible()
+        page.locator("input[name=package][value=automation]").check()
+        page.get_by_role("button", name="Preview the change").click()
+
+        preview = page.get_by_test_id("package-preview")
+        expect(preview).to_contain_text(f"{end_of_month(today()):%Y-%m-%d}")
+        expect(page.get_by_role("heading", name="Preview: Base → Automation")).to_be_visible()
+        screenshot(page, "package-change")
+
+        # the terms must be accepted
+        page.get_by_role("button", name="Change to Automation").click()
+        expect(page.locator(".apply-form .field-error")).to_have_text(
+            "Accept the terms of the package change to apply it.")
+        account.refresh_from_db()
+        assert account.package.code == "base"
+
+        page.get_by_label("I accept the terms of the package change").check()
+        page.get_by_role("button", name="Change to Automation").click()
+        assert "Your package is now Automation." in success_message(page)
+        expect(page.get_by_test_id("current-package")).to_contain_text("Automation")
+
+    account.refresh_from_db()
+    assert account.package.code == "automation"
+
+
+def test_renew_page_fits_a_phone_screen_without_sideways_scrolling(live_server, acme):
+    _account, admin = acme
+
+    with browser_page(live_server.url, width=390, height=844) as page:
+        log_in(page, admin.email, PASSWORD)
+        page.goto("/account/renew/")
+        page.get_by_label("+12 months").check()
+        expect(page.get_by_test_id("quote-discount-percent")).to_have_text("10")
+        page.get_by_text("Show billing details").click()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        screenshot(page, "renew-page-narrow")
