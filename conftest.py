@@ -9,7 +9,22 @@ from plans.models import Package
 from seats import services
 from seats.models import MemberRole
 
-AS_OF = date(2026, 11, 16)  # a Monday; tests that care about the date pass their own
+AS_OF = date(2026, 11, 16)
+
+
+def pytest_configure(config):
+    """The suite proves locking, constraints and concurrency, which SQLite cannot: refuse to run
+    on anything but PostgreSQL (and a Redis broker), as `make test` sets them up."""
+    from django.conf import settings
+
+    engine = settings.DATABASES["default"]["ENGINE"]
+    if "postgresql" not in engine:
+        raise pytest.UsageError(
+            f"The tests need PostgreSQL, not {engine}: run `make test`, or set DATABASE_URL="
+            "postgres://postgres@127.0.0.1:5432/billing and REDIS_URL=redis://127.0.0.1:6379/0."
+        )
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        raise pytest.UsageError("The tests need a Redis broker: set REDIS_URL (see `make test`).")  # a Monday; tests that care about the date pass their own
 
 
 @pytest.fixture(autouse=True)
