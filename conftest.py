@@ -9,7 +9,7 @@ from plans.models import Package
 from seats import services
 from seats.models import MemberRole
 
-AS_OF = date(2026, 11, 16)
+AS_OF = date(2026, 11, 16)  # a Monday; tests that care about the date pass their own
 
 
 def pytest_configure(config):
@@ -24,7 +24,7 @@ def pytest_configure(config):
             "postgres://postgres@127.0.0.1:5432/billing and REDIS_URL=redis://127.0.0.1:6379/0."
         )
     if not settings.CELERY_BROKER_URL.startswith("redis://"):
-        raise pytest.UsageError("The tests need a Redis broker: set REDIS_URL (see `make test`).")  # a Monday; tests that care about the date pass their own
+        raise pytest.UsageError("The tests need a Redis broker: set REDIS_URL (see `make test`).")
 
 
 @pytest.fixture(autouse=True)

@@ -10,4 +10,15 @@ PERIODIC_TASKS = {
     "Apply scheduled member suspensions/deletions (daily)": (
         "seats.apply_scheduled_member_changes", {"minute": "5", "hour": "0"},
     ),
+    "Render and e-mail pending document PDFs (every 10 minutes)": (
+        "invoices.render_pending_documents", {"minute": "*/10", "hour": "*"},
+    ),
+    # NBP publishes table A around 11:45–12:15 on business days; the 15:30 run catches a late
+    # table or an outage at noon (days already stored are not asked for again).
+    "Fetch NBP exchange rates, issue documents waiting for them (12:30, 15:30)": (
+        "invoices.fetch_nbp_rates", {"minute": "30", "hour": "12,15"},
+    ),
+    "Re-check VAT ids VIES could not confirm (hourly)": (
+        "invoices.recheck_pending_vat_ids", {"minute": "20", "hour": "*"},
+    ),
 }

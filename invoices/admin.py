@@ -1,4 +1,7 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+
+from billing_site.dates import today
+from billing_site.errors import DomainError
 
 from .models import (
     BillingProfile,
@@ -28,8 +31,24 @@ class ExchangeRateAdmin(admin.ModelAdmin):
     search_fields = ["table_number"]
     date_hierarchy = "effective_date"
 
-    def get_changeform_initial_data(self, request):
-        return {"source": "manual"}
+    fields = ["currency", "effective_date", "rate", "table_number"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["currency", "effective_date"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        """Through the service: audited, marked manual, and waiting documents are issued."""
+        from .services.rates import rate_enter_manually
+
+        try:
+            saved = rate_enter_manually(
+                currency=obj.currency, effective_date=obj.effective_date, rate=obj.rate,
+                table_number=obj.table_number, actor=request.user, as_of=today(),
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return
+        obj.pk = saved.pk
 
 
 @admin.register(NumberCounter)

@@ -1,1 +1,323 @@
-urlpatterns = []
+"""REST API of documents (SPEC §7), under /api/v1/:
+
+- GET  accounts/{account_id}/documents/  the account's documents (its admins and staff)
+- GET  documents/{document_id}/          one document with parties, lines and VAT totals
+- GET  documents/{document_id}/pdf/      the stored PDF (409 while it is being prepared)
+- POST documents/{document_id}/note/     set the note printed on a VAT invoice
+
+Conventions of `seats.api`: authenticated (401) → access decision (403) → the document (or
+account) among those the requester may see (404: another tenant's ids look like ids that do not
+exist) → the role on its account (403: admins and staff only). Refusals of
+`invoices.services.rendering` are `DomainError`s, mapped to JSON by
+`billing_site.api.exception_handler`. Downloads serve the stored file; nothing renders here.
+"""
+
+from django.http import FileResponse
+from django.urls import path
+from django.utils.translation import gettext_lazy
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
+from drf_spectacular.plumbing import ResolvedComponent
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_serializer,
+)
+from rest_framework import serializers, status
+from rest_framework.exceptions import APIException, NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from billing_site.dates import today
+from seats.api import AccountScopedApi, ErrorOutputSerializer, _errors
+from seats.permissions import HasProductAccess, IsAccountAdmin
+from seats.selectors import accounts_visible_to
+
+from .models import CURRENCIES, Document, DocumentKind, DocumentStatus
+from .services import rendering
+
+VAT_CODES = ["23", "reverse_charge", "np"]
+
+
+def _amount(help_text, **kwargs):
+    """A money amount: a string with two decimals, e.g. "72.57"."""
+    return serializers.DecimalField(max_digits=14, decimal_places=2, help_text=help_text,
+                                    **kwargs)
+
+
+class EnumField(serializers.CharField):
+    """A string out of `values`, documented as the named enum component `component` (shared by
+    every serializer that uses it). Left to drf-spectacular, "kind" and "status" here would clash
+    with the orders' fields of the same names (a warning: `spectacular --fail-on-warn` fails)."""
+
+    def __init__(self, *, component, values, **kwargs):
+        self.component = component
+        self.values = list(values)
+        super().__init__(**kwargs)
+
+
+class EnumFieldExtension(OpenApiSerializerFieldExtension):
+    target_class = EnumField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        component = ResolvedComponent(
+            name=field.component, type=ResolvedComponent.SCHEMA, object=field.component,
+            schema={"type": "string", "enum": field.values},
+        )
+        auto_schema.registry.register_on_missing(component)
+        return component.ref
+
+
+def _enum(component, values, help_text):
+    return EnumField(component=component, values=values, help_text=help_text)
+
+
+# --- output -------------------------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="DocumentParty")
+class PartyOutputSerializer(serializers.Serializer):
+    """Buyer or ordering party as printed on the document (a snapshot taken when issuing)."""
+
+    kind = serializers.CharField(required=False, help_text="company or person (buyer only).")
+    name = serializers.CharField()
+    street = serializers.CharField()
+    postal_code = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField(help_text="ISO 3166-1 alpha-2 country code.")
+    tax_id = serializers.CharField(allow_blank=True,
+                                   help_text="NIP or EU VAT id; empty for a natural person.")
+    invoice_email = serializers.CharField(required=False, help_text="Buyer only.")
+
+
+@extend_schema_serializer(component_name="DocumentSeller")
+class SellerOutputSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    street = serializers.CharField()
+    postal_code = serializers.CharField()
+    city = serializers.CharField()
+    country = serializers.CharField()
+    tax_id = serializers.CharField(help_text="The seller's NIP.")
+    bank_account = serializers.CharField(required=False)
+    bank_name = serializers.CharField(required=False)
+
+
+@extend_schema_serializer(component_name="DocumentLine")
+class LineOutputSerializer(serializers.Serializer):
+    position = serializers.IntegerField(help_text="Lp., from 1.")
+    description = serializers.CharField()
+    period_start = serializers.DateField(allow_null=True,
+                                         help_text="First day of the service period, if any.")
+    period_end = serializers.DateField(allow_null=True,
+                                       help_text="Last day of the service period (inclusive).")
+    quantity = serializers.DecimalField(max_digits=12, decimal_places=4)
+    unit = serializers.CharField()
+    unit_price = _amount("Unit net price.")
+    net = _amount("quantity × unit price, rounded once.")
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2,
+                                        help_text="Percent; 0.00 for reverse charge and np.")
+    vat_code = _enum("DocumentVatCodeEnum", VAT_CODES,
+                     "23, reverse_charge (odwrotne obciążenie) or np (outside the EU, not "
+                     "subject to Polish VAT).")
+
+
+@extend_schema_serializer(component_name="DocumentVatTotal")
+class VatTotalOutputSerializer(serializers.Serializer):
+    vat_code = _enum("DocumentVatCodeEnum", VAT_CODES, "VAT treatment of this total.")
+    vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2)
+    net = _amount("Net of the lines at this rate.")
+    vat = _amount("VAT computed once on that net.")
+    gross = _amount("net + vat.")
+    vat_pln = _amount("This VAT in PLN (foreign-currency documents with VAT).", allow_null=True)
+
+
+class _DocumentBaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = _enum("DocumentKindEnum", DocumentKind.values, "proforma, invoice or correction.")
+    number = serializers.CharField(help_text="e.g. FV/2026/11/0001; empty while waiting for "
+                                             "the NBP rate.")
+    status = _enum("DocumentStatusEnum", DocumentStatus.values,
+                   "issued, or waiting_for_rate (not numbered yet).")
+    issue_date = serializers.DateField(allow_null=True)
+    currency = serializers.ChoiceField(choices=CURRENCIES, help_text="Currency of every amount.")
+    net = _amount("Net total.")
+    vat = _amount("VAT total.")
+    gross = _amount("Gross total.")
+    corrects = serializers.IntegerField(source="corrects_id", allow_null=True,
+                                        help_text="Corrective invoices: id of the corrected "
+                                                  "document; null otherwise.")
+    pdf_ready = serializers.SerializerMethodField(
+        help_text="True when the PDF is stored and can be downloaded."
+    )
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_pdf_ready(self, document):
+        return bool(document.pdf)
+
+
+@extend_schema_serializer(component_name="DocumentSummary")
+class DocumentSummaryOutputSerializer(_DocumentBaseSerializer):
+    pass
+
+
+@extend_schema_serializer(component_name="Document")
+class DocumentOutputSerializer(_DocumentBaseSerializer):
+    sale_date = serializers.DateField()
+    due_date = serializers.DateField(allow_null=True, help_text="Null for corrections.")
+    vat_pln = _amount("VAT in PLN at the NBP rate; null unless a foreign-currency document "
+                      "carries VAT.", allow_null=True)
+    exchange_rate = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True,
+                                             help_text="NBP table A mid rate (PLN per unit).")
+    exchange_rate_date = serializers.DateField(allow_null=True,
+                                               help_text="Date of that NBP table.")
+    exchange_rate_table = serializers.CharField(allow_blank=True,
+                                                help_text="NBP table number, e.g. 221/A/NBP/2026.")
+    vat_code = _enum("DocumentVatCodeEnum", VAT_CODES, "VAT treatment of the buyer.")
+    seller = SellerOutputSerializer()
+    buyer = PartyOutputSerializer()
+    ordering_party = PartyOutputSerializer(allow_null=True)
+    lines = LineOutputSerializer(many=True)
+    vat_totals = VatTotalOutputSerializer(many=True)
+    note = serializers.CharField(allow_blank=True, help_text="Printed on the PDF.")
+
+
+@extend_schema_serializer(component_name="DocumentNoteInput")
+class DocumentNoteInputSerializer(serializers.Serializer):
+    # not empty and at most 500 characters: rules of the service, reported on this field
+    note = serializers.CharField(allow_blank=True, trim_whitespace=True,
+                                 help_text="Text printed on the invoice (1-500 characters).")
+
+
+
+class PdfNotReady(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = gettext_lazy("The PDF of this document is being prepared; try again in a "
+                                  "minute.")
+    default_code = "pdf_not_ready"
+
+
+def _document_errors(*codes):
+    errors = _errors(*codes)
+    if 404 in errors:
+        errors[404] = OpenApiResponse(ErrorOutputSerializer, description="No such document.")
+    return errors
+
+
+# --- scoping ------------------------------------------------------------------------------------
+
+
+class IsDocumentsAdmin(IsAccountAdmin):
+    message = gettext_lazy("Only administrators of this organisation can see its invoices.")
+
+
+class DocumentScopedApi(APIView):
+    """Base of /documents/{document_id}/...: the document must belong to an account the requester
+    may see (404), then the requester must be an admin of it or staff (403)."""
+
+    permission_classes = [IsAuthenticated, HasProductAccess, IsDocumentsAdmin]
+
+    def get_document(self, document_id):
+        document = (
+            Document.objects.filter(pk=document_id,
+                                    account__in=accounts_visible_to(self.request.user))
+            .select_related("account", "corrects")
+            .prefetch_related("lines", "vat_totals").first()
+        )
+        if document is None:
+            raise NotFound()
+        self.check_object_permissions(self.request, document.account)
+        return document
+
+    def document_response(self, document_id):
+        document = self.get_document(document_id)  # re-read: the note may have changed
+        return Response(DocumentOutputSerializer(document).data)
+
+
+# --- views --------------------------------------------------------------------------------------
+
+
+class AccountDocumentListApi(AccountScopedApi):
+    """The account's documents, newest first (without lines; GET the document for those)."""
+
+    permission_classes = [IsAuthenticated, HasProductAccess, IsDocumentsAdmin]
+
+    @extend_schema(
+        operation_id="documents_list", tags=["documents"],
+        responses={200: DocumentSummaryOutputSerializer(many=True), **_errors(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        account = self.get_account(account_id)
+        documents = Document.objects.filter(account=account).order_by("-issue_date", "-id")
+        return Response(DocumentSummaryOutputSerializer(documents, many=True).data)
+
+
+class DocumentDetailApi(DocumentScopedApi):
+    """One document as issued: parties, lines, totals per VAT rate, PLN VAT and the note."""
+
+    @extend_schema(
+        operation_id="documents_retrieve", tags=["documents"],
+        responses={200: DocumentOutputSerializer, **_document_errors(401, 403, 404)},
+    )
+    def get(self, request, document_id):
+        return self.document_response(document_id)
+
+
+class DocumentPdfApi(DocumentScopedApi):
+    """The stored PDF. 409 while it is not rendered yet (it is rendered in the background after
+    issuing, never on request)."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # Clients ask for application/pdf; errors are still answered in JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="documents_pdf", tags=["documents"],
+        responses={
+            (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                      description="The PDF file."),
+            **_document_errors(401, 403, 404),
+            409: OpenApiResponse(ErrorOutputSerializer,
+                                 description="The PDF is being prepared; try again later."),
+        },
+    )
+    def get(self, request, document_id):
+        document = self.get_document(document_id)
+        if not document.pdf:
+            raise PdfNotReady()
+        try:
+            stored = document.pdf.open("rb")
+        except FileNotFoundError:
+            raise PdfNotReady() from None
+        return FileResponse(stored, as_attachment=True,
+                            filename=rendering.document_file_name(document),
+                            content_type="application/pdf")
+
+
+class DocumentNoteApi(DocumentScopedApi):
+    """Set the note printed on a VAT invoice or corrective invoice; the PDF is re-rendered in the
+    background (`pdf_ready` stays true meanwhile: the previous PDF is served until then)."""
+
+    @extend_schema(
+        operation_id="documents_note", tags=["documents"], request=DocumentNoteInputSerializer,
+        responses={200: DocumentOutputSerializer, **_document_errors(400, 401, 403, 404)},
+    )
+    def post(self, request, document_id):
+        document = self.get_document(document_id)
+        serializer = DocumentNoteInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        rendering.document_note_add(account=document.account, document=document,
+                                    note=serializer.validated_data["note"], actor=request.user,
+                                    as_of=today())
+        return self.document_response(document_id)
+
+
+urlpatterns = [
+    path("accounts/<int:account_id>/documents/", AccountDocumentListApi.as_view(),
+         name="account-documents"),
+    path("documents/<int:document_id>/", DocumentDetailApi.as_view(), name="document"),
+    path("documents/<int:document_id>/pdf/", DocumentPdfApi.as_view(), name="document-pdf"),
+    path("documents/<int:document_id>/note/", DocumentNoteApi.as_view(), name="document-note"),
+]

@@ -129,6 +129,9 @@ class NumberCounter(models.Model):
                                     name="number_counter_unique_series_month"),
         ]
 
+    def __str__(self):
+        return f"{self.kind} {self.year}/{self.month:02d}: {self.last_number}"
+
 
 class DocumentStatus(models.TextChoices):
     WAITING_FOR_RATE = "waiting_for_rate", _("waiting for the NBP rate")
@@ -258,6 +261,9 @@ class DocumentLine(models.Model):
                                     name="document_line_position_unique"),
         ]
 
+    def __str__(self):
+        return f"{self.document} #{self.position}"
+
 
 class DocumentVatTotal(models.Model):
     """Totals per VAT rate: VAT is computed once per rate on that rate's net total (SPEC §2)."""
@@ -276,3 +282,6 @@ class DocumentVatTotal(models.Model):
             models.UniqueConstraint(fields=["document", "vat_code"],
                                     name="document_vat_total_unique"),
         ]
+
+    def __str__(self):
+        return f"{self.document} {self.vat_code}"

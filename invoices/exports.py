@@ -1,0 +1,149 @@
+"""Exports of a (filtered) list of documents for finance staff: CSV, XLSX and a zip of the stored
+PDFs. Each takes a queryset of documents and reads it once, in chunks.
+
+Spreadsheet safety: a text cell that starts with "=", "+", "-", "@" (or a tab / carriage return)
+would be run as a formula by spreadsheet programs ("CSV injection"); buyer names are typed by
+customers, so the CSV prefixes such text with an apostrophe and the XLSX stores every text cell
+explicitly as text.
+"""
+
+import csv
+import io
+import tempfile
+import zipfile
+from datetime import date
+from decimal import Decimal
+
+from .services import rendering
+
+COLUMNS = ["number", "kind", "status", "issue_date", "sale_date", "account", "buyer_name",
+           "buyer_tax_id", "currency", "net", "vat", "gross", "vat_pln", "nbp_rate"]
+XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ZIP_MAX_DOCUMENTS = 2000
+CHUNK = 500
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def document_row(document) -> list:
+    """One export row: text as str, amounts as Decimal, dates as date, missing as None."""
+    buyer = document.buyer or {}
+    return [
+        document.number, document.kind, document.status, document.issue_date,
+        document.sale_date, document.account.name, buyer.get("name", ""),
+        buyer.get("tax_id", ""), document.currency, document.net, document.vat, document.gross,
+        document.vat_pln, document.exchange_rate,
+    ]
+
+
+def _rows(documents):
+    return (document_row(d) for d in documents.select_related("account").iterator(CHUNK))
+
+
+# --- CSV ----------------------------------------------------------------------------------------
+
+
+def _csv_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    text = str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+class _Line:
+    """csv.writer target that hands back what was written (for streaming)."""
+
+    def write(self, value):
+        return value
+
+
+def documents_csv(documents):
+    """The CSV as an iterator of text chunks (UTF-8 with a BOM, so spreadsheets read Polish
+    letters right): a header row, then one row per document."""
+    writer = csv.writer(_Line())
+    yield "\ufeff" + writer.writerow(COLUMNS)
+    for row in _rows(documents):
+        yield writer.writerow([_csv_text(value) for value in row])
+
+
+# --- XLSX ---------------------------------------------------------------------------------------
+
+
+def documents_xlsx(documents) -> io.BytesIO:
+    """A workbook with one sheet "Documents": a bold, frozen header row with filters, dates as
+    dates, amounts as numbers."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Documents")
+    widths = {"A": 18, "B": 11, "C": 17, "D": 12, "E": 12, "F": 28, "G": 34, "H": 16}
+    for column, width in widths.items():
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    header = []
+    for name in COLUMNS:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    count = 0
+    for row in _rows(documents):
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # never a formula, whatever the text starts with
+            elif isinstance(value, date):
+                cell.number_format = "yyyy-mm-dd"
+            elif isinstance(value, Decimal):
+                cell.number_format = "0.000000" if value.as_tuple().exponent < -2 else "0.00"
+            cells.append(cell)
+        sheet.append(cells)
+        count += 1
+    sheet.auto_filter.ref = f"A1:N{count + 1}"
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+# --- zip of the stored PDFs ---------------------------------------------------------------------
+
+
+def documents_zip(documents):
+    """A zip (spooled to disk past 32 MB) of the documents' stored PDFs, named after their
+    numbers, with a README.txt listing the documents that have no stored PDF yet."""
+    archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
+    included, missing = [], []
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for document in documents.iterator(CHUNK):
+            label = document.number or f"#{document.pk} ({document.get_status_display()})"
+            if not document.pdf:
+                missing.append(label)
+                continue
+            try:
+                with document.pdf.open("rb") as stored:
+                    zf.writestr(rendering.document_file_name(document), stored.read())
+            except FileNotFoundError:
+                missing.append(label)
+                continue
+            included.append(label)
+        zf.writestr("README.txt", _readme(included, missing))
+    archive.seek(0)
+    return archive
+
+
+def _readme(included, missing) -> str:
+    lines = [f"Documents in this archive: {len(included)}."]
+    if missing:
+        lines += ["", f"Documents without a stored PDF yet ({len(missing)}), not included:"]
+        lines += [f"- {label}" for label in missing]
+        lines += ["", "Their PDFs are being prepared; download them again later."]
+    else:
+        lines.append("Every document of the filtered list is included.")
+    return "\n".join(lines) + "\n"

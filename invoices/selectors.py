@@ -1,0 +1,86 @@
+"""Reads of documents and rates. Tenant reads take the account and never return another
+account's rows; staff-wide reads say so in their name."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from .models import Document, DocumentKind, DocumentStatus, ExchangeRate
+from .services.rates import rate_date_for_issue
+
+ZERO = Decimal("0.00")
+
+
+def documents_for_account(*, account, kind=None, status=None):
+    """The account's documents, newest first, with what lists show (no N+1 on the parties)."""
+    qs = Document.objects.filter(account=account).select_related("corrects", "order")
+    if kind is not None:
+        qs = qs.filter(kind=kind)
+    if status is not None:
+        qs = qs.filter(status=status)
+    return qs.order_by("-issue_date", "-id")
+
+
+def document_for_account(*, account, document_id) -> Document | None:
+    """One document of the account with its lines and totals, or None (also when it belongs to
+    another account: callers answer 404 either way)."""
+    return (Document.objects.filter(account=account, pk=document_id)
+            .select_related("corrects", "order")
+            .prefetch_related("lines", "vat_totals").first())
+
+
+def document_last_invoice(*, account) -> Document | None:
+    """The account's latest issued VAT invoice (the one a buyer-data change corrects)."""
+    return (Document.objects.filter(account=account, kind=DocumentKind.INVOICE,
+                                    status=DocumentStatus.ISSUED)
+            .order_by("-issue_date", "-sequence", "-id").first())
+
+
+def documents_of_order(*, order):
+    return Document.objects.filter(order=order).order_by("id")
+
+
+def document_corrections(document: Document):
+    """Issued corrections that refer to `document` (directly), oldest first."""
+    return document.corrections.filter(status=DocumentStatus.ISSUED).order_by("id")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """What a correction changes: its totals minus those of the document it corrects."""
+
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    vat_pln: Decimal | None
+    by_code: dict  # vat_code → {"net", "vat", "gross"} differences
+
+
+def document_difference(document: Document) -> Difference | None:
+    """None for anything but a correction."""
+    if document.corrects_id is None:
+        return None
+    before = document.corrects
+    by_code: dict = {}
+    for sign, doc in ((1, document), (-1, before)):
+        for total in doc.vat_totals.all():
+            row = by_code.setdefault(total.vat_code, {"net": ZERO, "vat": ZERO, "gross": ZERO})
+            for field in ("net", "vat", "gross"):
+                row[field] += sign * getattr(total, field)
+    vat_pln = None
+    if document.vat_pln is not None or before.vat_pln is not None:
+        vat_pln = (document.vat_pln or ZERO) - (before.vat_pln or ZERO)
+    return Difference(document.net - before.net, document.vat - before.vat,
+                      document.gross - before.gross, vat_pln, by_code)
+
+
+def documents_waiting_for_rate(*, as_of: date) -> list[tuple[Document, date]]:
+    """Staff-wide: documents waiting for an NBP rate, each with the day whose rate it needs if
+    issued on `as_of` (what staff enter by hand when NBP cannot deliver)."""
+    waiting = Document.objects.filter(status=DocumentStatus.WAITING_FOR_RATE).select_related(
+        "account").order_by("created_at", "id")
+    return [(doc, rate_date_for_issue(max(as_of, doc.issue_date))) for doc in waiting]
+
+
+def exchange_rate_on(*, currency: str, day: date) -> ExchangeRate | None:
+    return ExchangeRate.objects.filter(currency=currency, effective_date=day).first()

@@ -1,0 +1,53 @@
+"""Document numbers: one series per document kind and month, gapless and unique (SPEC §7).
+
+The counter is a row (`NumberCounter`), not a database sequence: a sequence hands out numbers
+outside the transaction, so a rolled-back issue would leave a gap. Here the row is locked with
+SELECT … FOR UPDATE and incremented in the issuing transaction; concurrent issuers of the same
+series queue on that lock, and a rollback returns the number with the rest of the transaction.
+"""
+
+from datetime import date
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+
+from invoices.models import DocumentKind, NumberCounter
+
+
+class Number(NamedTuple):
+    number: str  # e.g. FV/2026/11/0001
+    year: int
+    month: int
+    seq: int
+
+
+def number_format(*, kind: str, year: int, month: int, seq: int) -> str:
+    return settings.DOCUMENT_NUMBER_FORMATS[kind].format(year=year, month=month, seq=seq)
+
+
+def next_number(*, kind: str, issue_date: date) -> Number:
+    """Take the next number of `kind`'s series for the month of `issue_date`.
+
+    Must run inside the transaction that inserts the document (refused otherwise): the counter
+    row stays locked until that transaction ends, which is what makes the series gapless.
+    """
+    if kind not in DocumentKind.values:
+        raise ValueError(f"Unknown document kind {kind!r}")
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("next_number() must run inside the issuing transaction")
+    key = {"kind": kind, "year": issue_date.year, "month": issue_date.month}
+    counters = NumberCounter.objects.select_for_update()
+    try:
+        counter = counters.get(**key)
+    except NumberCounter.DoesNotExist:
+        # The month's first number: create the row race-free (INSERT … ON CONFLICT DO NOTHING;
+        # a concurrent creator makes this wait for its outcome), then lock it like any other.
+        NumberCounter.objects.bulk_create([NumberCounter(**key, last_number=0)],
+                                          ignore_conflicts=True)
+        counter = counters.get(**key)
+    NumberCounter.objects.filter(pk=counter.pk).update(last_number=F("last_number") + 1)
+    seq = counter.last_number + 1
+    return Number(number_format(kind=kind, year=key["year"], month=key["month"], seq=seq),
+                  key["year"], key["month"], seq)

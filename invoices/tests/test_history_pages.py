@@ -1,0 +1,293 @@
+"""The "Payments → History" page (SPEC §7): orders, payments, documents with their stored PDFs,
+and the add-note form; admins only, and only their own account's documents.
+"""
+
+import html
+import os
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+import time_machine
+from django.test import Client
+
+from invoices.models import Document, DocumentKind
+from invoices.tests.factories import (
+    issued_document,
+    rendered,
+    staff_user,
+    tenant,
+    waiting_document,
+)
+from plans.models import Order, OrderKind, OrderStatus
+
+HISTORY = "/account/history/"
+OLD = 1_000_000_000
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def frozen_time():
+    with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Warsaw")),
+                             tick=False):
+        yield
+
+
+@pytest.fixture
+def acme(make_account, make_member):
+    return tenant(make_account, make_member, "Acme")
+
+
+@pytest.fixture
+def globex(make_account, make_member):
+    return tenant(make_account, make_member, "Globex")
+
+
+def client_for(user):
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def text(response):
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+def row(response, document):
+    """The text of one document's table row."""
+    match = re.search(rf'<tr id="document-{document.pk}">(.*?)</tr>', response.content.decode(),
+                      re.S)
+    assert match, f"no row for document #{document.pk}"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+def field_errors(response, field_id):
+    return [html.unescape(e) for e in
+            re.findall(rf'id="{field_id}_error\d+">([^<]*)<', response.content.decode())]
+
+
+def order(account, *, kind=OrderKind.RENEWAL, status=OrderStatus.PENDING, gross="145.14",
+          as_of=date(2026, 11, 10)):
+    gross = Decimal(gross)
+    net = (gross / Decimal("1.23")).quantize(Decimal("0.01"))
+    return Order.objects.create(account=account, kind=kind, status=status, currency="PLN",
+                                net=net, vat=gross - net, gross=gross, quote={}, as_of=as_of)
+
+
+# --- what the page shows ------------------------------------------------------------------------
+
+
+def test_history_lists_orders_payments_and_documents(acme):
+    paid = order(acme.account, status=OrderStatus.PAID, gross="145.14", as_of=date(2026, 11, 2))
+    order(acme.account, kind=OrderKind.ADDONS, gross="60.27")
+    invoice = rendered(issued_document(acme.account))
+    proforma = issued_document(acme.account, kind=DocumentKind.PROFORMA)  # not rendered yet
+    waiting = waiting_document(acme.account)
+
+    response = client_for(acme.admin.user).get(HISTORY)
+
+    assert response.status_code == 200
+    page = text(response)
+    assert "Renewals and orders" in page
+    assert f"2026-11-02 #{paid.pk} Renewal Paid 145.14 PLN" in page
+    assert "Add-on packs Pending payment 60.27 PLN" in page
+    assert "No payments yet." in page
+    assert row(response, invoice) == (
+        "FV/2026/11/0001 VAT invoice 2026-11-16 72.57 PLN Issued Download PDF "
+        "Add note Note on FV/2026/11/0001 Printed on the invoice PDF (at most 500 "
+        "characters). Save note"
+    )
+    assert row(response, proforma) == (
+        "PF/2026/11/0001 Pro-forma 2026-11-16 72.57 PLN Issued PDF being prepared"
+    )
+    assert "Waiting for the NBP rate" in row(response, waiting)
+    content = response.content.decode()
+    assert f'href="/account/documents/{invoice.pk}/pdf/"' in content
+    assert f'href="/account/documents/{proforma.pk}/pdf/"' not in content
+    # the note form only on VAT invoices
+    assert f'action="/account/documents/{invoice.pk}/note/"' in content
+    assert f'action="/account/documents/{proforma.pk}/note/"' not in content
+
+
+def test_history_shows_what_a_correction_corrects_and_the_current_note(acme):
+    invoice = issued_document(acme.account, note="Zamówienie 117")
+    correction = issued_document(acme.account, kind=DocumentKind.CORRECTION, corrects=invoice,
+                                 correction_reason="Dane nabywcy", due_days=None)
+
+    response = client_for(acme.admin.user).get(HISTORY)
+
+    assert "Corrective invoice corrects FV/2026/11/0001" in row(response, correction)
+    assert "Zamówienie 117 Change note" in row(response, invoice)
+
+
+def test_history_without_anything_says_so(acme):
+    response = client_for(acme.admin.user).get(HISTORY)
+
+    page = text(response)
+    assert "No renewals or orders yet." in page
+    assert "No payments yet." in page
+    assert "No invoices yet." in page
+
+
+# --- downloads ----------------------------------------------------------------------------------
+
+
+def test_download_serves_the_stored_file_without_rendering_again(acme, media):
+    invoice = rendered(issued_document(acme.account))
+    path = media / invoice.pdf.name
+    stored = path.read_bytes()
+    os.utime(path, ns=(OLD * 10**9, OLD * 10**9))
+
+    response = client_for(acme.admin.user).get(f"/account/documents/{invoice.pk}/pdf/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="FV-2026-11-0001.pdf"'
+    assert b"".join(response.streaming_content) == stored
+    assert path.stat().st_mtime_ns == OLD * 10**9
+    invoice.refresh_from_db()
+    assert invoice.pdf.name == "documents/2026/11/FV-2026-11-0001.pdf"
+
+
+def test_a_pdf_not_rendered_yet_is_being_prepared_and_not_rendered_by_the_request(acme, media):
+    invoice = issued_document(acme.account)
+    client = client_for(acme.admin.user)
+
+    response = client.get(f"/account/documents/{invoice.pk}/pdf/", follow=True)
+
+    assert response.redirect_chain == [(f"{HISTORY}#documents", 302)]
+    assert ("The PDF of FV/2026/11/0001 is being prepared. Try again in a minute."
+            in text(response))
+    invoice.refresh_from_db()
+    assert not invoice.pdf and invoice.needs_render
+    assert not list(media.rglob("*.pdf")) if media.exists() else True
+
+
+# --- notes --------------------------------------------------------------------------------------
+
+
+def test_admin_adds_a_note_and_the_pdf_is_rendered_again_with_it(
+        acme, django_capture_on_commit_callbacks, mailoutbox):
+    invoice = rendered(issued_document(acme.account))
+    before = invoice.pdf_fingerprint
+    client = client_for(acme.admin.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/account/documents/{invoice.pk}/note/",
+                               {"note": "Zamówienie ZK/2026/117"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{HISTORY}#document-{invoice.pk}"
+    invoice.refresh_from_db()
+    assert invoice.note == "Zamówienie ZK/2026/117"
+    assert invoice.pdf_fingerprint != before and not invoice.needs_render
+    assert len(mailoutbox) == 1  # the first e-mail only; a note does not send it again
+    page = client.get(HISTORY)
+    assert ("The note has been saved. The PDF of FV/2026/11/0001 is being updated."
+            in text(page))
+    assert "Zamówienie ZK/2026/117 Change note" in row(page, invoice)
+
+
+@pytest.mark.parametrize("note, error", [
+    ("", "Enter the text of the note."),
+    ("y" * 501, "A note can be at most 500 characters long (this one has 501)."),
+])
+def test_a_refused_note_is_shown_on_its_form(acme, note, error):
+    invoice = issued_document(acme.account)
+
+    response = client_for(acme.admin.user).post(f"/account/documents/{invoice.pk}/note/",
+                                                {"note": note})
+
+    assert response.status_code == 400
+    assert field_errors(response, f"id_note{invoice.pk}_note") == [error]
+    assert '<details class="note-panel" open>' in response.content.decode()
+    invoice.refresh_from_db()
+    assert invoice.note == ""
+
+
+def test_a_note_on_a_proforma_is_refused_with_a_message(acme):
+    proforma = issued_document(acme.account, kind=DocumentKind.PROFORMA)
+
+    response = client_for(acme.admin.user).post(f"/account/documents/{proforma.pk}/note/",
+                                                {"note": "Nota"}, follow=True)
+
+    assert "Notes can be added to VAT invoices and corrective invoices only." in text(response)
+    proforma.refresh_from_db()
+    assert proforma.note == ""
+
+
+def test_the_note_form_needs_a_post_with_a_csrf_token(acme):
+    invoice = issued_document(acme.account)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(acme.admin.user)
+
+    assert client.get(f"/account/documents/{invoice.pk}/note/").status_code == 405
+    response = client.post(f"/account/documents/{invoice.pk}/note/", {"note": "Nota"})
+
+    assert response.status_code == 403
+    invoice.refresh_from_db()
+    assert invoice.note == ""
+
+
+# --- who may see what ---------------------------------------------------------------------------
+
+
+def test_another_accounts_documents_are_not_found(acme, globex):
+    theirs = rendered(issued_document(globex.account))
+    client = client_for(acme.admin.user)
+
+    assert client.get(f"/account/documents/{theirs.pk}/pdf/").status_code == 404
+    response = client.post(f"/account/documents/{theirs.pk}/note/", {"note": "Nota"})
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.note == ""
+    assert "FV/2026/11/0001" not in text(client.get(HISTORY))
+
+
+@pytest.mark.parametrize("role", ["manager", "user"])
+def test_managers_and_users_are_refused(acme, role):
+    invoice = rendered(issued_document(acme.account))
+    client = client_for(getattr(acme, role).user)
+
+    assert client.get(HISTORY).status_code == 403
+    assert client.get(f"/account/documents/{invoice.pk}/pdf/").status_code == 403
+    assert client.post(f"/account/documents/{invoice.pk}/note/",
+                       {"note": "Nota"}).status_code == 403
+    invoice.refresh_from_db()
+    assert invoice.note == ""
+
+
+def test_staff_without_an_organisation_have_no_history(acme, django_user_model):
+    staff = staff_user(django_user_model, "finance@vendor.example", groups=["finance"])
+
+    response = client_for(staff).get(HISTORY)
+
+    assert response.status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_log_in(acme):
+    invoice = issued_document(acme.account)
+
+    for url in (HISTORY, f"/account/documents/{invoice.pk}/pdf/"):
+        response = Client().get(url)
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+
+
+def test_documents_are_not_changed_by_viewing(acme):
+    invoice = rendered(issued_document(acme.account))
+    before = Document.objects.filter(pk=invoice.pk).values().get()
+
+    client_for(acme.admin.user).get(HISTORY)
+    client_for(acme.admin.user).get(f"/account/documents/{invoice.pk}/pdf/")
+
+    assert Document.objects.filter(pk=invoice.pk).values().get() == before
