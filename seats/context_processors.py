@@ -1,3 +1,26 @@
+"""Template context shared by every page: the member, their account, and the menu section."""
+
+# url name prefix → menu section it belongs to (first match wins)
+NAV_SECTIONS = [
+    ("account_", "users"),
+    ("payments_invoice_data", "invoice_data"),
+    ("payments_history", "history"),
+    ("payments_document", "history"),
+    ("payments_", "renew"),
+    ("package_change", "package"),
+    ("finance_", "finance"),
+]
+
+
 def membership(request):
     member = getattr(request, "member", None)
-    return {"member": member, "current_account": member.account if member else None}
+    match = getattr(request, "resolver_match", None)
+    name = (match.url_name or "") if match else ""
+    section = next((sec for prefix, sec in NAV_SECTIONS if name.startswith(prefix)), "")
+    user = getattr(request, "user", None)
+    is_finance = bool(
+        user is not None and user.is_authenticated and user.is_staff
+        and (user.is_superuser or user.groups.filter(name="finance").exists())
+    )
+    return {"member": member, "current_account": member.account if member else None,
+            "nav_section": section, "is_finance": is_finance}

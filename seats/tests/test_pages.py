@@ -940,3 +940,29 @@ def test_a_deactivated_staff_session_is_signed_out_on_the_next_request(client, d
     response = client.get("/")
     assert response.status_code == 302 and response.url.endswith("/login/")
     assert "_auth_user_id" not in client.session
+
+
+def test_admin_menu_links_every_account_page_and_marks_the_current_one(client, make_account):
+    account, admin = make_account("Menu Co")
+    client.force_login(admin.user)
+    html = client.get("/account/history/").content.decode()
+    for url in ("/account/users/", "/account/renew/", "/account/package/",
+                "/account/invoice-data/", "/account/history/"):
+        assert f'href="{url}"' in html
+    assert 'href="/account/history/" aria-current="page"' in html
+
+
+def test_finance_staff_get_a_finance_link_and_other_staff_do_not(client, db):
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+
+    User = get_user_model()
+    finance = User.objects.create_user("fin@x.example", "fin@x.example", "pw", is_staff=True)
+    finance.groups.add(Group.objects.create(name="finance"))
+    support = User.objects.create_user("sup@x.example", "sup@x.example", "pw", is_staff=True)
+    client.force_login(finance)
+    assert 'href="/finance/documents/"' in client.get("/finance/documents/").content.decode()
+    client.force_login(support)
+    page = client.get("/finance/documents/")
+    assert page.status_code == 403
+    assert 'href="/finance/documents/"' not in page.content.decode()
