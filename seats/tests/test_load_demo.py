@@ -19,8 +19,11 @@ def demo(catalogue):
 
 
 def counts():
+    from invoices.models import Document
+    from plans.models import Order
+
     return (Account.objects.count(), Member.objects.count(), Seat.objects.count(),
-            get_user_model().objects.count())
+            get_user_model().objects.count(), Document.objects.count(), Order.objects.count())
 
 
 def test_load_demo_is_idempotent(demo):
@@ -62,3 +65,18 @@ def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
 
 def test_demo_logins_work_with_the_printed_password(demo, client):
     assert client.login(username="admin@acme.example", password="demo-pass-2026")
+
+
+def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(demo):
+    from invoices.models import BillingProfile, Document
+    from plans.models import Order
+
+    assert BillingProfile.objects.count() == 3
+    order = Order.objects.get(account__name="Acme Sp. z o.o.")
+    assert order.status == "pending"
+    proforma = Document.objects.get(kind="proforma")
+    assert proforma.order == order and proforma.net == order.net
+    assert proforma.number == "PF/2026/11/0001"
+    invoices = dict(Document.objects.filter(kind="invoice").values_list("account__name",
+                                                                         "vat_code"))
+    assert invoices == {"Acme Sp. z o.o.": "23", "Expiring GmbH": "reverse_charge"}

@@ -9,10 +9,27 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from billing_site.dates import end_of_month, today
+from invoices.models import BillingProfile, TaxIdStatus
+from invoices.services.documents import LineInput, document_issue, proforma_issue_for_order
+from plans.services import renewal_order_create
 from seats import services
 from seats.models import Account, MemberRole, MemberState, Seat
 
 DEMO_PASSWORD = "demo-pass-2026"
+
+# Invoice data of the demo buyers (VIES is not asked: the demo may run offline)
+PROFILES = {
+    "Acme Sp. z o.o.": dict(kind="company", name="Acme Sp. z o.o.", street="ul. Prosta 20",
+                            postal_code="00-850", city="Warszawa", country="PL",
+                            tax_id="5252248481", invoice_email="faktury@acme.example"),
+    "Expiring GmbH": dict(kind="company", name="Expiring GmbH", street="Friedrichstraße 68",
+                          postal_code="10117", city="Berlin", country="DE",
+                          tax_id="DE129273398", tax_id_status=TaxIdStatus.VALID,
+                          invoice_email="rechnungen@expiring.example"),
+    "Lapsed Inc.": dict(kind="company", name="Lapsed Inc.", street="100 Main Street",
+                        postal_code="94105", city="San Francisco", country="US",
+                        invoice_email="ap@lapsed.example"),
+}
 
 # (account name, country, package, validity offset description, members, extra free seats)
 ACCOUNTS = [
@@ -109,12 +126,34 @@ class Command(BaseCommand):
         Seat.objects.filter(account=account).update(
             valid_until=valid_until, paid_through=paid_through
         )
+        BillingProfile.objects.create(account=account, **PROFILES[name])
         suspended = account.members.filter(user__username__startswith="suspended@").first()
         if suspended is not None:
             services.member_release(
                 account=account, member=suspended, state=MemberState.SUSPENDED,
                 effective=as_of, remove_seat=True, actor=None, as_of=as_of,
             )
+        self._create_documents(account, state, valid_until, as_of)
+
+    def _create_documents(self, account, state, valid_until, as_of):
+        """An invoice for the renewal that made the seats valid, and for the active account a
+        pending renewal order with its pro-forma (the transfer not booked yet)."""
+        seats = account.seats.filter(removed_on__isnull=True).count()
+        if state != "lapsed":
+            start = valid_until.replace(day=1)
+            price = account.package.prices.get(currency=account.currency).monthly_price
+            document_issue(
+                account=account, kind="invoice", sale_date=start, as_of=as_of,
+                lines=[LineInput(
+                    f"Licencja stanowiska — pakiet {account.package.name}, {start} – "
+                    f"{valid_until}", seats, price, period_start=start, period_end=valid_until,
+                )],
+            )
+        if state == "active":
+            target = end_of_month(end_of_month(valid_until) + timedelta(days=62))
+            order = renewal_order_create(account=account, until=(target.year, target.month),
+                                         actor=None, as_of=as_of)
+            proforma_issue_for_order(order=order, actor=None, as_of=as_of)
 
     def _print_logins(self):
         out = self.stdout.write
