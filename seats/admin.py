@@ -1,4 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy as _
+
+from billing_site.dates import today
+from billing_site.errors import DomainError
 
 from .models import Account, AuditEntry, Member, Seat
 
@@ -20,6 +24,28 @@ class AccountAdmin(admin.ModelAdmin):
     list_filter = ["package", "currency", "country", "trial", "billing_period"]
     search_fields = ["name", "members__user__email"]
     inlines = [SeatInline]
+    actions = ["switch_to_monthly_billing", "switch_to_annual_billing"]
+
+    def _switch(self, request, queryset, period):
+        from plans.services import billing_period_change
+
+        for account in queryset:
+            try:
+                billing_period_change(account=account, period=period, actor=request.user,
+                                      as_of=today(), by_staff=True)
+            except DomainError as exc:
+                self.message_user(request, f"{account}: {exc.message}", messages.WARNING)
+            else:
+                self.message_user(request, f"{account}: {period}", messages.SUCCESS)
+
+    @admin.action(description=_("Switch to monthly billing (staff only)"),
+                  permissions=["change"])
+    def switch_to_monthly_billing(self, request, queryset):
+        self._switch(request, queryset, "monthly")
+
+    @admin.action(description=_("Switch to annual billing"), permissions=["change"])
+    def switch_to_annual_billing(self, request, queryset):
+        self._switch(request, queryset, "annual")
 
 
 @admin.register(Member)

@@ -52,3 +52,29 @@ def test_audit_entries_cannot_be_edited_in_the_admin(superuser_client):
     entry.refresh_from_db()
     assert entry.action != "forged"
     assert response.status_code == 403
+
+
+def test_staff_switch_an_annual_account_to_monthly_with_an_admin_action(superuser_client):
+    from seats.models import Account, AuditEntry
+
+    account = Account.objects.get(name="Admin Co")
+    Account.objects.filter(pk=account.pk).update(billing_period="annual")
+    response = superuser_client.post(reverse("admin:seats_account_changelist"), {
+        "action": "switch_to_monthly_billing", "_selected_action": [account.pk],
+    })
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert account.billing_period == "monthly"
+    assert AuditEntry.objects.filter(action="account.billing_period", account=account).exists()
+
+
+def test_switching_an_account_already_monthly_reports_it_and_changes_nothing(superuser_client):
+    from seats.models import Account
+
+    account = Account.objects.get(name="Admin Co")
+    response = superuser_client.post(reverse("admin:seats_account_changelist"), {
+        "action": "switch_to_monthly_billing", "_selected_action": [account.pk],
+    }, follow=True)
+    assert "already" in response.content.decode()
+    account.refresh_from_db()
+    assert account.billing_period == "monthly"
