@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
@@ -52,33 +53,17 @@ class ExchangeRateAdmin(admin.ModelAdmin):
 
 
 @admin.register(NumberCounter)
-class NumberCounterAdmin(admin.ModelAdmin):
+class NumberCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only: counters move only inside the issuing transaction."""
 
     list_display = ["kind", "year", "month", "last_number"]
     list_filter = ["kind", "year"]
     search_fields = ["kind"]
 
-    def has_add_permission(self, request):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class DocumentLineInline(admin.TabularInline):
+class DocumentLineInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = DocumentLine
     extra = 0
-    can_delete = False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class DocumentVatTotalInline(DocumentLineInline):
@@ -86,7 +71,7 @@ class DocumentVatTotalInline(DocumentLineInline):
 
 
 @admin.register(Document)
-class DocumentAdmin(admin.ModelAdmin):
+class DocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Documents are issued by the services and never edited here."""
 
     list_display = ["number", "kind", "status", "account", "issue_date", "currency", "net",
@@ -97,31 +82,13 @@ class DocumentAdmin(admin.ModelAdmin):
     inlines = [DocumentLineInline, DocumentVatTotalInline]
     raw_id_fields = ["account", "order", "corrects", "issued_by"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(DocumentLine)
-class DocumentLineAdmin(admin.ModelAdmin):
+class DocumentLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["document", "position", "description", "quantity", "unit_price", "net",
                     "vat_rate"]
     search_fields = ["document__number", "description"]
     list_filter = ["vat_code"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(DocumentVatTotal)

@@ -36,12 +36,6 @@ OLD = 1_000_000_000  # an mtime long ago (2001): a rewrite of the file would cha
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-@pytest.fixture(autouse=True)
 def frozen_time():
     with time_machine.travel(datetime(2026, 11, 16, 10, 0, tzinfo=ZoneInfo("Europe/Warsaw")),
                              tick=False):
