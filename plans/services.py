@@ -286,6 +286,7 @@ def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as
     data = quote_json(quote, account.currency)
     data["request"] = {"until": f"{until[0]:04d}-{until[1]:02d}", "add_seats": add_seats,
                        "add_ons": add_ons or {}}
+    data["package"] = {"code": account.package.code, "name": account.package.name}
     order = Order.objects.create(
         account=account, kind=OrderKind.RENEWAL, currency=account.currency, net=quote.net,
         vat=quote.vat, gross=quote.gross, quote=data, as_of=as_of,

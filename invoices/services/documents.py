@@ -108,7 +108,8 @@ def order_lines(order: Order) -> list[LineInput]:
     amount per seat, so quantity × unit price is exactly their sum; one line per add-on line;
     the discount as one negative line. Their nets add up to the order's net exactly."""
     quote = order.quote
-    package_name = order.account.package.name
+    # the package the order was quoted for (a package change after ordering must not rename it)
+    package_name = order.quote.get("package", {}).get("name") or order.account.package.name
     seat_groups: dict[tuple[str, str, str], int] = {}
     addon_lines = []
     addon_names = None

@@ -211,7 +211,7 @@ def clean_profile_data(data: dict) -> dict:
         try:
             validate_email(email)
         except ValidationError:
-            errors.add("invoice_email", _("Enter a valid email address."))
+            errors.add("invoice_email", _("Enter a valid e-mail address."))
 
     # the ordering party: all blank means "none"; otherwise a full name and address
     if any(cleaned[field] for field in ORDERING_PARTY_FIELDS):

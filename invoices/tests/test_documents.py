@@ -420,3 +420,15 @@ def test_waiting_documents_are_listed_with_the_rate_day_they_need(make_account):
     assert doc.status == DocumentStatus.WAITING_FOR_RATE
     assert selectors.documents_waiting_for_rate(as_of=date(2026, 11, 17)) == [
         (doc, date(2026, 11, 16))]
+
+
+@pytest.mark.django_db
+def test_order_documents_name_the_package_the_order_was_quoted_for(order):
+    from plans.services import package_change
+
+    package_change(account=order.account, package_code="automation", dry_run=False, actor=None,
+                   as_of=AS_OF)
+    doc = proforma_issue_for_order(order=order, actor=None, as_of=AS_OF)
+    descriptions = list(doc.lines.values_list("description", flat=True))
+    assert any("pakiet Base" in text for text in descriptions)
+    assert not any("Automation" in text for text in descriptions)

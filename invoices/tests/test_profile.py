@@ -248,7 +248,7 @@ def test_invoice_email_is_validated(acme):
     account, user = acme
 
     assert errors_of(account, user, invoice_email="faktury@") == {
-        "invoice_email": ["Enter a valid email address."]}
+        "invoice_email": ["Enter a valid e-mail address."]}
     assert errors_of(account, user, invoice_email="") == {
         "invoice_email": ["This field is required."]}
 

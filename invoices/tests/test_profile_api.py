@@ -116,7 +116,7 @@ def test_put_reports_every_field_at_fault_in_the_shape_of_the_input(acme):
         "city": ["This field is required."],
         "tax_id": ["This is not a valid NIP: check its 10 digits (the last one is a check "
                    "digit)."],
-        "invoice_email": ["Enter a valid email address."],
+        "invoice_email": ["Enter a valid e-mail address."],
         "ordering_party": {"street": ["This field is required."]},
     }
     assert not BillingProfile.objects.exists()

@@ -112,7 +112,7 @@ def test_admin_sees_each_error_beside_its_field_and_nothing_is_saved(admin_clien
     assert field_errors(response, "id_buyer-kind") == [
         "A natural person can be the buyer only in Poland; for another country choose company."]
     assert field_errors(response, "id_buyer-city") == ["This field is required."]
-    assert field_errors(response, "id_buyer-invoice_email") == ["Enter a valid email address."]
+    assert field_errors(response, "id_buyer-invoice_email") == ["Enter a valid e-mail address."]
     assert field_errors(response, "id_ordering-city") == ["This field is required."]
     assert len(field_errors(response, "id_ordering-tax_id")) == 1
     assert field_errors(response, "id_buyer-name") == []

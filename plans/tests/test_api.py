@@ -436,7 +436,8 @@ def test_renewal_order_is_pending_and_holds_exactly_the_quote(acme):
         "id": order.pk, "kind": "renewal", "status": "pending", "currency": "PLN",
         "net": quoted["net"], "vat": quoted["vat"], "gross": quoted["gross"],
         "quote": {**quoted, "request": {"until": "2027-05", "add_seats": 2,
-                                        "add_ons": {"chatbot": 1}}},
+                                        "add_ons": {"chatbot": 1}},
+                  "package": {"code": "base", "name": "Base"}},
         "created": "2026-11-16T12:00:00+01:00",
     }
     assert quoted["discount_percent"] == "5.00"  # Dec–May: 6 months

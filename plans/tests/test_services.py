@@ -352,7 +352,8 @@ def test_pending_renewal_order_stores_exactly_the_quote_and_the_request(new_acco
 
     order.refresh_from_db()
     assert order.quote == {**quoted, "request": {"until": "2027-05", "add_seats": 1,
-                                                 "add_ons": {"chatbot": 1}}}
+                                                 "add_ons": {"chatbot": 1}},
+                           "package": {"code": "base", "name": "Base"}}
     assert (order.kind, order.status, order.currency, order.as_of) == (
         OrderKind.RENEWAL, OrderStatus.PENDING, "PLN", AS_OF
     )
