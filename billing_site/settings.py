@@ -79,8 +79,12 @@ WSGI_APPLICATION = "billing_site.wsgi.application"
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # web, worker and beat share one file in the demo: wait for locks instead of failing at once
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # web, worker and beat share one file in the demo: take the write lock when a transaction
+    # starts (IMMEDIATE) and wait for it, instead of failing with "database is locked" when two
+    # processes try to upgrade their read locks at once
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -1,6 +1,5 @@
 """Browser pages of documents (SPEC §7): "Payments → History" for account admins and the finance
 pages for vendor staff.
-
 - History (`/account/history/`): the account's orders, payments and documents, PDF downloads and
   the add-note form of each VAT invoice. Admins only (403 for managers and users); every document
   id is looked up among the admin's account's documents, so another account's ids give 404.
@@ -13,6 +12,7 @@ not stored yet says "PDF being prepared" (the render task or its periodic sweep 
 """
 
 import logging
+from decimal import Decimal
 from functools import wraps
 
 from django import forms
@@ -239,12 +239,19 @@ def _render_finance(request, form, documents, *, status=200):
         context.update(
             documents=page,
             page_query=params.urlencode(),
-            totals=list(documents.order_by().values("currency").annotate(
+            totals=[_money_row(row) for row in documents.order_by().values("currency").annotate(
                 count=Count("id"), net=Sum("net"), vat=Sum("vat"), gross=Sum("gross"),
                 vat_pln=Sum("vat_pln"),
-            ).order_by("currency")),
+            ).order_by("currency")],
         )
     return render(request, "invoices/finance_documents.html", context, status=status)
+
+
+def _money_row(row):
+    """Sums as 2-place Decimals whatever the database returns (SQLite sums decimals as floats)."""
+    return {key: (Decimal(str(value)).quantize(Decimal("0.01"))
+                  if key in ("net", "vat", "gross", "vat_pln") and value is not None else value)
+            for key, value in row.items()}
 
 
 @finance_required

@@ -33,6 +33,7 @@ def demo_app(tmp_path):
         PORT=str(port),
         DATABASE_URL=f"sqlite:///{tmp_path / 'demo.sqlite3'}",  # keep the developer's db alone
         DEMO_VAR_DIR=str(tmp_path / "var"),
+        MEDIA_ROOT=str(tmp_path / "media"),
         PYTHONUNBUFFERED="1",
     )
     log = tmp_path / "run.log"
@@ -60,7 +61,7 @@ def wait_for(predicate, seconds, what):
     pytest.fail(f"timed out waiting for {what}")
 
 
-def test_run_command_starts_web_worker_and_beat_with_demo_logins(demo_app):
+def test_run_command_starts_web_worker_and_beat_with_demo_logins(demo_app, tmp_path):
     port, log, env = demo_app
 
     def login_page_up():
@@ -88,3 +89,9 @@ def test_run_command_starts_web_worker_and_beat_with_demo_logins(demo_app):
         **env, "DJANGO_SETTINGS_MODULE": "billing_site.settings"},
         capture_output=True, text=True, timeout=90)
     assert re.search(r"RESULT \{'alive': True", done.stdout), done.stdout + done.stderr
+
+    # the demo's documents are rendered by the worker into MEDIA_ROOT, without lock errors from
+    # the processes sharing the SQLite file
+    pdfs = tmp_path / "media" / "documents"
+    wait_for(lambda: len(list(pdfs.rglob("*.pdf"))) == 3, 90, "the demo PDFs")
+    assert "database is locked" not in log.read_text()

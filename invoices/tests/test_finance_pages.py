@@ -306,3 +306,17 @@ def test_exports_reflect_exactly_the_filtered_set(books, finance_client):
     assert [row[0] for row in csv_rows[1:]] == listed
     assert [row[0] for row in workbook.active.iter_rows(min_row=2, values_only=True)] == listed
     assert Decimal(csv_rows[1][11]) + Decimal(csv_rows[2][11]) == Decimal("217.71")
+
+
+def test_currency_totals_have_two_decimal_places_whatever_the_database_sums_to():
+    """SQLite (the zero-configuration demo) sums decimal columns as floats."""
+    from decimal import Decimal
+
+    from invoices.views_documents import _money_row
+
+    row = _money_row({"currency": "PLN", "count": 2, "net": 1180, "vat": 271.40000000000003,
+                      "gross": Decimal("1451.4"), "vat_pln": None})
+    assert row == {"currency": "PLN", "count": 2, "net": Decimal("1180.00"),
+                   "vat": Decimal("271.40"), "gross": Decimal("1451.40"), "vat_pln": None}
+    assert all(str(row[k]).split(".")[1] == "00" or len(str(row[k]).split(".")[1]) == 2
+               for k in ("net", "vat", "gross"))
