@@ -43,6 +43,12 @@ def browser_page(base_url, *, locale="en-US", javascript=True, width=1280, heigh
             yield page
         finally:
             browser.close()
+            # ORM calls the test made while Playwright's loop ran got a connection of their own
+            # (Django keys connections by async context): close it here, in that context, so
+            # the test database can be dropped at the end of the run
+            from django.db import connections
+
+            connections.close_all()
 
 
 def log_in(page, email, password):
