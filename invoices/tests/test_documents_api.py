@@ -6,7 +6,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from invoices.models import DocumentKind
@@ -19,6 +18,7 @@ from invoices.tests.factories import (
     tenant,
     waiting_document,
 )
+from tests.helpers import token_client as client_for
 
 pytestmark = pytest.mark.django_db
 
@@ -52,13 +52,6 @@ def globex(make_account, make_member):
 @pytest.fixture
 def staff(django_user_model):
     return staff_user(django_user_model, "ops@vendor.example")
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def eur_invoice(account):

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from invoices.models import BillingProfile, TaxIdStatus
 from seats.models import MemberRole
+from tests.helpers import token_client as client_for
 
 from .test_vies import INVALID, MS_UNAVAILABLE, running_vies_stub
 
@@ -51,13 +51,6 @@ def acme(make_account):
 @pytest.fixture
 def globex(make_account):
     return make_account("Globex", country="DE")
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def url(account):

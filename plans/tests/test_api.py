@@ -14,12 +14,12 @@ import pytest
 import time_machine
 import yaml
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from plans.models import AccountAddOn, AddOn, Order, Package, PackageChange
 from seats import services as seat_services
 from seats.models import Account, AuditEntry, BillingPeriod, MemberRole, Seat
+from tests.helpers import token_client as client_for
 
 TODAY = date(2026, 11, 16)
 API = "/api/v1/accounts/"
@@ -63,13 +63,6 @@ def staff(django_user_model):
         username="ops@vendor.example", email="ops@vendor.example", password="pass-Word-123",
         is_staff=True,
     )
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def url(t, path):

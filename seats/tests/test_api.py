@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from plans.models import Package
 from seats import services
 from seats.models import Account, AuditEntry, Member, MemberRole, MemberState, Seat
+from tests.helpers import token_client as client_for
 
 TODAY = date(2026, 11, 16)
 END_OF_MONTH = "2026-11-30"
@@ -66,13 +67,6 @@ def staff(django_user_model):
         username="ops@vendor.example", email="ops@vendor.example", password="pass-Word-123",
         is_staff=True,
     )
-
-
-def client_for(user):
-    token, _created = Token.objects.get_or_create(user=user)
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 def call(client, method, path, body=None):
