@@ -95,6 +95,15 @@ def make_account(catalogue):
 
 
 @pytest.fixture
+def staff(django_user_model):
+    """A vendor staff login in no group (API tests: staff may act on any account)."""
+    return django_user_model.objects.create_user(
+        username="ops@vendor.example", email="ops@vendor.example", password="pass-Word-123",
+        is_staff=True,
+    )
+
+
+@pytest.fixture
 def make_member(catalogue):
     def _make(account, email, role=MemberRole.USER, *, as_of=AS_OF, password="pass-Word-123"):
         member = services.member_invite(

@@ -22,7 +22,9 @@ class AccessDecision:
     billing_only: bool = False
 
 
-def access_decision(user, *, as_of: date) -> AccessDecision:
+def access_decision(user, *, as_of: date, member=None) -> AccessDecision:
+    """`member` may be passed when the caller has already loaded the user's member (with its
+    account), to save the query on every request."""
     if user is None or not user.is_authenticated:
         return AccessDecision(False, "anonymous", _("Log in first."))
     # The login backend lets inactive users authenticate (so that deleted members are told why):
@@ -31,9 +33,8 @@ def access_decision(user, *, as_of: date) -> AccessDecision:
         if not user.is_active:
             return AccessDecision(False, "inactive", _("This login has been deactivated."))
         return AccessDecision(True, "staff")
-    member = (
-        Member.objects.select_related("account").filter(user=user).first()
-    )
+    if member is None:
+        member = Member.objects.select_related("account").filter(user=user).first()
     if member is None:
         return AccessDecision(
             False, "no_member", _("This login does not belong to any organisation.")

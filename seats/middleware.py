@@ -28,7 +28,7 @@ class MemberAccessMiddleware:
                     .filter(user=user).first()
                 )
             if not request.path.startswith(OPEN_PREFIXES):
-                decision = access_decision(user, as_of=today())
+                decision = access_decision(user, as_of=today(), member=request.member)
                 if not decision.allowed:
                     logout(request)
                     request.member = None

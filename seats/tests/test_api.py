@@ -61,14 +61,6 @@ def globex(make_account, make_member):
     return tenant(make_account, make_member, "Globex", "DE", "globex.example")
 
 
-@pytest.fixture
-def staff(django_user_model):
-    return django_user_model.objects.create_user(
-        username="ops@vendor.example", email="ops@vendor.example", password="pass-Word-123",
-        is_staff=True,
-    )
-
-
 def call(client, method, path, body=None):
     if body is None:
         return getattr(client, method)(path)
