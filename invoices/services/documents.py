@@ -14,6 +14,21 @@ How a document is issued (`_issue`):
   requested; the document is issued on the day it is numbered (never earlier), so issue dates
   follow the numbers and the rate is that issue date's.
 
+A waiting document takes its party snapshots when it is numbered, not when it was requested: an
+unnumbered document has not been issued to anyone yet, so `_issue_waiting` re-reads the seller
+(settings) and the buyer and ordering party (the account's `BillingProfile`, row locked) at
+numbering time. A change of the invoice data while a document waits therefore needs no correction
+of that document: it simply carries the new name, address, tax id and invoice e-mail (and
+`correction_issue_buyer_data` leaves an unnumbered document, or a chain whose next correction is
+still waiting, alone). Its VAT treatment does NOT follow the new data: the vat code, the lines'
+rates and every amount stay as stored when issuing was requested, because they are what the
+buyer was quoted and charged for the order (an invoice of a paid order must state the amount
+paid). So a buyer who, while the document waits, gets a VAT id confirmed in VIES (reverse charge
+now) or moves to another country still gets the document with the treatment it was requested
+with; the audit row of the issue records both treatments when they differ, and any change of the
+tax treatment is a separate correction finance issues on purpose. The currency and the NBP rate
+(the issue date's) are unaffected by the invoice data as well.
+
 Corrections (`correction_issue`, `correction_issue_buyer_data`) describe the invoice *as corrected*:
 their lines and totals are the state after the correction, and the difference is the correction's
 totals minus those of the document it corrects (`invoices.selectors.document_difference`). So a
@@ -442,11 +457,29 @@ def correction_issue(*, original, lines, reason, actor, as_of) -> Document:
         )
 
 
-def correction_issue_buyer_data(*, original, actor, as_of) -> Document:
+def _waits_in_chain(original: Document) -> bool:
+    """Whether `original` is still unnumbered, or the next state of its chain (a correction of
+    its latest issued state) is: either is numbered later with the buyer as the invoice data
+    stand then. Call with the chain's root row locked."""
+    current = _latest_state(Document.objects.get(pk=original.pk))
+    return (current.status == DocumentStatus.WAITING_FOR_RATE
+            or current.corrections.filter(status=DocumentStatus.WAITING_FOR_RATE).exists())
+
+
+def correction_issue_buyer_data(*, original, actor, as_of) -> Document | None:
     """A correction of the buyer data (after the invoice data changed): the same lines and
     totals as the invoice's latest state (difference zero) with the account's buyer and ordering
-    party as they are now."""
+    party as they are now.
+
+    None, and nothing issued, when `original` still waits for its rate unnumbered, or a
+    correction of it does: that document takes the buyer data when it is numbered (module
+    docstring), so there is nothing issued with the old data to correct."""
     with transaction.atomic():
+        if original.kind != DocumentKind.PROFORMA:  # a pro-forma is refused by _correctable
+            root = _chain_root(original)
+            Document.objects.select_for_update().filter(pk=root.pk).first()
+            if _waits_in_chain(original):
+                return None
         current = _correctable(original)
         profile = _profile(current.account)
         return _issue(
@@ -466,8 +499,10 @@ def correction_issue_buyer_data(*, original, actor, as_of) -> Document:
 def documents_issue_waiting(*, as_of) -> list[Document]:
     """Number and issue every document waiting for an NBP rate that is now known. Each document
     is issued on max(`as_of`, the day it was requested), at that issue date's rate; one without
-    its rate keeps waiting. Each is issued in its own transaction; a failure is logged and does
-    not hold up the others."""
+    its rate keeps waiting. Each takes the seller, buyer and ordering party as they stand when
+    it is numbered, and keeps the VAT treatment and amounts it was requested with (module
+    docstring). Each is issued in its own transaction; a failure is logged and does not hold up
+    the others."""
     issued = []
     waiting = list(Document.objects.filter(status=DocumentStatus.WAITING_FOR_RATE)
                    .order_by("created_at", "id").values_list("pk", flat=True)[:WAITING_BATCH])
@@ -492,6 +527,20 @@ def _issue_waiting(pk, *, as_of) -> Document | None:
         rate = _lookup_rate(doc.currency, issue_date)
         if rate is None:
             return None
+        before = {"status": doc.status, "seller": doc.seller, "buyer": doc.buyer,
+                  "ordering_party": doc.ordering_party}
+        # The parties as they stand on the day of numbering (module docstring). The profile row
+        # is locked: a concurrent change of the invoice data either commits first (and shows
+        # here) or waits, and then finds this document issued and corrects it as the last one.
+        profile = (BillingProfile.objects.select_for_update()
+                   .filter(account_id=doc.account_id).first())
+        doc.seller = seller_snapshot()
+        treatment_now = None
+        if profile is not None:
+            doc.buyer = buyer_snapshot(profile)
+            doc.ordering_party = ordering_party_snapshot(profile)
+            treatment_now = buyer_treatment(profile).code
+        # ...but never the VAT treatment or the amounts: they stay those requested (and quoted)
         vat_pln = ZERO
         for total in doc.vat_totals.all():
             total.vat_pln = rate.to_pln(total.vat)
@@ -507,9 +556,16 @@ def _issue_waiting(pk, *, as_of) -> Document | None:
         doc.exchange_rate_date = rate.effective_date
         doc.exchange_rate_table = rate.table
         doc.save(update_fields=["status", "number", "number_year", "number_month", "sequence",
-                                "issue_date", "due_date", "vat_pln", "exchange_rate",
-                                "exchange_rate_date", "exchange_rate_table"])
+                                "issue_date", "due_date", "seller", "buyer", "ordering_party",
+                                "vat_pln", "exchange_rate", "exchange_rate_date",
+                                "exchange_rate_table"])
+        after = {**_audit_after(doc), "seller": doc.seller, "buyer": doc.buyer,
+                 "ordering_party": doc.ordering_party}
+        if treatment_now is not None and treatment_now != doc.vat_code:
+            after["buyer_vat_treatment_now"] = treatment_now  # kept the document's (docstring)
+            logger.warning("%s issued with VAT treatment %s as requested; the buyer's invoice "
+                           "data now give %s", doc.number, doc.vat_code, treatment_now)
         audit_record(account=doc.account, actor=None, action="document.issue", target=doc,
-                     after=_audit_after(doc))
+                     before=before, after=after)
         transaction.on_commit(partial(_queue_render, doc.pk), robust=True)
         return doc
