@@ -10,6 +10,9 @@ PERIODIC_TASKS = {
     "Apply scheduled member suspensions/deletions (daily)": (
         "seats.apply_scheduled_member_changes", {"minute": "5", "hour": "0"},
     ),
+    "Close pending orders that can no longer be paid (daily)": (
+        "plans.refresh_orders", {"minute": "10", "hour": "0"},
+    ),
     "Render and e-mail pending document PDFs (every 10 minutes)": (
         "invoices.render_pending_documents", {"minute": "*/10", "hour": "*"},
     ),

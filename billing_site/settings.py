@@ -94,8 +94,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Deleted members' users are inactive; the login form itself refuses them with the reason
-# (seats.access), which the default backend would hide behind a generic error.
-AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.AllowAllUsersModelBackend"]
+# (seats.access), which the default backend would hide behind a generic error. The login name (an
+# e-mail address) is matched ignoring letter case.
+AUTHENTICATION_BACKENDS = ["seats.auth.EmailLoginBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -184,6 +185,10 @@ SELLER = {
     "bank_name": env.str("SELLER_BANK_NAME", default="Santander Bank Polska"),
 }
 INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=14)
+# A pending order (and its pro-forma) can be paid for this many days after it was quoted, the
+# quote day excluded; then it expires and a new quote is needed. The pro-forma's due date is the
+# same day by default.
+ORDER_VALIDITY_DAYS = env.int("ORDER_VALIDITY_DAYS", default=INVOICE_PAYMENT_DAYS)
 # Series formats; {year}, {month} and {seq} are filled in when a document is numbered.
 DOCUMENT_NUMBER_FORMATS = {
     "invoice": env.str("INVOICE_NUMBER_FORMAT", default="FV/{year}/{month:02d}/{seq:04d}"),

@@ -1,12 +1,17 @@
 """VAT treatment of a buyer (SPEC §7) and VAT arithmetic (SPEC §2), as pure functions.
 
-`vat_treatment` takes what is known of the buyer: plans quote from the account's country alone;
-documents pass the billing profile (business or consumer, VIES result) through
-`vat_treatment_for_buyer`. `totals_by_rate` computes a document's totals from its line nets."""
+The treatment of a buyer is decided in one place, `buyer_vat_treatment`, from the buyer's invoice
+data (country, company or person, VIES status of the VAT id), or from the account's country alone
+while there is no invoice data yet. Quotes, orders of every kind, pro-formas and invoices all use
+its answer (an order stores it; the documents of an order use the order's). The answer carries
+the reason, so a quote can say why it applies (e.g. "reverse charge — VAT id confirmed in VIES").
+`totals_by_rate` computes a document's totals from its line nets."""
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.translation import gettext_lazy as _
 
 from billing_site.geo import EU
 
@@ -23,10 +28,36 @@ VAT_ANNOTATIONS = {
 }
 
 
+# Why a treatment applies: reason code → the sentence a quote shows (SPEC §7).
+VAT_REASONS = {
+    "domestic": _("23 % VAT: the buyer is in Poland."),
+    "reverse_charge": _("Reverse charge (odwrotne obciążenie): VAT id confirmed in VIES."),
+    "vies_pending": _("23 % VAT for now: VIES could not confirm the VAT id yet (the service did "
+                      "not answer; it is checked again automatically). Once confirmed, new "
+                      "quotes and documents carry the reverse charge."),
+    "vies_invalid": _("23 % VAT: VIES does not confirm the VAT id, so the reverse charge does "
+                      "not apply. Correct the VAT id in the invoice data."),
+    "eu_no_vat_id": _("23 % VAT: a company in the EU without a VAT id is billed like a consumer. "
+                      "Add the VAT id to the invoice data for the reverse charge."),
+    "eu_consumer": _("23 % VAT: a consumer in the EU pays Polish VAT."),
+    "outside_eu": _("Not subject to Polish VAT (np.): the buyer is outside the EU."),
+    "no_invoice_data": _("VAT by the account's country, billed as a consumer until the invoice "
+                         "data are filled in (a company in the EU with a VAT id confirmed in "
+                         "VIES gets the reverse charge)."),
+}
+
+
 @dataclass(frozen=True)
 class VatTreatment:
     rate: Decimal  # percent
     code: str  # "23", "reverse_charge" (odwrotne obciążenie) or "np" (not subject to Polish VAT)
+    # why it applies: a key of VAT_REASONS ("" when unknown, e.g. read back from a document);
+    # not part of equality: two treatments with the same code and rate are the same treatment
+    reason: str = field(default="", compare=False)
+
+    @property
+    def reason_text(self) -> str:
+        return str(VAT_REASONS.get(self.reason, ""))
 
     @property
     def label(self) -> str:
@@ -59,9 +90,37 @@ TREATMENTS = {
 def vat_treatment_for_buyer(*, country: str, is_company: bool, tax_id_status: str
                             ) -> VatTreatment:
     """A business buyer in another EU country gets the reverse charge only once VIES has said
-    its VAT id is valid; a pending (VIES down) or invalid id means 23 % like a consumer."""
-    return vat_treatment(country=country,
-                         eu_business_with_valid_vat_id=is_company and tax_id_status == "valid")
+    its VAT id is valid; a pending (VIES down) or invalid id means 23 % like a consumer.
+    `tax_id_status` is an `invoices.models.TaxIdStatus` value ("valid", "invalid", "pending",
+    "n/a"). The result carries the reason (a key of `VAT_REASONS`)."""
+    treatment = vat_treatment(country=country,
+                              eu_business_with_valid_vat_id=is_company and tax_id_status == "valid")
+    country = str(country).upper()
+    if country == "PL":
+        reason = "domestic"
+    elif country not in EU:
+        reason = "outside_eu"
+    elif not is_company:
+        reason = "eu_consumer"
+    else:
+        reason = {"valid": "reverse_charge", "pending": "vies_pending",
+                  "invalid": "vies_invalid"}.get(tax_id_status, "eu_no_vat_id")
+    return replace(treatment, reason=reason)
+
+
+def buyer_vat_treatment(*, profile, country: str) -> VatTreatment:
+    """The one VAT decision for an account (SPEC §7): from its invoice data `profile` (an
+    `invoices.models.BillingProfile`, or None while the account has none), else from the
+    account's `country` alone, as a consumer (reason "no_invoice_data" where that matters)."""
+    if profile is not None:
+        return vat_treatment_for_buyer(country=str(profile.country),
+                                       is_company=profile.kind == "company",
+                                       tax_id_status=profile.tax_id_status)
+    treatment = vat_treatment(country=country)
+    country = str(country).upper()
+    reason = "domestic" if country == "PL" else "outside_eu" if country not in EU else (
+        "no_invoice_data")
+    return replace(treatment, reason=reason)
 
 
 def money(value) -> Decimal:

@@ -29,7 +29,7 @@ from seats.models import Account, BillingPeriod, Currency
 from seats.permissions import HasProductAccess, IsAccountAdmin
 
 from . import services
-from .models import Order, OrderKind, OrderStatus
+from .models import Order, OrderKind, OrderStatus, OrderVoidReason
 from .selectors import account_entitlements
 
 MONTH_FORMAT_MESSAGE = gettext_lazy("Enter the target month as YYYY-MM.")
@@ -82,6 +82,12 @@ class QuoteLineOutputSerializer(serializers.Serializer):
     days_in_month = serializers.IntegerField(
         allow_null=True, help_text="Days of that partial month; null when there is none."
     )
+    partials = serializers.ListField(
+        child=serializers.ListField(child=serializers.IntegerField(), min_length=2,
+                                    max_length=2),
+        help_text="Each partial month covered, in date order, as [days covered, days in that "
+                  "month]; `days`/`days_in_month` describe the first.",
+    )
     unit_price = _amount("Monthly net price of one seat (or of one pack).")
     amount = _amount("Net amount of the line, rounded once.")
     add_on = serializers.CharField(required=False, help_text="Add-on lines only: its code.")
@@ -99,6 +105,16 @@ class QuoteOutputSerializer(serializers.Serializer):
     net = _amount("Net after the discount.")
     vat_rate = serializers.DecimalField(max_digits=5, decimal_places=2,
                                         help_text="VAT percent, e.g. 23.00; 0.00 outside the EU.")
+    vat_code = serializers.ChoiceField(
+        choices=["23", "reverse_charge", "np"],
+        help_text="The VAT treatment, decided from the invoice data (SPEC §7): 23 % Polish VAT, "
+                  "reverse charge (EU company, VAT id confirmed in VIES) or np. (outside the EU)."
+    )
+    vat_reason = serializers.CharField(
+        help_text="Why that treatment applies: domestic, reverse_charge, vies_pending, "
+                  "vies_invalid, eu_no_vat_id, eu_consumer, outside_eu or no_invoice_data."
+    )
+    vat_note = serializers.CharField(help_text="The reason in words.")
     vat = _amount("VAT on the net.")
     gross = _amount("net + vat.")
     valid_until = serializers.DateField(help_text="Every seat's validity once paid.")
@@ -131,6 +147,14 @@ class OrderOutputSerializer(serializers.Serializer):
                   "request; payment applies this, never a recomputation."
     )
     created = serializers.DateTimeField(source="created_at")
+    valid_through = serializers.DateField(
+        allow_null=True, help_text="Last day a pending order can be paid (inclusive)."
+    )
+    status_reason = serializers.ChoiceField(
+        choices=[("", "")] + OrderVoidReason.choices,
+        help_text="Why a cancelled or expired order can no longer be paid (empty otherwise).",
+    )
+    status_reason_text = serializers.CharField(source="get_status_reason_display")
 
     @extend_schema_field(OrderQuoteOutputSerializer)
     def get_quote(self, order):
@@ -280,6 +304,7 @@ class OrderListApi(BillingApi):
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
+        services.orders_refresh(account=account, as_of=today())
         orders = Order.objects.filter(account=account).order_by("-created_at", "-id")
         return Response(OrderOutputSerializer(orders, many=True).data)
 

@@ -189,6 +189,20 @@ class OrderStatus(models.TextChoices):
     PENDING = "pending", _("pending payment")
     PAID = "paid", _("paid")
     CANCELLED = "cancelled", _("cancelled")
+    EXPIRED = "expired", _("expired")
+
+
+class OrderVoidReason(models.TextChoices):
+    """Why a pending order stopped being payable (`plans.services.order_refresh`). The labels
+    complete the sentence "This order can no longer be paid: …"."""
+
+    EXPIRED = "expired", _("its validity window has ended")
+    CURRENCY = "currency_changed", _("the account's currency has changed since it was quoted")
+    VAT = "vat_changed", _("the VAT treatment of the invoice data has changed since it was "
+                           "quoted")
+    PACKAGE = "package_changed", _("the package has changed since it was quoted")
+    SEATS = "seats_changed", _("the seats or their validity have changed since it was quoted")
+    ADD_ONS = "add_ons_changed", _("the add-on packs have changed since it was quoted")
 
 
 class Order(models.Model):
@@ -205,6 +219,15 @@ class Order(models.Model):
     gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
     quote = models.JSONField(_("quote"))
     as_of = models.DateField(_("quoted on"))
+    # Last day the order can be paid (inclusive): quoted on + ORDER_VALIDITY_DAYS.
+    valid_through = models.DateField(_("payable through"), null=True, blank=True)
+    # What the quote was priced on (package, currency, VAT code, seats with their dates, add-on
+    # packs): when the account's current state differs, the pending order is void.
+    basis = models.JSONField(_("priced on"), default=dict, blank=True)
+    # An OrderVoidReason value once a pending order was cancelled or expired by the rules.
+    status_reason = models.CharField(_("status reason"), max_length=20, blank=True,
+                                     choices=OrderVoidReason.choices)
+    status_changed_on = models.DateField(_("status changed on"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
                                    null=True, blank=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -216,6 +239,9 @@ class Order(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(net__gte=0) & Q(vat__gte=0) & Q(gross__gte=0),
                                    name="order_amounts_not_negative"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "paid", "cancelled", "expired"]),
+                name="order_status_known"),
         ]
 
     def __str__(self):

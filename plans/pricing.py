@@ -29,8 +29,10 @@ DEFAULT_LADDER: tuple[tuple[int, Decimal], ...] = (
     (12, Decimal("10")),
     (24, Decimal("15")),
 )
-GRACE_PAID_DAYS = 14  # a seat expired 1–14 days ago pays its grace days; from day 15, forward only
-MAX_MONTHS_AHEAD = 36  # the furthest target month, counted from the month of as_of
+# A seat expired 1–14 days ago pays from its billing start; from day 15 on, forward only.
+GRACE_PAID_DAYS = 14
+# The furthest target month, counted from the later of as_of's month and the validity's month.
+MAX_MONTHS_AHEAD = 36
 
 _DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 ZERO = Decimal("0.00")
@@ -114,6 +116,9 @@ class QuoteLine:
     days_in_month: int | None  # None when the period is whole months only
     unit_price: Decimal
     amount: Decimal
+    # (days covered, days in that month) of each partial month, in date order; a seat line ends
+    # on a month end, so it has at most one; `days`/`days_in_month` are its first.
+    partials: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,7 @@ class AddOnQuoteLine:
     days_in_month: int | None
     unit_price: Decimal
     amount: Decimal
+    partials: tuple[tuple[int, int], ...] = ()  # as in `QuoteLine`
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +172,7 @@ class LineGroup:
     seat_ids: tuple[int, ...]  # existing seats, in line order
     new_seats: int  # seats added in the renewal
     amount: Decimal  # sum of the rounded line amounts
+    partials: tuple[tuple[int, int], ...] = ()  # as in `QuoteLine`
 
     @property
     def count(self) -> int:
@@ -276,12 +283,10 @@ def _period_cents(months: int, partials: Iterable[tuple[int, int]], price: tuple
 
 
 def _line_terms(start: date, end: date, price: tuple[int, int], quantity: int
-                ) -> tuple[int, int, int | None, int]:
-    """(whole months, partial days, days in the partial month or None, cents) of a line that
-    ends on a month end, so it has at most one partial month."""
+                ) -> tuple[int, tuple[tuple[int, int], ...], int]:
+    """(whole months, partial months, cents) of a line: `price × quantity` over start..end."""
     months, partials = _split(start, end)
-    days, dim = partials[0] if partials else (0, None)
-    return months, days, dim, _period_cents(months, partials, price, quantity)
+    return months, partials, _period_cents(months, partials, price, quantity)
 
 
 def period_charge(start: date, end: date, monthly_price: Decimal) -> Decimal:
@@ -301,19 +306,27 @@ def addon_prorata(*, packs: int, price_per_pack: Decimal, as_of: date, until: da
 # --- renewal rules ----------------------------------------------------------------------------
 
 
-def billing_start(seat: SeatTerms, *, as_of: date) -> date:
+def billing_start(seat: SeatTerms, *, as_of: date, free_through: date | None = None) -> date:
     """The first day a renewal charges for this seat (SPEC §5).
 
-    Day after `paid_through` (creation day if never paid). A seat expired 1–14 days before `as_of`
-    is charged from the day after its `valid_until` (its grace days are paid); one expired 15+
-    days ago is charged forward only, from `as_of`. In both cases a later day after `paid_through`
-    wins, so no day is charged twice.
+    The day after `paid_through`, or the creation day of a never-paid seat. This holds for a
+    valid seat and for one that expired 1–14 days before `as_of`: the unpaid days before the
+    lapse and the grace days after it are all paid. A seat that expired 15 or more days ago is
+    charged forward only, from `as_of` (or from its billing start when that is later, so no day
+    is charged twice). Days up to `free_through` (the last day of a free trial) are never
+    charged: billing starts no earlier than the day after it.
     """
     start = seat.paid_through + timedelta(days=1) if seat.paid_through else seat.created_on
-    if seat.valid_until < as_of:
-        if (as_of - seat.valid_until).days <= GRACE_PAID_DAYS:
-            return max(start, seat.valid_until + timedelta(days=1))
-        return max(start, as_of)
+    if (as_of - seat.valid_until).days > GRACE_PAID_DAYS:
+        start = max(start, as_of)
+    return chargeable_from(start, free_through)
+
+
+def chargeable_from(start: date, free_through: date | None) -> date:
+    """`start`, or the day after `free_through` (the last free day of a trial) when `start`
+    falls on or before it: trial days are never charged (SPEC §5)."""
+    if free_through is not None and start <= free_through:
+        return free_through + timedelta(days=1)
     return start
 
 
@@ -322,18 +335,47 @@ def account_valid_until(seats: Iterable[SeatTerms]) -> date | None:
     return max((s.valid_until for s in seats), default=None)
 
 
+def _valid(current_valid_until: date | None, as_of: date) -> bool:
+    """Whether the account is still valid on `as_of`: valid through today counts as valid."""
+    return current_valid_until is not None and current_valid_until >= as_of
+
+
 def renewal_start(*, current_valid_until: date | None, as_of: date) -> date:
     """Where the account's renewal span starts: the day after its validity, or `as_of` when
-    nothing is valid any more. Add-on packs are charged from here."""
-    if current_valid_until is not None and current_valid_until >= as_of:
+    nothing is valid any more (an account valid through `as_of` itself starts tomorrow).
+    Add-on packs already bought are charged from here."""
+    if _valid(current_valid_until, as_of):
         return current_valid_until + timedelta(days=1)
     return as_of
+
+
+def base_month(*, current_valid_until: date | None, as_of: date) -> tuple[int, int]:
+    """(year, month) the target-month shortcuts and the term count from (SPEC §5): the month of
+    the account's validity while it is valid, else `as_of`'s month. "+N months" is this + N."""
+    if _valid(current_valid_until, as_of):
+        return current_valid_until.year, current_valid_until.month
+    return as_of.year, as_of.month
+
+
+def add_months(year_month: tuple[int, int], months: int) -> tuple[int, int]:
+    """(year, month) `months` calendar months after `year_month`."""
+    index = _month_index(*year_month) + months
+    return index // 12, index % 12 + 1
+
+
+def furthest_target_month(*, current_valid_until: date | None, as_of: date
+                          ) -> tuple[int, int]:
+    """The furthest month a renewal may target (SPEC §5): 36 months after the later of `as_of`'s
+    month and the validity's month, so that an account valid far ahead (e.g. after a downgrade
+    converted its time) can always be renewed."""
+    later = as_of if current_valid_until is None else max(as_of, current_valid_until)
+    return add_months((later.year, later.month), MAX_MONTHS_AHEAD)
 
 
 def term_months(*, current_valid_until: date | None, target_end: date, as_of: date) -> int:
     """Months from the month after the account's validity (from `as_of`'s month when nothing is
     valid) to the target month, inclusive; 0 when the target is that validity's own month."""
-    if current_valid_until is not None and current_valid_until >= as_of:
+    if _valid(current_valid_until, as_of):
         first = _month_index(current_valid_until.year, current_valid_until.month) + 1
     else:
         first = _month_index(as_of.year, as_of.month)
@@ -371,23 +413,28 @@ def quote_renewal(
     ladder: Ladder = DEFAULT_LADDER,
     vat_rate: Decimal,
     add_ons: Iterable[AddOnLine] = (),
+    free_through: date | None = None,
 ) -> Quote:
     """Quote extending `seats` (an iterable of `SeatTerms`) plus `new_seats` new seats to the last
     day of `target_month` ((year, month) or any date in that month), as of `as_of`.
 
-    Lines keep the order of `seats`, then one line per new seat (charged from `as_of`). Raises
-    `QuoteError` for a target month before `as_of`'s month, ending before the account's current
-    validity, or more than 36 months after `as_of`'s month.
+    Lines keep the order of `seats`, then one line per new seat (charged from `as_of`). Each seat
+    is charged from its `billing_start`. `free_through` is the last day of the account's free
+    trial (None when it has none): no line, of a seat, a new seat or an add-on, charges a day up
+    to it (SPEC §5). Raises `QuoteError` for a target month before `as_of`'s month, ending before
+    the account's current validity, or after `furthest_target_month`.
     """
     seats = tuple(seats)
     year, month = _target(target_month)
     ym, now = f"{year:04d}-{month:02d}", _month_index(as_of.year, as_of.month)
+    current = account_valid_until(seats)
     if _month_index(year, month) < now:
         raise QuoteError(f"The target month {ym} is in the past.")
-    if _month_index(year, month) - now > MAX_MONTHS_AHEAD:
-        raise QuoteError(f"The target month {ym} is more than {MAX_MONTHS_AHEAD} months ahead.")
+    furthest = furthest_target_month(current_valid_until=current, as_of=as_of)
+    if _month_index(year, month) > _month_index(*furthest):
+        raise QuoteError(f"The target month {ym} is after {furthest[0]:04d}-{furthest[1]:02d}, "
+                         f"the furthest month a renewal can reach.")
     end = month_end(year, month)
-    current = account_valid_until(seats)
     if current is not None and end < current:
         raise QuoteError(
             f"The target month {ym} ends before the seats' current validity ({current}); "
@@ -399,18 +446,22 @@ def quote_renewal(
 
     unit_price = Decimal(unit_price)
     # Seats of one account mostly share a billing start: price each distinct period once.
-    cache: dict[date, tuple[int, int, int | None, int]] = {}
+    cache: dict[date, tuple[int, tuple[tuple[int, int], ...], int]] = {}
     lines: list[QuoteLine] = []
     total = 0
-    starts = [(s.seat_id, billing_start(s, as_of=as_of)) for s in seats]
-    for seat_id, start in starts + [(None, as_of)] * new_seats:
+    starts = [(s.seat_id, billing_start(s, as_of=as_of, free_through=free_through))
+              for s in seats]
+    new_start = chargeable_from(as_of, free_through)
+    for seat_id, start in starts + [(None, new_start)] * new_seats:
         if start > end:  # already paid through the target end: nothing to charge, no line
             continue
         terms = cache.get(start)
         if terms is None:
             terms = cache[start] = _line_terms(start, end, price, 1)
-        months, days, dim, cents = terms
-        lines.append(QuoteLine(seat_id, start, end, months, days, dim, unit_price, _money(cents)))
+        months, partials, cents = terms
+        days, dim = partials[0] if partials else (0, None)
+        lines.append(QuoteLine(seat_id, start, end, months, days, dim, unit_price,
+                               _money(cents), partials))
         total += cents
 
     span_start = renewal_start(current_valid_until=current, as_of=as_of)
@@ -418,12 +469,14 @@ def quote_renewal(
     for add_on in add_ons:
         _count(add_on.packs, f"The number of {add_on.code} packs", QuoteError)
         pack_price = _ratio(add_on.price_per_pack, f"The {add_on.code} pack price", QuoteError)
-        start = add_on.start or span_start
+        start = chargeable_from(add_on.start or span_start, free_through)
         if add_on.packs == 0 or start > end:
             continue
-        months, days, dim, cents = _line_terms(start, end, pack_price, add_on.packs)
+        months, partials, cents = _line_terms(start, end, pack_price, add_on.packs)
+        days, dim = partials[0] if partials else (0, None)
         add_on_lines.append(AddOnQuoteLine(add_on.code, add_on.packs, start, end, months, days,
-                                           dim, Decimal(add_on.price_per_pack), _money(cents)))
+                                           dim, Decimal(add_on.price_per_pack), _money(cents),
+                                           partials))
         total += cents
 
     term = term_months(current_valid_until=current, target_end=end, as_of=as_of)
@@ -460,6 +513,7 @@ def group_lines(lines: Iterable[QuoteLine]) -> tuple[LineGroup, ...]:
             tuple(m.seat_id for m in members if m.seat_id is not None),
             sum(1 for m in members if m.seat_id is None),
             sum((m.amount for m in members), ZERO),
+            first.partials,
         ))
     return tuple(result)
 

@@ -5,16 +5,18 @@ number of queries, call it, and store the outcome under the account lock with an
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from functools import partial
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from invoices.vat import vat_treatment
+from invoices.vat import TREATMENTS, VatTreatment, buyer_vat_treatment, vat_amount
 from seats.audit import audit_record, snapshot
 from seats.models import Account, BillingPeriod, Seat
 
@@ -25,6 +27,8 @@ from .models import (
     DiscountRung,
     Order,
     OrderKind,
+    OrderStatus,
+    OrderVoidReason,
     Package,
     PackageAddOn,
     PackageChange,
@@ -37,17 +41,11 @@ TWO = Decimal("0.01")
 # --- loading ------------------------------------------------------------------------------------
 
 
-def _seat_terms(account, seats):
-    """Pricing snapshots of the account's seats. Trial days are free: a seat is treated as paid
-    through the end of the trial, so a renewal never charges them."""
-    trial_end = account.trial_ends_on
-    terms = []
-    for seat in seats:
-        paid = seat.paid_through
-        if trial_end is not None and (paid is None or paid < trial_end):
-            paid = trial_end if seat.created_on <= trial_end else paid
-        terms.append(pricing.SeatTerms(seat.pk, seat.valid_until, paid, seat.created_on))
-    return terms
+def _seat_terms(seats):
+    """Pricing snapshots of the account's seats (trial days are excluded by the pricing itself:
+    pass the account's `trial_ends_on` as `free_through`)."""
+    return [pricing.SeatTerms(seat.pk, seat.valid_until, seat.paid_through, seat.created_on)
+            for seat in seats]
 
 
 def _lock_account(account) -> Account:
@@ -75,9 +73,16 @@ def _ladder():
     return tuple(DiscountRung.objects.values_list("min_months", "percent"))
 
 
-def vat_rate_for(account) -> Decimal:
+def vat_treatment_for(account) -> VatTreatment:
+    """The account's VAT treatment, decided once from its invoice data (SPEC §7; see
+    `invoices.vat.buyer_vat_treatment`). Load the account with
+    `select_related("billing_profile")` to spare the query."""
+    try:
+        profile = account.billing_profile
+    except ObjectDoesNotExist:
+        profile = None
     # str(): the country may be a plain code or a django-countries `Country`
-    return vat_treatment(country=str(account.country)).rate
+    return buyer_vat_treatment(profile=profile, country=str(account.country))
 
 
 @dataclass(frozen=True)
@@ -178,10 +183,14 @@ def _check_target_month(until, *, as_of, current):
     if offset < 0:
         raise DomainError(_("The target month %(month)s is in the past.") % {"month": ym},
                           field="until")
-    if offset > pricing.MAX_MONTHS_AHEAD:
+    furthest = pricing.furthest_target_month(current_valid_until=current, as_of=as_of)
+    if (year, month) > furthest:
         raise DomainError(
-            _("The target month %(month)s is more than %(max)d months ahead.")
-            % {"month": ym, "max": pricing.MAX_MONTHS_AHEAD},
+            _("The target month %(month)s is too far ahead: renewals reach at most %(max)d "
+              "months beyond this month or the seats' current validity, whichever is later "
+              "(here %(furthest)s).")
+            % {"month": ym, "max": pricing.MAX_MONTHS_AHEAD,
+               "furthest": f"{furthest[0]:04d}-{furthest[1]:02d}"},
             field="until",
         )
     if current is not None and pricing.month_end(year, month) < current:
@@ -193,6 +202,61 @@ def _check_target_month(until, *, as_of, current):
         )
 
 
+SHORTCUT_MONTHS = (0, 1, 3, 6, 12)  # SPEC §5: end of this month, +1, +3, +6, +12 months
+
+
+@dataclass(frozen=True)
+class TargetShortcut:
+    """A target-month shortcut of the renewal: `offset` 0 is the end of this month; +N is N
+    months after the month of the account's validity (after this month when nothing is valid),
+    so "+6" is always a 6-month term (SPEC §5). `disabled` when it ends before the validity."""
+
+    offset: int
+    month: tuple[int, int]
+    end: date
+    disabled: bool
+
+    @property
+    def value(self) -> str:
+        return f"{self.month[0]:04d}-{self.month[1]:02d}"
+
+
+def renewal_shortcuts(*, valid_until, as_of) -> list[TargetShortcut]:
+    """The shortcuts for an account whose seats are valid until `valid_until` (None: no seats)."""
+    base = pricing.base_month(current_valid_until=valid_until, as_of=as_of)
+    rows = []
+    for offset in SHORTCUT_MONTHS:
+        month = (as_of.year, as_of.month) if offset == 0 else pricing.add_months(base, offset)
+        end = pricing.month_end(*month)
+        rows.append(TargetShortcut(offset, month, end,
+                                   disabled=valid_until is not None and end < valid_until))
+    return rows
+
+
+def renewal_default_target(*, account, valid_until, as_of) -> tuple[int, int]:
+    """The target month the renew page starts with, so that the default never offers 0.00 while
+    something can be paid (SPEC §5, issue 7):
+    1. the end of this month (SPEC's default), when it can be quoted and costs something;
+    2. else the month of the seats' validity, when that is later and something is due within it
+       (e.g. a seat added this month and never paid): it pays what is due without extending;
+    3. else "+1 month", one month beyond the validity, which always costs something.
+    Up to two quotes' worth of queries."""
+    def costs_something(month):
+        try:
+            return renewal_quote(account=account, until=month, as_of=as_of).gross > 0
+        except DomainError:
+            return False
+
+    this_month, plus_one = renewal_shortcuts(valid_until=valid_until, as_of=as_of)[:2]
+    if not this_month.disabled and costs_something(this_month.month):
+        return this_month.month
+    if valid_until is not None and this_month.disabled:
+        validity_month = (valid_until.year, valid_until.month)
+        if costs_something(validity_month):
+            return validity_month
+    return plus_one.month
+
+
 def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricing.Quote:
     """Quote extending every seat of the account (and `add_seats` new ones, and `add_ons` extra
     packs) to the end of the month `until` = (year, month). A constant number of queries."""
@@ -200,7 +264,7 @@ def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricin
         raise DomainError(_("New seats must be a whole number, 0 or more."), field="add_seats")
     if add_seats > 500:
         raise DomainError(_("At most 500 new seats can be added at once."), field="add_seats")
-    account = Account.objects.select_related("package").get(pk=account.pk)
+    account = Account.objects.select_related("package", "billing_profile").get(pk=account.pk)
     seats = Seat.objects.filter(account=account, removed_on__isnull=True).only(
         "id", "valid_until", "paid_through", "created_on"
     )
@@ -214,21 +278,36 @@ def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricin
             addon_lines.append(
                 pricing.AddOnLine(code, extra[code], state.price_per_pack, start=as_of)
             )
-    terms = _seat_terms(account, seats)
+    terms = _seat_terms(seats)
     _check_target_month(until, as_of=as_of, current=pricing.account_valid_until(terms))
+    treatment = vat_treatment_for(account)
     try:
-        return pricing.quote_renewal(
+        quote = pricing.quote_renewal(
             seats=terms,
             new_seats=add_seats,
             unit_price=_unit_price(account.package, account.currency),
             target_month=until,
             as_of=as_of,
             ladder=_ladder(),
-            vat_rate=vat_rate_for(account),
+            vat_rate=treatment.rate,
             add_ons=addon_lines,
+            free_through=account.trial_ends_on,
         )
     except pricing.PricingError as exc:
         raise DomainError(str(exc), field="until") from exc
+    return RenewalQuote(quote, treatment)
+
+
+@dataclass(frozen=True)
+class RenewalQuote:
+    """A renewal quote with the VAT treatment it was priced at (the rate is `quote.vat_rate`).
+    Attribute access falls through to the pricing `Quote` (`.gross`, `.lines`, ...)."""
+
+    quote: pricing.Quote
+    treatment: VatTreatment
+
+    def __getattr__(self, name):
+        return getattr(self.quote, name)
 
 
 def _money(value):
@@ -243,6 +322,7 @@ def _line_json(line, *, add_on=None):
         "months": line.months,
         "days": line.days,
         "days_in_month": line.days_in_month,
+        "partials": [list(pair) for pair in line.partials],
         "unit_price": _money(line.unit_price),
         "amount": _money(line.amount),
     }
@@ -252,9 +332,17 @@ def _line_json(line, *, add_on=None):
     return data
 
 
-def quote_json(quote: pricing.Quote, currency: str) -> dict:
+def _vat_json(treatment: VatTreatment) -> dict:
+    return {"vat_code": treatment.code, "vat_reason": treatment.reason,
+            "vat_note": treatment.reason_text}
+
+
+def quote_json(quote: RenewalQuote, currency: str) -> dict:
     """The API shape of a quote (and what an order stores): amounts as 2-decimal strings.
-    Add-on lines follow the seat lines, with `"seat": null` and their `add_on` code and `packs`."""
+    Add-on lines follow the seat lines, with `"seat": null` and their `add_on` code and `packs`.
+    Each line lists its partial months as `partials` [[days, days in month], ...]. `vat_code`
+    ("23", "reverse_charge", "np"), `vat_reason` (a key of `invoices.vat.VAT_REASONS`) and
+    `vat_note` (that reason in words) say which VAT treatment applies and why."""
     return {
         "currency": currency,
         "term_months": quote.term_months,
@@ -265,16 +353,71 @@ def quote_json(quote: pricing.Quote, currency: str) -> dict:
         "discount": _money(quote.discount),
         "net": _money(quote.net),
         "vat_rate": _money(quote.vat_rate),
+        **_vat_json(quote.treatment),
         "vat": _money(quote.vat),
         "gross": _money(quote.gross),
         "valid_until": quote.valid_until.isoformat(),
     }
 
 
+# --- orders --------------------------------------------------------------------------------------
+
+# Allowed order status changes (SPEC §5); anything else is refused by `order_transition`.
+ORDER_TRANSITIONS = {
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},
+    OrderStatus.PAID: set(),
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.EXPIRED: set(),
+}
+
+
+def order_basis(account) -> dict:
+    """What an order of `account` is priced on, as JSON: package id, currency, VAT code, every
+    seat (not removed) with its `valid_until` and `paid_through`, and the add-on packs bought.
+    Two queries (plus one for the invoice data unless `account` was loaded with it)."""
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).order_by("pk")
+    return {
+        "package": account.package_id,
+        "currency": account.currency,
+        "vat_code": vat_treatment_for(account).code,
+        "seats": [[pk, valid_until.isoformat(), paid and paid.isoformat()]
+                  for pk, valid_until, paid in seats.values_list("pk", "valid_until",
+                                                                 "paid_through")],
+        "add_ons": dict(sorted(AccountAddOn.objects.filter(account=account, packs__gt=0)
+                               .values_list("addon__code", "packs"))),
+    }
+
+
+def _void_reason(then: dict, now: dict) -> str:
+    """The first thing that differs between two `order_basis` values ("" when none)."""
+    for key, reason in (("currency", OrderVoidReason.CURRENCY), ("vat_code", OrderVoidReason.VAT),
+                        ("package", OrderVoidReason.PACKAGE), ("seats", OrderVoidReason.SEATS),
+                        ("add_ons", OrderVoidReason.ADD_ONS)):
+        if then.get(key) != now.get(key):
+            return reason
+    return ""
+
+
+def _order_create(*, account, kind, data, net, vat, gross, actor, as_of) -> Order:
+    order = Order.objects.create(
+        account=account, kind=kind, currency=account.currency, net=net, vat=vat, gross=gross,
+        quote=data, as_of=as_of, basis=order_basis(account),
+        valid_through=as_of + timedelta(days=settings.ORDER_VALIDITY_DAYS),
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    audit_record(account=account, actor=actor, action="order.create", target=order,
+                 after={"kind": order.kind, "gross": data["gross"], "currency": order.currency,
+                        "vat_code": data["vat_code"],
+                        "valid_through": order.valid_through.isoformat()})
+    return order
+
+
 @transaction.atomic
 def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as_of) -> Order:
     """A pending renewal order holding exactly the quote (and the request that produced it);
-    payment applies it later."""
+    payment applies it later. It is payable through `as_of + ORDER_VALIDITY_DAYS` and only while
+    what it was priced on stays as it was (`order_refresh`)."""
+    account = _lock_account(account)
     quote = renewal_quote(account=account, until=until, add_seats=add_seats, add_ons=add_ons,
                           as_of=as_of)
     if quote.gross <= 0:
@@ -287,60 +430,140 @@ def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as
     data["request"] = {"until": f"{until[0]:04d}-{until[1]:02d}", "add_seats": add_seats,
                        "add_ons": add_ons or {}}
     data["package"] = {"code": account.package.code, "name": account.package.name}
-    order = Order.objects.create(
-        account=account, kind=OrderKind.RENEWAL, currency=account.currency, net=quote.net,
-        vat=quote.vat, gross=quote.gross, quote=data, as_of=as_of,
-        created_by=actor if actor is not None and actor.pk else None,
-    )
-    audit_record(account=account, actor=actor, action="order.create", target=order,
-                 after={"kind": order.kind, "gross": data["gross"], "currency": order.currency})
-    return order
+    return _order_create(account=account, kind=OrderKind.RENEWAL, data=data, net=quote.net,
+                         vat=quote.vat, gross=quote.gross, actor=actor, as_of=as_of)
 
 
 @transaction.atomic
 def addon_order_create(*, account, add_ons, actor, as_of) -> Order:
-    """Add-on packs bought outside a renewal: charged pro rata from today to the account's
-    validity end, as a pending order (SPEC §4)."""
+    """Add-on packs bought outside a renewal: charged pro rata from today (from the day after
+    the trial during a free trial) to the account's validity end, as a pending order (SPEC §4).
+    Each line lists every partial month it covers, so its shown maths gives its amount."""
     account = _lock_account(account)
     states = addon_states(account)
     extra = _validate_addon_request(states, add_ons)
     if not extra:
         raise DomainError(_("Choose at least one pack to buy."), field="add_ons")
     valid_until = pricing.account_valid_until(
-        _seat_terms(account, Seat.objects.filter(account=account, removed_on__isnull=True))
+        _seat_terms(Seat.objects.filter(account=account, removed_on__isnull=True))
     )
     if valid_until is None or valid_until < as_of:
         raise DomainError(
             _("The account has no valid seats; buy add-on packs together with a renewal."),
             code="no_validity",
         )
+    start = pricing.chargeable_from(as_of, account.trial_ends_on)
+    if start > valid_until:
+        raise DomainError(
+            _("During the free trial add-on packs are free until the trial ends; buy them "
+              "together with a renewal to keep them afterwards."),
+            code="trial_addons", field="add_ons",
+        )
+    period = pricing.split_period(start, valid_until)
     lines, net = [], Decimal("0.00")
     for code, packs in extra.items():
         amount = pricing.addon_prorata(packs=packs, price_per_pack=states[code].price_per_pack,
-                                       as_of=as_of, until=valid_until)
-        period = pricing.split_period(as_of, valid_until)
+                                       as_of=start, until=valid_until)
         lines.append({"seat": None, "add_on": code, "packs": packs,
-                      "start": as_of.isoformat(), "end": valid_until.isoformat(),
+                      "start": start.isoformat(), "end": valid_until.isoformat(),
                       "months": period.months, "days": period.days,
                       "days_in_month": period.days_in_month,
+                      "partials": [list(pair) for pair in period.partials],
                       "unit_price": _money(states[code].price_per_pack),
                       "amount": _money(amount)})
         net += amount
-    rate = vat_rate_for(account)
-    vat = (net * rate / 100).quantize(TWO, rounding="ROUND_HALF_UP")
+    treatment = vat_treatment_for(account)
+    vat = vat_amount(net, treatment.rate)
     data = {"currency": account.currency, "term_months": 0, "discount_percent": "0.00",
             "lines": lines, "net_before_discount": _money(net), "discount": "0.00",
-            "net": _money(net), "vat_rate": _money(rate), "vat": _money(vat),
-            "gross": _money(net + vat), "valid_until": valid_until.isoformat(),
+            "net": _money(net), "vat_rate": _money(treatment.rate), **_vat_json(treatment),
+            "vat": _money(vat), "gross": _money(net + vat), "valid_until": valid_until.isoformat(),
             "request": {"add_ons": extra}}
-    order = Order.objects.create(
-        account=account, kind=OrderKind.ADDONS, currency=account.currency, net=net, vat=vat,
-        gross=net + vat, quote=data, as_of=as_of,
-        created_by=actor if actor is not None and actor.pk else None,
-    )
-    audit_record(account=account, actor=actor, action="order.create", target=order,
-                 after={"kind": order.kind, "gross": data["gross"], "currency": order.currency})
-    return order
+    return _order_create(account=account, kind=OrderKind.ADDONS, data=data, net=net, vat=vat,
+                         gross=net + vat, actor=actor, as_of=as_of)
+
+
+def order_vat_treatment(order: Order) -> VatTreatment | None:
+    """The VAT treatment an order was priced at (its documents use it), None for an order
+    stored before orders recorded it."""
+    code = order.quote.get("vat_code")
+    return TREATMENTS[code] if code in TREATMENTS else None
+
+
+def order_transition(*, order, to, reason="", actor, as_of) -> Order:
+    """Move `order` to status `to` along `ORDER_TRANSITIONS` (the only writer of
+    `Order.status`). Re-reads the row under `select_for_update`, so of two concurrent
+    transitions one wins and the other is refused; writes an audit row. Raises `DomainError`
+    (code "order_state", 409) for a transition the table does not allow from the current
+    status."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to not in ORDER_TRANSITIONS[locked.status]:
+            raise DomainError(
+                _("Order #%(id)d is %(status)s and cannot become %(to)s.")
+                % {"id": locked.pk, "status": locked.get_status_display(),
+                   "to": OrderStatus(to).label},
+                code="order_state", status=409,
+            )
+        before = {"status": locked.status}
+        locked.status, locked.status_reason, locked.status_changed_on = to, reason, as_of
+        locked.save(update_fields=["status", "status_reason", "status_changed_on"])
+        audit_record(account=locked.account, actor=actor, action="order.status", target=locked,
+                     before=before, after={"status": to, "reason": reason})
+        return locked
+
+
+def order_void_reason(order: Order, *, as_of, basis=None) -> str:
+    """Why a pending `order` can no longer be paid on `as_of` ("" while it can): its validity
+    window ended, or the account's currency, VAT treatment, package, seats or add-on packs
+    differ from what it was priced on. `basis` is the account's current `order_basis`, when the
+    caller has it."""
+    valid_through = order.valid_through or order.as_of + timedelta(
+        days=settings.ORDER_VALIDITY_DAYS)
+    if as_of > valid_through:
+        return OrderVoidReason.EXPIRED
+    if not order.basis:  # stored before orders recorded their basis: nothing to compare
+        return ""
+    if basis is None:  # the account as it stands now, not as the caller's copy remembers it
+        basis = order_basis(Account.objects.select_related("billing_profile")
+                            .get(pk=order.account_id))
+    return _void_reason(order.basis, basis)
+
+
+def order_refresh(*, order, as_of, basis=None) -> Order:
+    """A pending order that can no longer be paid (see `order_void_reason`) is closed: expired
+    when its window ended, cancelled with the reason otherwise. Other orders are returned as
+    they are. Idempotent: safe from pages, the API, documents and the daily job."""
+    if order.status != OrderStatus.PENDING:
+        return order
+    reason = order_void_reason(order, as_of=as_of, basis=basis)
+    if not reason:
+        return order
+    to = OrderStatus.EXPIRED if reason == OrderVoidReason.EXPIRED else OrderStatus.CANCELLED
+    try:
+        return order_transition(order=order, to=to, reason=reason, actor=None, as_of=as_of)
+    except DomainError:  # closed (or paid) by someone else meanwhile: theirs stands
+        return Order.objects.get(pk=order.pk)
+
+
+def orders_refresh(*, as_of, account=None, batch=500) -> int:
+    """`order_refresh` for every pending order (of `account`, or of every account), in batches of
+    `batch` orders; each account's basis is computed once per batch. Returns how many orders were
+    closed. The daily job `plans.refresh_orders` runs it."""
+    pending = Order.objects.filter(status=OrderStatus.PENDING).select_related(
+        "account", "account__billing_profile").order_by("pk")
+    if account is not None:
+        pending = pending.filter(account=account)
+    closed, last_pk = 0, 0
+    while chunk := list(pending.filter(pk__gt=last_pk)[:batch]):
+        bases: dict[int, dict] = {}
+        for order in chunk:
+            if order.account_id not in bases:
+                bases[order.account_id] = order_basis(order.account)
+            refreshed = order_refresh(order=order, as_of=as_of, basis=bases[order.account_id])
+            closed += refreshed.status != OrderStatus.PENDING
+        last_pk = chunk[-1].pk
+    return closed
 
 
 # --- package change -----------------------------------------------------------------------------

@@ -16,7 +16,6 @@ from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
-from dateutil.relativedelta import relativedelta
 from django.contrib import messages
 from django.db.models import Count, Q
 from django.http import HttpResponseNotAllowed, JsonResponse
@@ -26,7 +25,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
-from billing_site.dates import end_of_month, today
+from billing_site.dates import today
 from billing_site.errors import DomainError
 from seats.models import BillingPeriod, Seat
 from seats.views import account_admin_required
@@ -41,8 +40,6 @@ from .forms import (
     addon_field_name,
 )
 from .models import AddOn, DiscountRung, Order, Package, PackageAddOn, PackageChange, PackagePrice
-
-SHORTCUT_MONTHS = (0, 1, 3, 6, 12)  # SPEC §5: end of this month, +1, +3, +6, +12 months
 
 # Names of the feature flags a package may carry (unknown flags are shown as they are).
 FEATURE_LABELS = {
@@ -70,14 +67,23 @@ def _percent(value):
     return format(Decimal(value).normalize(), "f")
 
 
-def _duration(months, days, days_in_month):
-    """"2 months + 15/30 days", "12 months", "15/30 days"."""
+def _duration(months, partials):
+    """"2 months + 15/30 days", "12 months", "15/30 days", "15/30 days + 7/31 days": every
+    partial month shown with its own month's days, so the shown maths gives the amount."""
     parts = []
-    if months or not days:
+    if months or not partials:
         parts.append(ngettext("%(count)d month", "%(count)d months", months) % {"count": months})
-    if days:
-        parts.append(_("%(days)d/%(dim)d days") % {"days": days, "dim": days_in_month})
+    for days, dim in partials:
+        parts.append(_("%(days)d/%(dim)d days") % {"days": days, "dim": dim})
     return " + ".join(parts)
+
+
+def _partials(line):
+    """The partial months of a quote JSON line; lines stored before `partials` existed had at
+    most one, given by `days`/`days_in_month`."""
+    if "partials" in line:
+        return tuple(tuple(pair) for pair in line["partials"])
+    return ((line["days"], line["days_in_month"]),) if line["days"] else ()
 
 
 # --- Payments → Renew ---------------------------------------------------------------------------
@@ -98,31 +104,27 @@ def _seat_groups(account):
 
 
 def _shortcuts(as_of, valid_until):
-    """The target-month shortcuts. Months ending before the seats' current validity cannot be
-    quoted (the service says why); they are shown disabled."""
+    """The target-month shortcuts (`services.renewal_shortcuts`) as the template shows them.
+    Months ending before the seats' current validity cannot be quoted; they are shown
+    disabled."""
     rows = []
-    for offset in SHORTCUT_MONTHS:
-        first = as_of.replace(day=1) + relativedelta(months=offset)
-        end = end_of_month(first)
-        if offset == 0:
+    for shortcut in services.renewal_shortcuts(valid_until=valid_until, as_of=as_of):
+        if shortcut.offset == 0:
             label = _("End of this month")
         else:
-            label = ngettext("+%(count)d month", "+%(count)d months", offset) % {"count": offset}
-        rows.append({"value": f"{first:%Y-%m}", "label": label, "end": end,
-                     "disabled": valid_until is not None and end < valid_until})
+            label = ngettext("+%(count)d month", "+%(count)d months",
+                             shortcut.offset) % {"count": shortcut.offset}
+        rows.append({"value": shortcut.value, "label": label, "end": shortcut.end,
+                     "disabled": shortcut.disabled})
     return rows
 
 
-def _default_data(shortcuts, valid_until, states):
-    """End of this month (SPEC §5), else the first shortcut the validity allows, else the month
-    of the validity itself; no new seats or packs."""
-    data = {"until": OTHER_MONTH, "other_month": "", "add_seats": "0"}
+def _default_data(account, valid_until, states, as_of):
+    """The default target month (`services.renewal_default_target`); no new seats or packs."""
+    year, month = services.renewal_default_target(account=account, valid_until=valid_until,
+                                                  as_of=as_of)
+    data = {"until": f"{year:04d}-{month:02d}", "other_month": "", "add_seats": "0"}
     data.update({addon_field_name(code): "0" for code in states})
-    enabled = [s for s in shortcuts if not s["disabled"]]
-    if enabled:
-        data["until"] = enabled[0]["value"]
-    elif valid_until is not None:
-        data["other_month"] = f"{valid_until:%Y-%m}"
     return data
 
 
@@ -164,19 +166,19 @@ def _details(data, addon_names):
         pricing.QuoteLine(line["seat"], date.fromisoformat(line["start"]),
                           date.fromisoformat(line["end"]), line["months"], line["days"],
                           line["days_in_month"], Decimal(line["unit_price"]),
-                          Decimal(line["amount"]))
+                          Decimal(line["amount"]), _partials(line))
         for line in data["lines"] if "add_on" not in line
     ]
     groups = [
         {"count": g.count, "new_seats": g.new_seats, "start": g.start.isoformat(),
-         "end": g.end.isoformat(), "duration": _duration(g.months, g.days, g.days_in_month),
+         "end": g.end.isoformat(), "duration": _duration(g.months, g.partials),
          "unit_price": _money(g.unit_price), "amount": _money(g.amount)}
         for g in pricing.group_lines(seat_lines)
     ]
     addons = [
         {"name": addon_names.get(line["add_on"], line["add_on"]), "packs": line["packs"],
          "start": line["start"], "end": line["end"],
-         "duration": _duration(line["months"], line["days"], line["days_in_month"]),
+         "duration": _duration(line["months"], _partials(line)),
          "unit_price": line["unit_price"], "amount": line["amount"]}
         for line in data["lines"] if "add_on" in line
     ]
@@ -206,7 +208,7 @@ def _render_renew(request, account, *, buy_form=None, status=200):
     if "until" in request.GET:
         data = request.GET
     else:
-        data = _default_data(shortcuts, valid_until, states)
+        data = _default_data(account, valid_until, states, as_of)
     form = RenewForm(_normalised(data, shortcuts), addon_states=states)
     quote = _quote(form, account, as_of)
     quote_data = services.quote_json(quote, account.currency) if quote is not None else None
@@ -345,6 +347,7 @@ def billing_period(request, account):
 @account_admin_required
 def order_page(request, account, order_id):
     order = get_object_or_404(Order, pk=order_id, account=account)
+    order = services.order_refresh(order=order, as_of=today())
     codes = {line["add_on"] for line in order.quote.get("lines", []) if "add_on" in line}
     names = dict(AddOn.objects.filter(code__in=codes).values_list("code", "name"))
     context = {"order": order, "request_data": order.quote.get("request", {}),

@@ -67,6 +67,7 @@ from invoices.vat import (
     vat_treatment_for_buyer,
 )
 from plans.models import AddOn, Order, OrderStatus
+from plans.services import order_refresh, order_vat_treatment
 from seats.audit import audit_record
 
 from . import rates
@@ -317,12 +318,15 @@ def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
 
 
 def document_issue(*, account, kind, lines, sale_date, as_of, order=None, corrects=None,
-                   correction_reason="", actor=None, currency=None) -> Document:
+                   correction_reason="", actor=None, currency=None,
+                   treatment: VatTreatment | None = None) -> Document:
     """Issue a document to the account's buyer as its invoice data stand now.
 
-    VAT follows the buyer (invoices.vat); the currency is the account's unless given (documents
-    of an order are in the order's currency). A correction passed here keeps the corrected
-    document's currency, VAT treatment and rate; prefer `correction_issue`.
+    VAT follows the buyer (`invoices.vat.buyer_vat_treatment`) unless `treatment` is given (the
+    documents of an order use the treatment the order was priced at); the currency is the
+    account's unless given (documents of an order are in the order's currency). A correction
+    passed here keeps the corrected document's currency, VAT treatment and rate; prefer
+    `correction_issue`.
     """
     profile = _profile(account)
     if corrects is not None:
@@ -344,8 +348,8 @@ def document_issue(*, account, kind, lines, sale_date, as_of, order=None, correc
     return _issue(
         account=account, kind=kind, lines=lines, sale_date=sale_date, as_of=as_of,
         buyer=buyer_snapshot(profile), ordering_party=ordering_party_snapshot(profile),
-        treatment=buyer_treatment(profile), currency=currency or account.currency, order=order,
-        correction_reason=correction_reason, actor=actor,
+        treatment=treatment or buyer_treatment(profile), currency=currency or account.currency,
+        order=order, correction_reason=correction_reason, actor=actor,
     )
 
 
@@ -353,6 +357,10 @@ def document_issue(*, account, kind, lines, sale_date, as_of, order=None, correc
 
 
 def _order_document(*, order, kind, actor, as_of) -> Document:
+    if kind == DocumentKind.PROFORMA:
+        # a pending order that can no longer be paid is closed first (in its own transaction,
+        # so that the refusal below does not roll the closing back)
+        order_refresh(order=order, as_of=as_of)
     with transaction.atomic():
         # The order row serialises concurrent requests: one document of each kind per order.
         order = Order.objects.select_related("account__package").select_for_update(
@@ -360,21 +368,28 @@ def _order_document(*, order, kind, actor, as_of) -> Document:
         existing = (Document.objects.filter(order=order, kind=kind).order_by("id").first())
         if existing is not None:
             return existing
-        if order.status == OrderStatus.CANCELLED:
-            raise DomainError(_("This order was cancelled."), code="order_cancelled")
+        if order.status in (OrderStatus.CANCELLED, OrderStatus.EXPIRED):
+            reason = order.get_status_reason_display() or order.get_status_display()
+            raise DomainError(
+                _("This order can no longer be paid: %(reason)s. Create a new order on the "
+                  "Renew page.") % {"reason": reason},
+                code=f"order_{order.status}",
+            )
         if kind == DocumentKind.PROFORMA and order.status == OrderStatus.PAID:
             raise DomainError(_("This order is already paid."), code="order_paid")
         return document_issue(account=order.account, kind=kind, lines=order_lines(order),
                               sale_date=as_of, as_of=as_of, order=order, actor=actor,
-                              currency=order.currency)
+                              currency=order.currency, treatment=order_vat_treatment(order))
 
 
 def proforma_issue_for_order(*, order, actor, as_of) -> Document:
     """The pro-forma of a pending order (for a bank transfer); issued once, then returned as is.
 
-    VAT follows the buyer's invoice data now, so it can differ from the order's VAT (quoted from
-    the account's country alone) when the buyer is an EU business with a valid VAT id; the net is
-    always the order's."""
+    Its VAT is the treatment the order was priced at (decided from the invoice data when it was
+    quoted), so it always asks for exactly the order's gross. An order that can no longer be
+    paid (`plans.services.order_refresh`: window ended, or the package, seats, VAT treatment or
+    currency changed) gets no pro-forma: `DomainError` with code "order_cancelled" or
+    "order_expired" and the reason."""
     return _order_document(order=order, kind=DocumentKind.PROFORMA, actor=actor, as_of=as_of)
 
 

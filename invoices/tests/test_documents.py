@@ -284,14 +284,21 @@ def test_documents_of_a_cancelled_order_are_refused(order):
 
 
 @pytest.mark.django_db
-def test_order_documents_follow_the_buyers_vat_status_not_the_quote(order):
-    """The quote knew only the country (23 %); the buyer has since become an EU business with a
-    valid VAT id: the net stays the order's, the VAT follows the document rules."""
+def test_order_vat_treatment_is_decided_once_and_a_change_voids_the_pending_order(order):
+    """SPEC §7, issue 7: the order was quoted with the buyer's invoice data (Polish, 23 %); the
+    buyer has since become an EU business with a valid VAT id. The order's VAT no longer holds,
+    so the order is void instead of getting a pro-forma with other amounts than the quote."""
+    assert order.quote["vat_code"] == "23"
     profile = order.account.billing_profile
     profile.country, profile.tax_id, profile.tax_id_status = "DE", "DE136695976", "valid"
     profile.save()
-    doc = proforma_issue_for_order(order=order, actor=None, as_of=AS_OF)
-    assert (doc.net, doc.vat, doc.vat_code) == (order.net, D("0.00"), "reverse_charge")
+    with pytest.raises(DomainError, match="the VAT treatment of the invoice data has changed"
+                       ) as refused:
+        proforma_issue_for_order(order=order, actor=None, as_of=AS_OF)
+    assert refused.value.code == "order_cancelled"
+    order.refresh_from_db()
+    assert (order.status, order.status_reason) == (OrderStatus.CANCELLED, "vat_changed")
+    assert not order.documents.exists()
 
 
 # --- corrections ---------------------------------------------------------------------------------
@@ -424,11 +431,22 @@ def test_waiting_documents_are_listed_with_the_rate_day_they_need(make_account):
 
 @pytest.mark.django_db
 def test_order_documents_name_the_package_the_order_was_quoted_for(order):
+    from plans.services import order_transition, package_change
+
+    order_transition(order=order, to=OrderStatus.PAID, actor=None, as_of=AS_OF)
+    package_change(account=order.account, package_code="automation", dry_run=False, actor=None,
+                   as_of=AS_OF)
+    doc = invoice_issue_for_order(order=order, actor=None, as_of=AS_OF)
+    descriptions = list(doc.lines.values_list("description", flat=True))
+    assert any("pakiet Base" in text for text in descriptions)
+    assert not any("Automation" in text for text in descriptions)
+
+
+@pytest.mark.django_db
+def test_a_pending_order_is_void_after_a_package_change(order):
     from plans.services import package_change
 
     package_change(account=order.account, package_code="automation", dry_run=False, actor=None,
                    as_of=AS_OF)
-    doc = proforma_issue_for_order(order=order, actor=None, as_of=AS_OF)
-    descriptions = list(doc.lines.values_list("description", flat=True))
-    assert any("pakiet Base" in text for text in descriptions)
-    assert not any("Automation" in text for text in descriptions)
+    with pytest.raises(DomainError, match="the package has changed since it was quoted"):
+        proforma_issue_for_order(order=order, actor=None, as_of=AS_OF)

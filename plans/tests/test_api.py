@@ -24,8 +24,12 @@ from tests.helpers import token_client as client_for
 TODAY = date(2026, 11, 16)
 API = "/api/v1/accounts/"
 QUOTE_KEYS = {"currency", "term_months", "discount_percent", "lines", "net_before_discount",
-              "discount", "net", "vat_rate", "vat", "gross", "valid_until"}
-LINE_KEYS = {"seat", "start", "end", "months", "days", "days_in_month", "unit_price", "amount"}
+              "discount", "net", "vat_rate", "vat_code", "vat_reason", "vat_note", "vat",
+              "gross", "valid_until"}
+LINE_KEYS = {"seat", "start", "end", "months", "days", "days_in_month", "partials",
+             "unit_price", "amount"}
+DOMESTIC_VAT = {"vat_code": "23", "vat_reason": "domestic",
+                "vat_note": "23 % VAT: the buyer is in Poland."}
 ADMIN_ONLY = "Only administrators of this organisation can manage its package and payments."
 
 
@@ -67,8 +71,11 @@ def pay_until(t, day):
 
 
 def line(seat, start, end, months, days, dim, unit_price, amount, **extra):
+    """A quote line as the API returns it; a line with one partial month lists it in
+    `partials` (pass `partials=` for a line with two)."""
     return {"seat": seat, "start": start, "end": end, "months": months, "days": days,
-            "days_in_month": dim, "unit_price": unit_price, "amount": amount, **extra}
+            "days_in_month": dim, "partials": [[days, dim]] if days else [],
+            "unit_price": unit_price, "amount": amount, **extra}
 
 
 def db_state(account):
@@ -167,7 +174,8 @@ def test_renewal_quote_returns_exactly_the_contract_json(acme):
                  add_on="chatbot", packs=1),
         ],
         "net_before_discount": "472.50", "discount": "0.00", "net": "472.50",
-        "vat_rate": "23.00", "vat": "108.68", "gross": "581.18", "valid_until": "2026-12-31",
+        "vat_rate": "23.00", **DOMESTIC_VAT, "vat": "108.68", "gross": "581.18",
+        "valid_until": "2026-12-31",
     }
     assert db_state(acme.account)[2:4] == ([(s, date(2026, 11, 30), None) for s in acme.seats],
                                            0)  # a quote changes nothing
@@ -206,7 +214,9 @@ def test_renewal_quote_is_in_the_accounts_currency_with_its_vat(globex):
 @pytest.mark.parametrize(
     ("as_of", "start", "amount"),
     [
-        ("2026-12-05", "2026-12-01", "59.00"),  # 5 days expired: the grace days are paid
+        # 5 days expired: paid from the never-paid seats' creation (16 Nov), grace days included,
+        # 15/30 + 1 month of 59 = 88.50 (SPEC §5)
+        ("2026-12-05", "2026-11-16", "88.50"),
         ("2026-12-20", "2026-12-20", "22.84"),  # 20 days expired: forward only, 12/31 × 59
     ],
 )
@@ -239,7 +249,9 @@ def test_a_member_asking_for_another_date_is_refused(acme):
         ({"until": "12/2026"}, "until", "Enter the target month as YYYY-MM."),
         ({"until": "2026-13"}, "until", "Enter the target month as YYYY-MM."),
         ({"until": "2026-10"}, "until", "The target month 2026-10 is in the past."),
-        ({"until": "2029-12"}, "until", "The target month 2029-12 is more than 36 months ahead."),
+        ({"until": "2029-12"}, "until",
+         "The target month 2029-12 is too far ahead: renewals reach at most 36 months beyond this "
+         "month or the seats' current validity, whichever is later (here 2029-11)."),
         ({"until": "2026-12", "add_seats": -1}, "add_seats",
          "New seats must be a whole number, 0 or more."),
         ({"until": "2026-12", "add_seats": 501}, "add_seats",
@@ -424,6 +436,7 @@ def test_renewal_order_is_pending_and_holds_exactly_the_quote(acme):
                                         "add_ons": {"chatbot": 1}},
                   "package": {"code": "base", "name": "Base"}},
         "created": "2026-11-16T12:00:00+01:00",
+        "valid_through": "2026-11-30", "status_reason": "", "status_reason_text": "",
     }
     assert quoted["discount_percent"] == "5.00"  # Dec–May: 6 months
     assert order.created_by == acme.admin.user
@@ -445,10 +458,11 @@ def test_add_on_order_is_priced_pro_rata_to_the_accounts_validity_end(acme):
             "lines": [line(None, "2026-11-16", "2026-11-30", 0, 15, 30, "20.00", "20.00",
                            add_on="chatbot", packs=2)],
             "net_before_discount": "20.00", "discount": "0.00", "net": "20.00",
-            "vat_rate": "23.00", "vat": "4.60", "gross": "24.60", "valid_until": "2026-11-30",
-            "request": {"add_ons": {"chatbot": 2}},
+            "vat_rate": "23.00", **DOMESTIC_VAT, "vat": "4.60", "gross": "24.60",
+            "valid_until": "2026-11-30", "request": {"add_ons": {"chatbot": 2}},
         },
         "created": "2026-11-16T12:00:00+01:00",
+        "valid_through": "2026-11-30", "status_reason": "", "status_reason_text": "",
     }
 
 
@@ -653,8 +667,9 @@ def test_schema_documents_every_endpoint_and_validates_without_warnings(db, tmp_
     assert set(components["RenewalQuoteInput"]["properties"]) == {"until", "add_seats",
                                                                   "add_ons", "as_of"}
     assert components["RenewalQuoteInput"]["required"] == ["until"]
-    assert set(components["Order"]["properties"]) == {"id", "kind", "status", "currency", "net",
-                                                      "vat", "gross", "quote", "created"}
+    assert set(components["Order"]["properties"]) == {
+        "id", "kind", "status", "currency", "net", "vat", "gross", "quote", "created",
+        "valid_through", "status_reason", "status_reason_text"}
     assert set(components["PackageChange"]["properties"]) == {"package", "applied",
                                                               "effective", "seats"}
     assert set(components["SeatValidityChange"]["properties"]) == {

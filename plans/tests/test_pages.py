@@ -31,7 +31,8 @@ ADDONS = "/account/renew/add-ons/"
 PERIOD = "/account/renew/billing-period/"
 PACKAGE = "/account/package/"
 API_KEYS = {"currency", "term_months", "discount_percent", "lines", "net_before_discount",
-            "discount", "net", "vat_rate", "vat", "gross", "valid_until"}
+            "discount", "net", "vat_rate", "vat_code", "vat_reason", "vat_note", "vat", "gross",
+            "valid_until"}
 
 pytestmark = pytest.mark.django_db
 
@@ -119,30 +120,52 @@ def test_renew_page_shows_package_currency_and_validity_per_seat_group(admin_cli
     assert "Monthly" in page
 
 
-def test_target_month_shortcuts_start_at_the_first_month_after_current_validity(admin_client):
+def test_target_month_shortcuts_count_from_the_month_of_current_validity(admin_client):
     response = admin_client.get(RENEW)
 
     page = squashed(response)
-    for label, end in [("End of this month", "2026-11-30"), ("+1 month", "2026-12-31"),
-                       ("+3 months", "2027-02-28"), ("+6 months", "2027-05-31"),
-                       ("+12 months", "2027-11-30")]:
+    # seats are valid until 2026-12-31: +1 is the month after December (SPEC §5, issue 7)
+    for label, end in [("End of this month", "2026-11-30"), ("+1 month", "2027-01-31"),
+                       ("+3 months", "2027-03-31"), ("+6 months", "2027-06-30"),
+                       ("+12 months", "2027-12-31")]:
         assert f"{label} {end}" in page
-    # seats are valid until 2026-12-31: the end of this month cannot be quoted any more
+    # the end of this month cannot be quoted any more
     assert "disabled" in radio(response, "2026-11")
-    assert "checked" in radio(response, "2026-12")
-    assert "disabled" not in radio(response, "2027-05")
+    assert "disabled" not in radio(response, "2027-06")
+    # an unpaid seat is due within December: the default pays it without extending
+    assert "checked" in radio(response, "other")
+    assert hidden(response, "until") == "2026-12"
 
 
-def test_end_of_this_month_is_the_default_when_nothing_is_valid_beyond_it(admin_client, acme):
+def test_plus_six_months_shortcut_earns_the_six_month_rung(admin_client):
+    response = admin_client.get(RENEW, {"until": "2027-06", "add_seats": "0"})
+
+    assert "checked" in radio(response, "2027-06")
+    assert quoted(response, "term_months") == "6"
+    assert quoted(response, "discount_percent") == "5"
+
+
+def test_default_never_costs_nothing_when_every_seat_is_paid_to_the_month_end(admin_client,
+                                                                               acme):
     paid_through_everywhere(acme[0], date(2026, 11, 30))
 
     response = admin_client.get(RENEW)
 
+    # the end of this month would cost 0.00: the default is +1 month, December
+    assert "checked" in radio(response, "2026-12")
+    assert quoted(response, "valid_until") == "2026-12-31"
+    assert quoted(response, "net") == "177.00"  # 3 seats × 59
+    assert continue_enabled(response)
+
+
+def test_end_of_this_month_is_the_default_when_something_is_due_in_it(admin_client, acme):
+    paid_through_everywhere(acme[0], date(2026, 11, 30))
+    Seat.objects.filter(account=acme[0]).update(paid_through=date(2026, 11, 20))
+
+    response = admin_client.get(RENEW)
+
     assert "checked" in radio(response, "2026-11")
-    # everything is paid until then: nothing to pay, nothing to order
-    assert quoted(response, "gross") == "0.00"
-    assert not continue_enabled(response)
-    assert "Nothing to charge" in text(response)
+    assert quoted(response, "net") == "59.01"  # 3 lines of 10/30 × 59 = 19.67, rounded each
 
 
 def test_default_quote_charges_the_unpaid_seat_from_its_creation(admin_client):
@@ -188,10 +211,10 @@ def test_recalculate_without_javascript_quotes_another_month_with_the_discount(a
 
 
 def test_a_month_given_in_the_link_is_shown_as_another_month(admin_client):
-    response = admin_client.get(RENEW, {"until": "2027-03"})
+    response = admin_client.get(RENEW, {"until": "2027-04"})
 
     assert "checked" in radio(response, "other")
-    assert quoted(response, "valid_until") == "2027-03-31"
+    assert quoted(response, "valid_until") == "2027-04-30"
 
 
 def test_new_seats_and_addon_packs_are_quoted_with_the_renewal(admin_client):
@@ -290,7 +313,9 @@ def test_quote_endpoint_answers_400_with_the_message_for_a_past_month(admin_clie
         ({"until": "2026-12", "addon_chatbot": "5"}, "addon_chatbot",
          "Chatbot conversations: at most 500 units in total on this package (100 included, "
          "0 bought); you can add at most 4 more packs."),
-        ({"until": "2030-01"}, "until", "The target month 2030-01 is more than 36 months ahead."),
+        ({"until": "2030-01"}, "until",
+         "The target month 2030-01 is too far ahead: renewals reach at most 36 months beyond this "
+         "month or the seats' current validity, whichever is later (here 2029-12)."),
         ({}, "until", "This field is required."),
     ],
 )

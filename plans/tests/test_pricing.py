@@ -151,13 +151,15 @@ def test_seat_expired_long_ago_and_never_paid_is_charged_forward_only():
     assert only_line(quote([seat], (2026, 11))).start == AS_OF
 
 
-def test_grace_rule_charges_from_day_after_valid_until_even_when_paid_through_is_earlier():
-    # Decision (literal SPEC §5): a lapsed seat in grace is charged from the day after valid_until;
-    # unpaid days before the lapse (paid_through < valid_until) are not charged.
+def test_grace_rule_charges_the_unpaid_days_before_the_lapse_too():
+    # SPEC §5 (clarified): a seat lapsed 1–14 days ago is charged from the day after paid_through,
+    # or from its creation day when never paid: the unpaid days before the lapse are paid too.
     never_paid = SeatTerms(1, d("2026-11-10"), None, d("2026-11-01"))
     partly_paid = SeatTerms(2, d("2026-11-10"), d("2026-11-05"), d("2026-01-01"))
     q = quote([never_paid, partly_paid], (2026, 11))
-    assert [line.start for line in q.lines] == [d("2026-11-11"), d("2026-11-11")]
+    assert [line.start for line in q.lines] == [d("2026-11-01"), d("2026-11-06")]
+    # 1–30 Nov is the whole month: 59.00; 6–30 Nov is 25/30 × 59 = 49.17
+    assert [line.amount for line in q.lines] == [Decimal("59.00"), Decimal("49.17")]
 
 
 def test_grace_rule_never_charges_a_day_already_paid():
@@ -420,7 +422,7 @@ def test_target_month_before_current_validity_is_refused():
 
 def test_target_month_more_than_36_months_ahead_is_refused():
     assert quote([paid(1, "2026-11-30")], (2029, 11)).valid_until == d("2029-11-30")
-    with pytest.raises(QuoteError, match="more than 36 months ahead"):
+    with pytest.raises(QuoteError, match="after 2029-11, the furthest month"):
         quote([paid(1, "2026-11-30")], (2029, 12))
 
 

@@ -79,9 +79,17 @@ def quote_lines(account, until, *, as_of=AS_OF, **kwargs):
                                account.currency)["lines"]
 
 
-def line(seat, start, end, months, days, dim, unit_price, amount):
+def line(seat, start, end, months, days, dim, unit_price, amount, partials=None):
+    """A quote line as `quote_json` writes it; one with a partial month lists it in
+    `partials` (pass `partials` for a line with two)."""
     return {"seat": seat, "start": start, "end": end, "months": months, "days": days,
-            "days_in_month": dim, "unit_price": unit_price, "amount": amount}
+            "days_in_month": dim,
+            "partials": partials if partials is not None else [[days, dim]] if days else [],
+            "unit_price": unit_price, "amount": amount}
+
+
+DOMESTIC_VAT = {"vat_code": "23", "vat_reason": "domestic",
+                "vat_note": "23 % VAT: the buyer is in Poland."}
 
 
 def seat_dates(account):
@@ -103,7 +111,8 @@ def test_never_paid_seat_is_billed_from_its_creation_day(new_account):
         "currency": "PLN", "term_months": 1, "discount_percent": "0.00",
         "lines": [line(seat.pk, "2026-11-10", "2026-12-31", 1, 21, 30, "59.00", "100.30")],
         "net_before_discount": "100.30", "discount": "0.00", "net": "100.30",
-        "vat_rate": "23.00", "vat": "23.07", "gross": "123.37", "valid_until": "2026-12-31",
+        "vat_rate": "23.00", **DOMESTIC_VAT, "vat": "23.07", "gross": "123.37",
+        "valid_until": "2026-12-31",
     }
 
 
@@ -243,7 +252,10 @@ def test_add_on_packs_up_to_the_cap_are_quoted(new_account):
     ("kwargs", "field", "message"),
     [
         ({"until": (2026, 10)}, "until", "The target month 2026-10 is in the past."),
-        ({"until": (2029, 12)}, "until", "The target month 2029-12 is more than 36 months ahead."),
+        # the horizon counts from the validity's month (2027-01), not from this month
+        ({"until": (2030, 2)}, "until",
+         "The target month 2030-02 is too far ahead: renewals reach at most 36 months beyond "
+         "this month or the seats' current validity, whichever is later (here 2030-01)."),
         ({"until": (2026, 12)}, "until",
          "The target month 2026-12 ends before the seats' current validity (2027-01-31); pick "
          "2027-01 or later."),
@@ -388,7 +400,8 @@ def test_add_on_order_is_priced_pro_rata_to_the_accounts_validity_end(new_accoun
         "lines": [{**line(None, "2026-11-16", "2026-12-31", 1, 15, 30, "20.00", "60.00"),
                    "add_on": "chatbot", "packs": 2}],
         "net_before_discount": "60.00", "discount": "0.00", "net": "60.00",
-        "vat_rate": "23.00", "vat": "13.80", "gross": "73.80", "valid_until": "2026-12-31",
+        "vat_rate": "23.00", **DOMESTIC_VAT, "vat": "13.80", "gross": "73.80",
+        "valid_until": "2026-12-31",
         "request": {"add_ons": {"chatbot": 2}},
     }
     assert (order.kind, order.status) == (OrderKind.ADDONS, OrderStatus.PENDING)
