@@ -31,8 +31,9 @@ def attach_domain_error(form, error: DomainError, field_map=None) -> bool:
 class MemberAuthenticationForm(AuthenticationForm):
     """Login that tells a refused member *why* (SPEC §3: "clear message why").
 
-    Used with `AllowAllUsersModelBackend`, so that a deleted member (user.is_active=False) reaches
-    `confirm_login_allowed` and sees the deletion message instead of "wrong password".
+    Used with `seats.auth.EmailLoginBackend`, which matches the e-mail ignoring case and, like
+    `AllowAllUsersModelBackend`, lets a deleted member (user.is_active=False) reach
+    `confirm_login_allowed`, so that they see the deletion message instead of "wrong password".
     """
 
     username = forms.CharField(

@@ -28,6 +28,7 @@ from billing_site.geo import EEA
 from plans.models import Package
 
 from .audit import audit_record, snapshot
+from .auth import logins_with_email
 from .models import Account, Currency, Member, MemberRole, MemberState, Seat
 
 logger = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def signup(*, organisation, email, password, country, package_code="base", as_of
     """Self-service sign-up: a trial account whose first admin takes its first seat."""
     email = _normalise_email(email)
     User = get_user_model()
-    if User.objects.filter(username=email).exists():
+    if logins_with_email(email).exists():  # whatever the case it was stored in
         raise DomainError(
             _("A user with this e-mail address already exists. Log in or reset your password."),
             field="email",
@@ -297,7 +298,11 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
         )
     account = _lock_account(account)
     User = get_user_model()
-    existing = Member.objects.filter(user__username=email).select_related("account").first()
+    # matched ignoring case: a login stored as A@X.example is the same person as a@x.example
+    existing = (
+        Member.objects.filter(user__in=logins_with_email(email))
+        .select_related("account").order_by("pk").first()
+    )
     if existing is not None and existing.account_id != account.pk:
         raise DomainError(
             _("%(email)s already belongs to another organisation.") % {"email": email},
@@ -310,7 +315,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
             _("%(email)s is suspended: restore the user instead.") % {"email": email},
             field="email",
         )
-    if existing is None and User.objects.filter(username=email).exists():
+    if existing is None and logins_with_email(email).exists():
         raise DomainError(
             _("%(email)s is already used by another login.") % {"email": email}, field="email"
         )
@@ -349,12 +354,18 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
     return member
 
 
-def _last_admin_guard(account, member):
+def _last_admin_guard(account, member, *, scheduled_count_as_gone=True):
+    """Refuse to release the account's last active admin. Call it with the account row locked,
+    so that two admins releasing each other at once are serialised and the second sees the first
+    one's change. When scheduling, admins with a release already scheduled count as gone; the
+    daily job applying a release counts who is active now (`scheduled_count_as_gone=False`)."""
     if member.role != MemberRole.ADMIN or member.state != MemberState.ACTIVE:
         return
     others = Member.objects.filter(
         account=account, role=MemberRole.ADMIN, state=MemberState.ACTIVE
-    ).exclude(pk=member.pk).exclude(pending_state__in=[MemberState.SUSPENDED, MemberState.DELETED])
+    ).exclude(pk=member.pk)
+    if scheduled_count_as_gone:
+        others = others.exclude(pending_state__in=[MemberState.SUSPENDED, MemberState.DELETED])
     if not others.exists():
         raise DomainError(
             _("%(email)s is the last active administrator; make someone else an administrator "
@@ -488,8 +499,26 @@ def members_apply_scheduled(*, as_of, batch_size=200) -> int:
                 )
                 if member is None:
                     continue  # applied by a concurrent run
+                try:
+                    _last_admin_guard(account, member, scheduled_count_as_gone=False)
+                except DomainError as exc:
+                    # The services never schedule releases of every admin, but pending changes
+                    # can be edited in the Django admin: keep the account's last admin, drop
+                    # the change (so that it is not picked up again) and say so in the audit.
+                    _refuse_scheduled_release(account=account, member=member, reason=exc)
+                    continue
                 # a late run still removes the seat as of the date the admin chose
                 _apply_release(account=account, member=member, state=member.pending_state,
                                remove_seat=member.pending_remove_seat, actor=None,
                                as_of=member.pending_on)
                 applied += 1
+
+
+def _refuse_scheduled_release(*, account, member, reason):
+    logger.warning("Scheduled %s of member %s not applied: %s", member.pending_state, member.pk,
+                   reason.message)
+    before = snapshot(member, MEMBER_FIELDS)
+    member.pending_state, member.pending_on, member.pending_remove_seat = "", None, False
+    member.save(update_fields=MEMBER_FIELDS)
+    audit_record(account=account, actor=None, action="member.schedule_refused", target=member,
+                 before=before, after=snapshot(member, MEMBER_FIELDS))

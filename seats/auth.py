@@ -1,0 +1,62 @@
+"""E-mail addresses as login names, matched ignoring letter case.
+
+Members' usernames are their e-mail addresses, stored lower-case (`services._normalise_email`), but
+people type `New.Person@Example.com`; logins created by staff in the admin may keep capitals. Every
+place that looks a login up by its e-mail — the login backend, sign-up, invitations — goes
+through this module, so that one address is one login whatever its case.
+"""
+
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.contrib.auth.backends import AllowAllUsersModelBackend
+from django.db.models import Q
+
+
+def logins_with_email(email):
+    """Every login whose username or e-mail address is `email`, ignoring letter case."""
+    User = get_user_model()
+    return User._default_manager.filter(
+        Q(**{f"{User.USERNAME_FIELD}__iexact": email})
+        | Q(**{f"{User.get_email_field_name()}__iexact": email})
+    )
+
+
+def stored_username(username):
+    """The username as stored for what someone typed at login: the exact spelling, else its
+    lower-case form (both found through the unique index), else the one login that matches
+    ignoring case. Returned unchanged when none or several match (several: only logins created
+    before this rule; each of them still logs in spelled exactly)."""
+    if not username:
+        return username
+    User = get_user_model()
+    manager, field = User._default_manager, User.USERNAME_FIELD
+    found = set(
+        manager.filter(**{f"{field}__in": {username, username.lower()}})
+        .values_list(field, flat=True)
+    )
+    if username in found:
+        return username
+    if found:
+        return found.pop()
+    matches = list(manager.filter(**{f"{field}__iexact": username})
+                   .values_list(field, flat=True)[:2])
+    return matches[0] if len(matches) == 1 else username
+
+
+class EmailLoginBackend(AllowAllUsersModelBackend):
+    """Django's model backend with the login name matched ignoring case.
+
+    It lets inactive users authenticate, as `AllowAllUsersModelBackend` does, so that a deleted
+    member reaches the login form's `confirm_login_allowed` and is told why (`seats.access`)."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        return super().authenticate(request, username=stored_username(username),
+                                    password=password)
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        if username is None:
+            username = kwargs.get(get_user_model().USERNAME_FIELD)
+        username = await sync_to_async(stored_username)(username)
+        return await super().aauthenticate(request, username=username, password=password)
