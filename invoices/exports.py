@@ -1,6 +1,12 @@
 """Exports of a (filtered) list of documents for finance staff: CSV, XLSX and a zip of the stored
 PDFs. Each takes a queryset of documents and reads it once, in chunks.
 
+Columns: `net`, `vat`, `gross`, `vat_pln` are the document's own totals — for a correction the
+invoice *as corrected* (see `invoices.services.documents`); the `*_difference` columns are what a
+correction changes (its totals minus those of the document it corrects, `corrects_number`),
+empty for anything else, and are what a correction adds to a period's books. `kind` tells tax
+documents (invoice, correction) from pro-formas, which are not.
+
 Spreadsheet safety: a text cell that starts with "=", "+", "-", "@" (or a tab / carriage return)
 would be run as a formula by spreadsheet programs ("CSV injection"); buyer names are typed by
 customers, so the CSV prefixes such text with an apostrophe and the XLSX stores every text cell
@@ -14,10 +20,13 @@ import zipfile
 from datetime import date
 from decimal import Decimal
 
+from . import selectors
 from .services import rendering
 
 COLUMNS = ["number", "kind", "status", "issue_date", "sale_date", "account", "buyer_name",
-           "buyer_tax_id", "currency", "net", "vat", "gross", "vat_pln", "nbp_rate"]
+           "buyer_tax_id", "currency", "net", "vat", "gross", "vat_pln", "nbp_rate", "vat_code",
+           "corrects_number", "net_difference", "vat_difference", "gross_difference",
+           "vat_pln_difference"]
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAX_DOCUMENTS = 2000
 CHUNK = 500
@@ -25,18 +34,22 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def document_row(document) -> list:
-    """One export row: text as str, amounts as Decimal, dates as date, missing as None."""
+    """One export row: text as str, amounts as Decimal, dates as date, missing as None.
+    `document` comes from `selectors.documents_with_difference` (the difference columns)."""
     buyer = document.buyer or {}
     return [
         document.number, document.kind, document.status, document.issue_date,
         document.sale_date, document.account.name, buyer.get("name", ""),
         buyer.get("tax_id", ""), document.currency, document.net, document.vat, document.gross,
-        document.vat_pln, document.exchange_rate,
+        document.vat_pln, document.exchange_rate, document.vat_code,
+        document.corrects_number or "", document.difference_net, document.difference_vat,
+        document.difference_gross, document.difference_vat_pln,
     ]
 
 
 def _rows(documents):
-    return (document_row(d) for d in documents.select_related("account").iterator(CHUNK))
+    documents = selectors.documents_with_difference(documents.select_related("account"))
+    return (document_row(d) for d in documents.iterator(CHUNK))
 
 
 # --- CSV ----------------------------------------------------------------------------------------
@@ -78,6 +91,7 @@ def documents_xlsx(documents) -> io.BytesIO:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Documents")
@@ -105,7 +119,7 @@ def documents_xlsx(documents) -> io.BytesIO:
             cells.append(cell)
         sheet.append(cells)
         count += 1
-    sheet.auto_filter.ref = f"A1:N{count + 1}"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{count + 1}"
     out = io.BytesIO()
     workbook.save(out)
     out.seek(0)

@@ -5,10 +5,16 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
+
 from .models import Document, DocumentKind, DocumentStatus, ExchangeRate
 from .services.rates import rate_date_for_issue
 
 ZERO = Decimal("0.00")
+# Tax documents: what finance totals add up. A pro-forma is not one (SPEC §7).
+TAX_DOCUMENT_KINDS = (DocumentKind.INVOICE, DocumentKind.CORRECTION)
+DIFFERENCE_FIELDS = ("net", "vat", "gross", "vat_pln")
 
 
 def documents_for_account(*, account, kind=None, status=None):
@@ -72,6 +78,56 @@ def document_difference(document: Document) -> Difference | None:
         vat_pln = (document.vat_pln or ZERO) - (before.vat_pln or ZERO)
     return Difference(document.net - before.net, document.vat - before.vat,
                       document.gross - before.gross, vat_pln, by_code)
+
+
+# --- differences and totals in the database (lists, exports) -------------------------------------
+
+_MONEY = DecimalField(max_digits=12, decimal_places=2)
+_IS_CORRECTION = Q(kind=DocumentKind.CORRECTION)  # a database constraint: ⇔ corrects is set
+
+
+def _difference_expression(field):
+    """A correction's `field` minus that of the document it corrects (a join on `corrects`), as
+    `document_difference` computes it; NULL for anything but a correction. The VAT in PLN of a
+    document without one counts as zero, and the difference is NULL only when neither has one."""
+    if field == "vat_pln":
+        either = Q(vat_pln__isnull=False) | Q(corrects__vat_pln__isnull=False)
+        zero = Value(ZERO, output_field=_MONEY)
+        then = Coalesce(F("vat_pln"), zero) - Coalesce(F("corrects__vat_pln"), zero)
+        return Case(When(_IS_CORRECTION & either, then=then), default=None,
+                    output_field=_MONEY)
+    return Case(When(_IS_CORRECTION, then=F(field) - F(f"corrects__{field}")), default=None,
+                output_field=_MONEY)
+
+
+def documents_with_difference(documents):
+    """`documents` (a queryset) with, on each row, `difference_<net|vat|gross|vat_pln>` — what a
+    correction changes, its totals minus those of the document it corrects (corrections store
+    the state after correction), None for anything else — and `corrects_number`, the corrected
+    document's number; all in the same query."""
+    return documents.annotate(
+        corrects_number=F("corrects__number"),
+        **{f"difference_{field}": _difference_expression(field) for field in DIFFERENCE_FIELDS},
+    )
+
+
+def document_totals(documents) -> list[dict]:
+    """Totals per currency (sorted by currency) of the tax documents among `documents`: issued
+    VAT invoices by their totals and issued corrections by their difference, so an invoice and
+    its corrections add up to the invoice as corrected, and a correction in the list without
+    its invoice counts for what it changed. Pro-formas (not tax documents) and documents waiting
+    for their NBP rate (not issued yet) are left out. One query; each row holds `currency`,
+    `count`, `net`, `vat`, `gross` and `vat_pln` (None when no document has VAT in PLN)."""
+    def counted(field):
+        return Coalesce(_difference_expression(field), F(field), output_field=_MONEY)
+
+    rows = (documents.filter(kind__in=TAX_DOCUMENT_KINDS, status=DocumentStatus.ISSUED)
+            .order_by().values("currency")
+            .annotate(total_count=Count("id"),
+                      **{f"total_{field}": Sum(counted(field)) for field in DIFFERENCE_FIELDS})
+            .order_by("currency"))
+    return [{"currency": row["currency"], "count": row["total_count"],
+             **{field: row[f"total_{field}"] for field in DIFFERENCE_FIELDS}} for row in rows]
 
 
 def documents_waiting_for_rate(*, as_of: date) -> list[tuple[Document, date]]:

@@ -5,7 +5,14 @@ pages for vendor staff.
   id is looked up among the admin's account's documents, so another account's ids give 404.
 - Finance (`/finance/documents/`): staff in the group "finance" and superusers (403 for anyone
   else). A GET filter form; the same query string drives the table, the zip of the stored PDFs and
-  the CSV / XLSX exports (invoices.exports).
+  the CSV / XLSX exports (invoices.exports). The totals per currency are of tax documents only
+  (`selectors.document_totals`: issued VAT invoices, corrections by their difference; no
+  pro-formas) and say so.
+
+Corrections store the invoice as corrected, so wherever a list shows an amount of a correction
+it shows its difference (what it changes: 0.00 for a buyer-data correction, negative for a
+refund) with the value after correction beside it; the differences come from the list's own
+query (`selectors.documents_with_difference`), never one query per row.
 
 Downloads always serve the stored file and never render in the request: a document whose PDF is
 not stored yet says "PDF being prepared" (the render task or its periodic sweep stores it).
@@ -20,7 +27,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Sum
 from django.http import FileResponse, HttpResponseNotAllowed, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -33,7 +39,7 @@ from plans.models import Order
 from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
-from . import exports
+from . import exports, selectors
 from .models import CURRENCIES, Document, DocumentKind, DocumentStatus
 from .services import rendering
 
@@ -100,10 +106,9 @@ def _render_history(request, account, *, note_forms=None, status=200):
     orders = list(Order.objects.filter(account=account).order_by("-created_at", "-id"))
     for order in orders:
         order.url = _order_url(order)
-    documents = list(
-        Document.objects.filter(account=account).select_related("corrects")
-        .order_by("-issue_date", "-id")
-    )
+    documents = list(selectors.documents_with_difference(
+        Document.objects.filter(account=account).order_by("-issue_date", "-id")
+    ))
     for document in documents:
         document.note_form = None
         if document.kind in rendering.NOTE_KINDS and document.status == DocumentStatus.ISSUED:
@@ -231,7 +236,8 @@ def _filtered(request):
 def _render_finance(request, form, documents, *, status=200):
     context = {"form": form, "documents": None, "query": request.GET.urlencode()}
     if documents is not None:
-        page = Paginator(documents, FINANCE_PAGE_SIZE).get_page(request.GET.get("page"))
+        page = Paginator(selectors.documents_with_difference(documents),
+                         FINANCE_PAGE_SIZE).get_page(request.GET.get("page"))
         for document in page.object_list:
             document.admin_url = reverse("admin:invoices_document_change", args=[document.pk])
         params = request.GET.copy()
@@ -239,10 +245,7 @@ def _render_finance(request, form, documents, *, status=200):
         context.update(
             documents=page,
             page_query=params.urlencode(),
-            totals=[_money_row(row) for row in documents.order_by().values("currency").annotate(
-                count=Count("id"), net=Sum("net"), vat=Sum("vat"), gross=Sum("gross"),
-                vat_pln=Sum("vat_pln"),
-            ).order_by("currency")],
+            totals=[_money_row(row) for row in selectors.document_totals(documents)],
         )
     return render(request, "invoices/finance_documents.html", context, status=status)
 

@@ -33,7 +33,10 @@ ZIP = "/finance/documents/documents.zip"
 CSV = "/finance/documents/documents.csv"
 XLSX = "/finance/documents/documents.xlsx"
 HEADER = ["number", "kind", "status", "issue_date", "sale_date", "account", "buyer_name",
-          "buyer_tax_id", "currency", "net", "vat", "gross", "vat_pln", "nbp_rate"]
+          "buyer_tax_id", "currency", "net", "vat", "gross", "vat_pln", "nbp_rate", "vat_code",
+          "corrects_number", "net_difference", "vat_difference", "gross_difference",
+          "vat_pln_difference"]
+NO_DIFFERENCE = ["", "", "", "", ""]  # corrects_number and the differences of a non-correction
 
 pytestmark = pytest.mark.django_db
 
@@ -160,9 +163,13 @@ def test_totals_per_currency(books, finance_client):
                        re.S).group(1)
     rows = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", r)).split())
             for r in re.findall(r"<tr data-currency=[^>]*>(.*?)</tr>", totals, re.S)]
-    # EUR: 14,00 + 3,22 VAT (13,72 PLN at 4,2595); PLN: 59 + 118 + 59 net
+    # EUR: 14,00 + 3,22 VAT (13,72 PLN at 4,2595); PLN: 59 + 118 net of the two VAT invoices —
+    # the pro-forma PF/2026/11/0001 (59 net) is not a tax document and is not counted
     assert rows == ["Total EUR 1 14.00 3.22 17.22 13.72",
-                    "Total PLN 3 236.00 54.28 290.28 —"]
+                    "Total PLN 2 177.00 40.71 217.71 —"]
+    assert ("Totals of tax documents: issued VAT invoices, and corrections by their difference. "
+            "Pro-formas are not included (not tax documents), nor are documents waiting for the "
+            "NBP rate.") in text(response)
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -261,12 +268,15 @@ def test_csv_export_of_the_filtered_list(books, finance_client):
     assert rows == [
         HEADER,
         ["PF/2026/11/0001", "proforma", "issued", "2026-11-16", "2026-11-16", "Acme",
-         "Acme Sp. z o.o.", "5252344078", "PLN", "59.00", "13.57", "72.57", "", ""],
+         "Acme Sp. z o.o.", "5252344078", "PLN", "59.00", "13.57", "72.57", "", "", "23",
+         *NO_DIFFERENCE],
         # a buyer name that looks like a formula is kept as text
         ["FV/2026/11/0002", "invoice", "issued", "2026-11-10", "2026-11-10", "Globex",
-         "'=Globex GmbH", "", "EUR", "14.00", "3.22", "17.22", "13.72", "4.259500"],
+         "'=Globex GmbH", "", "EUR", "14.00", "3.22", "17.22", "13.72", "4.259500", "23",
+         *NO_DIFFERENCE],
         ["FV/2026/11/0001", "invoice", "issued", "2026-11-03", "2026-11-03", "Acme",
-         "Acme Sp. z o.o.", "5252344078", "PLN", "118.00", "27.14", "145.14", "", ""],
+         "Acme Sp. z o.o.", "5252344078", "PLN", "118.00", "27.14", "145.14", "", "", "23",
+         *NO_DIFFERENCE],
     ]
 
 
@@ -283,10 +293,10 @@ def test_xlsx_export_of_the_filtered_list(books, finance_client):
     # empty text cells read back as None; the waiting invoice has no number yet
     assert rows[1] == (None, "invoice", "waiting_for_rate", datetime(2026, 11, 19),
                        datetime(2026, 11, 19), "Globex", "Globex GmbH", None, "EUR", 59, 13.57,
-                       72.57, None, None)
+                       72.57, None, None, "23", None, None, None, None, None)
     assert rows[2] == ("FV/2026/11/0002", "invoice", "issued", datetime(2026, 11, 10),
                        datetime(2026, 11, 10), "Globex", "=Globex GmbH", None, "EUR", 14, 3.22,
-                       17.22, 13.72, 4.2595)
+                       17.22, 13.72, 4.2595, "23", None, None, None, None, None)
     assert len(rows) == 3
     name_cell = sheet.cell(row=3, column=7)
     assert name_cell.data_type == "s"  # text, not a formula
