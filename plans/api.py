@@ -158,7 +158,8 @@ class OrderOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(OrderQuoteOutputSerializer)
     def get_quote(self, order):
-        return order.quote  # as stored, not re-rendered
+        # as stored, not re-rendered; only the VAT note speaks the request's language
+        return services.localized_quote(order.quote)
 
 
 @extend_schema_serializer(component_name="SeatValidityChange")

@@ -16,7 +16,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from invoices.vat import TREATMENTS, VatTreatment, buyer_vat_treatment, vat_amount
+from invoices.vat import (
+    TREATMENTS,
+    VAT_REASONS,
+    VatTreatment,
+    buyer_vat_treatment,
+    vat_amount,
+)
 from seats.audit import audit_record, snapshot
 from seats.models import Account, BillingPeriod, Seat
 
@@ -329,6 +335,14 @@ def _line_json(line, *, add_on=None):
     if add_on is not None:
         data["add_on"] = add_on
         data["packs"] = line.packs
+    return data
+
+
+def localized_quote(data: dict) -> dict:
+    """A stored quote JSON with its `vat_note` in the active language (the note is stored in the
+    language of the request that created the order; its `vat_reason` code is what counts)."""
+    if data.get("vat_reason") in VAT_REASONS:
+        return {**data, "vat_note": str(VAT_REASONS[data["vat_reason"]])}
     return data
 
 

@@ -351,7 +351,7 @@ def order_page(request, account, order_id):
     codes = {line["add_on"] for line in order.quote.get("lines", []) if "add_on" in line}
     names = dict(AddOn.objects.filter(code__in=codes).values_list("code", "name"))
     context = {"order": order, "request_data": order.quote.get("request", {}),
-               **_details(order.quote, names)}
+               **_details(services.localized_quote(order.quote), names)}
     return render(request, "plans/order.html", context)
 
 

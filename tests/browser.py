@@ -52,10 +52,12 @@ def browser_page(base_url, *, locale="en-US", javascript=True, width=1280, heigh
 
 
 def log_in(page, email, password):
+    """Log in through the login page, in whatever language the page is in."""
     page.goto("/login/")
-    page.get_by_label("E-mail").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    form = page.locator("main form[action=\"/login/\"]")
+    form.locator("input[type=email], input[name=username]").first.fill(email)
+    form.locator("input[type=password]").fill(password)
+    form.locator("button[type=submit]").click()
     page.wait_for_load_state()
 
 

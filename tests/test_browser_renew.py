@@ -46,10 +46,12 @@ def test_the_total_and_the_discount_follow_the_target_month_without_a_reload(liv
         summary = page.locator("#renew-summary")
         expect(page.get_by_test_id("seat-groups")).to_contain_text(
             f"2 seats valid until {end_of_month(today()):%Y-%m-%d}")
-        # everything is paid through this month: nothing to pay yet
-        expect(page.get_by_label("End of this month")).to_be_checked()
-        assert summary_value(page, "gross") == "0.00"
-        expect(page.get_by_role("button", name="Continue to payment")).to_be_disabled()
+        # everything is paid through this month: the default is +1 month, never 0.00 (issue 7)
+        expect(page.get_by_label("+1 month")).to_be_checked()
+        assert summary_value(page, "gross") == "145.14"  # 2 × 59.00 + 23 % VAT
+        expect(summary.get_by_test_id("quote-vat-note")).to_have_text(
+            "23 % VAT: the buyer is in Poland.")
+        expect(page.get_by_role("button", name="Continue to payment")).to_be_enabled()
         # with JavaScript the total is live: no "Recalculate" button
         expect(page.get_by_role("button", name="Recalculate")).to_be_hidden()
         page.evaluate("window.pageMarker = 'still here'")
@@ -168,3 +170,35 @@ def test_renew_page_fits_a_phone_screen_without_sideways_scrolling(live_server, 
         page.get_by_text("Show billing details").click()
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         screenshot(page, "renew-page-narrow")
+
+
+def test_reverse_charge_and_a_void_order_are_explained_in_polish_on_a_phone(live_server,
+                                                                             make_account):
+    """Issue 7: the quote says which VAT treatment applies and why; an order that can no longer
+    be paid says why on its page. In Polish, at phone width."""
+    from invoices.tests import billing_profile
+    from plans.services import renewal_order_create
+    from seats import services as seat_services
+
+    account, admin = make_account("Beispiel", country="DE", as_of=today())
+    billing_profile(account)  # a German company, VAT id confirmed in VIES
+    order = renewal_order_create(account=account, until=(today().year, today().month),
+                                 actor=None, as_of=today())
+    seat_services.seats_add(account=account, count=1, actor=None, as_of=today())
+
+    with browser_page(live_server.url, locale="pl-PL", width=390, height=844) as page:
+        log_in(page, admin.email, PASSWORD)
+        page.goto("/account/renew/")
+        expect(page.locator("#renew-summary").get_by_test_id("quote-vat-note")).to_have_text(
+            "Odwrotne obciążenie: numer VAT UE potwierdzony w VIES.")
+        screenshot(page, "renew-reverse-charge-pl-narrow")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+
+        page.goto(f"/account/orders/{order.pk}/")
+        expect(page.get_by_test_id("order-void")).to_contain_text(
+            "Tego zamówienia nie można już opłacić: od wyceny zmieniły się stanowiska lub ich "
+            "ważność.")
+        expect(page.get_by_test_id("order-vat-note")).to_have_text(
+            "Odwrotne obciążenie: numer VAT UE potwierdzony w VIES.")
+        screenshot(page, "order-void-pl-narrow")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
