@@ -5,7 +5,7 @@ from datetime import date
 import pytest
 
 from billing_site.celery import app as celery_app
-from plans.models import Package
+from catalogue.models import Package
 from seats import services
 from seats.models import MemberRole
 
@@ -61,9 +61,11 @@ def catalogue(db):
     """The default packages. Migrations seed them, but the flush that ends every transactional
     test wipes them, so tests that need them ask for this fixture (idempotent). `db` follows the
     test's own django_db marker, so transactional tests stay transactional."""
-    from plans.catalogue import catalogue_models, seed_default_catalogue
+    from django.apps import apps
 
-    seed_default_catalogue(catalogue_models())
+    from catalogue.defaults import catalogue_models, seed_default_catalogue
+
+    seed_default_catalogue(catalogue_models(apps))
     return Package.objects
 
 

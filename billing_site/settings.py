@@ -36,11 +36,13 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "django_celery_results",
     "billing_site",
+    "catalogue",
     "plans",
     "seats",
     "invoices",
     "dunning",
     "support_plans",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -31,11 +31,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing_site.dates import today
+from billing_site.money import Currency
 from seats.api import AccountScopedApi, ErrorOutputSerializer, _errors
 from seats.permissions import HasProductAccess, IsAccountAdmin
 from seats.selectors import accounts_visible_to
 
-from .models import CURRENCIES, Document, DocumentKind, DocumentStatus
+from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
 VAT_CODES = ["23", "reverse_charge", "np"]
@@ -142,7 +143,8 @@ class _DocumentBaseSerializer(serializers.Serializer):
     status = _enum("DocumentStatusEnum", DocumentStatus.values,
                    "issued, or waiting_for_rate (not numbered yet).")
     issue_date = serializers.DateField(allow_null=True)
-    currency = serializers.ChoiceField(choices=CURRENCIES, help_text="Currency of every amount.")
+    currency = serializers.ChoiceField(choices=Currency.choices,
+                                       help_text="Currency of every amount.")
     net = _amount("Net total.")
     vat = _amount("VAT total.")
     gross = _amount("Gross total.")

@@ -17,7 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-CURRENCIES = [("PLN", "PLN"), ("EUR", "EUR"), ("USD", "USD"), ("CZK", "CZK")]
+from billing_site.money import Currency
 
 
 class PartyKind(models.TextChoices):
@@ -84,7 +84,7 @@ class RateSource(models.TextChoices):
 class ExchangeRate(models.Model):
     """NBP table A mid rate: PLN for one unit of `currency`, as published on `effective_date`."""
 
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     effective_date = models.DateField(_("effective date"))
     rate = models.DecimalField(_("mid rate (PLN)"), max_digits=12, decimal_places=6)
     table_number = models.CharField(_("table number"), max_length=40, blank=True)
@@ -158,12 +158,12 @@ class Document(models.Model):
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     sale_date = models.DateField(_("sale date"))
     due_date = models.DateField(_("payment due"), null=True, blank=True)
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     # Frozen snapshots (JSON) of the parties as they were at issuing
     seller = models.JSONField(_("seller"))
     buyer = models.JSONField(_("buyer"))
     ordering_party = models.JSONField(_("ordering party"), null=True, blank=True)
-    # "23", "reverse_charge" or "np" (see invoices.vat)
+    # "23", "reverse_charge" or "np" (see billing_site.vat)
     vat_code = models.CharField(_("VAT treatment"), max_length=20)
     net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
     vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)

@@ -35,12 +35,13 @@ from django.utils.translation import gettext_lazy
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.money import Currency
 from plans.models import Order
 from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
 from . import exports, selectors
-from .models import CURRENCIES, Document, DocumentKind, DocumentStatus
+from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
 logger = logging.getLogger(__name__)
@@ -198,7 +199,7 @@ class DocumentFilterForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), required=False,
                              choices=_any(gettext_lazy("any kind")) + DocumentKind.choices)
     currency = forms.ChoiceField(label=gettext_lazy("Currency"), required=False,
-                                 choices=_any(gettext_lazy("any currency")) + CURRENCIES)
+                                 choices=_any(gettext_lazy("any currency")) + Currency.choices)
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
                                choices=_any(gettext_lazy("any status")) + DocumentStatus.choices)
 

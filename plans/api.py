@@ -24,8 +24,10 @@ from rest_framework.response import Response
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.money import Currency
+from seats import services as seat_services
 from seats.api import AccountOutputSerializer, AccountScopedApi, _errors
-from seats.models import Account, BillingPeriod, Currency
+from seats.models import Account, BillingPeriod
 from seats.permissions import HasProductAccess, IsAccountAdmin
 
 from . import services
@@ -366,7 +368,7 @@ class BillingPeriodApi(BillingApi):
         account = self.get_account(account_id)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        account = services.billing_period_change(
+        account = seat_services.billing_period_change(
             account=account, period=serializer.validated_data["billing_period"],
             actor=request.user, as_of=today(), by_staff=request.user.is_staff,
         )

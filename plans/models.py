@@ -1,142 +1,12 @@
-"""The catalogue (SPEC §4–5): packages with prices per currency and entitlements, add-on products,
-the discount ladder; and per account: bought add-on packs, package changes and payable orders."""
+"""Per account: bought add-on packs, package changes and payable orders (SPEC §4–5). The catalogue
+they refer to (packages, prices, add-ons, the discount ladder) is the `catalogue` app."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-CURRENCIES = [("PLN", "PLN"), ("EUR", "EUR"), ("USD", "USD"), ("CZK", "CZK")]
-
-
-class Package(models.Model):
-    """A package every seat of an account shares (SPEC §4). `code` is the stable API identifier."""
-
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    active = models.BooleanField(
-        _("active"), default=True, help_text=_("Inactive packages cannot be chosen.")
-    )
-    # Ordering on price pages: cheapest first.
-    position = models.PositiveSmallIntegerField(_("position"), default=0)
-    # Feature flags the product checks (e.g. "automations"); a list of strings.
-    features = models.JSONField(_("features"), default=list, blank=True)
-    # File storage per seat in GB; the account's quota is seats × this.
-    storage_gb_per_seat = models.PositiveIntegerField(_("storage per seat (GB)"), default=0)
-
-    class Meta:
-        ordering = ["position", "code"]
-        verbose_name = _("package")
-        verbose_name_plural = _("packages")
-
-    def __str__(self):
-        return self.name
-
-
-class PackagePrice(models.Model):
-    """Monthly net price of one seat of a package in one currency (no FX conversion, SPEC §2)."""
-
-    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="prices")
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
-    monthly_price = models.DecimalField(
-        _("monthly net price per seat"), max_digits=10, decimal_places=2,
-        validators=[MinValueValidator(0)],
-    )
-
-    class Meta:
-        ordering = ["package", "currency"]
-        verbose_name = _("package price")
-        verbose_name_plural = _("package prices")
-        constraints = [
-            models.UniqueConstraint(fields=["package", "currency"], name="package_price_unique"),
-            models.CheckConstraint(condition=Q(monthly_price__gte=0),
-                                   name="package_price_not_negative"),
-        ]
-
-    def __str__(self):
-        return f"{self.package.code} {self.monthly_price} {self.currency}"
-
-
-class AddOn(models.Model):
-    """An add-on product sold in packs (e.g. 100 chatbot conversations a month per pack)."""
-
-    code = models.SlugField(_("code"), max_length=40, unique=True)
-    name = models.CharField(_("name"), max_length=100)
-    # How many units (conversations, …) one pack adds per month.
-    pack_size = models.PositiveIntegerField(_("units per pack"))
-    active = models.BooleanField(_("active"), default=True)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("add-on")
-        verbose_name_plural = _("add-ons")
-
-    def __str__(self):
-        return self.name
-
-
-class AddOnPrice(models.Model):
-    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="prices")
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
-    monthly_price = models.DecimalField(
-        _("monthly net price per pack"), max_digits=10, decimal_places=2,
-        validators=[MinValueValidator(0)],
-    )
-
-    class Meta:
-        ordering = ["addon", "currency"]
-        verbose_name = _("add-on price")
-        verbose_name_plural = _("add-on prices")
-        constraints = [
-            models.UniqueConstraint(fields=["addon", "currency"], name="addon_price_unique"),
-            models.CheckConstraint(condition=Q(monthly_price__gte=0),
-                                   name="addon_price_not_negative"),
-        ]
-
-    def __str__(self):
-        return f"{self.addon.code} {self.monthly_price} {self.currency}"
-
-
-class PackageAddOn(models.Model):
-    """What a package includes of an add-on for free and how much may be bought (in units)."""
-
-    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="addon_limits")
-    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="package_limits")
-    included = models.PositiveIntegerField(_("included units"))
-    cap = models.PositiveIntegerField(_("maximum units that can be bought"))
-
-    class Meta:
-        verbose_name = _("add-on limit")
-        verbose_name_plural = _("add-on limits")
-        constraints = [
-            models.UniqueConstraint(fields=["package", "addon"], name="package_addon_unique"),
-        ]
-
-    def __str__(self):
-        return f"{self.package.code}/{self.addon.code}: {self.included}–{self.cap}"
-
-
-class DiscountRung(models.Model):
-    """A rung of the renewal discount ladder: terms of `min_months` or more get `percent`."""
-
-    min_months = models.PositiveSmallIntegerField(_("from term (months)"), unique=True)
-    percent = models.DecimalField(
-        _("discount %"), max_digits=5, decimal_places=2,
-        validators=[MinValueValidator(0), MaxValueValidator(100)],
-    )
-
-    class Meta:
-        ordering = ["min_months"]
-        verbose_name = _("discount rung")
-        verbose_name_plural = _("discount ladder")
-        constraints = [
-            models.CheckConstraint(condition=Q(percent__gte=0) & Q(percent__lte=100),
-                                   name="discount_percent_range"),
-        ]
-
-    def __str__(self):
-        return f"≥{self.min_months} m: {self.percent} %"
+from billing_site.money import Currency
 
 
 class AccountAddOn(models.Model):
@@ -144,7 +14,7 @@ class AccountAddOn(models.Model):
 
     account = models.ForeignKey("seats.Account", on_delete=models.CASCADE,
                                 related_name="addons")
-    addon = models.ForeignKey(AddOn, on_delete=models.PROTECT, related_name="+")
+    addon = models.ForeignKey("catalogue.AddOn", on_delete=models.PROTECT, related_name="+")
     packs = models.PositiveIntegerField(_("packs"), default=0)
 
     class Meta:
@@ -164,8 +34,10 @@ class PackageChange(models.Model):
 
     account = models.ForeignKey("seats.Account", on_delete=models.CASCADE,
                                 related_name="package_changes")
-    from_package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="+")
-    to_package = models.ForeignKey(Package, on_delete=models.PROTECT, related_name="+")
+    from_package = models.ForeignKey("catalogue.Package", on_delete=models.PROTECT,
+                                     related_name="+")
+    to_package = models.ForeignKey("catalogue.Package", on_delete=models.PROTECT,
+                                   related_name="+")
     effective_on = models.DateField(_("effective on"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
                               blank=True, related_name="+")
@@ -213,7 +85,7 @@ class Order(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
     status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices,
                               default=OrderStatus.PENDING)
-    currency = models.CharField(_("currency"), max_length=3, choices=CURRENCIES)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
     vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
     gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)

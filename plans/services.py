@@ -16,30 +16,19 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from invoices.vat import (
+from billing_site.vat import (
     TREATMENTS,
     VAT_REASONS,
     VatTreatment,
     buyer_vat_treatment,
     vat_amount,
 )
+from catalogue.models import AddOnPrice, DiscountRung, Package, PackageAddOn, PackagePrice
 from seats.audit import audit_record, snapshot
-from seats.models import Account, BillingPeriod, Seat
+from seats.models import Account, Seat
 
 from . import pricing
-from .models import (
-    AccountAddOn,
-    AddOnPrice,
-    DiscountRung,
-    Order,
-    OrderKind,
-    OrderStatus,
-    OrderVoidReason,
-    Package,
-    PackageAddOn,
-    PackageChange,
-    PackagePrice,
-)
+from .models import AccountAddOn, Order, OrderKind, OrderStatus, OrderVoidReason, PackageChange
 
 TWO = Decimal("0.01")
 
@@ -81,7 +70,7 @@ def _ladder():
 
 def vat_treatment_for(account) -> VatTreatment:
     """The account's VAT treatment, decided once from its invoice data (SPEC §7; see
-    `invoices.vat.buyer_vat_treatment`). Load the account with
+    `billing_site.vat.buyer_vat_treatment`). Load the account with
     `select_related("billing_profile")` to spare the query."""
     try:
         profile = account.billing_profile
@@ -355,7 +344,7 @@ def quote_json(quote: RenewalQuote, currency: str) -> dict:
     """The API shape of a quote (and what an order stores): amounts as 2-decimal strings.
     Add-on lines follow the seat lines, with `"seat": null` and their `add_on` code and `packs`.
     Each line lists its partial months as `partials` [[days, days in month], ...]. `vat_code`
-    ("23", "reverse_charge", "np"), `vat_reason` (a key of `invoices.vat.VAT_REASONS`) and
+    ("23", "reverse_charge", "np"), `vat_reason` (a key of `billing_site.vat.VAT_REASONS`) and
     `vat_note` (that reason in words) say which VAT treatment applies and why."""
     return {
         "currency": currency,
@@ -692,31 +681,3 @@ def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageCh
                               c.valid_until_after.isoformat()] for c in changes]},
         )
         return PackageChangeResult(new, as_of, changes, applied=True)
-
-
-# --- billing period -----------------------------------------------------------------------------
-
-
-@transaction.atomic
-def billing_period_change(*, account, period, actor, as_of, by_staff=False) -> Account:
-    """Monthly → annual is self-service; annual → monthly only by staff (SPEC §6)."""
-    if period not in BillingPeriod.values:
-        raise DomainError(_("Choose monthly or annual."), field="billing_period")
-    account = Account.objects.select_for_update().get(pk=account.pk)
-    if account.billing_period == period:
-        raise DomainError(
-            _("The billing period is already %(period)s.")
-            % {"period": account.get_billing_period_display()},
-            field="billing_period",
-        )
-    if period == BillingPeriod.MONTHLY and not by_staff:
-        raise DomainError(
-            _("Switching from annual to monthly billing is done by our staff; contact support."),
-            code="staff_only", field="billing_period", status=403,
-        )
-    before = snapshot(account, ["billing_period"])
-    account.billing_period = period
-    account.save(update_fields=["billing_period"])
-    audit_record(account=account, actor=actor, action="account.billing_period", target=account,
-                 before=before, after=snapshot(account, ["billing_period"]))
-    return account

@@ -27,6 +27,8 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from catalogue.models import AddOn, DiscountRung, Package, PackageAddOn, PackagePrice
+from seats import services as seat_services
 from seats.models import BillingPeriod, Seat
 from seats.views import account_admin_required
 
@@ -39,7 +41,7 @@ from .forms import (
     RenewForm,
     addon_field_name,
 )
-from .models import AddOn, DiscountRung, Order, Package, PackageAddOn, PackageChange, PackagePrice
+from .models import Order, PackageChange
 
 # Names of the feature flags a package may carry (unknown flags are shown as they are).
 FEATURE_LABELS = {
@@ -332,7 +334,7 @@ def billing_period(request, account):
         messages.error(request, _("Choose monthly or annual."))
     else:
         try:
-            changed = services.billing_period_change(
+            changed = seat_services.billing_period_change(
                 account=account, period=form.cleaned_data["period"], actor=request.user,
                 as_of=today(), by_staff=False,
             )

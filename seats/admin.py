@@ -6,6 +6,7 @@ from billing_site.dates import today
 from billing_site.errors import DomainError
 
 from .models import Account, AuditEntry, Member, Seat
+from .services import billing_period_change
 
 
 class SeatInline(admin.TabularInline):
@@ -28,8 +29,6 @@ class AccountAdmin(admin.ModelAdmin):
     actions = ["switch_to_monthly_billing", "switch_to_annual_billing"]
 
     def _switch(self, request, queryset, period):
-        from plans.services import billing_period_change
-
         for account in queryset:
             try:
                 billing_period_change(account=account, period=period, actor=request.user,

@@ -28,9 +28,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing_site.dates import today
+from billing_site.money import Currency
 
 from . import services
-from .models import BillingPeriod, Currency, MemberRole, MemberState
+from .models import BillingPeriod, MemberRole, MemberState
 from .permissions import HasProductAccess, IsAccountAdmin, IsStaff
 from .selectors import account_members, account_seats, accounts_visible_to
 

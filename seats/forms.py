@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from plans.models import Package
+from catalogue.models import Package
 
 from . import services
 from .access import access_decision

@@ -14,12 +14,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
-
-class Currency(models.TextChoices):
-    PLN = "PLN", "PLN"
-    EUR = "EUR", "EUR"
-    USD = "USD", "USD"
-    CZK = "CZK", "CZK"
+from billing_site.money import Currency
 
 
 class BillingPeriod(models.TextChoices):
@@ -32,7 +27,7 @@ class Account(models.Model):
 
     name = models.CharField(_("name"), max_length=200)
     package = models.ForeignKey(
-        "plans.Package", on_delete=models.PROTECT, related_name="accounts",
+        "catalogue.Package", on_delete=models.PROTECT, related_name="accounts",
         verbose_name=_("package"),
     )
     # ISO 3166-1 alpha-2; decides the currency (SPEC §7) and later the VAT treatment.

@@ -25,11 +25,12 @@ from django_countries import countries
 from billing_site.dates import end_of_month
 from billing_site.errors import DomainError
 from billing_site.geo import EEA
-from plans.models import Package
+from billing_site.money import Currency
+from catalogue.models import Package
 
 from .audit import audit_record, snapshot
 from .auth import logins_with_email
-from .models import Account, Currency, Member, MemberRole, MemberState, Seat
+from .models import Account, BillingPeriod, Member, MemberRole, MemberState, Seat
 
 logger = logging.getLogger(__name__)
 
@@ -522,3 +523,31 @@ def _refuse_scheduled_release(*, account, member, reason):
     member.save(update_fields=MEMBER_FIELDS)
     audit_record(account=account, actor=None, action="member.schedule_refused", target=member,
                  before=before, after=snapshot(member, MEMBER_FIELDS))
+
+
+# --- billing period ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def billing_period_change(*, account, period, actor, as_of, by_staff=False) -> Account:
+    """Monthly → annual is self-service; annual → monthly only by staff (SPEC §6)."""
+    if period not in BillingPeriod.values:
+        raise DomainError(_("Choose monthly or annual."), field="billing_period")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.billing_period == period:
+        raise DomainError(
+            _("The billing period is already %(period)s.")
+            % {"period": account.get_billing_period_display()},
+            field="billing_period",
+        )
+    if period == BillingPeriod.MONTHLY and not by_staff:
+        raise DomainError(
+            _("Switching from annual to monthly billing is done by our staff; contact support."),
+            code="staff_only", field="billing_period", status=403,
+        )
+    before = snapshot(account, ["billing_period"])
+    account.billing_period = period
+    account.save(update_fields=["billing_period"])
+    audit_record(account=account, actor=actor, action="account.billing_period", target=account,
+                 before=before, after=snapshot(account, ["billing_period"]))
+    return account

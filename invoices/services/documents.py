@@ -49,6 +49,14 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
+from billing_site.vat import (
+    TREATMENTS,
+    VatTreatment,
+    money,
+    totals_by_rate,
+    vat_treatment_for_buyer,
+)
+from catalogue.models import AddOn
 from invoices.models import (
     BillingProfile,
     Document,
@@ -59,14 +67,7 @@ from invoices.models import (
     PartyKind,
 )
 from invoices.tasks.rendering import render_document
-from invoices.vat import (
-    TREATMENTS,
-    VatTreatment,
-    money,
-    totals_by_rate,
-    vat_treatment_for_buyer,
-)
-from plans.models import AddOn, Order, OrderStatus
+from plans.models import Order, OrderStatus
 from plans.services import order_refresh, order_vat_treatment
 from seats.audit import audit_record
 
@@ -322,7 +323,7 @@ def document_issue(*, account, kind, lines, sale_date, as_of, order=None, correc
                    treatment: VatTreatment | None = None) -> Document:
     """Issue a document to the account's buyer as its invoice data stand now.
 
-    VAT follows the buyer (`invoices.vat.buyer_vat_treatment`) unless `treatment` is given (the
+    VAT follows the buyer (`billing_site.vat.buyer_vat_treatment`) unless `treatment` is given (the
     documents of an order use the treatment the order was priced at); the currency is the
     account's unless given (documents of an order are in the order's currency). A correction
     passed here keeps the corrected document's currency, VAT treatment and rate; prefer

@@ -17,13 +17,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
+from billing_site.money import Currency
 from invoices import nbp
-from invoices.models import CURRENCIES, ExchangeRate, RateSource
+from invoices.models import ExchangeRate, RateSource
 from invoices.nbp import Table
 from seats.audit import audit_record
 
 # The currencies documents can be in, other than PLN: the rates we keep.
-FOREIGN_CURRENCIES = tuple(code for code, _label in CURRENCIES if code != "PLN")
+FOREIGN_CURRENCIES = tuple(code for code in Currency.values if code != "PLN")
 # How far back the daily fetch fills in missing tables (calendar days before as_of)
 FETCH_DAYS_BACK = 7
 

@@ -6,15 +6,15 @@ from decimal import Decimal
 import pytest
 
 from billing_site.errors import DomainError
-from invoices.models import DocumentStatus, ExchangeRate, TaxIdStatus
-from invoices.services.documents import LineInput, document_issue
-from invoices.vat import (
+from billing_site.vat import (
     VatTreatment,
     totals_by_rate,
     vat_amount,
     vat_treatment,
     vat_treatment_for_buyer,
 )
+from invoices.models import DocumentStatus, ExchangeRate, TaxIdStatus
+from invoices.services.documents import LineInput, document_issue
 
 from . import billing_profile
 

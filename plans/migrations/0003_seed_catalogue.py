@@ -3,11 +3,11 @@ it in the admin afterwards."""
 
 from django.db import migrations
 
-from plans.catalogue import catalogue_models, seed_default_catalogue
+from catalogue.defaults import catalogue_models, seed_default_catalogue
 
 
 def seed(apps, schema_editor):
-    seed_default_catalogue(catalogue_models(apps))
+    seed_default_catalogue(catalogue_models(apps, label="plans"))
 
 
 class Migration(migrations.Migration):

@@ -16,7 +16,8 @@ import yaml
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from plans.models import AccountAddOn, AddOn, Order, Package, PackageChange
+from catalogue.models import AddOn, Package
+from plans.models import AccountAddOn, Order, PackageChange
 from seats import services as seat_services
 from seats.models import Account, AuditEntry, BillingPeriod, MemberRole, Seat
 from tests.helpers import token_client as client_for

@@ -19,7 +19,8 @@ import pytest
 import time_machine
 from django.test import Client
 
-from plans.models import Order, OrderKind, OrderStatus, Package, PackageChange
+from catalogue.models import Package
+from plans.models import Order, OrderKind, OrderStatus, PackageChange
 from seats.models import Account, BillingPeriod, MemberRole, Seat
 
 TODAY = date(2026, 11, 15)

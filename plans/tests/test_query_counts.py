@@ -14,8 +14,9 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from catalogue.models import AddOn
 from plans import services
-from plans.models import AccountAddOn, AddOn
+from plans.models import AccountAddOn
 from seats.models import Seat
 
 AS_OF = date(2026, 11, 16)

@@ -13,8 +13,9 @@ from decimal import Decimal
 import pytest
 
 from billing_site.errors import DomainError
+from catalogue.models import AddOn
 from plans import pricing, services
-from plans.models import AccountAddOn, AddOn, Order
+from plans.models import AccountAddOn, Order
 from seats import services as seat_services
 from seats.models import Account, Seat
 

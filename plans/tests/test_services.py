@@ -16,17 +16,9 @@ import pytest
 from django.db import connection
 
 from billing_site.errors import DomainError
+from catalogue.models import AddOn, DiscountRung, Package
 from plans import services
-from plans.models import (
-    AccountAddOn,
-    AddOn,
-    DiscountRung,
-    Order,
-    OrderKind,
-    OrderStatus,
-    Package,
-    PackageChange,
-)
+from plans.models import AccountAddOn, Order, OrderKind, OrderStatus, PackageChange
 from seats import services as seat_services
 from seats.models import Account, AuditEntry, BillingPeriod, Seat
 
@@ -629,8 +621,8 @@ def test_downgrade_is_refused_when_bought_add_on_units_exceed_the_new_cap(new_ac
 def test_monthly_to_annual_is_self_service(new_account, admin_user):
     account = new_account()
 
-    account = services.billing_period_change(account=account, period="annual", actor=admin_user,
-                                             as_of=AS_OF)
+    account = seat_services.billing_period_change(account=account, period="annual",
+                                                  actor=admin_user, as_of=AS_OF)
 
     assert Account.objects.get(pk=account.pk).billing_period == BillingPeriod.ANNUAL
     entry = AuditEntry.objects.get(account=account, action="account.billing_period")
@@ -643,7 +635,7 @@ def test_annual_to_monthly_is_for_staff_only(new_account):
     Account.objects.filter(pk=account.pk).update(billing_period=BillingPeriod.ANNUAL)
 
     with pytest.raises(DomainError) as refused:
-        services.billing_period_change(account=account, period="monthly", actor=None,
+        seat_services.billing_period_change(account=account, period="monthly", actor=None,
                                        as_of=AS_OF)
 
     assert (refused.value.status, refused.value.code) == (403, "staff_only")
@@ -651,7 +643,7 @@ def test_annual_to_monthly_is_for_staff_only(new_account):
                                   "staff; contact support.")
     assert Account.objects.get(pk=account.pk).billing_period == BillingPeriod.ANNUAL
 
-    services.billing_period_change(account=account, period="monthly", actor=None, as_of=AS_OF,
+    seat_services.billing_period_change(account=account, period="monthly", actor=None, as_of=AS_OF,
                                    by_staff=True)
     assert Account.objects.get(pk=account.pk).billing_period == BillingPeriod.MONTHLY
 
@@ -665,7 +657,7 @@ def test_billing_period_same_or_unknown_is_refused(new_account, period, message)
     account = new_account()
 
     with pytest.raises(DomainError) as refused:
-        services.billing_period_change(account=account, period=period, actor=None, as_of=AS_OF,
+        seat_services.billing_period_change(account=account, period=period, actor=None, as_of=AS_OF,
                                        by_staff=True)
 
     assert (refused.value.field, str(refused.value)) == ("billing_period", message)

@@ -17,7 +17,7 @@ from django.core.management import call_command
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from plans.models import Package
+from catalogue.models import Package
 from seats import services
 from seats.models import Account, AuditEntry, Member, MemberRole, MemberState, Seat
 from tests.helpers import token_client as client_for

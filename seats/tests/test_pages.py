@@ -15,7 +15,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 
-from plans.models import Package
+from catalogue.models import Package
 from seats import services
 from seats.models import Account, Member, MemberRole, MemberState, Seat
 

@@ -18,7 +18,7 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
 from billing_site.errors import DomainError
-from plans.models import Package
+from catalogue.models import Package
 from seats import selectors, services
 from seats.models import Account, AuditEntry, Member, MemberRole, MemberState, Seat
 

@@ -60,7 +60,7 @@ def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
         assert members.count() == 1 and members[0].is_staff
     ops = get_user_model().objects.get(username="ops@vendor.example")
     assert ops.has_perm("django_celery_beat.change_periodictask")
-    assert ops.has_perm("plans.change_packageprice")
+    assert ops.has_perm("catalogue.change_packageprice")
 
 
 def test_demo_logins_work_with_the_printed_password(demo, client):

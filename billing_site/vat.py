@@ -1,4 +1,5 @@
-"""VAT treatment of a buyer (SPEC §7) and VAT arithmetic (SPEC §2), as pure functions.
+"""VAT treatment of a buyer (SPEC §7) and VAT arithmetic (SPEC §2), as pure functions shared by
+quoting (plans) and documents (invoices).
 
 The treatment of a buyer is decided in one place, `buyer_vat_treatment`, from the buyer's invoice
 data (country, company or person, VIES status of the VAT id), or from the account's country alone
@@ -9,14 +10,14 @@ the reason, so a quote can say why it applies (e.g. "reverse charge — VAT id c
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.utils.translation import gettext_lazy as _
 
 from billing_site.geo import EU
+from billing_site.money import money
 
 POLISH_RATE = Decimal("23")
-CENTS = Decimal("0.01")
 ZERO = Decimal("0.00")
 
 # vat_code → what the document prints in the rate column
@@ -121,11 +122,6 @@ def buyer_vat_treatment(*, profile, country: str) -> VatTreatment:
     reason = "domestic" if country == "PL" else "outside_eu" if country not in EU else (
         "no_invoice_data")
     return replace(treatment, reason=reason)
-
-
-def money(value) -> Decimal:
-    """2 places, ROUND_HALF_UP (SPEC §2)."""
-    return Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def vat_amount(net: Decimal, rate: Decimal) -> Decimal:

@@ -65,9 +65,7 @@ def seed_default_catalogue(apps_or_models):
 MODEL_NAMES = ["Package", "PackagePrice", "AddOn", "AddOnPrice", "PackageAddOn", "DiscountRung"]
 
 
-def catalogue_models(apps=None):
-    if apps is None:
-        from django.apps import apps as global_apps
-
-        apps = global_apps
-    return {name: apps.get_model("plans", name) for name in MODEL_NAMES}
+def catalogue_models(apps, label="catalogue"):
+    """The catalogue's model classes from an app registry: `django.apps.apps` for the real ones,
+    or a migration's historical `apps` (the seed migration ran while they were in `plans`)."""
+    return {name: apps.get_model(label, name) for name in MODEL_NAMES}

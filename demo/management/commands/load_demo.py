@@ -57,9 +57,10 @@ STAFF = [
 
 # What each vendor group may do in the Django admin (app_label → actions).
 GROUP_PERMISSIONS = {
-    "finance": {"seats": ["view"], "plans": ["view"]},
+    "finance": {"seats": ["view"], "plans": ["view"], "catalogue": ["view"]},
     "ops": {
         "seats": ["view", "change"], "plans": ["view", "add", "change"],
+        "catalogue": ["view", "add", "change"],
         "django_celery_beat": ["view", "add", "change", "delete"],
         "django_celery_results": ["view"],
     },
