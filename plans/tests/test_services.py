@@ -8,6 +8,7 @@ directly. Amounts in the comments are worked out by hand (Base: 59 PLN, Automati
 Chatbot pack: 20 PLN per month).
 """
 
+import importlib
 import threading
 from datetime import date
 from decimal import Decimal
@@ -491,7 +492,9 @@ def test_package_change_is_one_transaction(new_account, monkeypatch):
     def broken_audit(**kwargs):
         raise RuntimeError("audit storage down")
 
-    monkeypatch.setattr(services, "audit_record", broken_audit)
+    # the module, not the function of the same name that `plans.services` re-exports
+    monkeypatch.setattr(importlib.import_module("plans.services.package_change"), "audit_record",
+                        broken_audit)
     with pytest.raises(RuntimeError):
         services.package_change(account=account, package_code="automation", dry_run=False,
                                 actor=None, as_of=d("2026-11-15"))

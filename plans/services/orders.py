@@ -1,0 +1,235 @@
+"""Payable orders (SPEC §5): creation from a quote, the status transition table, voiding and
+expiry of pending orders."""
+
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing_site.errors import DomainError
+from billing_site.vat import (
+    TREATMENTS,
+    VatTreatment,
+    vat_amount,
+)
+from seats.audit import audit_record
+from seats.models import Account, Seat
+
+from .. import pricing
+from ..models import AccountAddOn, Order, OrderKind, OrderStatus, OrderVoidReason
+from .common import (
+    _lock_account,
+    _seat_terms,
+    _validate_addon_request,
+    addon_states,
+    vat_treatment_for,
+)
+from .quotes import _money, _vat_json, quote_json, renewal_quote
+
+# --- orders --------------------------------------------------------------------------------------
+
+# Allowed order status changes (SPEC §5); anything else is refused by `order_transition`.
+ORDER_TRANSITIONS = {
+    OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},
+    OrderStatus.PAID: set(),
+    OrderStatus.CANCELLED: set(),
+    OrderStatus.EXPIRED: set(),
+}
+
+
+def order_basis(account) -> dict:
+    """What an order of `account` is priced on, as JSON: package id, currency, VAT code, every
+    seat (not removed) with its `valid_until` and `paid_through`, and the add-on packs bought.
+    Two queries (plus one for the invoice data unless `account` was loaded with it)."""
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).order_by("pk")
+    return {
+        "package": account.package_id,
+        "currency": account.currency,
+        "vat_code": vat_treatment_for(account).code,
+        "seats": [[pk, valid_until.isoformat(), paid and paid.isoformat()]
+                  for pk, valid_until, paid in seats.values_list("pk", "valid_until",
+                                                                 "paid_through")],
+        "add_ons": dict(sorted(AccountAddOn.objects.filter(account=account, packs__gt=0)
+                               .values_list("addon__code", "packs"))),
+    }
+
+
+def _void_reason(then: dict, now: dict) -> str:
+    """The first thing that differs between two `order_basis` values ("" when none)."""
+    for key, reason in (("currency", OrderVoidReason.CURRENCY), ("vat_code", OrderVoidReason.VAT),
+                        ("package", OrderVoidReason.PACKAGE), ("seats", OrderVoidReason.SEATS),
+                        ("add_ons", OrderVoidReason.ADD_ONS)):
+        if then.get(key) != now.get(key):
+            return reason
+    return ""
+
+
+def _order_create(*, account, kind, data, net, vat, gross, actor, as_of) -> Order:
+    order = Order.objects.create(
+        account=account, kind=kind, currency=account.currency, net=net, vat=vat, gross=gross,
+        quote=data, as_of=as_of, basis=order_basis(account),
+        valid_through=as_of + timedelta(days=settings.ORDER_VALIDITY_DAYS),
+        created_by=actor if actor is not None and actor.pk else None,
+    )
+    audit_record(account=account, actor=actor, action="order.create", target=order,
+                 after={"kind": order.kind, "gross": data["gross"], "currency": order.currency,
+                        "vat_code": data["vat_code"],
+                        "valid_through": order.valid_through.isoformat()})
+    return order
+
+
+@transaction.atomic
+def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as_of) -> Order:
+    """A pending renewal order holding exactly the quote (and the request that produced it);
+    payment applies it later. It is payable through `as_of + ORDER_VALIDITY_DAYS` and only while
+    what it was priced on stays as it was (`order_refresh`)."""
+    account = _lock_account(account)
+    quote = renewal_quote(account=account, until=until, add_seats=add_seats, add_ons=add_ons,
+                          as_of=as_of)
+    if quote.gross <= 0:
+        raise DomainError(
+            _("Nothing to pay: every seat is already paid until %(date)s. Pick a later month or "
+              "add seats.") % {"date": quote.valid_until.isoformat()},
+            field="until", code="nothing_to_pay",
+        )
+    data = quote_json(quote, account.currency)
+    data["request"] = {"until": f"{until[0]:04d}-{until[1]:02d}", "add_seats": add_seats,
+                       "add_ons": add_ons or {}}
+    data["package"] = {"code": account.package.code, "name": account.package.name}
+    return _order_create(account=account, kind=OrderKind.RENEWAL, data=data, net=quote.net,
+                         vat=quote.vat, gross=quote.gross, actor=actor, as_of=as_of)
+
+
+@transaction.atomic
+def addon_order_create(*, account, add_ons, actor, as_of) -> Order:
+    """Add-on packs bought outside a renewal: charged pro rata from today (from the day after
+    the trial during a free trial) to the account's validity end, as a pending order (SPEC §4).
+    Each line lists every partial month it covers, so its shown maths gives its amount."""
+    account = _lock_account(account)
+    states = addon_states(account)
+    extra = _validate_addon_request(states, add_ons)
+    if not extra:
+        raise DomainError(_("Choose at least one pack to buy."), field="add_ons")
+    valid_until = pricing.account_valid_until(
+        _seat_terms(Seat.objects.filter(account=account, removed_on__isnull=True))
+    )
+    if valid_until is None or valid_until < as_of:
+        raise DomainError(
+            _("The account has no valid seats; buy add-on packs together with a renewal."),
+            code="no_validity",
+        )
+    start = pricing.chargeable_from(as_of, account.trial_ends_on)
+    if start > valid_until:
+        raise DomainError(
+            _("During the free trial add-on packs are free until the trial ends; buy them "
+              "together with a renewal to keep them afterwards."),
+            code="trial_addons", field="add_ons",
+        )
+    period = pricing.split_period(start, valid_until)
+    lines, net = [], Decimal("0.00")
+    for code, packs in extra.items():
+        amount = pricing.addon_prorata(packs=packs, price_per_pack=states[code].price_per_pack,
+                                       as_of=start, until=valid_until)
+        lines.append({"seat": None, "add_on": code, "packs": packs,
+                      "start": start.isoformat(), "end": valid_until.isoformat(),
+                      "months": period.months, "days": period.days,
+                      "days_in_month": period.days_in_month,
+                      "partials": [list(pair) for pair in period.partials],
+                      "unit_price": _money(states[code].price_per_pack),
+                      "amount": _money(amount)})
+        net += amount
+    treatment = vat_treatment_for(account)
+    vat = vat_amount(net, treatment.rate)
+    data = {"currency": account.currency, "term_months": 0, "discount_percent": "0.00",
+            "lines": lines, "net_before_discount": _money(net), "discount": "0.00",
+            "net": _money(net), "vat_rate": _money(treatment.rate), **_vat_json(treatment),
+            "vat": _money(vat), "gross": _money(net + vat), "valid_until": valid_until.isoformat(),
+            "request": {"add_ons": extra}}
+    return _order_create(account=account, kind=OrderKind.ADDONS, data=data, net=net, vat=vat,
+                         gross=net + vat, actor=actor, as_of=as_of)
+
+
+def order_vat_treatment(order: Order) -> VatTreatment | None:
+    """The VAT treatment an order was priced at (its documents use it), None for an order
+    stored before orders recorded it."""
+    code = order.quote.get("vat_code")
+    return TREATMENTS[code] if code in TREATMENTS else None
+
+
+def order_transition(*, order, to, reason="", actor, as_of) -> Order:
+    """Move `order` to status `to` along `ORDER_TRANSITIONS` (the only writer of
+    `Order.status`). Re-reads the row under `select_for_update`, so of two concurrent
+    transitions one wins and the other is refused; writes an audit row. Raises `DomainError`
+    (code "order_state", 409) for a transition the table does not allow from the current
+    status."""
+    with transaction.atomic():
+        locked = Order.objects.select_for_update().get(pk=order.pk)
+        if to not in ORDER_TRANSITIONS[locked.status]:
+            raise DomainError(
+                _("Order #%(id)d is %(status)s and cannot become %(to)s.")
+                % {"id": locked.pk, "status": locked.get_status_display(),
+                   "to": OrderStatus(to).label},
+                code="order_state", status=409,
+            )
+        before = {"status": locked.status}
+        locked.status, locked.status_reason, locked.status_changed_on = to, reason, as_of
+        locked.save(update_fields=["status", "status_reason", "status_changed_on"])
+        audit_record(account=locked.account, actor=actor, action="order.status", target=locked,
+                     before=before, after={"status": to, "reason": reason})
+        return locked
+
+
+def order_void_reason(order: Order, *, as_of, basis=None) -> str:
+    """Why a pending `order` can no longer be paid on `as_of` ("" while it can): its validity
+    window ended, or the account's currency, VAT treatment, package, seats or add-on packs
+    differ from what it was priced on. `basis` is the account's current `order_basis`, when the
+    caller has it."""
+    valid_through = order.valid_through or order.as_of + timedelta(
+        days=settings.ORDER_VALIDITY_DAYS)
+    if as_of > valid_through:
+        return OrderVoidReason.EXPIRED
+    if not order.basis:  # stored before orders recorded their basis: nothing to compare
+        return ""
+    if basis is None:  # the account as it stands now, not as the caller's copy remembers it
+        basis = order_basis(Account.objects.select_related("billing_profile")
+                            .get(pk=order.account_id))
+    return _void_reason(order.basis, basis)
+
+
+def order_refresh(*, order, as_of, basis=None) -> Order:
+    """A pending order that can no longer be paid (see `order_void_reason`) is closed: expired
+    when its window ended, cancelled with the reason otherwise. Other orders are returned as
+    they are. Idempotent: safe from pages, the API, documents and the daily job."""
+    if order.status != OrderStatus.PENDING:
+        return order
+    reason = order_void_reason(order, as_of=as_of, basis=basis)
+    if not reason:
+        return order
+    to = OrderStatus.EXPIRED if reason == OrderVoidReason.EXPIRED else OrderStatus.CANCELLED
+    try:
+        return order_transition(order=order, to=to, reason=reason, actor=None, as_of=as_of)
+    except DomainError:  # closed (or paid) by someone else meanwhile: theirs stands
+        return Order.objects.get(pk=order.pk)
+
+
+def orders_refresh(*, as_of, account=None, batch=500) -> int:
+    """`order_refresh` for every pending order (of `account`, or of every account), in batches of
+    `batch` orders; each account's basis is computed once per batch. Returns how many orders were
+    closed. The daily job `plans.refresh_orders` runs it."""
+    pending = Order.objects.filter(status=OrderStatus.PENDING).select_related(
+        "account", "account__billing_profile").order_by("pk")
+    if account is not None:
+        pending = pending.filter(account=account)
+    closed, last_pk = 0, 0
+    while chunk := list(pending.filter(pk__gt=last_pk)[:batch]):
+        bases: dict[int, dict] = {}
+        for order in chunk:
+            if order.account_id not in bases:
+                bases[order.account_id] = order_basis(order.account)
+            refreshed = order_refresh(order=order, as_of=as_of, basis=bases[order.account_id])
+            closed += refreshed.status != OrderStatus.PENDING
+        last_pk = chunk[-1].pk
+    return closed

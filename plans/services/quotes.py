@@ -1,0 +1,232 @@
+"""Renewal quotes (SPEC §5): target-month shortcuts, the default target, the quote and its JSON."""
+
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from billing_site.errors import DomainError
+from billing_site.vat import (
+    VAT_REASONS,
+    VatTreatment,
+)
+from seats.models import Account, Seat
+
+from .. import pricing
+from .common import (
+    TWO,
+    _ladder,
+    _seat_terms,
+    _unit_price,
+    _validate_addon_request,
+    addon_states,
+    vat_treatment_for,
+)
+
+# --- renewal quotes -----------------------------------------------------------------------------
+
+
+def parse_target_month(value) -> tuple[int, int]:
+    """'YYYY-MM' → (year, month), refusing anything else with a field error."""
+    try:
+        year, month = (int(part) for part in str(value).split("-"))
+        date(year, month, 1)
+    except (TypeError, ValueError):
+        raise DomainError(_("Enter the target month as YYYY-MM."), field="until") from None
+    return year, month
+
+
+def _check_target_month(until, *, as_of, current):
+    """The target-month rules of `pricing.quote_renewal`, with messages people can read in their
+    own language (pricing keeps the same checks as its own guard)."""
+    year, month = until
+    ym = f"{year:04d}-{month:02d}"
+    offset = (year - as_of.year) * 12 + month - as_of.month
+    if offset < 0:
+        raise DomainError(_("The target month %(month)s is in the past.") % {"month": ym},
+                          field="until")
+    furthest = pricing.furthest_target_month(current_valid_until=current, as_of=as_of)
+    if (year, month) > furthest:
+        raise DomainError(
+            _("The target month %(month)s is too far ahead: renewals reach at most %(max)d "
+              "months beyond this month or the seats' current validity, whichever is later "
+              "(here %(furthest)s).")
+            % {"month": ym, "max": pricing.MAX_MONTHS_AHEAD,
+               "furthest": f"{furthest[0]:04d}-{furthest[1]:02d}"},
+            field="until",
+        )
+    if current is not None and pricing.month_end(year, month) < current:
+        raise DomainError(
+            _("The target month %(month)s ends before the seats' current validity "
+              "(%(current)s); pick %(first)s or later.")
+            % {"month": ym, "current": current.isoformat(), "first": f"{current:%Y-%m}"},
+            field="until",
+        )
+
+
+SHORTCUT_MONTHS = (0, 1, 3, 6, 12)  # SPEC §5: end of this month, +1, +3, +6, +12 months
+
+
+@dataclass(frozen=True)
+class TargetShortcut:
+    """A target-month shortcut of the renewal: `offset` 0 is the end of this month; +N is N
+    months after the month of the account's validity (after this month when nothing is valid),
+    so "+6" is always a 6-month term (SPEC §5). `disabled` when it ends before the validity."""
+
+    offset: int
+    month: tuple[int, int]
+    end: date
+    disabled: bool
+
+    @property
+    def value(self) -> str:
+        return f"{self.month[0]:04d}-{self.month[1]:02d}"
+
+
+def renewal_shortcuts(*, valid_until, as_of) -> list[TargetShortcut]:
+    """The shortcuts for an account whose seats are valid until `valid_until` (None: no seats)."""
+    base = pricing.base_month(current_valid_until=valid_until, as_of=as_of)
+    rows = []
+    for offset in SHORTCUT_MONTHS:
+        month = (as_of.year, as_of.month) if offset == 0 else pricing.add_months(base, offset)
+        end = pricing.month_end(*month)
+        rows.append(TargetShortcut(offset, month, end,
+                                   disabled=valid_until is not None and end < valid_until))
+    return rows
+
+
+def renewal_default_target(*, account, valid_until, as_of) -> tuple[int, int]:
+    """The target month the renew page starts with, so that the default never offers 0.00 while
+    something can be paid (SPEC §5, issue 7):
+    1. the end of this month (SPEC's default), when it can be quoted and costs something;
+    2. else the month of the seats' validity, when that is later and something is due within it
+       (e.g. a seat added this month and never paid): it pays what is due without extending;
+    3. else "+1 month", one month beyond the validity, which always costs something.
+    Up to two quotes' worth of queries."""
+    def costs_something(month):
+        try:
+            return renewal_quote(account=account, until=month, as_of=as_of).gross > 0
+        except DomainError:
+            return False
+
+    this_month, plus_one = renewal_shortcuts(valid_until=valid_until, as_of=as_of)[:2]
+    if not this_month.disabled and costs_something(this_month.month):
+        return this_month.month
+    if valid_until is not None and this_month.disabled:
+        validity_month = (valid_until.year, valid_until.month)
+        if costs_something(validity_month):
+            return validity_month
+    return plus_one.month
+
+
+def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricing.Quote:
+    """Quote extending every seat of the account (and `add_seats` new ones, and `add_ons` extra
+    packs) to the end of the month `until` = (year, month). A constant number of queries."""
+    if not isinstance(add_seats, int) or isinstance(add_seats, bool) or add_seats < 0:
+        raise DomainError(_("New seats must be a whole number, 0 or more."), field="add_seats")
+    if add_seats > 500:
+        raise DomainError(_("At most 500 new seats can be added at once."), field="add_seats")
+    account = Account.objects.select_related("package", "billing_profile").get(pk=account.pk)
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).only(
+        "id", "valid_until", "paid_through", "created_on"
+    )
+    states = addon_states(account)
+    extra = _validate_addon_request(states, add_ons)
+    addon_lines = []
+    for code, state in states.items():
+        if state.packs and state.price_per_pack is not None:  # renewed with the seats
+            addon_lines.append(pricing.AddOnLine(code, state.packs, state.price_per_pack))
+        if extra.get(code):  # bought now: charged from today
+            addon_lines.append(
+                pricing.AddOnLine(code, extra[code], state.price_per_pack, start=as_of)
+            )
+    terms = _seat_terms(seats)
+    _check_target_month(until, as_of=as_of, current=pricing.account_valid_until(terms))
+    treatment = vat_treatment_for(account)
+    try:
+        quote = pricing.quote_renewal(
+            seats=terms,
+            new_seats=add_seats,
+            unit_price=_unit_price(account.package, account.currency),
+            target_month=until,
+            as_of=as_of,
+            ladder=_ladder(),
+            vat_rate=treatment.rate,
+            add_ons=addon_lines,
+            free_through=account.trial_ends_on,
+        )
+    except pricing.PricingError as exc:
+        raise DomainError(str(exc), field="until") from exc
+    return RenewalQuote(quote, treatment)
+
+
+@dataclass(frozen=True)
+class RenewalQuote:
+    """A renewal quote with the VAT treatment it was priced at (the rate is `quote.vat_rate`).
+    Attribute access falls through to the pricing `Quote` (`.gross`, `.lines`, ...)."""
+
+    quote: pricing.Quote
+    treatment: VatTreatment
+
+    def __getattr__(self, name):
+        return getattr(self.quote, name)
+
+
+def _money(value):
+    return str(Decimal(value).quantize(TWO))
+
+
+def _line_json(line, *, add_on=None):
+    data = {
+        "seat": getattr(line, "seat_id", None),
+        "start": line.start.isoformat(),
+        "end": line.end.isoformat(),
+        "months": line.months,
+        "days": line.days,
+        "days_in_month": line.days_in_month,
+        "partials": [list(pair) for pair in line.partials],
+        "unit_price": _money(line.unit_price),
+        "amount": _money(line.amount),
+    }
+    if add_on is not None:
+        data["add_on"] = add_on
+        data["packs"] = line.packs
+    return data
+
+
+def localized_quote(data: dict) -> dict:
+    """A stored quote JSON with its `vat_note` in the active language (the note is stored in the
+    language of the request that created the order; its `vat_reason` code is what counts)."""
+    if data.get("vat_reason") in VAT_REASONS:
+        return {**data, "vat_note": str(VAT_REASONS[data["vat_reason"]])}
+    return data
+
+
+def _vat_json(treatment: VatTreatment) -> dict:
+    return {"vat_code": treatment.code, "vat_reason": treatment.reason,
+            "vat_note": treatment.reason_text}
+
+
+def quote_json(quote: RenewalQuote, currency: str) -> dict:
+    """The API shape of a quote (and what an order stores): amounts as 2-decimal strings.
+    Add-on lines follow the seat lines, with `"seat": null` and their `add_on` code and `packs`.
+    Each line lists its partial months as `partials` [[days, days in month], ...]. `vat_code`
+    ("23", "reverse_charge", "np"), `vat_reason` (a key of `billing_site.vat.VAT_REASONS`) and
+    `vat_note` (that reason in words) say which VAT treatment applies and why."""
+    return {
+        "currency": currency,
+        "term_months": quote.term_months,
+        "discount_percent": _money(quote.discount_percent),
+        "lines": [_line_json(line) for line in quote.lines]
+        + [_line_json(line, add_on=line.code) for line in quote.add_on_lines],
+        "net_before_discount": _money(quote.net_before_discount),
+        "discount": _money(quote.discount),
+        "net": _money(quote.net),
+        "vat_rate": _money(quote.vat_rate),
+        **_vat_json(quote.treatment),
+        "vat": _money(quote.vat),
+        "gross": _money(quote.gross),
+        "valid_until": quote.valid_until.isoformat(),
+    }
