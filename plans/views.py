@@ -12,7 +12,6 @@ screen in hidden fields. With JavaScript (static/js/renew.js) the same form is P
 updated in place.
 """
 
-from datetime import date
 from decimal import Decimal
 from urllib.parse import urlencode
 
@@ -42,6 +41,7 @@ from .forms import (
     addon_field_name,
 )
 from .models import Order, PackageChange
+from .order_quote import OrderQuote
 
 # Names of the feature flags a package may carry (unknown flags are shown as they are).
 FEATURE_LABELS = {
@@ -78,14 +78,6 @@ def _duration(months, partials):
     for days, dim in partials:
         parts.append(_("%(days)d/%(dim)d days") % {"days": days, "dim": dim})
     return " + ".join(parts)
-
-
-def _partials(line):
-    """The partial months of a quote JSON line; lines stored before `partials` existed had at
-    most one, given by `days`/`days_in_month`."""
-    if "partials" in line:
-        return tuple(tuple(pair) for pair in line["partials"])
-    return ((line["days"], line["days_in_month"]),) if line["days"] else ()
 
 
 # --- Payments → Renew ---------------------------------------------------------------------------
@@ -162,14 +154,14 @@ def _summary(data):
 
 
 def _details(data, addon_names):
-    """Billing details of a quote JSON (a live quote or an order's stored one): seat lines
-    grouped by identical periods (pricing.group_lines), then the add-on lines."""
+    """Billing details of a quote JSON (a live quote or an order's stored one, read through
+    `OrderQuote`): seat lines grouped by identical periods (pricing.group_lines), then the
+    add-on lines."""
+    quote = OrderQuote.from_json(data)
     seat_lines = [
-        pricing.QuoteLine(line["seat"], date.fromisoformat(line["start"]),
-                          date.fromisoformat(line["end"]), line["months"], line["days"],
-                          line["days_in_month"], Decimal(line["unit_price"]),
-                          Decimal(line["amount"]), _partials(line))
-        for line in data["lines"] if "add_on" not in line
+        pricing.QuoteLine(line.seat, line.start, line.end, line.months, line.days,
+                          line.days_in_month, line.unit_price, line.amount, line.partials)
+        for line in quote.seat_lines
     ]
     groups = [
         {"count": g.count, "new_seats": g.new_seats, "start": g.start.isoformat(),
@@ -178,14 +170,14 @@ def _details(data, addon_names):
         for g in pricing.group_lines(seat_lines)
     ]
     addons = [
-        {"name": addon_names.get(line["add_on"], line["add_on"]), "packs": line["packs"],
-         "start": line["start"], "end": line["end"],
-         "duration": _duration(line["months"], _partials(line)),
-         "unit_price": line["unit_price"], "amount": line["amount"]}
-        for line in data["lines"] if "add_on" in line
+        {"name": addon_names.get(line.add_on, line.add_on), "packs": line.packs,
+         "start": line.start.isoformat(), "end": line.end.isoformat(),
+         "duration": _duration(line.months, line.partials),
+         "unit_price": _money(line.unit_price), "amount": _money(line.amount)}
+        for line in quote.add_on_lines
     ]
-    return {"groups": groups, "addon_lines": addons, "summary": _summary(data),
-            "currency": data["currency"]}
+    return {"groups": groups, "addon_lines": addons, "summary": _summary(quote.to_json()),
+            "currency": quote.currency}
 
 
 def _order_fields(form, quote):
@@ -350,10 +342,11 @@ def billing_period(request, account):
 def order_page(request, account, order_id):
     order = get_object_or_404(Order, pk=order_id, account=account)
     order = services.order_refresh(order=order, as_of=today())
-    codes = {line["add_on"] for line in order.quote.get("lines", []) if "add_on" in line}
+    quote = services.order_quote(order)
+    codes = {line.add_on for line in quote.add_on_lines}
     names = dict(AddOn.objects.filter(code__in=codes).values_list("code", "name"))
-    context = {"order": order, "request_data": order.quote.get("request", {}),
-               **_details(services.localized_quote(order.quote), names)}
+    context = {"order": order, "request_data": quote.request or {},
+               **_details(order.quote, names)}
     return render(request, "plans/order.html", context)
 
 

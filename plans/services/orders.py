@@ -2,8 +2,8 @@
 expiry of pending orders."""
 
 
+from dataclasses import replace
 from datetime import timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -11,15 +11,14 @@ from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
 from billing_site.vat import (
-    TREATMENTS,
     VatTreatment,
-    vat_amount,
 )
 from seats.audit import audit_record
 from seats.models import Account, Seat
 
 from .. import pricing
 from ..models import AccountAddOn, Order, OrderKind, OrderStatus, OrderVoidReason
+from ..order_quote import OrderQuote, OrderQuoteLine
 from .common import (
     _lock_account,
     _seat_terms,
@@ -27,7 +26,7 @@ from .common import (
     addon_states,
     vat_treatment_for,
 )
-from .quotes import _money, _vat_json, quote_json, renewal_quote
+from .quotes import renewal_quote
 
 # --- orders --------------------------------------------------------------------------------------
 
@@ -67,10 +66,11 @@ def _void_reason(then: dict, now: dict) -> str:
     return ""
 
 
-def _order_create(*, account, kind, data, net, vat, gross, actor, as_of) -> Order:
+def _order_create(*, account, kind, quote: OrderQuote, actor, as_of) -> Order:
+    data = quote.to_json()
     order = Order.objects.create(
-        account=account, kind=kind, currency=account.currency, net=net, vat=vat, gross=gross,
-        quote=data, as_of=as_of, basis=order_basis(account),
+        account=account, kind=kind, currency=quote.currency, net=quote.net, vat=quote.vat,
+        gross=quote.gross, quote=data, as_of=as_of, basis=order_basis(account),
         valid_through=as_of + timedelta(days=settings.ORDER_VALIDITY_DAYS),
         created_by=actor if actor is not None and actor.pk else None,
     )
@@ -95,12 +95,15 @@ def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as
               "add seats.") % {"date": quote.valid_until.isoformat()},
             field="until", code="nothing_to_pay",
         )
-    data = quote_json(quote, account.currency)
-    data["request"] = {"until": f"{until[0]:04d}-{until[1]:02d}", "add_seats": add_seats,
-                       "add_ons": add_ons or {}}
-    data["package"] = {"code": account.package.code, "name": account.package.name}
-    return _order_create(account=account, kind=OrderKind.RENEWAL, data=data, net=quote.net,
-                         vat=quote.vat, gross=quote.gross, actor=actor, as_of=as_of)
+    order_quote = replace(
+        OrderQuote.from_pricing(quote.quote, treatment=quote.treatment,
+                                currency=account.currency),
+        request={"until": f"{until[0]:04d}-{until[1]:02d}", "add_seats": add_seats,
+                 "add_ons": add_ons or {}},
+        package={"code": account.package.code, "name": account.package.name},
+    )
+    return _order_create(account=account, kind=OrderKind.RENEWAL, quote=order_quote,
+                         actor=actor, as_of=as_of)
 
 
 @transaction.atomic
@@ -129,34 +132,31 @@ def addon_order_create(*, account, add_ons, actor, as_of) -> Order:
             code="trial_addons", field="add_ons",
         )
     period = pricing.split_period(start, valid_until)
-    lines, net = [], Decimal("0.00")
-    for code, packs in extra.items():
-        amount = pricing.addon_prorata(packs=packs, price_per_pack=states[code].price_per_pack,
-                                       as_of=start, until=valid_until)
-        lines.append({"seat": None, "add_on": code, "packs": packs,
-                      "start": start.isoformat(), "end": valid_until.isoformat(),
-                      "months": period.months, "days": period.days,
-                      "days_in_month": period.days_in_month,
-                      "partials": [list(pair) for pair in period.partials],
-                      "unit_price": _money(states[code].price_per_pack),
-                      "amount": _money(amount)})
-        net += amount
-    treatment = vat_treatment_for(account)
-    vat = vat_amount(net, treatment.rate)
-    data = {"currency": account.currency, "term_months": 0, "discount_percent": "0.00",
-            "lines": lines, "net_before_discount": _money(net), "discount": "0.00",
-            "net": _money(net), "vat_rate": _money(treatment.rate), **_vat_json(treatment),
-            "vat": _money(vat), "gross": _money(net + vat), "valid_until": valid_until.isoformat(),
-            "request": {"add_ons": extra}}
-    return _order_create(account=account, kind=OrderKind.ADDONS, data=data, net=net, vat=vat,
-                         gross=net + vat, actor=actor, as_of=as_of)
+    lines = [
+        OrderQuoteLine(start, valid_until, period.months, period.partials,
+                       states[code].price_per_pack,
+                       pricing.addon_prorata(packs=packs,
+                                             price_per_pack=states[code].price_per_pack,
+                                             as_of=start, until=valid_until),
+                       add_on=code, packs=packs)
+        for code, packs in extra.items()
+    ]
+    order_quote = OrderQuote.for_add_ons(lines=lines, treatment=vat_treatment_for(account),
+                                         currency=account.currency, valid_until=valid_until,
+                                         request={"add_ons": extra})
+    return _order_create(account=account, kind=OrderKind.ADDONS, quote=order_quote,
+                         actor=actor, as_of=as_of)
+
+
+def order_quote(order: Order) -> OrderQuote:
+    """What `order` stores, typed (every reader of `Order.quote` goes through this)."""
+    return OrderQuote.from_json(order.quote)
 
 
 def order_vat_treatment(order: Order) -> VatTreatment | None:
     """The VAT treatment an order was priced at (its documents use it), None for an order
     stored before orders recorded it."""
-    code = order.quote.get("vat_code")
-    return TREATMENTS[code] if code in TREATMENTS else None
+    return order_quote(order).treatment
 
 
 def order_transition(*, order, to, reason="", actor, as_of) -> Order:

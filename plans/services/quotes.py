@@ -3,20 +3,18 @@
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
 from billing_site.vat import (
-    VAT_REASONS,
     VatTreatment,
 )
 from seats.models import Account, Seat
 
 from .. import pricing
+from ..order_quote import OrderQuote
 from .common import (
-    TWO,
     _ladder,
     _seat_terms,
     _unit_price,
@@ -174,59 +172,17 @@ class RenewalQuote:
         return getattr(self.quote, name)
 
 
-def _money(value):
-    return str(Decimal(value).quantize(TWO))
-
-
-def _line_json(line, *, add_on=None):
-    data = {
-        "seat": getattr(line, "seat_id", None),
-        "start": line.start.isoformat(),
-        "end": line.end.isoformat(),
-        "months": line.months,
-        "days": line.days,
-        "days_in_month": line.days_in_month,
-        "partials": [list(pair) for pair in line.partials],
-        "unit_price": _money(line.unit_price),
-        "amount": _money(line.amount),
-    }
-    if add_on is not None:
-        data["add_on"] = add_on
-        data["packs"] = line.packs
-    return data
-
-
 def localized_quote(data: dict) -> dict:
-    """A stored quote JSON with its `vat_note` in the active language (the note is stored in the
-    language of the request that created the order; its `vat_reason` code is what counts)."""
-    if data.get("vat_reason") in VAT_REASONS:
-        return {**data, "vat_note": str(VAT_REASONS[data["vat_reason"]])}
-    return data
-
-
-def _vat_json(treatment: VatTreatment) -> dict:
-    return {"vat_code": treatment.code, "vat_reason": treatment.reason,
-            "vat_note": treatment.reason_text}
+    """A stored quote JSON as the API and pages show it: read through `OrderQuote`, so its
+    `vat_note` speaks the active language (the stored note is in the language of the request
+    that created the order; its `vat_reason` code is what counts)."""
+    return OrderQuote.from_json(data).to_json()
 
 
 def quote_json(quote: RenewalQuote, currency: str) -> dict:
-    """The API shape of a quote (and what an order stores): amounts as 2-decimal strings.
-    Add-on lines follow the seat lines, with `"seat": null` and their `add_on` code and `packs`.
-    Each line lists its partial months as `partials` [[days, days in month], ...]. `vat_code`
-    ("23", "reverse_charge", "np"), `vat_reason` (a key of `billing_site.vat.VAT_REASONS`) and
-    `vat_note` (that reason in words) say which VAT treatment applies and why."""
-    return {
-        "currency": currency,
-        "term_months": quote.term_months,
-        "discount_percent": _money(quote.discount_percent),
-        "lines": [_line_json(line) for line in quote.lines]
-        + [_line_json(line, add_on=line.code) for line in quote.add_on_lines],
-        "net_before_discount": _money(quote.net_before_discount),
-        "discount": _money(quote.discount),
-        "net": _money(quote.net),
-        "vat_rate": _money(quote.vat_rate),
-        **_vat_json(quote.treatment),
-        "vat": _money(quote.vat),
-        "gross": _money(quote.gross),
-        "valid_until": quote.valid_until.isoformat(),
-    }
+    """The API shape of a quote (and what an order stores): `OrderQuote.to_json` — amounts as
+    2-decimal strings; add-on lines follow the seat lines, with `"seat": null` and their
+    `add_on` code and `packs`; each line lists its partial months as `partials`; `vat_code`,
+    `vat_reason` and `vat_note` say which VAT treatment applies and why."""
+    return OrderQuote.from_pricing(quote.quote, treatment=quote.treatment,
+                                   currency=currency).to_json()
