@@ -75,6 +75,7 @@ class OrderVoidReason(models.TextChoices):
     PACKAGE = "package_changed", _("the package has changed since it was quoted")
     SEATS = "seats_changed", _("the seats or their validity have changed since it was quoted")
     ADD_ONS = "add_ons_changed", _("the add-on packs have changed since it was quoted")
+    STAFF = "cancelled_by_staff", _("our staff cancelled it")
 
 
 class Order(models.Model):
