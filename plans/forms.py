@@ -83,7 +83,8 @@ class RenewForm(AddOnPacksMixin, forms.Form):
     )
     add_seats = forms.IntegerField(
         label=_("New seats"), required=False, initial=0,
-        help_text=_("Added now and paid with this renewal from today."),
+        help_text=_("Added now and paid with this renewal from today (during a free trial, from "
+                    "the day after it ends)."),
         widget=forms.NumberInput(attrs={"min": 0, "max": 500, "inputmode": "numeric",
                                         "class": "packs-input"}),
     )
