@@ -31,8 +31,8 @@ from seats.models import Account, BillingPeriod
 from seats.permissions import HasProductAccess, IsAccountAdmin
 
 from . import services
-from .models import Order, OrderKind, OrderStatus, OrderVoidReason
-from .selectors import account_entitlements
+from .models import OrderKind, OrderStatus, OrderVoidReason
+from .selectors import account_entitlements, orders_of_account
 
 MONTH_FORMAT_MESSAGE = gettext_lazy("Enter the target month as YYYY-MM.")
 
@@ -308,7 +308,7 @@ class OrderListApi(BillingApi):
     def get(self, request, account_id):
         account = self.get_account(account_id)
         services.orders_refresh(account=account, as_of=today())
-        orders = Order.objects.filter(account=account).order_by("-created_at", "-id")
+        orders = orders_of_account(account)
         return Response(OrderOutputSerializer(orders, many=True).data)
 
 

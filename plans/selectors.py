@@ -1,8 +1,71 @@
-"""What an account's package entitles it to (SPEC §4), for the product over the API."""
+"""Scoped reads of the plans pages and API (each function takes the requesting account and reads
+only its rows), and what an account's package entitles it to (SPEC §4), for the product."""
 
+from django.db.models import Count, Q
+
+from catalogue.models import AddOn, DiscountRung, Package, PackageAddOn, PackagePrice
 from seats.models import Seat
 
+from .models import Order, PackageChange
 from .services import addon_states
+
+
+def seat_groups(account) -> list[dict]:
+    """The account's seats (removed ones excluded) grouped by validity, earliest first:
+    [{valid_until, total, free, occupied}] (one query)."""
+    groups = list(
+        Seat.objects.filter(account=account, removed_on__isnull=True)
+        .values("valid_until")
+        .annotate(total=Count("id"), free=Count("id", filter=Q(member__isnull=True)))
+        .order_by("valid_until")
+    )
+    for group in groups:
+        group["occupied"] = group["total"] - group["free"]
+    return groups
+
+
+def seat_price(account):
+    """The monthly net price of one seat of the account's package in its currency (Decimal), or
+    None when the package has no price in that currency."""
+    price = PackagePrice.objects.filter(package=account.package_id,
+                                        currency=account.currency).first()
+    return price.monthly_price if price else None
+
+
+def discount_ladder() -> list[tuple[int, object]]:
+    """[(from term months, percent)], lowest rung first."""
+    return list(DiscountRung.objects.values_list("min_months", "percent"))
+
+
+def add_on_names(codes) -> dict[str, str]:
+    return dict(AddOn.objects.filter(code__in=codes).values_list("code", "name"))
+
+
+def order_of_account(account, order_id) -> Order | None:
+    """The account's order `order_id`, None when there is none (or it is another account's)."""
+    return Order.objects.filter(pk=order_id, account=account).first()
+
+
+def orders_of_account(account):
+    return Order.objects.filter(account=account).order_by("-created_at", "-id")
+
+
+def last_package_change(account) -> PackageChange | None:
+    return (PackageChange.objects.filter(account=account)
+            .select_related("from_package", "to_package").first())
+
+
+def package_offers(account) -> list[tuple]:
+    """Active packages with the seat price in the account's currency and their add-on limits:
+    [(package, price or None, [PackageAddOn])] (three queries)."""
+    packages = list(Package.objects.filter(active=True))
+    prices = dict(PackagePrice.objects.filter(currency=account.currency)
+                  .values_list("package_id", "monthly_price"))
+    limits: dict[int, list] = {}
+    for limit in PackageAddOn.objects.filter(package__in=packages,
+                                             addon__active=True).select_related("addon"):
+        limits.setdefault(limit.package_id, []).append(limit)
+    return [(p, prices.get(p.pk), limits.get(p.pk, [])) for p in packages]
 
 
 def automations_paused(account, *, as_of) -> bool:

@@ -16,9 +16,8 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.db.models import Count, Q
-from django.http import HttpResponseNotAllowed, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -26,12 +25,11 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from catalogue.models import AddOn, DiscountRung, Package, PackageAddOn, PackagePrice
 from seats import services as seat_services
-from seats.models import BillingPeriod, Seat
+from seats.models import BillingPeriod
 from seats.views import account_admin_required
 
-from . import pricing, services
+from . import pricing, selectors, services
 from .forms import (
     OTHER_MONTH,
     AddOnBuyForm,
@@ -40,7 +38,6 @@ from .forms import (
     RenewForm,
     addon_field_name,
 )
-from .models import Order, PackageChange
 from .order_quote import OrderQuote
 
 # Names of the feature flags a package may carry (unknown flags are shown as they are).
@@ -81,20 +78,6 @@ def _duration(months, partials):
 
 
 # --- Payments → Renew ---------------------------------------------------------------------------
-
-
-def _seat_groups(account):
-    """Seats grouped by validity, earliest first: [{valid_until, total, free, occupied}] (one
-    query)."""
-    groups = list(
-        Seat.objects.filter(account=account, removed_on__isnull=True)
-        .values("valid_until")
-        .annotate(total=Count("id"), free=Count("id", filter=Q(member__isnull=True)))
-        .order_by("valid_until")
-    )
-    for group in groups:
-        group["occupied"] = group["total"] - group["free"]
-    return groups
 
 
 def _shortcuts(as_of, valid_until):
@@ -196,7 +179,7 @@ def _order_fields(form, quote):
 def _render_renew(request, account, *, buy_form=None, status=200):
     as_of = today()
     states = services.addon_states(account)
-    groups = _seat_groups(account)
+    groups = selectors.seat_groups(account)
     valid_until = groups[-1]["valid_until"] if groups else None
     shortcuts = _shortcuts(as_of, valid_until)
     if "until" in request.GET:
@@ -207,20 +190,18 @@ def _render_renew(request, account, *, buy_form=None, status=200):
     quote = _quote(form, account, as_of)
     quote_data = services.quote_json(quote, account.currency) if quote is not None else None
     addon_names = {code: state.name for code, state in states.items()}
-    price = PackagePrice.objects.filter(package=account.package,
-                                        currency=account.currency).first()
     context = {
         "account": account,
         "package": account.package,
-        "seat_price": price.monthly_price if price else None,
+        "seat_price": selectors.seat_price(account),
         "seat_groups": groups,
         "seats_total": sum(g["total"] for g in groups),
         "valid_until": valid_until,
         "shortcuts": shortcuts,
         "selected_until": form.data.get("until"),
         "form": form,
-        "ladder": [{"min": r.min_months, "percent": _percent(r.percent)}
-                   for r in DiscountRung.objects.all()],
+        "ladder": [{"min": months, "percent": _percent(percent)}
+                   for months, percent in selectors.discount_ladder()],
         "addon_states": list(states.values()),
         "buy_form": buy_form or AddOnBuyForm(addon_states=states),
         "can_buy_addons": any(s.max_more_packs for s in states.values()),
@@ -340,11 +321,12 @@ def billing_period(request, account):
 
 @account_admin_required
 def order_page(request, account, order_id):
-    order = get_object_or_404(Order, pk=order_id, account=account)
+    order = selectors.order_of_account(account, order_id)
+    if order is None:
+        raise Http404
     order = services.order_refresh(order=order, as_of=today())
     quote = services.order_quote(order)
-    codes = {line.add_on for line in quote.add_on_lines}
-    names = dict(AddOn.objects.filter(code__in=codes).values_list("code", "name"))
+    names = selectors.add_on_names({line.add_on for line in quote.add_on_lines})
     context = {"order": order, "request_data": quote.request or {},
                **_details(order.quote, names)}
     return render(request, "plans/order.html", context)
@@ -354,20 +336,11 @@ def order_page(request, account, order_id):
 
 
 def _package_rows(account):
-    """Active packages with the seat price in the account's currency and their entitlements
-    (three queries)."""
-    packages = list(Package.objects.filter(active=True))
-    prices = dict(PackagePrice.objects.filter(currency=account.currency)
-                  .values_list("package_id", "monthly_price"))
-    limits = {}
-    for limit in PackageAddOn.objects.filter(package__in=packages,
-                                             addon__active=True).select_related("addon"):
-        limits.setdefault(limit.package_id, []).append(limit)
+    """Active packages with the seat price in the account's currency and their entitlements."""
     return [
-        {"package": p, "price": prices.get(p.pk), "current": p.pk == account.package_id,
-         "features": [FEATURE_LABELS.get(f, f) for f in p.features],
-         "addons": limits.get(p.pk, [])}
-        for p in packages
+        {"package": p, "price": price, "current": p.pk == account.package_id,
+         "features": [FEATURE_LABELS.get(f, f) for f in p.features], "addons": limits}
+        for p, price, limits in selectors.package_offers(account)
     ]
 
 
@@ -404,8 +377,7 @@ def _render_package(request, account, *, code=None, apply_form=None, error=None)
         "preview": preview,
         "error": error,
         "apply_form": apply_form or PackageApplyForm(initial={"package": code}),
-        "last_change": PackageChange.objects.filter(account=account)
-        .select_related("from_package", "to_package").first(),
+        "last_change": selectors.last_package_change(account),
         "currency": account.currency,
     }
     return render(request, "plans/package.html", context)
