@@ -3,6 +3,7 @@ quote, the order and its pro-forma agree on it for every buyer type of SPEC §7;
 void once what it was priced on changes, and expires after its window; order status moves only
 along the transition table, and two connections racing for one order cannot both win."""
 
+import html
 import threading
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -58,9 +59,17 @@ BUYERS = {
 @pytest.mark.django_db
 @pytest.mark.parametrize("buyer", list(BUYERS))
 def test_quote_order_and_proforma_agree_on_the_vat_treatment_of_every_buyer_type(catalogue,
-                                                                                 buyer):
+                                                                                 client, buyer):
     country, fields, code, reason = BUYERS[buyer]
     account = account_in(country, profile=fields is not None, **(fields or {}))
+    admin = seat_services.member_invite(account=account, email="boss@buyer.example",
+                                        role="admin", actor=None, as_of=AS_OF)
+    client.force_login(admin.user)
+    with time_machine.travel(datetime(2026, 11, 16, 12, tzinfo=ZoneInfo("Europe/Warsaw")),
+                             tick=False):
+        page = client.get("/account/renew/", {"until": "2026-12"}).content.decode()
+        api = client.post(f"/api/v1/accounts/{account.pk}/renewal-quote/", {"until": "2026-12"},
+                          content_type="application/json").json()
 
     quote = services.quote_json(services.renewal_quote(account=account, until=(2026, 12),
                                                        as_of=AS_OF), account.currency)
@@ -68,7 +77,8 @@ def test_quote_order_and_proforma_agree_on_the_vat_treatment_of_every_buyer_type
                                           as_of=AS_OF)
 
     assert (quote["vat_code"], quote["vat_reason"]) == (code, reason)
-    assert quote["vat_note"]
+    assert quote["vat_note"] and quote["vat_note"] in html.unescape(page)
+    assert api == quote  # the Renew page, the API and the order quote the same
     assert (order.quote["vat_code"], str(order.gross)) == (code, quote["gross"])
     if fields is None:  # no invoice data, no pro-forma: the service asks for them
         with pytest.raises(DomainError, match="Fill in the invoice data first"):
