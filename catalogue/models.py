@@ -1,12 +1,14 @@
 """The catalogue (SPEC §4–5): packages with prices per currency and entitlements, add-on products
-and their limits per package, the discount ladder. Ops edit it in the admin; every other app reads
-it. It sits below accounts and seats (an account has a package) and imports no other app.
+and their limits per package, the discount ladder; the billing policy (the grace, blocked, trial and
+retry numbers of SPEC §5–6). Ops edit it in the admin; every other app reads it. It sits below
+accounts and seats (an account has a package) and imports no other app.
 
 The tables were created by the `plans` app and keep their names (`db_table`)."""
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from billing_site.money import Currency
@@ -145,3 +147,204 @@ class DiscountRung(models.Model):
 
     def __str__(self):
         return f"≥{self.min_months} m: {self.percent} %"
+
+
+def _default_trial_days():
+    """The free trial's length before ops change it: the `TRIAL_DAYS` setting (SPEC §6: 14)."""
+    return settings.TRIAL_DAYS
+
+
+class BillingPolicy(models.Model):
+    """The numbers of SPEC §5–6 that ops may change: one row, edited in the admin.
+
+    Invariants (database constraints): there is at most one row (`id` = 1); every number lies in
+    a sensible range; the phases follow each other (grace ends before the blocked phase does, and
+    the suspension starts the day after that); a renewal always pays the grace days it follows
+    (its paid-grace limit is at least the grace days); retries and reminders are in increasing
+    order and the last charge retry still falls in the grace window.
+
+    `d` below is the number of days since a seat's (or the account's) `valid_until`: 0 on that
+    day, 1 on the day after, -7 a week before. Read the row with `BillingPolicy.current()`.
+    """
+
+    SINGLETON_ID = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+
+    # --- access after expiry (SPEC §6) ---
+    banner_lead_days = models.PositiveSmallIntegerField(
+        _("expiry banner lead (days)"), default=7,
+        validators=[MaxValueValidator(60)],
+        help_text=_("Days before a seat's validity ends from which the expiry banner shows."),
+    )
+    grace_days = models.PositiveSmallIntegerField(
+        _("grace period (days)"), default=7,
+        validators=[MaxValueValidator(60)],
+        help_text=_("Days after expiry with full access and a “payment required” banner "
+                    "(d = 1 … this)."),
+    )
+    blocked_through_day = models.PositiveSmallIntegerField(
+        _("blocked through day"), default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Last day after expiry of the blocked phase, in days (d = grace period + 1 … "
+                    "this): only admins log in, to the billing pages. The account is suspended "
+                    "(automations paused) from the next day."),
+    )
+
+    # --- renewals (SPEC §5) ---
+    renewal_paid_grace_days = models.PositiveSmallIntegerField(
+        _("renewal paid-grace limit (days)"), default=14,
+        validators=[MaxValueValidator(90)],
+        help_text=_("A seat that expired at most this many days before a renewal is charged "
+                    "from its billing start (the unpaid and grace days are paid); one that "
+                    "expired longer ago is charged forward only, from the renewal day."),
+    )
+
+    # --- free trial (SPEC §6) ---
+    trial_days = models.PositiveSmallIntegerField(
+        _("free trial (days)"), default=_default_trial_days,
+        validators=[MinValueValidator(1), MaxValueValidator(90)],
+        help_text=_("Length of the free trial in days, the sign-up day included."),
+    )
+    trial_deletion_days = models.PositiveSmallIntegerField(
+        _("unpaid trial deletion (days)"), default=30,
+        validators=[MinValueValidator(1), MaxValueValidator(365)],
+        help_text=_("Days after an unpaid trial ends until the account and its data are "
+                    "deleted."),
+    )
+
+    # --- recurring card payments (SPEC §6) ---
+    recurring_charge_lead_days = models.PositiveSmallIntegerField(
+        _("recurring charge lead (days)"), default=1,
+        validators=[MaxValueValidator(28)],
+        help_text=_("Days before the account's validity ends that the recurring renewal is "
+                    "charged to the saved card."),
+    )
+    # A failed recurring charge is retried these many days after it (SPEC §6 default 1, 3, 5).
+    # Three fields rather than a list so that the database can check their order.
+    charge_retry_1_days = models.PositiveSmallIntegerField(
+        _("first charge retry (days)"), default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Days after a failed recurring charge that it is retried the first time."),
+    )
+    charge_retry_2_days = models.PositiveSmallIntegerField(
+        _("second charge retry (days)"), default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Days after a failed recurring charge that it is retried the second time."),
+    )
+    charge_retry_3_days = models.PositiveSmallIntegerField(
+        _("third charge retry (days)"), default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
+        help_text=_("Days after a failed recurring charge that it is retried the last time; "
+                    "at most the recurring charge lead plus the grace period, so that it falls "
+                    "in the grace window."),
+    )
+
+    # --- contract accounts (SPEC §3) ---
+    contract_payment_days = models.PositiveSmallIntegerField(
+        _("contract invoice payment terms (days)"), default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Days from issue to the due date of a contract account's monthly invoice."),
+    )
+    # Reminders of an overdue contract invoice, days after its due date (SPEC §3: 1, 7, 14).
+    contract_reminder_1_days = models.PositiveSmallIntegerField(
+        _("first contract reminder (days)"), default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Days after an unpaid contract invoice's due date that the first reminder "
+                    "is sent."),
+    )
+    contract_reminder_2_days = models.PositiveSmallIntegerField(
+        _("second contract reminder (days)"), default=7,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Days after an unpaid contract invoice's due date that the second reminder "
+                    "is sent."),
+    )
+    contract_reminder_3_days = models.PositiveSmallIntegerField(
+        _("third contract reminder (days)"), default=14,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text=_("Days after an unpaid contract invoice's due date that the last reminder "
+                    "is sent."),
+    )
+
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("billing policy")
+        verbose_name_plural = _("billing policy")
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="billing_policy_singleton",
+                                   violation_error_message=_("There is only one billing policy.")),
+            models.CheckConstraint(
+                condition=Q(banner_lead_days__lte=60, grace_days__lte=60,
+                            blocked_through_day__lte=90, renewal_paid_grace_days__lte=90,
+                            trial_days__gte=1, trial_days__lte=90,
+                            trial_deletion_days__gte=1, trial_deletion_days__lte=365,
+                            recurring_charge_lead_days__lte=28,
+                            charge_retry_1_days__gte=1, charge_retry_3_days__lte=60,
+                            contract_payment_days__gte=1, contract_payment_days__lte=120,
+                            contract_reminder_1_days__gte=1, contract_reminder_3_days__lte=120),
+                name="billing_policy_ranges",
+                violation_error_message=_("A number of the billing policy is out of range."),
+            ),
+            models.CheckConstraint(
+                condition=Q(grace_days__lt=F("blocked_through_day")),
+                name="billing_policy_grace_before_blocked_end",
+                violation_error_message=_("The grace period must end before the blocked phase "
+                                          "does."),
+            ),
+            models.CheckConstraint(
+                condition=Q(renewal_paid_grace_days__gte=F("grace_days")),
+                name="billing_policy_renewal_pays_grace",
+                violation_error_message=_("The renewal paid-grace limit cannot be shorter than "
+                                          "the grace period: the grace days are always paid."),
+            ),
+            models.CheckConstraint(
+                condition=Q(charge_retry_1_days__lt=F("charge_retry_2_days"),
+                            charge_retry_2_days__lt=F("charge_retry_3_days"),
+                            charge_retry_3_days__lte=F("recurring_charge_lead_days")
+                            + F("grace_days")),
+                name="billing_policy_retries_ordered_in_grace",
+                violation_error_message=_("Charge retries must come in increasing order, the "
+                                          "last one within the recurring charge lead plus the "
+                                          "grace period."),
+            ),
+            models.CheckConstraint(
+                condition=Q(contract_reminder_1_days__lt=F("contract_reminder_2_days"),
+                            contract_reminder_2_days__lt=F("contract_reminder_3_days")),
+                name="billing_policy_reminders_ordered",
+                violation_error_message=_("Contract reminders must come in increasing order."),
+            ),
+        ]
+
+    def __str__(self):
+        return str(_("billing policy"))
+
+    @classmethod
+    def current(cls) -> "BillingPolicy":
+        """The policy row, or an unsaved instance with the defaults when there is none (the
+        migration seeds it, but tests that flush the tables remove it). A read: never writes."""
+        return cls.objects.filter(pk=cls.SINGLETON_ID).first() or cls()
+
+    @classmethod
+    def subqueries(cls, fields, *, prefix="policy_") -> dict:
+        """Annotations reading `fields` of the policy row inside another query (`prefix` +
+        field name), so that a hot path (the access check on every request) reads the policy
+        without a query of its own. Turn the values back into a policy with `from_values`."""
+        row = cls.objects.filter(pk=cls.SINGLETON_ID)
+        return {prefix + name: Subquery(row.values(name)[:1]) for name in fields}
+
+    @classmethod
+    def from_values(cls, values, *, prefix="policy_") -> "BillingPolicy":
+        """An unsaved policy from the `prefix`-named entries of `values` (e.g. a `.values()` row
+        annotated with `subqueries`); a missing policy row gives None there, hence the default."""
+        return cls(**{name[len(prefix):]: value for name, value in values.items()
+                      if name.startswith(prefix) and value is not None})
+
+    @property
+    def charge_retry_days(self) -> tuple[int, int, int]:
+        return (self.charge_retry_1_days, self.charge_retry_2_days, self.charge_retry_3_days)
+
+    @property
+    def contract_reminder_days(self) -> tuple[int, int, int]:
+        return (self.contract_reminder_1_days, self.contract_reminder_2_days,
+                self.contract_reminder_3_days)

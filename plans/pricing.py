@@ -29,7 +29,8 @@ DEFAULT_LADDER: tuple[tuple[int, Decimal], ...] = (
     (12, Decimal("10")),
     (24, Decimal("15")),
 )
-# A seat expired 1–14 days ago pays from its billing start; from day 15 on, forward only.
+# A seat expired 1–14 days ago pays from its billing start; from day 15 on, forward only. The
+# default of `grace_days` below; services pass `BillingPolicy.renewal_paid_grace_days` instead.
 GRACE_PAID_DAYS = 14
 # The furthest target month, counted from the later of as_of's month and the validity's month.
 MAX_MONTHS_AHEAD = 36
@@ -306,18 +307,21 @@ def addon_prorata(*, packs: int, price_per_pack: Decimal, as_of: date, until: da
 # --- renewal rules ----------------------------------------------------------------------------
 
 
-def billing_start(seat: SeatTerms, *, as_of: date, free_through: date | None = None) -> date:
+def billing_start(seat: SeatTerms, *, as_of: date, free_through: date | None = None,
+                  grace_days: int = GRACE_PAID_DAYS) -> date:
     """The first day a renewal charges for this seat (SPEC §5).
 
     The day after `paid_through`, or the creation day of a never-paid seat. This holds for a
-    valid seat and for one that expired 1–14 days before `as_of`: the unpaid days before the
-    lapse and the grace days after it are all paid. A seat that expired 15 or more days ago is
-    charged forward only, from `as_of` (or from its billing start when that is later, so no day
-    is charged twice). Days up to `free_through` (the last day of a free trial) are never
-    charged: billing starts no earlier than the day after it.
+    valid seat and for one that expired 1–`grace_days` (default 14) days before `as_of`: the
+    unpaid days before the lapse and the grace days after it are all paid. A seat that expired
+    longer ago (15 or more days by default) is charged forward only, from `as_of` (or from its
+    billing start when that is later, so no day is charged twice). Days up to `free_through`
+    (the last day of a free trial) are never charged: billing starts no earlier than the day
+    after it.
     """
+    _count(grace_days, "The paid grace days")
     start = seat.paid_through + timedelta(days=1) if seat.paid_through else seat.created_on
-    if (as_of - seat.valid_until).days > GRACE_PAID_DAYS:
+    if (as_of - seat.valid_until).days > grace_days:
         start = max(start, as_of)
     return chargeable_from(start, free_through)
 
@@ -414,6 +418,7 @@ def quote_renewal(
     vat_rate: Decimal,
     add_ons: Iterable[AddOnLine] = (),
     free_through: date | None = None,
+    grace_days: int = GRACE_PAID_DAYS,
 ) -> Quote:
     """Quote extending `seats` (an iterable of `SeatTerms`) plus `new_seats` new seats to the last
     day of `target_month` ((year, month) or any date in that month), as of `as_of`.
@@ -421,8 +426,9 @@ def quote_renewal(
     Lines keep the order of `seats`, then one line per new seat (charged from `as_of`). Each seat
     is charged from its `billing_start`. `free_through` is the last day of the account's free
     trial (None when it has none): no line, of a seat, a new seat or an add-on, charges a day up
-    to it (SPEC §5). Raises `QuoteError` for a target month before `as_of`'s month, ending before
-    the account's current validity, or after `furthest_target_month`.
+    to it (SPEC §5). `grace_days` is the paid-grace limit of `billing_start` (the billing
+    policy's `renewal_paid_grace_days`). Raises `QuoteError` for a target month before `as_of`'s
+    month, ending before the account's current validity, or after `furthest_target_month`.
     """
     seats = tuple(seats)
     year, month = _target(target_month)
@@ -443,13 +449,15 @@ def quote_renewal(
     _count(new_seats, "The number of new seats", QuoteError)
     price = _ratio(unit_price, "The seat price", QuoteError)
     vat = _ratio(vat_rate, "The VAT rate", QuoteError)
+    _count(grace_days, "The paid grace days", QuoteError)
 
     unit_price = Decimal(unit_price)
     # Seats of one account mostly share a billing start: price each distinct period once.
     cache: dict[date, tuple[int, tuple[tuple[int, int], ...], int]] = {}
     lines: list[QuoteLine] = []
     total = 0
-    starts = [(s.seat_id, billing_start(s, as_of=as_of, free_through=free_through))
+    starts = [(s.seat_id, billing_start(s, as_of=as_of, free_through=free_through,
+                                        grace_days=grace_days))
               for s in seats]
     new_start = chargeable_from(as_of, free_through)
     for seat_id, start in starts + [(None, new_start)] * new_seats:

@@ -10,6 +10,7 @@ from billing_site.errors import DomainError
 from billing_site.vat import (
     VatTreatment,
 )
+from catalogue.models import BillingPolicy
 from seats.models import Account, Seat
 
 from .. import pricing
@@ -154,6 +155,7 @@ def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricin
             vat_rate=treatment.rate,
             add_ons=addon_lines,
             free_through=account.trial_ends_on,
+            grace_days=BillingPolicy.current().renewal_paid_grace_days,
         )
     except pricing.PricingError as exc:
         raise DomainError(str(exc), field="until") from exc

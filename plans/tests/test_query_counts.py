@@ -22,8 +22,8 @@ from seats.models import Seat
 AS_OF = date(2026, 11, 16)
 
 # account (1), add-on limits (1), add-on prices (1), bought packs (1), seats (1), seat price (1),
-# discount ladder (1)
-QUOTE_QUERIES = 7
+# discount ladder (1), billing policy: the paid-grace limit (1)
+QUOTE_QUERIES = 8
 # token (1), the access decision: member (1) and seat (1), the scoped account (1), the admin role
 # (1), then the quote
 API_QUERIES = 5 + QUOTE_QUERIES
