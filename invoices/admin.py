@@ -12,6 +12,8 @@ from .models import (
     ExchangeRate,
     NumberCounter,
 )
+from .services.documents import documents_issue_waiting
+from .services.rates import rate_enter_manually
 
 
 @admin.register(BillingProfile)
@@ -38,18 +40,19 @@ class ExchangeRateAdmin(admin.ModelAdmin):
         return ["currency", "effective_date"] if obj is not None else []
 
     def save_model(self, request, obj, form, change):
-        """Through the service: audited, marked manual, and waiting documents are issued."""
-        from .services.rates import rate_enter_manually
-
+        """Through the service: audited, marked manual; then the documents waiting for the rate
+        are issued."""
+        as_of = today()
         try:
             saved = rate_enter_manually(
                 currency=obj.currency, effective_date=obj.effective_date, rate=obj.rate,
-                table_number=obj.table_number, actor=request.user, as_of=today(),
+                table_number=obj.table_number, actor=request.user, as_of=as_of,
             )
         except DomainError as exc:
             messages.error(request, exc.message)
             return
         obj.pk = saved.pk
+        documents_issue_waiting(as_of=as_of)
 
 
 @admin.register(NumberCounter)

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from billing_site.errors import DomainError
 from billing_site.money import Currency
 
 
@@ -231,8 +232,6 @@ class Document(models.Model):
             if stored_status == DocumentStatus.ISSUED and (
                 update_fields is None or not set(update_fields) <= self.MUTABLE_AFTER_ISSUE
             ):
-                from billing_site.errors import DomainError
-
                 raise DomainError(
                     _("Issued documents cannot be changed; issue a correction instead."),
                     code="document_immutable",

@@ -5,6 +5,7 @@ from celery import shared_task
 from billing_site.dates import today
 
 from . import services
+from .models import Member
 
 
 @shared_task(name="seats.apply_scheduled_member_changes", acks_late=True)
@@ -20,8 +21,6 @@ def apply_scheduled_member_changes(as_of=None):
     max_retries=8,
 )
 def send_invitation_email(member_id, inviter_email=""):
-    from .models import Member
-
     member = Member.objects.select_related("user", "account").filter(pk=member_id).first()
     if member is None:
         return {"sent": False, "reason": "member gone"}

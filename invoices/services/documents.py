@@ -49,6 +49,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
+from billing_site.jobs import queue_task
 from billing_site.vat import (
     TREATMENTS,
     VatTreatment,
@@ -66,7 +67,6 @@ from invoices.models import (
     DocumentVatTotal,
     PartyKind,
 )
-from invoices.tasks.rendering import render_document
 from plans.models import Order, OrderStatus
 from plans.services import order_refresh, order_vat_treatment
 from seats.audit import audit_record
@@ -230,7 +230,7 @@ def _due_date(kind: str, issue_date: date) -> date | None:
 
 
 def _queue_render(document_id: int) -> None:
-    render_document.delay(document_id)
+    queue_task("invoices.render_document", document_id)
 
 
 def _audit_after(doc: Document) -> dict:

@@ -35,9 +35,11 @@ from stdnum.util import clean
 
 from billing_site.errors import DomainError
 from billing_site.geo import EU
+from billing_site.jobs import queue_task
 from invoices import vies
 from invoices.models import BillingProfile, Document, DocumentKind, DocumentStatus, PartyKind
 from invoices.models import TaxIdStatus as Status
+from invoices.services.documents import correction_issue_buyer_data
 from seats.audit import audit_record, snapshot
 from seats.models import Account
 from seats.services import currency_for_country
@@ -349,17 +351,12 @@ def _correct_last_invoice(*, account, actor, as_of) -> Document | None:
     original = last_issued_invoice(account)
     if original is None:
         return None
-    # imported here: the documents service imports the profile to snapshot the buyer
-    from invoices.services.documents import correction_issue_buyer_data
-
     return correction_issue_buyer_data(original=original, actor=actor, as_of=as_of)
 
 
 def _queue_recheck(profile_id):
-    from invoices.tasks.vies import recheck_vat_id
-
     try:
-        recheck_vat_id.apply_async((profile_id,), countdown=recheck_delay(0))
+        queue_task("invoices.recheck_vat_id", profile_id, countdown=recheck_delay(0))
     except Exception:  # the save is committed; the hourly sweep re-queues what was not queued
         logger.exception("Could not queue the VIES re-check of billing profile %s", profile_id)
 

@@ -5,6 +5,10 @@ at the NBP table A mid rate of the last business day before the issue date. Busi
 Monday–Friday except Polish public holidays (`holidays` package). Only that exact day's rate is
 used: if it is missing (fetch failed, or NBP published no table on a business day) the document
 waits, and staff can enter the rate by hand in the admin.
+
+Storing a rate never issues documents here: the documents service sits above this module (it asks
+it for the rate an issue date needs), so the callers — the rates task and the admin's manual
+entry — call `invoices.services.documents.documents_issue_waiting` once the rate is stored.
 """
 
 from datetime import date, timedelta
@@ -13,7 +17,6 @@ from functools import lru_cache
 
 import holidays
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
@@ -89,9 +92,9 @@ def rates_missing(*, day: date, currencies=FOREIGN_CURRENCIES) -> bool:
 
 def rate_enter_manually(*, currency: str, effective_date: date, rate: Decimal,
                         table_number: str = "", actor, as_of: date) -> ExchangeRate:
-    """Staff enter (or correct) a rate by hand; documents waiting for it are issued at once."""
-    from invoices.services.documents import documents_issue_waiting
-
+    """Staff enter (or correct) a rate by hand on business day `as_of` (kept in the audit row).
+    The caller then issues the documents waiting for it (`documents_issue_waiting`), as the
+    admin does."""
     if currency not in FOREIGN_CURRENCIES:
         raise DomainError(_("Rates are kept for EUR, USD and CZK only."), field="currency")
     rate = Decimal(rate)
@@ -110,38 +113,26 @@ def rate_enter_manually(*, currency: str, effective_date: date, rate: Decimal,
             before=None if before is None else {"rate": str(before.rate),
                                                 "source": before.source},
             after={"currency": currency, "effective_date": effective_date.isoformat(),
-                   "rate": str(stored.rate), "table_number": table_number},
+                   "rate": str(stored.rate), "table_number": table_number,
+                   "entered_on": as_of.isoformat()},
         )
-    documents_issue_waiting(as_of=as_of)
     return stored
 
 
-def rates_fetch_missing(*, as_of=None, days_back: int = FETCH_DAYS_BACK) -> dict:
+def rates_fetch_missing(*, as_of: date, days_back: int = FETCH_DAYS_BACK) -> dict:
     """Fetch NBP table A for each business day from `as_of` back `days_back` days that we do not
-    have yet (a day NBP has no table for is skipped: 404), store it, then issue the documents
-    waiting for a rate. Network failures raise `nbp.NbpUnavailable` (the task retries) after the
-    tables already fetched have been put to use. Returns a JSON-safe summary."""
-    from invoices.services.documents import documents_issue_waiting
-
-    if as_of is None:
-        as_of = timezone.localdate()
-    elif isinstance(as_of, str):
-        as_of = date.fromisoformat(as_of)
+    have yet (a day NBP has no table for is skipped: 404) and store it; each table is stored as
+    soon as it is fetched. Network failures raise `nbp.NbpUnavailable` (the task retries; the
+    tables stored before it stay). Returns a JSON-safe summary. The caller (the task) then
+    issues the documents waiting for a rate."""
     fetched, absent = [], []
-    try:
-        for day in business_days_back(as_of, days=days_back + 1):
-            if not rates_missing(day=day):
-                continue
-            table = nbp.fetch_table_a(day)
-            if table is None:
-                absent.append(day.isoformat())
-                continue
-            rates_store(table=table)
-            fetched.append(day.isoformat())
-    except nbp.NbpError:
-        if fetched:
-            documents_issue_waiting(as_of=as_of)
-        raise
-    issued = documents_issue_waiting(as_of=as_of)
-    return {"as_of": as_of.isoformat(), "fetched": fetched, "absent": absent,
-            "issued": [doc.number for doc in issued]}
+    for day in business_days_back(as_of, days=days_back + 1):
+        if not rates_missing(day=day):
+            continue
+        table = nbp.fetch_table_a(day)
+        if table is None:
+            absent.append(day.isoformat())
+            continue
+        rates_store(table=table)
+        fetched.append(day.isoformat())
+    return {"as_of": as_of.isoformat(), "fetched": fetched, "absent": absent}

@@ -33,6 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
+from billing_site.jobs import queue_task
 from seats.audit import audit_record
 
 from .. import pdf
@@ -207,9 +208,7 @@ def document_note_add(*, account, document, note, actor, as_of):
 
 
 def _queue_render(document_id):
-    from ..tasks.rendering import render_document
-
-    render_document.delay(document_id)
+    queue_task("invoices.render_document", document_id)
 
 
 # --- the sweep ----------------------------------------------------------------------------------

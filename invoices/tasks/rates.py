@@ -1,8 +1,13 @@
 """Celery tasks: NBP exchange rates."""
 
+from datetime import date
+
 from celery import shared_task
 
-from invoices.nbp import NbpUnavailable
+from billing_site.dates import today
+from invoices.nbp import NbpError, NbpUnavailable
+from invoices.services.documents import documents_issue_waiting
+from invoices.services.rates import rates_fetch_missing
 
 __all__ = ["fetch_nbp_rates"]
 
@@ -13,6 +18,12 @@ __all__ = ["fetch_nbp_rates"]
 def fetch_nbp_rates(as_of=None):
     """Fetch the NBP table A of recent business days we miss, then issue the documents that
     were waiting for them. `as_of` is an ISO date (default: today in Europe/Warsaw)."""
-    from invoices.services.rates import rates_fetch_missing
-
-    return rates_fetch_missing(as_of=as_of)
+    day = date.fromisoformat(as_of) if as_of else today()
+    try:
+        summary = rates_fetch_missing(as_of=day)
+    except NbpError:
+        # the tables stored before the outage are put to use before the task retries
+        documents_issue_waiting(as_of=day)
+        raise
+    issued = documents_issue_waiting(as_of=day)
+    return {**summary, "issued": [doc.number for doc in issued]}

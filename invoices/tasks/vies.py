@@ -12,6 +12,11 @@ from celery import shared_task
 from django.utils import timezone
 
 from invoices import vies
+from invoices.services.profile import (
+    billing_profile_recheck_vat_id,
+    billing_profiles_due_for_recheck,
+    recheck_delay,
+)
 
 __all__ = ["recheck_pending_vat_ids", "recheck_vat_id"]
 
@@ -23,8 +28,6 @@ RECHECK_ATTEMPTS = 10  # retries after the first re-check: ~6 days with the dela
 def recheck_vat_id(self, profile_id, backoff=True):
     """Ask VIES again about a pending VAT id; valid/invalid are stored (invalid with a note in
     the audit row). `backoff=False`: one attempt, no retry chain (the sweep's calls)."""
-    from invoices.services.profile import billing_profile_recheck_vat_id, recheck_delay
-
     outcome = billing_profile_recheck_vat_id(profile_id=profile_id)
     if outcome == vies.UNKNOWN and backoff and self.request.retries < self.max_retries:
         raise self.retry(countdown=recheck_delay(self.request.retries + 1))
@@ -34,8 +37,6 @@ def recheck_vat_id(self, profile_id, backoff=True):
 @shared_task(name="invoices.recheck_pending_vat_ids", acks_late=True)
 def recheck_pending_vat_ids():
     """Hourly: queue one re-check of every pending VAT id not tried for an hour."""
-    from invoices.services.profile import billing_profiles_due_for_recheck
-
     due = billing_profiles_due_for_recheck(now=timezone.now())
     for profile_id in due:
         recheck_vat_id.apply_async((profile_id,), {"backoff": False})

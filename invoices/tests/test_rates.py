@@ -252,6 +252,7 @@ def test_waiting_document_is_issued_when_staff_enter_the_rate(eur_buyer):
     doc = eur_invoice(eur_buyer)
     rates.rate_enter_manually(currency="EUR", effective_date=FRI, rate=D("4.30"),
                               table_number="221/A/NBP/2026", actor=None, as_of=MON)
+    documents_issue_waiting(as_of=MON)  # what the admin's entry does next (test_admin_rates)
     doc.refresh_from_db()
     assert (doc.status, doc.number, doc.exchange_rate) == (DocumentStatus.ISSUED,
                                                           "FV/2026/11/0001", D("4.30"))
