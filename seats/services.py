@@ -550,3 +550,31 @@ def billing_period_change(*, account, period, actor, as_of, by_staff=False) -> A
     audit_record(account=account, actor=actor, action="account.billing_period", target=account,
                  before=before, after=snapshot(account, ["billing_period"]))
     return account
+
+
+# --- billing country (from the invoice data) ----------------------------------------------------
+
+
+@transaction.atomic
+def account_billing_country_set(*, account, country, currency, actor) -> Account:
+    """Move the account to the buyer's country of its invoice data and to `currency`, the
+    currency of its future documents (SPEC §7: the currency follows the buyer's country; issued
+    documents keep theirs). `invoices.services.profile` calls it when the invoice data move to
+    another country, inside its transaction: only this app writes `Account` fields.
+
+    Locks the account row, saves `update_fields` and writes an audit row
+    ("account.billing_country_change") with the country and currency before and after. Returns
+    the account as stored; when it already has that country and currency nothing is written."""
+    country = _validate_country(country)
+    if currency not in Currency.values:
+        raise ValueError(f"Unknown currency {currency!r}")  # the caller derives it, never input
+    account = _lock_account(account)
+    fields = ["country", "currency"]
+    before = snapshot(account, fields)
+    if before == {"country": country, "currency": currency}:
+        return account
+    account.country, account.currency = country, currency
+    account.save(update_fields=fields)
+    audit_record(account=account, actor=actor, action="account.billing_country_change",
+                 target=account, before=before, after=snapshot(account, fields))
+    return account

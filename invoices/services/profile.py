@@ -6,7 +6,8 @@ that follows the buyer's country.
 at fault at once, so the page and the API can show each message beside its field), asks VIES
 *before* taking any lock (a slow VIES must not hold the account row), then, in one transaction with
 the account row locked: saves the profile, writes the audit rows, moves the account to the
-country's currency for future documents, and — when buyer-visible data of an account that already
+country's currency for future documents (`seats.services.account_billing_country_set`: the seats
+app owns the account's fields), and — when buyer-visible data of an account that already
 has an issued VAT invoice changed — issues a buyer-data correction of the last one.
 
 VIES outcomes: valid → `tax_id_status` valid; invalid → refused on the tax id field; unknown (VIES
@@ -42,7 +43,7 @@ from invoices.models import TaxIdStatus as Status
 from invoices.services.documents import correction_issue_buyer_data
 from seats.audit import audit_record, snapshot
 from seats.models import Account
-from seats.services import currency_for_country
+from seats.services import account_billing_country_set, currency_for_country
 
 logger = logging.getLogger(__name__)
 
@@ -327,18 +328,14 @@ def _save(*, account, cleaned, check, actor, as_of) -> ProfileUpdateResult:
 def _follow_country(account, country, previous_country, actor) -> bool:
     """SPEC §7: the currency follows the buyer's country, for future documents (issued ones
     keep theirs). Only a change of country moves it, so a currency staff set by hand survives
-    other edits."""
+    other edits. The account is written by its owner, `seats.services`."""
     if country == previous_country:
         return False
-    currency = currency_for_country(country)
-    if account.country.code == country and account.currency == currency:
-        return False
-    before = snapshot(account, ["country", "currency"])
-    account.country, account.currency = country, currency
-    account.save(update_fields=["country", "currency"])
-    audit_record(account=account, actor=actor, action="account.billing_country_change",
-                 target=account, before=before, after=snapshot(account, ["country", "currency"]))
-    return before["currency"] != currency
+    currency_before = account.currency
+    account_billing_country_set(account=account, country=country,
+                                currency=currency_for_country(country), actor=actor)
+    account.refresh_from_db(fields=["country", "currency"])  # the profile shows it (the page)
+    return account.currency != currency_before
 
 
 def last_issued_invoice(account) -> Document | None:
