@@ -8,6 +8,7 @@ from billing_site.celery import app as celery_app
 from catalogue.models import Package
 from seats import services
 from seats.models import MemberRole
+from seats.tests.helpers import seats_pay_through, seats_set_validity
 
 AS_OF = date(2026, 11, 16)  # a Monday; tests that care about the date pass their own
 
@@ -94,6 +95,19 @@ def make_account(catalogue):
         return account, admin
 
     return _make
+
+
+@pytest.fixture
+def seat_validity(db):
+    """Set seats' dates through the validity ledger (as a booked renewal or staff would):
+    `seat_validity.pay_through(seats, day)`, `seat_validity.set(seats, valid_until=...,
+    paid_through=...)`. Plain imports of the same helpers: `seats.tests.helpers`."""
+
+    class SeatValidity:
+        set = staticmethod(seats_set_validity)
+        pay_through = staticmethod(seats_pay_through)
+
+    return SeatValidity
 
 
 @pytest.fixture

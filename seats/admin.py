@@ -5,7 +5,7 @@ from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
-from .models import Account, AuditEntry, Member, Seat
+from .models import Account, AuditEntry, Member, Seat, SeatPeriod
 from .services import billing_period_change
 
 
@@ -57,15 +57,53 @@ class MemberAdmin(admin.ModelAdmin):
     raw_id_fields = ["user", "account"]
 
 
+class SeatPeriodInline(admin.TabularInline):
+    """The seat's validity ledger, read-only: rows are only appended by seats.ledger."""
+
+    model = SeatPeriod
+    fk_name = "seat"
+    extra = 0
+    fields = ["id", "first_day", "last_day", "paid", "cause", "order_id", "reverses",
+              "actor_label", "created_at"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Seat)
 class SeatAdmin(admin.ModelAdmin):
+    """Validity is money state: shown read-only here, written only by seats.ledger (a cache of
+    the seat's periods, listed below it)."""
+
     list_display = ["id", "account", "valid_until", "paid_through", "created_on", "member",
                     "removed_on"]
     list_filter = ["valid_until", "removed_on", "account__package"]
     search_fields = ["account__name", "member__user__email"]
     list_select_related = ["account", "member__user"]
     raw_id_fields = ["account", "member"]
+    readonly_fields = ["account", "valid_until", "paid_through", "created_on"]
     date_hierarchy = "valid_until"
+    inlines = [SeatPeriodInline]
+
+    def has_add_permission(self, request):
+        return False  # seats are added by the services, each with its first period
+
+
+@admin.register(SeatPeriod)
+class SeatPeriodAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: the ledger is append-only."""
+
+    list_display = ["id", "account", "seat", "first_day", "last_day", "paid", "cause",
+                    "order_id", "reverses", "actor_label", "created_at"]
+    list_filter = ["cause", "paid"]
+    search_fields = ["account__name", "=order_id", "=seat__id"]
+    list_select_related = ["account", "seat"]
+    date_hierarchy = "created_at"
 
 
 @admin.register(AuditEntry)

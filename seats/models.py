@@ -5,7 +5,9 @@ Invariants (backed by constraints where the database can express them):
 - a member occupies at most one seat and a seat has at most one occupant (one-to-one `Seat.member`);
 - a removed seat has no occupant;
 - an *active* member always occupies a seat of their own account (kept by the services: members are
-  only created onto a seat and only lose it by being suspended or deleted).
+  only created onto a seat and only lose it by being suspended or deleted);
+- a seat's `valid_until` / `paid_through` are a cache of its rows in the append-only `SeatPeriod`
+  ledger, written only by `seats.ledger` (see `SeatPeriod`).
 """
 
 from django.conf import settings
@@ -137,11 +139,18 @@ class Seat(models.Model):
     `valid_until` is inclusive. `paid_through` is the last day already paid (empty for a seat
     never paid); renewals charge from the day after it (SPEC §5). Removed seats are kept (with
     `removed_on`) so that earlier renewals and documents can still refer to them.
+
+    `valid_until` and `paid_through` are a cache of the seat's rows in the `SeatPeriod` ledger,
+    written only by the ledger services in `seats.ledger` (`seat_open`, `seat_periods_append`,
+    `seat_periods_reverse`), in the transaction that appends the rows: `valid_until` = the last
+    day of the latest effective period, `paid_through` = the last day of the latest effective
+    paid period (None if none); `seats.validity.derive_validity` computes both from the rows.
     """
 
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="seats", verbose_name=_("account")
     )
+    # Cache of the ledger (see the class docstring): never assign these outside seats.ledger.
     valid_until = models.DateField(_("valid until"))
     paid_through = models.DateField(_("paid through"), null=True, blank=True)
     # Business date (Europe/Warsaw) the seat was added: a never-paid seat is billed from it.
@@ -171,6 +180,117 @@ class Seat(models.Model):
     @property
     def is_free(self):
         return self.member_id is None
+
+
+class SeatPeriodCause(models.TextChoices):
+    TRIAL = "trial", _("trial")
+    SEAT_ADDED = "seat_added", _("seat added")
+    ORDER = "order", _("order")
+    PACKAGE_CHANGE = "package_change", _("package change")
+    REFUND_REVERSAL = "refund_reversal", _("refund reversal")
+    STAFF_CORRECTION = "staff_correction", _("staff correction")
+    # the dates every seat had when the ledger was introduced (migration 0005)
+    OPENING = "opening", _("carried over")
+
+
+REVERSAL_CAUSES = [SeatPeriodCause.REFUND_REVERSAL, SeatPeriodCause.STAFF_CORRECTION]
+
+
+class ImmutableLedgerError(Exception):
+    """A ledger row was about to be changed or deleted: append a row instead."""
+
+
+class SeatPeriod(models.Model):
+    """Append-only ledger of seat validity: one row per seat and event that set its dates.
+
+    The rule that makes `Seat.valid_until` / `Seat.paid_through` derivable from the rows
+    (`seats.validity.derive_validity`):
+
+    - a seat's rows count in the order they were appended (by id);
+    - a row is *effective* unless it is a reversal row (`reverses` set) or a later row reverses
+      it (each row can be reversed once: `reverses` is unique);
+    - `valid_until` = `last_day` of the latest effective row; `paid_through` = `last_day` of the
+      latest effective paid row (None if none).
+
+    So a row says "after this event the seat is valid (and, if `paid`, paid) through `last_day`",
+    and `first_day..last_day` are the days the event added or, when it moved a date earlier, the
+    days from the event day (informational). An event that sets both dates appends a paid row
+    ending on the new `paid_through`, then an unpaid row ending on the new `valid_until` when
+    that is later. Dates moving later (an order, a package change to a cheaper package) and
+    earlier (a package change to a dearer one) are appended the same way; a reversal appends one
+    row per reversed row and leaves the rows before them in charge again, which reproduces the
+    seat's dates from before the reversed event exactly (the refund of an order, the undoing of
+    a package change). Reversing rows under which later events stand keeps those later events'
+    dates: the result is the rows as if the reversed ones had never been appended.
+
+    Never updated, never deleted: `save()` and `delete()` refuse, and a database trigger refuses
+    UPDATE and DELETE (even through `QuerySet.update()` or raw SQL) except clearing `actor` when
+    that user is deleted. The cache is written only by the services in `seats.ledger`, in the
+    transaction that appends the rows, under the account lock.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="seat_periods",
+        verbose_name=_("account"),
+    )
+    seat = models.ForeignKey(
+        Seat, on_delete=models.PROTECT, related_name="periods", verbose_name=_("seat")
+    )
+    # Inclusive business dates (Europe/Warsaw); see the class docstring for what they mean.
+    first_day = models.DateField(_("first day"))
+    last_day = models.DateField(_("last day"))
+    paid = models.BooleanField(_("paid"))
+    cause = models.CharField(_("cause"), max_length=20, choices=SeatPeriodCause.choices)
+    # The plans.Order the period belongs to, when there is one. A plain integer, not a foreign
+    # key: seats sits below plans, and a foreign key would make seats' schema (and migrations)
+    # depend on plans. Reversing "the periods of order N" filters on it.
+    order_id = models.BigIntegerField(_("order"), null=True, blank=True, db_index=True)
+    # The row this one reverses (refund reversal or staff correction); such a row is a record,
+    # never effective itself, and carries the reversed row's days.
+    reverses = models.OneToOneField(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by",
+        verbose_name=_("reverses"),
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("actor"),
+    )
+    # Who it was even after the user row is gone; "system" for jobs and payments.
+    actor_label = models.CharField(_("actor"), max_length=254)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["seat", "id"]
+        verbose_name = _("seat period")
+        verbose_name_plural = _("seat periods")
+        constraints = [
+            models.CheckConstraint(condition=Q(first_day__lte=models.F("last_day")),
+                                   name="seat_period_days_ordered"),
+            models.CheckConstraint(condition=Q(cause__in=SeatPeriodCause.values),
+                                   name="seat_period_cause_known"),
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=True) | Q(cause__in=REVERSAL_CAUSES),
+                name="seat_period_reversal_cause",
+            ),
+            models.CheckConstraint(
+                condition=~Q(cause=SeatPeriodCause.REFUND_REVERSAL)
+                | Q(reverses__isnull=False),
+                name="seat_period_refund_reverses_a_row",
+            ),
+        ]
+
+    def __str__(self):
+        paid = " paid" if self.paid else ""
+        return f"seat #{self.seat_id} {self.first_day}..{self.last_day}{paid} ({self.cause})"
+
+    def save(self, *args, **kwargs):
+        """Rows are only ever inserted."""
+        if not self._state.adding:
+            raise ImmutableLedgerError("seat periods are never changed; append a row instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ImmutableLedgerError("seat periods are never deleted; append a reversal instead")
 
 
 class AuditEntry(models.Model):

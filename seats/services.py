@@ -6,7 +6,7 @@ sends e-mail only after commit. Dates are business dates passed in as `as_of`.
 """
 
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -22,7 +22,6 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django_countries import countries
 
-from billing_site.dates import end_of_month
 from billing_site.errors import DomainError
 from billing_site.geo import EEA
 from billing_site.jobs import queue_task
@@ -31,6 +30,7 @@ from catalogue.models import Package
 
 from .audit import audit_record, snapshot
 from .auth import logins_with_email
+from .ledger import seats_open  # seats.ledger: the one writer of seat validity
 from .models import Account, BillingPeriod, Member, MemberRole, MemberState, Seat
 
 logger = logging.getLogger(__name__)
@@ -56,14 +56,6 @@ def currency_for_country(country: str) -> str:
 
 def _lock_account(account) -> Account:
     return Account.objects.select_for_update().get(pk=account.pk)
-
-
-def new_seat_valid_until(account: Account, as_of: date) -> date:
-    """A seat added outside a renewal is valid until the end of the current month; during the free
-    trial it runs with the trial instead, so the whole account ends its trial on one day."""
-    if account.trial and account.trial_ends_on and as_of <= account.trial_ends_on:
-        return account.trial_ends_on
-    return end_of_month(as_of)
 
 
 def _validate_country(country):
@@ -136,10 +128,7 @@ def signup(*, organisation, email, password, country, package_code="base", as_of
                 field="email",
             ) from exc
         member = Member.objects.create(account=account, user=user, role=MemberRole.ADMIN)
-        seat = Seat.objects.create(
-            account=account, valid_until=new_seat_valid_until(account, as_of), created_on=as_of,
-            member=member,
-        )
+        [seat] = seats_open(account=account, count=1, as_of=as_of, actor=user, member=member)
         audit_record(account=account, actor=user, action="member.create", target=member,
                      after=snapshot(member, MEMBER_FIELDS))
         audit_record(account=account, actor=user, action="seat.add", target=seat,
@@ -162,13 +151,10 @@ def seats_add(*, account, count, actor, as_of) -> list[Seat]:
             field="count",
         )
     account = _lock_account(account)
-    valid_until = new_seat_valid_until(account, as_of)
-    seats = []
-    for _i in range(count):
-        seat = Seat.objects.create(account=account, valid_until=valid_until, created_on=as_of)
+    seats = seats_open(account=account, count=count, as_of=as_of, actor=actor)
+    for seat in seats:
         audit_record(account=account, actor=actor, action="seat.add", target=seat,
                      after=snapshot(seat, SEAT_FIELDS))
-        seats.append(seat)
     return seats
 
 

@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from billing_site.dates import end_of_month, today
 from plans.models import Order, OrderKind, OrderStatus
 from seats.models import Seat
+from seats.tests.helpers import seats_pay_through
 
 from .browser import browser_page, log_in, screenshot, success_message
 
@@ -28,7 +29,7 @@ def acme(make_account):
     as_of = today()
     account, admin = make_account("Acme", as_of=as_of, extra_seats=1)
     month_end = end_of_month(as_of)
-    Seat.objects.filter(account=account).update(valid_until=month_end, paid_through=month_end)
+    seats_pay_through(Seat.objects.filter(account=account), month_end, as_of=as_of)
     return account, admin
 
 

@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from billing_site.errors import DomainError
 from catalogue.models import Package
 from seats.audit import audit_record, snapshot
-from seats.models import Seat
+from seats.ledger import seat_periods_append
+from seats.models import Seat, SeatPeriodCause
 
 from .. import pricing
 from ..models import PackageChange
@@ -112,12 +113,11 @@ def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageCh
             transaction.set_rollback(True)
             return PackageChangeResult(new, as_of, changes, applied=False)
         before = snapshot(locked, ["package"])
-        changed = []
-        for seat in seats:
-            if seat.pk in after:
-                seat.valid_until, seat.paid_through = after[seat.pk]
-                changed.append(seat)
-        Seat.objects.bulk_update(changed, ["valid_until", "paid_through"])
+        # the seats' new dates go into their validity ledger, which refreshes the seats
+        seat_periods_append(
+            account=locked, cause=SeatPeriodCause.PACKAGE_CHANGE, actor=actor, as_of=as_of,
+            changes=[(seat, *after[seat.pk]) for seat in seats if seat.pk in after],
+        )
         PackageChange.objects.create(account=locked, from_package=locked.package,
                                      to_package=new, effective_on=as_of,
                                      actor=actor if actor is not None and actor.pk else None)

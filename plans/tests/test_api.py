@@ -20,6 +20,7 @@ from catalogue.models import AddOn, Package
 from plans.models import AccountAddOn, Order, PackageChange
 from seats import services as seat_services
 from seats.models import Account, AuditEntry, BillingPeriod, MemberRole, Seat
+from seats.tests.helpers import seats_pay_through, seats_set_validity
 from tests.helpers import token_client as client_for
 
 TODAY = date(2026, 11, 16)
@@ -68,7 +69,7 @@ def url(t, path):
 
 def pay_until(t, day):
     """The seats as a booked renewal leaves them: valid and paid through `day`."""
-    Seat.objects.filter(account=t.account).update(valid_until=day, paid_through=day)
+    seats_pay_through(Seat.objects.filter(account=t.account), day)
 
 
 def line(seat, start, end, months, days, dim, unit_price, amount, **extra):
@@ -287,7 +288,7 @@ def test_bad_renewal_input_is_a_400_on_the_field(acme, staff, path, body, field,
 
 
 def test_a_target_month_before_the_current_validity_is_refused(acme):
-    Seat.objects.filter(pk=acme.free_seat.pk).update(valid_until=date(2027, 1, 31))
+    seats_set_validity([acme.free_seat], valid_until=date(2027, 1, 31))
 
     response = client_for(acme.admin.user).post(url(acme, "renewal-quote/"),
                                                 {"until": "2026-12"}, format="json")

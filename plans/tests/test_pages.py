@@ -22,6 +22,7 @@ from django.test import Client
 from catalogue.models import Package
 from plans.models import Order, OrderKind, OrderStatus, PackageChange
 from seats.models import Account, BillingPeriod, MemberRole, Seat
+from seats.tests.helpers import seats_pay_through, seats_set_validity
 
 TODAY = date(2026, 11, 15)
 PAID_UNTIL = date(2026, 12, 31)
@@ -62,7 +63,7 @@ def admin_client(client, acme):
 
 
 def paid_through_everywhere(account, day):
-    Seat.objects.filter(account=account).update(valid_until=day, paid_through=day)
+    seats_pay_through(Seat.objects.filter(account=account), day)
 
 
 # --- helpers ------------------------------------------------------------------------------------
@@ -161,7 +162,7 @@ def test_default_never_costs_nothing_when_every_seat_is_paid_to_the_month_end(ad
 
 def test_end_of_this_month_is_the_default_when_something_is_due_in_it(admin_client, acme):
     paid_through_everywhere(acme[0], date(2026, 11, 30))
-    Seat.objects.filter(account=acme[0]).update(paid_through=date(2026, 11, 20))
+    seats_set_validity(Seat.objects.filter(account=acme[0]), paid_through=date(2026, 11, 20))
 
     response = admin_client.get(RENEW)
 

@@ -19,6 +19,7 @@ from plans import services
 from plans.models import AccountAddOn, Order
 from seats import services as seat_services
 from seats.models import Account, Seat
+from seats.tests.helpers import seats_pay_through, seats_set_validity
 
 pytestmark = pytest.mark.django_db
 
@@ -37,8 +38,8 @@ def account_with_seat(*, created, package="base", trial=False, paid_through=None
                                             trial=trial, actor=None, as_of=created)
     [seat] = seat_services.seats_add(account=account, count=1, actor=None, as_of=created)
     if paid_through is not None:
-        Seat.objects.filter(pk=seat.pk).update(valid_until=valid_until or paid_through,
-                                               paid_through=paid_through)
+        seats_set_validity([seat], valid_until=valid_until or paid_through,
+                           paid_through=paid_through)
     return account, Seat.objects.get(pk=seat.pk)
 
 
@@ -237,8 +238,8 @@ def _apply(account, op, as_of):
     elif op == "pay_a_year":  # as a booked 12-month renewal leaves the seats
         month = services.renewal_shortcuts(
             valid_until=_validity(account), as_of=as_of)[-1].end
-        Seat.objects.filter(account=account, removed_on__isnull=True).update(
-            valid_until=month, paid_through=month)
+        seats_pay_through(Seat.objects.filter(account=account, removed_on__isnull=True), month,
+                          as_of=as_of)
     elif op == "lapse_20_days":
         return max(as_of, _validity(account) or as_of) + timedelta(days=20)
     return as_of + timedelta(days=33)

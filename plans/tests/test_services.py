@@ -22,6 +22,7 @@ from plans import services
 from plans.models import AccountAddOn, Order, OrderKind, OrderStatus, PackageChange
 from seats import services as seat_services
 from seats.models import Account, AuditEntry, BillingPeriod, Seat
+from seats.tests.helpers import seats_pay_through, seats_set_validity
 
 pytestmark = pytest.mark.django_db
 
@@ -50,9 +51,7 @@ def add_seats(account, count=1, *, on=OPENED, paid_through=None):
     (valid and paid through that day)."""
     seats = seat_services.seats_add(account=account, count=count, actor=None, as_of=on)
     if paid_through is not None:
-        Seat.objects.filter(pk__in=[s.pk for s in seats]).update(
-            valid_until=paid_through, paid_through=paid_through
-        )
+        seats_pay_through(seats, paid_through)
     return [Seat.objects.get(pk=s.pk) for s in seats]
 
 
@@ -143,7 +142,7 @@ def test_grace_days_up_to_14_are_paid_and_from_15_the_renewal_is_forward_only(
 def test_removed_seats_are_neither_charged_nor_count_for_the_current_validity(new_account):
     account = new_account()
     kept, removed = add_seats(account, 2, paid_through=d("2026-11-30"))
-    Seat.objects.filter(pk=removed.pk).update(valid_until=d("2027-03-31"))
+    seats_set_validity([removed], valid_until=d("2027-03-31"))
     seat_services.seat_remove(account=account, seat=removed, actor=None, as_of=AS_OF)
 
     # the removed seat's longer validity does not force the target to March
@@ -508,8 +507,7 @@ def test_package_change_is_one_transaction(new_account, monkeypatch):
 def test_package_change_leaves_expired_seats_untouched(new_account):
     account = new_account()
     valid, expired = add_seats(account, 2, paid_through=d("2026-12-31"))
-    Seat.objects.filter(pk=expired.pk).update(valid_until=d("2026-11-10"),
-                                              paid_through=d("2026-11-10"))
+    seats_pay_through([expired], d("2026-11-10"))
 
     result = services.package_change(account=account, package_code="automation", dry_run=False,
                                      actor=None, as_of=d("2026-11-15"))
@@ -525,7 +523,7 @@ def test_package_change_converts_every_valid_seat_and_its_paid_time_by_the_formu
     account = new_account()
     unpaid, = add_seats(account, on=d("2026-11-02"))  # valid to 2026-11-30, never paid
     part_paid, = add_seats(account, paid_through=d("2026-12-31"))
-    Seat.objects.filter(pk=part_paid.pk).update(valid_until=d("2027-01-10"))  # 10 unpaid days
+    seats_set_validity([part_paid], valid_until=d("2027-01-10"))  # 10 unpaid days
 
     result = services.package_change(account=account, package_code="automation", dry_run=False,
                                      actor=None, as_of=d("2026-11-15"))
@@ -713,7 +711,7 @@ def test_parallel_package_changes_apply_once_the_other_is_too_soon(new_account):
 def test_a_renewal_order_with_nothing_to_pay_is_refused(new_account):
     account = new_account()
     add_seats(account, on=d("2026-11-02"), paid_through=d("2026-11-30"))
-    Seat.objects.filter(account=account).update(valid_until=d("2026-11-30"))
+    seats_set_validity(Seat.objects.filter(account=account), valid_until=d("2026-11-30"))
     with pytest.raises(DomainError, match="Nothing to pay") as exc:
         services.renewal_order_create(account=account, until=(2026, 11), actor=None,
                                       as_of=d("2026-11-15"))

@@ -13,7 +13,8 @@ from invoices.models import BillingProfile, TaxIdStatus
 from invoices.services.documents import LineInput, document_issue, proforma_issue_for_order
 from plans.services import renewal_order_create
 from seats import services
-from seats.models import Account, MemberRole, MemberState, Seat
+from seats.ledger import seat_periods_append
+from seats.models import Account, MemberRole, MemberState, SeatPeriodCause
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -122,10 +123,12 @@ class Command(BaseCommand):
             member.user.save(update_fields=["password"])
         if free:
             services.seats_add(account=account, count=free, actor=None, as_of=as_of)
-        # Demo only: there is no payment yet, so set the paid validity directly.
+        # Demo only: there is no payment to book yet, so the paid validity goes into the seats'
+        # ledger as a staff correction (there is no order to point at).
         valid_until, paid_through = validity_for(state, as_of)
-        Seat.objects.filter(account=account).update(
-            valid_until=valid_until, paid_through=paid_through
+        seat_periods_append(
+            account=account, cause=SeatPeriodCause.STAFF_CORRECTION, actor=None, as_of=as_of,
+            changes=[(seat, valid_until, paid_through) for seat in account.seats.all()],
         )
         BillingProfile.objects.create(account=account, **PROFILES[name])
         suspended = account.members.filter(user__username__startswith="suspended@").first()
