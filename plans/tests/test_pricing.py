@@ -9,6 +9,8 @@ from decimal import Decimal
 
 import pytest
 
+from catalogue.models import BillingPolicy
+from plans import services as plan_services
 from plans.pricing import (
     DEFAULT_LADDER,
     AddOnLine,
@@ -16,6 +18,7 @@ from plans.pricing import (
     QuoteError,
     SeatTerms,
     addon_prorata,
+    billing_start,
     days_in_month,
     group_lines,
     package_change,
@@ -23,6 +26,8 @@ from plans.pricing import (
     quote_renewal,
     split_period,
 )
+from seats import services as seat_services
+from seats.models import Seat
 
 BASE = Decimal("59")
 AUTOMATION = Decimal("119")
@@ -508,3 +513,43 @@ def test_package_change_past_the_end_of_the_calendar_is_refused():
     with pytest.raises(PricingError, match="calendar"):
         package_change(seats=[seat], old_price=Decimal("1000"), new_price=Decimal("0.01"),
                        as_of=AS_OF)
+
+
+# --- the paid-grace limit comes from the billing policy (SPEC §5, issue 8) --------------------
+
+
+def test_paid_grace_limit_is_a_parameter_defaulting_to_14_days():
+    # Valid through 5 Nov, as_of 16 Nov: expired 11 days ago
+    seat = paid(1, "2026-11-05")
+    assert billing_start(seat, as_of=AS_OF) == d("2026-11-06")
+    assert billing_start(seat, as_of=AS_OF, grace_days=11) == d("2026-11-06")
+    assert billing_start(seat, as_of=AS_OF, grace_days=10) == AS_OF
+    assert only_line(quote([seat], (2026, 11), grace_days=10)).start == AS_OF
+    assert only_line(quote([seat], (2026, 11), grace_days=11)).start == d("2026-11-06")
+
+
+@pytest.mark.parametrize("grace_days", [-1, 14.0, True])
+def test_a_malformed_paid_grace_limit_is_refused(grace_days):
+    with pytest.raises(QuoteError, match="paid grace days"):
+        quote([paid(1, "2026-11-05")], (2026, 11), grace_days=grace_days)
+
+
+@pytest.mark.django_db
+def test_renewal_quote_reads_the_paid_grace_limit_from_the_billing_policy_row(catalogue):
+    """The one database test here: the quote service passes the policy row's limit."""
+    account = seat_services.account_create(name="Acme", package_code="base", country="PL",
+                                           trial=False, actor=None, as_of=d("2026-10-01"))
+    [seat] = seat_services.seats_add(account=account, count=1, actor=None, as_of=d("2026-10-01"))
+    # setup only: paid through 5 Nov as a booked renewal leaves it; 16 Nov is day 11 after
+    Seat.objects.filter(pk=seat.pk).update(valid_until=d("2026-11-05"),
+                                           paid_through=d("2026-11-05"))
+
+    def start():
+        q = plan_services.renewal_quote(account=account, until=(2026, 11), as_of=AS_OF)
+        return only_line(q).start
+
+    BillingPolicy.objects.update_or_create(pk=BillingPolicy.SINGLETON_ID,
+                                           defaults={"renewal_paid_grace_days": 14})
+    assert start() == d("2026-11-06")  # within 14 days: the grace days are paid
+    BillingPolicy.objects.filter(pk=BillingPolicy.SINGLETON_ID).update(renewal_paid_grace_days=10)
+    assert start() == AS_OF  # day 11 > 10: forward only
