@@ -27,7 +27,7 @@ from plans.pricing import (
     split_period,
 )
 from seats import services as seat_services
-from seats.models import Seat
+from seats.tests.helpers import seats_pay_through
 
 BASE = Decimal("59")
 AUTOMATION = Decimal("119")
@@ -540,9 +540,7 @@ def test_renewal_quote_reads_the_paid_grace_limit_from_the_billing_policy_row(ca
     account = seat_services.account_create(name="Acme", package_code="base", country="PL",
                                            trial=False, actor=None, as_of=d("2026-10-01"))
     [seat] = seat_services.seats_add(account=account, count=1, actor=None, as_of=d("2026-10-01"))
-    # setup only: paid through 5 Nov as a booked renewal leaves it; 16 Nov is day 11 after
-    Seat.objects.filter(pk=seat.pk).update(valid_until=d("2026-11-05"),
-                                           paid_through=d("2026-11-05"))
+    seats_pay_through([seat], d("2026-11-05"))  # as a booked renewal; 16 Nov is day 11 after
 
     def start():
         q = plan_services.renewal_quote(account=account, until=(2026, 11), as_of=AS_OF)
