@@ -12,8 +12,8 @@ from .models import (
     ExchangeRate,
     NumberCounter,
 )
-from .services.documents import documents_issue_waiting
 from .services.rates import rate_enter_manually
+from .services.waiting import documents_issue_waiting
 
 
 @admin.register(BillingProfile)

@@ -40,7 +40,7 @@ from billing_site.jobs import queue_task
 from invoices import vies
 from invoices.models import BillingProfile, Document, DocumentKind, DocumentStatus, PartyKind
 from invoices.models import TaxIdStatus as Status
-from invoices.services.documents import correction_issue_buyer_data
+from invoices.services.corrections import correction_issue_buyer_data
 from seats.audit import audit_record, snapshot
 from seats.models import Account
 from seats.services import account_billing_country_set, currency_for_country

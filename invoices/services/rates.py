@@ -8,7 +8,7 @@ waits, and staff can enter the rate by hand in the admin.
 
 Storing a rate never issues documents here: the documents service sits above this module (it asks
 it for the rate an issue date needs), so the callers — the rates task and the admin's manual
-entry — call `invoices.services.documents.documents_issue_waiting` once the rate is stored.
+entry — call `invoices.services.waiting.documents_issue_waiting` once the rate is stored.
 """
 
 from datetime import date, timedelta

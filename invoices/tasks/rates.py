@@ -6,8 +6,8 @@ from celery import shared_task
 
 from billing_site.dates import today
 from invoices.nbp import NbpError, NbpUnavailable
-from invoices.services.documents import documents_issue_waiting
 from invoices.services.rates import rates_fetch_missing
+from invoices.services.waiting import documents_issue_waiting
 
 __all__ = ["fetch_nbp_rates"]
 
