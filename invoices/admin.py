@@ -17,7 +17,12 @@ from .services.waiting import documents_issue_waiting
 
 
 @admin.register(BillingProfile)
-class BillingProfileAdmin(admin.ModelAdmin):
+class BillingProfileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: invoice data change only through `billing_profile_update` (the Invoice data
+    page and the API), which checks the VAT id in VIES, issues the buyer-data correction, moves
+    the account's currency with the country and writes the audit row — none of which a plain
+    admin save would do."""
+
     list_display = ["account", "kind", "name", "country", "tax_id", "tax_id_status",
                     "invoice_email"]
     list_filter = ["kind", "country", "tax_id_status"]
