@@ -217,6 +217,13 @@ class Document(models.Model):
                 | (~Q(kind="correction") & Q(corrects__isnull=True)),
                 name="document_correction_refers_to_original",
             ),
+            # An order has at most one VAT invoice and at most one pro-forma (its corrections
+            # are as many as needed); the services return the existing one instead.
+            models.UniqueConstraint(
+                fields=["order", "kind"],
+                condition=Q(order__isnull=False, kind__in=["invoice", "proforma"]),
+                name="document_one_invoice_and_proforma_per_order",
+            ),
         ]
         indexes = [models.Index(fields=["account", "issue_date"])]
 

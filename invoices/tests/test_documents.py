@@ -5,7 +5,7 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 
 from billing_site.errors import DomainError
 from invoices import selectors
@@ -271,6 +271,38 @@ def test_invoice_of_an_order_is_issued_once_in_the_orders_currency(order):
     assert (doc.kind, doc.number, doc.currency, doc.net) == ("invoice", "FV/2026/11/0001",
                                                              "PLN", order.net)
     assert invoice_issue_for_order(order=order, actor=None, as_of=AS_OF).pk == doc.pk
+
+
+def _copy_of(document, **changes):
+    """A second row like `document`, inserted past the services (as a bug or raw SQL would)."""
+    values = Document.objects.filter(pk=document.pk).values().get()
+    values.pop("id")
+    values.update(changes)
+    return Document.objects.create(**values)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("issue", [proforma_issue_for_order, invoice_issue_for_order])
+def test_the_database_refuses_a_second_invoice_or_proforma_of_an_order(order, issue):
+    first = issue(order=order, actor=None, as_of=AS_OF)
+
+    with pytest.raises(IntegrityError, match="document_one_invoice_and_proforma_per_order"), \
+            transaction.atomic():
+        _copy_of(first, number=f"{first.number}-2", sequence=first.sequence + 1)
+
+    assert Document.objects.filter(order=order, kind=first.kind).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_order_may_have_its_proforma_its_invoice_and_any_number_of_corrections(order):
+    proforma_issue_for_order(order=order, actor=None, as_of=AS_OF)
+    invoice_doc = invoice_issue_for_order(order=order, actor=None, as_of=AS_OF)
+    for reason in ("first", "second"):
+        correction_issue(original=invoice_doc, lines=SEATS, reason=reason, actor=None,
+                         as_of=AS_OF)
+
+    assert sorted(Document.objects.filter(order=order).values_list("kind", flat=True)) == [
+        "correction", "correction", "invoice", "proforma"]
 
 
 @pytest.mark.django_db
