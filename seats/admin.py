@@ -58,7 +58,7 @@ class MemberAdmin(admin.ModelAdmin):
 
 
 class SeatPeriodInline(admin.TabularInline):
-    """The seat's validity ledger, read-only: rows are only appended by seats.ledger."""
+    """The seat's validity ledger, read-only: only seats.services.ledger appends rows."""
 
     model = SeatPeriod
     fk_name = "seat"
@@ -77,8 +77,8 @@ class SeatPeriodInline(admin.TabularInline):
 
 @admin.register(Seat)
 class SeatAdmin(admin.ModelAdmin):
-    """Validity is money state: shown read-only here, written only by seats.ledger (a cache of
-    the seat's periods, listed below it)."""
+    """Validity is money state: shown read-only here, written only by seats.services.ledger (a
+    cache of the seat's periods, listed below it)."""
 
     list_display = ["id", "account", "valid_until", "paid_through", "created_on", "member",
                     "removed_on"]

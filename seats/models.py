@@ -7,7 +7,7 @@ Invariants (backed by constraints where the database can express them):
 - an *active* member always occupies a seat of their own account (kept by the services: members are
   only created onto a seat and only lose it by being suspended or deleted);
 - a seat's `valid_until` / `paid_through` are a cache of its rows in the append-only `SeatPeriod`
-  ledger, written only by `seats.ledger` (see `SeatPeriod`).
+  ledger, written only by `seats.services.ledger` (see `SeatPeriod`).
 """
 
 from django.conf import settings
@@ -141,16 +141,17 @@ class Seat(models.Model):
     `removed_on`) so that earlier renewals and documents can still refer to them.
 
     `valid_until` and `paid_through` are a cache of the seat's rows in the `SeatPeriod` ledger,
-    written only by the ledger services in `seats.ledger` (`seat_open`, `seat_periods_append`,
-    `seat_periods_reverse`), in the transaction that appends the rows: `valid_until` = the last
-    day of the latest effective period, `paid_through` = the last day of the latest effective
-    paid period (None if none); `seats.validity.derive_validity` computes both from the rows.
+    written only by the ledger services in `seats.services.ledger` (`seats_open`,
+    `seat_periods_append`, `seat_periods_reverse`), in the transaction that appends the rows:
+    `valid_until` = the last day of the latest effective period, `paid_through` = the last day
+    of the latest effective paid period (None if none); `seats.validity.derive_validity` computes
+    both from the rows.
     """
 
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="seats", verbose_name=_("account")
     )
-    # Cache of the ledger (see the class docstring): never assign these outside seats.ledger.
+    # Cache of the ledger (see the class docstring): assigned only in seats.services.ledger.
     valid_until = models.DateField(_("valid until"))
     paid_through = models.DateField(_("paid through"), null=True, blank=True)
     # Business date (Europe/Warsaw) the seat was added: a never-paid seat is billed from it.
@@ -225,8 +226,8 @@ class SeatPeriod(models.Model):
 
     Never updated, never deleted: `save()` and `delete()` refuse, and a database trigger refuses
     UPDATE and DELETE (even through `QuerySet.update()` or raw SQL) except clearing `actor` when
-    that user is deleted. The cache is written only by the services in `seats.ledger`, in the
-    transaction that appends the rows, under the account lock.
+    that user is deleted. The cache is written only by the services in
+    `seats.services.ledger`, in the transaction that appends the rows, under the account lock.
     """
 
     account = models.ForeignKey(

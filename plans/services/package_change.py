@@ -13,8 +13,8 @@ from django.utils.translation import gettext as _
 from billing_site.errors import DomainError
 from catalogue.models import Package
 from seats.audit import audit_record, snapshot
-from seats.ledger import seat_periods_append
 from seats.models import Seat, SeatPeriodCause
+from seats.services import seat_periods_append
 
 from .. import pricing
 from ..models import PackageChange

@@ -1,13 +1,13 @@
 """Test helpers that build seat-validity states through the ledger, never by writing the seats.
 
 Until the payments slice books orders, a "paid" state (as a booked renewal leaves the seats) is
-built with the same service a booking will use, `seats.ledger.seat_periods_append`, with the
+built with the same service a booking will use, `seats.services.seat_periods_append`, with the
 cause of a staff correction (there is no order to point at)."""
 
 from collections import defaultdict
 
-from seats.ledger import seat_periods_append
 from seats.models import Seat, SeatPeriodCause
+from seats.services import seat_periods_append
 
 KEEP = object()  # leave this date as it is
 

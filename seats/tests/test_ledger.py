@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 from billing_site.errors import DomainError
 from plans import services as plan_services
 from seats import services
-from seats.ledger import SeatValidityChange, seat_periods_append, seat_periods_reverse
 from seats.models import ImmutableLedgerError, MemberRole, Seat, SeatPeriod, SeatPeriodCause
+from seats.services import SeatValidityChange, seat_periods_append, seat_periods_reverse
 from seats.tests.helpers import seats_pay_through, seats_set_validity
 from seats.validity import (
     Period,

@@ -13,8 +13,8 @@ from invoices.models import BillingProfile, TaxIdStatus
 from invoices.services.documents import LineInput, document_issue, proforma_issue_for_order
 from plans.services import renewal_order_create
 from seats import services
-from seats.ledger import seat_periods_append
 from seats.models import Account, MemberRole, MemberState, SeatPeriodCause
+from seats.services import seat_periods_append
 
 DEMO_PASSWORD = "demo-pass-2026"
 

@@ -20,9 +20,10 @@ from django.utils.translation import gettext as _
 from billing_site.dates import end_of_month
 from billing_site.errors import DomainError
 
-from .audit import audit_record
-from .models import Account, Seat, SeatPeriod, SeatPeriodCause
-from .validity import Validity, ValidityChangeError, derive_validity, periods_for_change
+from ..audit import audit_record
+from ..models import Account, Seat, SeatPeriod, SeatPeriodCause
+from ..validity import Validity, ValidityChangeError, derive_validity, periods_for_change
+from .common import _lock_account
 
 # Causes an append may carry; reversal causes come with `seat_periods_reverse`, and the first
 # period of a seat with `seat_open`.
@@ -56,10 +57,6 @@ def _actor_fields(actor):
     known = actor is not None and actor.pk
     return {"actor": actor if known else None,
             "actor_label": actor.get_username() if known else "system"}
-
-
-def _lock_account(account) -> Account:
-    return Account.objects.select_for_update().get(pk=account.pk)
 
 
 def _rows_by_seat(seat_ids) -> dict[int, list[SeatPeriod]]:

@@ -1,0 +1,50 @@
+"""Every change to accounts, members, seats and seat validity (SPEC §3), by topic:
+
+- `accounts`: `account_create`, `signup`, `billing_period_change`, `account_billing_country_set`,
+  `currency_for_country`;
+- `seats`: `seats_add`, `seat_remove`, `seat_assign`;
+- `members`: `member_invite`, `member_release`, `member_cancel_scheduled`, `member_restore`,
+  `members_apply_scheduled`, `send_invitation`;
+- `ledger`: the one writer of `Seat.valid_until` / `paid_through` — `seats_open` (a new seat's
+  first period), `seat_periods_append`, `seat_periods_reverse` (see `seats.models.SeatPeriod`);
+- `common`: the account lock, the audited fields, e-mail normalising.
+
+Each service owns its transaction, locks the account row first (so that concurrent operations on
+one account are serialised), refuses a bad request with `DomainError`, writes an audit row, and
+sends e-mail only after commit. Dates are business dates passed in as `as_of`. The names below
+are the public surface (`from seats import services`).
+"""
+
+from .accounts import (
+    account_billing_country_set,
+    account_create,
+    billing_period_change,
+    currency_for_country,
+    signup,
+)
+from .common import MEMBER_FIELDS, SEAT_FIELDS, _normalise_email
+from .ledger import (
+    SeatValidityChange,
+    new_seat_valid_until,
+    seat_periods_append,
+    seat_periods_reverse,
+    seats_open,
+)
+from .members import (
+    member_cancel_scheduled,
+    member_invite,
+    member_release,
+    member_restore,
+    members_apply_scheduled,
+    send_invitation,
+)
+from .seats import MAX_SEATS_PER_REQUEST, seat_assign, seat_remove, seats_add
+
+__all__ = [
+    "MAX_SEATS_PER_REQUEST", "MEMBER_FIELDS", "SEAT_FIELDS", "SeatValidityChange",
+    "_normalise_email", "account_billing_country_set", "account_create", "billing_period_change",
+    "currency_for_country", "member_cancel_scheduled", "member_invite", "member_release",
+    "member_restore", "members_apply_scheduled", "new_seat_valid_until", "seat_assign",
+    "seat_periods_append", "seat_periods_reverse", "seat_remove", "seats_add", "seats_open",
+    "send_invitation", "signup",
+]

@@ -1,0 +1,167 @@
+"""Accounts: creation, self-service sign-up, the billing period and the billing country
+(SPEC §3, §6, §7)."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from django_countries import countries
+
+from billing_site.errors import DomainError
+from billing_site.geo import EEA
+from billing_site.money import Currency
+from catalogue.models import Package
+
+from ..audit import audit_record, snapshot
+from ..auth import logins_with_email
+from ..models import Account, BillingPeriod, Member, MemberRole
+from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
+from .ledger import seats_open
+
+
+def currency_for_country(country: str) -> str:
+    """SPEC §7: Poland → PLN; Czechia → CZK; other EU/EEA → EUR; elsewhere → USD."""
+    country = country.upper()
+    if country == "PL":
+        return Currency.PLN
+    if country == "CZ":
+        return Currency.CZK
+    if country in EEA:
+        return Currency.EUR
+    return Currency.USD
+
+
+def _validate_country(country):
+    country = (country or "").strip().upper()
+    if len(country) != 2 or not country.isalpha():
+        raise DomainError(_("Enter a two-letter ISO country code, e.g. PL."), field="country")
+    if country not in countries:
+        raise DomainError(
+            _("“%(code)s” is not a known country code.") % {"code": country}, field="country"
+        )
+    return country
+
+
+# --- accounts -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_create(*, name, package_code, country, trial=True, actor, as_of) -> Account:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError(_("Enter the organisation name."), field="name")
+    country = _validate_country(country)
+    package = Package.objects.filter(code=package_code).first()
+    if package is None:
+        raise DomainError(
+            _("Unknown package “%(code)s”.") % {"code": package_code}, field="package"
+        )
+    if not package.active:
+        raise DomainError(
+            _("Package “%(code)s” is not offered any more.") % {"code": package_code},
+            field="package",
+        )
+    account = Account.objects.create(
+        name=name,
+        package=package,
+        country=country,
+        currency=currency_for_country(country),
+        trial=trial,
+        trial_ends_on=as_of + timedelta(days=settings.TRIAL_DAYS - 1) if trial else None,
+    )
+    audit_record(
+        account=account, actor=actor, action="account.create", target=account,
+        after=snapshot(account, ["name", "package", "country", "currency", "trial",
+                                 "trial_ends_on"]),
+    )
+    return account
+
+
+def signup(*, organisation, email, password, country, package_code="base", as_of):
+    """Self-service sign-up: a trial account whose first admin takes its first seat."""
+    email = _normalise_email(email)
+    User = get_user_model()
+    if logins_with_email(email).exists():  # whatever the case it was stored in
+        raise DomainError(
+            _("A user with this e-mail address already exists. Log in or reset your password."),
+            field="email",
+        )
+    with transaction.atomic():
+        account = account_create(
+            name=organisation, package_code=package_code, country=country, trial=True,
+            actor=None, as_of=as_of,
+        )
+        try:
+            with transaction.atomic():
+                user = User.objects.create_user(username=email, email=email, password=password)
+        except IntegrityError as exc:  # the same e-mail signed up at the same moment
+            raise DomainError(
+                _("A user with this e-mail address already exists. Log in or reset your "
+                  "password."),
+                field="email",
+            ) from exc
+        member = Member.objects.create(account=account, user=user, role=MemberRole.ADMIN)
+        [seat] = seats_open(account=account, count=1, as_of=as_of, actor=user, member=member)
+        audit_record(account=account, actor=user, action="member.create", target=member,
+                     after=snapshot(member, MEMBER_FIELDS))
+        audit_record(account=account, actor=user, action="seat.add", target=seat,
+                     after=snapshot(seat, SEAT_FIELDS))
+    return account, member
+
+
+# --- billing period ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def billing_period_change(*, account, period, actor, as_of, by_staff=False) -> Account:
+    """Monthly → annual is self-service; annual → monthly only by staff (SPEC §6)."""
+    if period not in BillingPeriod.values:
+        raise DomainError(_("Choose monthly or annual."), field="billing_period")
+    account = Account.objects.select_for_update().get(pk=account.pk)
+    if account.billing_period == period:
+        raise DomainError(
+            _("The billing period is already %(period)s.")
+            % {"period": account.get_billing_period_display()},
+            field="billing_period",
+        )
+    if period == BillingPeriod.MONTHLY and not by_staff:
+        raise DomainError(
+            _("Switching from annual to monthly billing is done by our staff; contact support."),
+            code="staff_only", field="billing_period", status=403,
+        )
+    before = snapshot(account, ["billing_period"])
+    account.billing_period = period
+    account.save(update_fields=["billing_period"])
+    audit_record(account=account, actor=actor, action="account.billing_period", target=account,
+                 before=before, after=snapshot(account, ["billing_period"]))
+    return account
+
+
+# --- billing country (from the invoice data) ----------------------------------------------------
+
+
+@transaction.atomic
+def account_billing_country_set(*, account, country, currency, actor) -> Account:
+    """Move the account to the buyer's country of its invoice data and to `currency`, the
+    currency of its future documents (SPEC §7: the currency follows the buyer's country; issued
+    documents keep theirs). `invoices.services.profile` calls it when the invoice data move to
+    another country, inside its transaction: only this app writes `Account` fields.
+
+    Locks the account row, saves `update_fields` and writes an audit row
+    ("account.billing_country_change") with the country and currency before and after. Returns
+    the account as stored; when it already has that country and currency nothing is written."""
+    country = _validate_country(country)
+    if currency not in Currency.values:
+        raise ValueError(f"Unknown currency {currency!r}")  # the caller derives it, never input
+    account = _lock_account(account)
+    fields = ["country", "currency"]
+    before = snapshot(account, fields)
+    if before == {"country": country, "currency": currency}:
+        return account
+    account.country, account.currency = country, currency
+    account.save(update_fields=fields)
+    audit_record(account=account, actor=actor, action="account.billing_country_change",
+                 target=account, before=before, after=snapshot(account, fields))
+    return account

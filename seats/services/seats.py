@@ -1,0 +1,103 @@
+"""Seats: adding (each with its first validity period), removing, assigning (SPEC §3)."""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from billing_site.errors import DomainError
+
+from ..audit import audit_record, snapshot
+from ..models import Member, MemberState, Seat
+from .common import SEAT_FIELDS, _lock_account
+from .ledger import seats_open
+
+MAX_SEATS_PER_REQUEST = 500
+
+
+@transaction.atomic
+def seats_add(*, account, count, actor, as_of) -> list[Seat]:
+    """Add `count` free seats valid until the end of the current month and not yet paid; their
+    cost from today is charged on the next renewal (SPEC §3)."""
+    if not isinstance(count, int) or isinstance(count, bool) or count < 1:
+        raise DomainError(_("Add at least one seat."), field="count")
+    if count > MAX_SEATS_PER_REQUEST:
+        raise DomainError(
+            _("At most %(max)d seats can be added at once.") % {"max": MAX_SEATS_PER_REQUEST},
+            field="count",
+        )
+    account = _lock_account(account)
+    seats = seats_open(account=account, count=count, as_of=as_of, actor=actor)
+    for seat in seats:
+        audit_record(account=account, actor=actor, action="seat.add", target=seat,
+                     after=snapshot(seat, SEAT_FIELDS))
+    return seats
+
+
+@transaction.atomic
+def seat_remove(*, account, seat, actor, as_of) -> Seat:
+    """Remove a free seat. Occupied seats are refused; paid time is not refunded."""
+    account = _lock_account(account)
+    seat = Seat.objects.select_for_update().get(pk=seat.pk, account=account)
+    if seat.removed_on is not None:
+        raise DomainError(_("This seat has already been removed."), code="seat_removed")
+    if seat.member_id is not None:
+        raise DomainError(
+            _("Seat #%(id)d is occupied by %(email)s. Suspend or delete that user first, "
+              "choosing “remove the seat too”.") % {"id": seat.pk, "email": seat.member.email},
+            code="seat_occupied",
+        )
+    before = snapshot(seat, SEAT_FIELDS)
+    seat.removed_on = as_of
+    seat.save(update_fields=["removed_on"])
+    audit_record(account=account, actor=actor, action="seat.remove", target=seat, before=before,
+                 after=snapshot(seat, SEAT_FIELDS))
+    return seat
+
+
+def _free_seat(account):
+    """The free seat a newcomer takes: the one valid longest (then the oldest)."""
+    return (
+        Seat.objects.select_for_update()
+        .filter(account=account, removed_on__isnull=True, member__isnull=True)
+        .order_by("-valid_until", "id")
+        .first()
+    )
+
+
+def _occupy(*, account, seat, member, actor):
+    before = snapshot(seat, SEAT_FIELDS)
+    seat.member = member
+    try:
+        with transaction.atomic():
+            seat.save(update_fields=["member"])
+    except IntegrityError as exc:  # the one-to-one constraint: member already seated elsewhere
+        raise DomainError(_("This user already occupies a seat."), code="member_seated") from exc
+    audit_record(account=account, actor=actor, action="seat.assign", target=seat, before=before,
+                 after=snapshot(seat, SEAT_FIELDS))
+
+
+@transaction.atomic
+def seat_assign(*, account, seat, member, actor, as_of) -> Seat:
+    """Give a free seat to an active member who has none."""
+    account = _lock_account(account)
+    seat = Seat.objects.select_for_update().get(pk=seat.pk, account=account)
+    member = Member.objects.select_for_update().get(pk=member.pk, account=account)
+    if seat.removed_on is not None:
+        raise DomainError(_("This seat has been removed."), code="seat_removed")
+    if seat.member_id is not None:
+        raise DomainError(_("This seat is already occupied."), code="seat_occupied")
+    if member.state == MemberState.DELETED:
+        raise DomainError(
+            _("%(email)s has been deleted; invite the user again instead.")
+            % {"email": member.email},
+            code="member_not_active",
+        )
+    if member.state != MemberState.ACTIVE:
+        raise DomainError(
+            _("%(email)s is %(state)s; restore the user instead.")
+            % {"email": member.email, "state": member.get_state_display()},
+            code="member_not_active",
+        )
+    if Seat.objects.filter(member=member).exists():
+        raise DomainError(_("This user already occupies a seat."), code="member_seated")
+    _occupy(account=account, seat=seat, member=member, actor=actor)
+    return seat
