@@ -1,34 +1,36 @@
 """Issued documents for tests of PDFs, e-mail, pages and the API.
 
 These write Document / DocumentLine / DocumentVatTotal rows directly instead of going through
-`invoices.services.documents` (issuing is tested on its own there); the rows obey the same
-rules: totals are sums of lines rounded once, VAT is computed per rate on that rate's net total
-(SPEC §2), numbers come from the series format and the month's `NumberCounter` is moved on, so a
-document issued later by the service does not collide with one made here.
+`invoices.services.documents` (issuing is tested on its own there, and issuing queues the PDF
+render on commit, which these tests drive themselves with `rendered`), so that a test can give
+the exact buyer, issue date and NBP rate it shows. Nothing of issuing is re-implemented here: the
+lines' nets, the totals per VAT rate and the VAT in PLN come from the same functions the service
+uses (`LineInput.net`, `billing_site.vat.totals_by_rate`, `AppliedRate.to_pln`), the number from
+`numbering.next_number` (so a document issued later by the service does not collide with one
+made here) and the seller from `seller_snapshot`.
 """
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from types import SimpleNamespace
 
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import transaction
 
+from billing_site.vat import TREATMENTS, totals_by_rate
 from invoices.models import (
     Document,
     DocumentKind,
     DocumentLine,
     DocumentStatus,
     DocumentVatTotal,
-    NumberCounter,
 )
+from invoices.services.issuing import ZERO, AppliedRate, LineInput, seller_snapshot
+from invoices.services.numbering import next_number
 from seats.models import MemberRole
 
 AS_OF = date(2026, 11, 16)
-CENT = Decimal("0.01")
-RATES = {"23": Decimal("23"), "reverse_charge": Decimal("0"), "np": Decimal("0")}
 
 
 @dataclass(frozen=True)
@@ -48,8 +50,27 @@ def buyer_data(name="Acme Sp. z o.o.", *, country="PL", tax_id="5252344078",
             "city": city, "country": country, "tax_id": tax_id, "invoice_email": email}
 
 
-def _money(value):
-    return Decimal(value).quantize(CENT, rounding=ROUND_HALF_UP)
+def _line_inputs(lines) -> list[LineInput]:
+    return [LineInput(line.description, Decimal(str(line.quantity)),
+                      Decimal(str(line.unit_price)), line.period_start, line.period_end,
+                      line.unit)
+            for line in lines]
+
+
+def _rows(document, items, treatment, totals, by_rate_pln):
+    """The document's lines and its totals per VAT rate, as `_issue` stores them."""
+    DocumentLine.objects.bulk_create(
+        DocumentLine(document=document, position=i, description=item.description,
+                     period_start=item.period_start, period_end=item.period_end,
+                     quantity=item.quantity, unit=item.unit, unit_price=item.unit_price,
+                     net=item.net, vat_rate=treatment.rate, vat_code=treatment.code)
+        for i, item in enumerate(items, start=1)
+    )
+    DocumentVatTotal.objects.bulk_create(
+        DocumentVatTotal(document=document, vat_code=t.vat_code, vat_rate=t.vat_rate, net=t.net,
+                         vat=t.vat, gross=t.gross, vat_pln=pln)
+        for t, pln in zip(totals.by_rate, by_rate_pln, strict=True)
+    )
 
 
 @transaction.atomic
@@ -65,64 +86,53 @@ def issued_document(account, *, kind=DocumentKind.INVOICE, lines=None, currency=
                       date(2026, 11, 16), date(2026, 11, 30))]
     if buyer is None:
         buyer = buyer_data(f"{account.name} Sp. z o.o.")
-    rate = RATES[vat_code]
-    nets = [_money(Decimal(str(line.quantity)) * Decimal(str(line.unit_price))) for line in lines]
-    net = sum(nets, Decimal("0.00"))
-    vat = _money(net * rate / 100)
-    foreign_vat = currency != "PLN" and vat != 0
-    if foreign_vat and exchange_rate is None:
-        raise ValueError("a foreign-currency document with VAT needs its NBP rate")
-    vat_pln = _money(vat * Decimal(exchange_rate)) if foreign_vat else None
+    treatment = TREATMENTS[vat_code]
+    items = _line_inputs(lines)
+    totals = totals_by_rate((item.net, treatment) for item in items)
+    foreign_vat = currency != "PLN" and totals.vat != 0
+    rate = None
+    if foreign_vat:
+        if exchange_rate is None:
+            raise ValueError("a foreign-currency document with VAT needs its NBP rate")
+        rate = AppliedRate(Decimal(exchange_rate),
+                           exchange_rate_date or issue_date - timedelta(days=1),
+                           exchange_rate_table)
+    by_rate_pln = [rate.to_pln(t.vat) if rate else None for t in totals.by_rate]
 
-    counter, _ = NumberCounter.objects.select_for_update().get_or_create(
-        kind=kind, year=issue_date.year, month=issue_date.month
-    )
-    counter.last_number += 1
-    counter.save(update_fields=["last_number"])
-    number = settings.DOCUMENT_NUMBER_FORMATS[kind].format(
-        year=issue_date.year, month=issue_date.month, seq=counter.last_number
-    )
+    number = next_number(kind=kind, issue_date=issue_date)
     document = Document.objects.create(
         kind=kind, status=DocumentStatus.ISSUED, account=account, order=order,
-        corrects=corrects, number=number, number_year=issue_date.year,
-        number_month=issue_date.month, sequence=counter.last_number, issue_date=issue_date,
+        corrects=corrects, number=number.number, number_year=number.year,
+        number_month=number.month, sequence=number.seq, issue_date=issue_date,
         sale_date=sale_date or issue_date,
         due_date=issue_date + timedelta(days=due_days) if due_days is not None else None,
-        currency=currency, seller=dict(settings.SELLER), buyer=buyer,
-        ordering_party=ordering_party, vat_code=vat_code, net=net, vat=vat, gross=net + vat,
-        vat_pln=vat_pln,
-        exchange_rate=Decimal(exchange_rate) if foreign_vat else None,
-        exchange_rate_date=(exchange_rate_date or issue_date - timedelta(days=1))
-        if foreign_vat else None,
-        exchange_rate_table=exchange_rate_table if foreign_vat else "",
+        currency=currency, seller=seller_snapshot(), buyer=buyer,
+        ordering_party=ordering_party, vat_code=treatment.code, net=totals.net,
+        vat=totals.vat, gross=totals.gross,
+        vat_pln=sum(by_rate_pln, ZERO) if rate else None,
+        exchange_rate=rate.rate if rate else None,
+        exchange_rate_date=rate.effective_date if rate else None,
+        exchange_rate_table=rate.table if rate else "",
         correction_reason=correction_reason, note=note,
     )
-    DocumentLine.objects.bulk_create(
-        DocumentLine(document=document, position=i, description=line.description,
-                     period_start=line.period_start, period_end=line.period_end,
-                     quantity=Decimal(str(line.quantity)), unit=line.unit,
-                     unit_price=Decimal(str(line.unit_price)), net=line_net, vat_rate=rate,
-                     vat_code=vat_code)
-        for i, (line, line_net) in enumerate(zip(lines, nets, strict=True), start=1)
-    )
-    if lines:
-        DocumentVatTotal.objects.create(document=document, vat_code=vat_code, vat_rate=rate,
-                                        net=net, vat=vat, gross=net + vat, vat_pln=vat_pln)
+    _rows(document, items, treatment, totals, by_rate_pln)
     return document
 
 
+@transaction.atomic
 def waiting_document(account, *, currency="EUR", issue_date=AS_OF):
-    """A VAT invoice waiting for its NBP rate: unnumbered, not issued yet."""
+    """A VAT invoice waiting for its NBP rate: unnumbered, not issued yet (one seat at 23 %)."""
+    treatment = TREATMENTS["23"]
+    items = _line_inputs([Line("Base — seat", 1, "59.00")])
+    totals = totals_by_rate((item.net, treatment) for item in items)
     document = Document.objects.create(
         kind=DocumentKind.INVOICE, status=DocumentStatus.WAITING_FOR_RATE, account=account,
         issue_date=issue_date, sale_date=issue_date, currency=currency,
-        seller=dict(settings.SELLER), buyer=buyer_data(f"{account.name} GmbH", country="DE",
-                                                       tax_id=""),
-        vat_code="23", net=Decimal("59.00"), vat=Decimal("13.57"), gross=Decimal("72.57"),
+        seller=seller_snapshot(), buyer=buyer_data(f"{account.name} GmbH", country="DE",
+                                                   tax_id=""),
+        vat_code=treatment.code, net=totals.net, vat=totals.vat, gross=totals.gross,
     )
-    DocumentLine.objects.create(document=document, position=1, description="Base — seat",
-                                quantity=1, unit_price=Decimal("59.00"), net=Decimal("59.00"),
-                                vat_rate=Decimal("23"), vat_code="23")
+    _rows(document, items, treatment, totals, [None] * len(totals.by_rate))
     return document
 
 

@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from django.test import Client
 
+from billing_site.money import money
 from invoices.models import Document, DocumentKind
 from invoices.tests.factories import (
     issued_document,
@@ -72,7 +73,7 @@ def field_errors(response, field_id):
 def order(account, *, kind=OrderKind.RENEWAL, status=OrderStatus.PENDING, gross="145.14",
           as_of=date(2026, 11, 10)):
     gross = Decimal(gross)
-    net = (gross / Decimal("1.23")).quantize(Decimal("0.01"))
+    net = money(gross / Decimal("1.23"))
     return Order.objects.create(account=account, kind=kind, status=status, currency="PLN",
                                 net=net, vat=gross - net, gross=gross, quote={}, as_of=as_of)
 

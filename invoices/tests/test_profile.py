@@ -7,7 +7,6 @@ VIES is the local HTTP stub of `test_vies` (a real server, reached over the wire
 """
 
 from datetime import date
-from decimal import Decimal
 
 import pytest
 
@@ -15,12 +14,12 @@ from invoices.models import (
     BillingProfile,
     Document,
     DocumentKind,
-    DocumentStatus,
     TaxIdStatus,
 )
 from invoices.services.profile import ProfileErrors, billing_profile_update
 from seats.models import Account, AuditEntry
 
+from . import factories
 from .test_vies import INVALID, MS_UNAVAILABLE, VALID, answer, closed_port_url, running_vies_stub
 
 AS_OF = date(2026, 11, 16)
@@ -61,16 +60,15 @@ def errors_of(account, actor, **changes) -> dict:
 
 
 def issued_document(account, *, kind=DocumentKind.INVOICE, number, issue_date, sequence,
-                    currency="PLN", status=DocumentStatus.ISSUED):
-    """A document row as the documents service leaves it (built directly: this module tests the
-    invoice data, not issuing)."""
-    return Document.objects.create(
-        kind=kind, status=status, account=account, number=number,
-        number_year=issue_date.year, number_month=issue_date.month, sequence=sequence,
-        issue_date=issue_date, sale_date=issue_date, currency=currency,
-        seller={"name": "Seat Billing Sp. z o.o."}, buyer={"name": "Acme sp. z o.o."},
-        vat_code="23", net=Decimal("59.00"), vat=Decimal("13.57"), gross=Decimal("72.57"),
+                    currency="PLN"):
+    """An issued document (`factories.issued_document`: this module tests the invoice data, not
+    issuing), checked to get the number the test names."""
+    document = factories.issued_document(
+        account, kind=kind, issue_date=issue_date, currency=currency,
+        buyer={"name": "Acme sp. z o.o."}, exchange_rate=None if currency == "PLN" else "4.25",
     )
+    assert (document.number, document.sequence) == (number, sequence)
+    return document
 
 
 # --- Polish NIP ---------------------------------------------------------------------------------
