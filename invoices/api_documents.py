@@ -32,10 +32,12 @@ from rest_framework.views import APIView
 
 from billing_site.dates import today
 from billing_site.money import Currency
+from plans.services import order_refresh, orders_refresh
 from seats.api import AccountScopedApi, ErrorOutputSerializer, _errors
 from seats.permissions import HasProductAccess, IsAccountAdmin
 from seats.selectors import accounts_visible_to
 
+from . import selectors
 from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
@@ -154,10 +156,26 @@ class _DocumentBaseSerializer(serializers.Serializer):
     pdf_ready = serializers.SerializerMethodField(
         help_text="True when the PDF is stored and can be downloaded."
     )
+    void = serializers.SerializerMethodField(
+        help_text="True for a pro-forma whose order was cancelled or expired: it asks for no "
+                  "payment any more (the document itself stays as issued)."
+    )
+    void_reason = serializers.SerializerMethodField(
+        help_text="Why it is void, in the request's language, e.g. \"order cancelled: the "
+                  "package has changed since it was quoted\"; empty when not void."
+    )
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_pdf_ready(self, document):
         return bool(document.pdf)
+
+    @extend_schema_field(OpenApiTypes.BOOL)
+    def get_void(self, document):
+        return bool(selectors.document_void_reason(document))
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_void_reason(self, document):
+        return selectors.document_void_reason(document)
 
 
 @extend_schema_serializer(component_name="DocumentSummary")
@@ -225,7 +243,7 @@ class DocumentScopedApi(APIView):
         document = (
             Document.objects.filter(pk=document_id,
                                     account__in=accounts_visible_to(self.request.user))
-            .select_related("account", "corrects")
+            .select_related("account", "corrects", "order")
             .prefetch_related("lines", "vat_totals").first()
         )
         if document is None:
@@ -235,6 +253,9 @@ class DocumentScopedApi(APIView):
 
     def document_response(self, document_id):
         document = self.get_document(document_id)  # re-read: the note may have changed
+        if document.order is not None:
+            # an order that can no longer be paid is closed first: its pro-forma shows as void
+            document.order = order_refresh(order=document.order, as_of=today())
         return Response(DocumentOutputSerializer(document).data)
 
 
@@ -242,7 +263,8 @@ class DocumentScopedApi(APIView):
 
 
 class AccountDocumentListApi(AccountScopedApi):
-    """The account's documents, newest first (without lines; GET the document for those)."""
+    """The account's documents, newest first (without lines; GET the document for those). A
+    pro-forma of a cancelled or expired order is marked `void`, with the reason."""
 
     permission_classes = [IsAuthenticated, HasProductAccess, IsDocumentsAdmin]
 
@@ -252,7 +274,9 @@ class AccountDocumentListApi(AccountScopedApi):
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
-        documents = Document.objects.filter(account=account).order_by("-issue_date", "-id")
+        # orders that can no longer be paid are closed first: their pro-formas show as void
+        orders_refresh(account=account, as_of=today())
+        documents = selectors.documents_for_account(account=account)
         return Response(DocumentSummaryOutputSerializer(documents, many=True).data)
 
 

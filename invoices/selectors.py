@@ -7,6 +7,9 @@ from decimal import Decimal
 
 from django.db.models import Case, Count, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
+
+from plans.models import OrderStatus
 
 from .models import Document, DocumentKind, DocumentStatus, ExchangeRate
 from .services.rates import rate_date_for_issue
@@ -49,6 +52,26 @@ def documents_of_order(*, order):
 def document_corrections(document: Document):
     """Issued corrections that refer to `document` (directly), oldest first."""
     return document.corrections.filter(status=DocumentStatus.ISSUED).order_by("id")
+
+
+def document_void_reason(document: Document) -> str:
+    """Why `document` asks for no payment any more, for the lists and the API: a pro-forma whose
+    order was cancelled or expired is void ("order cancelled: <the order's reason>"). Derived from
+    the order's status each time: the pro-forma row itself stays as issued. "" for anything else
+    (a pro-forma of an order still payable or paid, and every tax document). Load the document
+    with `select_related("order")` in lists."""
+    if document.kind != DocumentKind.PROFORMA or document.order_id is None:
+        return ""
+    order = document.order
+    if order.status == OrderStatus.CANCELLED:
+        reason = order.get_status_reason_display()
+        return (_("order cancelled: %(reason)s") % {"reason": reason} if reason
+                else _("order cancelled"))
+    if order.status == OrderStatus.EXPIRED:
+        reason = order.get_status_reason_display()
+        return (_("order expired: %(reason)s") % {"reason": reason} if reason
+                else _("order expired"))
+    return ""
 
 
 @dataclass(frozen=True)

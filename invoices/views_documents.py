@@ -1,8 +1,11 @@
 """Browser pages of documents (SPEC §7): "Payments → History" for account admins and the finance
 pages for vendor staff.
 - History (`/account/history/`): the account's orders, payments and documents, PDF downloads and
-  the add-note form of each VAT invoice. Admins only (403 for managers and users); every document
-  id is looked up among the admin's account's documents, so another account's ids give 404.
+  the add-note form of each VAT invoice. Pending orders that can no longer be paid are closed
+  first (`plans.services.orders_refresh`), and a pro-forma of a cancelled or expired order shows
+  as void with the order's reason (`selectors.document_void_reason`; the finance list too).
+  Admins only (403 for managers and users); every document id is looked up among the admin's
+  account's documents, so another account's ids give 404.
 - Finance (`/finance/documents/`): staff in the group "finance" and superusers (403 for anyone
   else). A GET filter form; the same query string drives the table, the zip of the stored PDFs and
   the CSV / XLSX exports (invoices.exports). The totals per currency are of tax documents only
@@ -37,6 +40,7 @@ from billing_site.dates import today
 from billing_site.errors import DomainError
 from billing_site.money import Currency
 from plans.models import Order
+from plans.services import orders_refresh
 from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
@@ -104,13 +108,17 @@ def _order_url(order):
 
 def _render_history(request, account, *, note_forms=None, status=200):
     note_forms = note_forms or {}
+    # A pending order that can no longer be paid is closed first (as its own page does), so the
+    # list never offers it as "pending payment" and its pro-forma shows as void.
+    orders_refresh(account=account, as_of=today())
     orders = list(Order.objects.filter(account=account).order_by("-created_at", "-id"))
     for order in orders:
         order.url = _order_url(order)
     documents = list(selectors.documents_with_difference(
-        Document.objects.filter(account=account).order_by("-issue_date", "-id")
+        selectors.documents_for_account(account=account)
     ))
     for document in documents:
+        document.void_reason = selectors.document_void_reason(document)
         document.note_form = None
         if document.kind in rendering.NOTE_KINDS and document.status == DocumentStatus.ISSUED:
             document.note_form = note_forms.get(document.pk) or NoteForm(
@@ -237,10 +245,11 @@ def _filtered(request):
 def _render_finance(request, form, documents, *, status=200):
     context = {"form": form, "documents": None, "query": request.GET.urlencode()}
     if documents is not None:
-        page = Paginator(selectors.documents_with_difference(documents),
+        page = Paginator(selectors.documents_with_difference(documents.select_related("order")),
                          FINANCE_PAGE_SIZE).get_page(request.GET.get("page"))
         for document in page.object_list:
             document.admin_url = reverse("admin:invoices_document_change", args=[document.pk])
+            document.void_reason = selectors.document_void_reason(document)
         params = request.GET.copy()
         params.pop("page", None)
         context.update(

@@ -20,6 +20,7 @@ from django.db import transaction
 
 from billing_site.vat import TREATMENTS, totals_by_rate
 from invoices.models import (
+    BillingProfile,
     Document,
     DocumentKind,
     DocumentLine,
@@ -28,6 +29,9 @@ from invoices.models import (
 )
 from invoices.services.issuing import ZERO, AppliedRate, LineInput, seller_snapshot
 from invoices.services.numbering import next_number
+from invoices.services.order_documents import proforma_issue_for_order
+from invoices.tests import billing_profile
+from plans.services import renewal_order_create
 from seats.models import MemberRole
 
 AS_OF = date(2026, 11, 16)
@@ -134,6 +138,16 @@ def waiting_document(account, *, currency="EUR", issue_date=AS_OF):
     )
     _rows(document, items, treatment, totals, [None] * len(totals.by_rate))
     return document
+
+
+def order_with_proforma(account, *, actor=None, as_of=AS_OF):
+    """A pending renewal order of `account` (through January next year) and its pro-forma, both
+    through the services; the account's invoice data are filled in first when it has none."""
+    if not BillingProfile.objects.filter(account=account).exists():
+        billing_profile(account)
+    order = renewal_order_create(account=account, until=(as_of.year + 1, 1), actor=actor,
+                                 as_of=as_of)
+    return order, proforma_issue_for_order(order=order, actor=actor, as_of=as_of)
 
 
 def many_lines(count, *, start=date(2026, 11, 16), end=date(2026, 11, 30)):

@@ -28,8 +28,8 @@ from invoices.services.documents import (
     proforma_issue_for_order,
 )
 from invoices.tasks.rendering import render_document
-from plans.models import OrderStatus
-from plans.services import renewal_order_create
+from plans.models import OrderStatus, OrderVoidReason
+from plans.services import order_transition, renewal_order_create
 from seats import services as seat_services
 from seats.models import AuditEntry
 
@@ -307,8 +307,8 @@ def test_an_order_may_have_its_proforma_its_invoice_and_any_number_of_correction
 
 @pytest.mark.django_db
 def test_documents_of_a_cancelled_order_are_refused(order):
-    order.status = OrderStatus.CANCELLED
-    order.save(update_fields=["status"])
+    order = order_transition(order=order, to=OrderStatus.CANCELLED,
+                             reason=OrderVoidReason.STAFF, actor=None, as_of=AS_OF)
     with pytest.raises(DomainError):
         proforma_issue_for_order(order=order, actor=None, as_of=AS_OF)
     with pytest.raises(DomainError):

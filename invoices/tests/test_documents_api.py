@@ -13,6 +13,7 @@ from invoices.tests.factories import (
     Line,
     buyer_data,
     issued_document,
+    order_with_proforma,
     rendered,
     staff_user,
     tenant,
@@ -26,10 +27,10 @@ DETAIL_KEYS = {
     "id", "kind", "number", "status", "issue_date", "sale_date", "due_date", "currency", "net",
     "vat", "gross", "vat_pln", "exchange_rate", "exchange_rate_date", "exchange_rate_table",
     "vat_code", "buyer", "seller", "ordering_party", "lines", "vat_totals", "note", "corrects",
-    "pdf_ready",
+    "pdf_ready", "void", "void_reason",
 }
 SUMMARY_KEYS = {"id", "kind", "number", "status", "issue_date", "currency", "net", "vat",
-                "gross", "corrects", "pdf_ready"}
+                "gross", "corrects", "pdf_ready", "void", "void_reason"}
 
 
 @pytest.fixture(autouse=True)
@@ -88,7 +89,7 @@ def test_document_detail_contract(acme):
         "currency": "EUR", "net": "28.00", "vat": "6.44", "gross": "34.44", "vat_pln": "27.43",
         "exchange_rate": "4.259500", "exchange_rate_date": "2026-11-13",
         "exchange_rate_table": "221/A/NBP/2026", "vat_code": "23", "note": "",
-        "corrects": None, "pdf_ready": False,
+        "corrects": None, "pdf_ready": False, "void": False, "void_reason": "",
     }
     assert body["buyer"] == {"kind": "person", "name": "Jan Kowalski",
                              "street": "5 rue de Rivoli", "postal_code": "75001",
@@ -141,7 +142,28 @@ def test_account_document_list(acme):
     assert body[2] == {"id": invoice.pk, "kind": "invoice", "number": "FV/2026/11/0001",
                        "status": "issued", "issue_date": "2026-11-03", "currency": "PLN",
                        "net": "59.00", "vat": "13.57", "gross": "72.57", "corrects": None,
-                       "pdf_ready": True}
+                       "pdf_ready": True, "void": False, "void_reason": ""}
+
+
+def test_a_proforma_whose_order_expired_is_void_in_the_list_and_the_detail(acme):
+    """Derived from the order: the pro-forma stays issued; the list closes the account's orders
+    that can no longer be paid before answering, so nobody has to open the order first."""
+    pending, proforma = order_with_proforma(acme.account, actor=acme.admin.user)
+    client = client_for(acme.admin.user)
+    payable = client.get(f"/api/v1/documents/{proforma.pk}/").json()
+    assert (payable["status"], payable["void"], payable["void_reason"]) == ("issued", False, "")
+
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/Warsaw")),
+                             tick=False):  # the order was payable through 30 November
+        [item] = client.get(f"/api/v1/accounts/{acme.account.pk}/documents/").json()
+        detail = client.get(f"/api/v1/documents/{proforma.pk}/").json()
+
+    expected = ("issued", True, "order expired: its validity window has ended")
+    assert (item["id"], item["status"], item["void"], item["void_reason"]) == (
+        proforma.pk, *expected)
+    assert (detail["status"], detail["void"], detail["void_reason"]) == expected
+    pending.refresh_from_db()
+    assert pending.status == "expired"
 
 
 # --- scoping and roles --------------------------------------------------------------------------

@@ -22,11 +22,14 @@ from invoices.tests.factories import (
     Line,
     buyer_data,
     issued_document,
+    order_with_proforma,
     rendered,
     staff_user,
     tenant,
     waiting_document,
 )
+from plans.models import OrderStatus, OrderVoidReason
+from plans.services import order_transition
 
 PAGE = "/finance/documents/"
 ZIP = "/finance/documents/documents.zip"
@@ -154,6 +157,28 @@ def test_unfiltered_list_shows_every_document_newest_first_with_admin_links(book
     for document in books.values():
         assert reverse("admin:invoices_document_change", args=[document.pk]) in content
     assert "5 documents" in text(response)
+
+
+def finance_row(response, document):
+    match = re.search(rf'<tr id="document-{document.pk}">(.*?)</tr>', response.content.decode(),
+                      re.S)
+    assert match, f"no row for document #{document.pk}"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
+
+
+def test_a_proforma_of_a_cancelled_order_is_listed_as_void_with_the_reason(make_account,
+                                                                           finance_client):
+    account, _admin = make_account("Acme")
+    cancelled, void = order_with_proforma(account)
+    order_transition(order=cancelled, to=OrderStatus.CANCELLED, reason=OrderVoidReason.STAFF,
+                     actor=None, as_of=date(2026, 11, 18))
+    _pending, payable = order_with_proforma(account)
+
+    response = finance_client.get(PAGE)
+
+    assert "Pro-forma Void — order cancelled: our staff cancelled it 2026-11-16" in finance_row(
+        response, void)
+    assert "Pro-forma Issued 2026-11-16" in finance_row(response, payable)
 
 
 def test_totals_per_currency(books, finance_client):

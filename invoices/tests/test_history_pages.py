@@ -17,12 +17,15 @@ from billing_site.money import money
 from invoices.models import Document, DocumentKind
 from invoices.tests.factories import (
     issued_document,
+    order_with_proforma,
     rendered,
     staff_user,
     tenant,
     waiting_document,
 )
-from plans.models import Order, OrderKind, OrderStatus
+from plans.models import Order, OrderKind, OrderStatus, OrderVoidReason
+from plans.services import order_transition
+from seats import services as seat_services
 
 HISTORY = "/account/history/"
 OLD = 1_000_000_000
@@ -122,6 +125,56 @@ def test_history_shows_what_a_correction_corrects_and_the_current_note(acme):
 
     assert "Corrective invoice corrects FV/2026/11/0001" in row(response, correction)
     assert "Zamówienie 117 Change note" in row(response, invoice)
+
+
+def test_history_closes_an_order_past_its_payment_window_before_listing_it(acme):
+    stale = order(acme.account, as_of=date(2026, 11, 1))  # payable through 15 November
+
+    response = client_for(acme.admin.user).get(HISTORY)
+
+    assert f"2026-11-01 #{stale.pk} Renewal Expired 145.14 PLN" in text(response)
+    stale.refresh_from_db()
+    assert (stale.status, stale.status_reason) == (OrderStatus.EXPIRED, "expired")
+
+
+def test_history_shows_the_proforma_of_an_order_that_can_no_longer_be_paid_as_void(acme):
+    """The order was priced on the account's seats; a seat added since voids it. History closes
+    it before listing (without anyone opening the order's page) and marks its pro-forma void;
+    the pro-forma itself stays as issued."""
+    pending, proforma = order_with_proforma(acme.account, actor=acme.admin.user)
+    seat_services.seats_add(account=acme.account, count=1, actor=acme.admin.user,
+                            as_of=date(2026, 11, 16))
+
+    response = client_for(acme.admin.user).get(HISTORY)
+
+    page = text(response)
+    assert f"#{pending.pk} Renewal Cancelled {pending.gross} PLN" in page
+    assert "Pending payment" not in page
+    assert row(response, proforma) == (
+        f"PF/2026/11/0001 Pro-forma 2026-11-16 {proforma.gross} PLN Void — order cancelled: "
+        "the seats or their validity have changed since it was quoted PDF being prepared"
+    )
+    proforma.refresh_from_db()
+    assert proforma.status == "issued"
+
+
+def test_the_void_mark_is_translated_into_polish(acme, settings):
+    pending, proforma = order_with_proforma(acme.account, actor=acme.admin.user)
+    order_transition(order=pending, to=OrderStatus.EXPIRED, reason=OrderVoidReason.EXPIRED,
+                     actor=None, as_of=date(2026, 11, 16))
+    settings.LANGUAGE_CODE = "pl"
+
+    response = client_for(acme.admin.user).get(HISTORY, HTTP_ACCEPT_LANGUAGE="pl")
+
+    assert "Nieważna — zamówienie wygasło: minął termin jego ważności" in row(response, proforma)
+
+
+def test_history_shows_the_proforma_of_a_payable_order_as_issued(acme):
+    _pending, proforma = order_with_proforma(acme.account, actor=acme.admin.user)
+
+    response = client_for(acme.admin.user).get(HISTORY)
+
+    assert "Issued" in row(response, proforma) and "Void" not in row(response, proforma)
 
 
 def test_history_without_anything_says_so(acme):
