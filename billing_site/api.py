@@ -1,11 +1,16 @@
-"""API plumbing shared by every app: domain errors become clear JSON 400s."""
+"""API plumbing shared by every app: domain errors become clear JSON errors (`exception_handler`),
+the documented error shape (`ErrorOutputSerializer`, `error_responses`) and the staff-only
+business date (`business_date`)."""
 
 from django.core.exceptions import ObjectDoesNotExist
-from rest_framework import status
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .dates import today
 from .errors import DomainError
 
 
@@ -22,3 +27,38 @@ def exception_handler(exc, context):
         if isinstance(response.data, dict) and "detail" not in response.data:
             response.data = {"detail": "Invalid input.", "code": "invalid", **response.data}
     return response
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorOutputSerializer(serializers.Serializer):
+    """A refused request. A 400 also carries `{"<field>": ["message"]}` for the input field at
+    fault."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField(required=False)
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorOutputSerializer, description="Invalid input or refused operation."),
+    401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
+    403: OpenApiResponse(ErrorOutputSerializer, description="Access refused or wrong role."),
+    404: OpenApiResponse(ErrorOutputSerializer, description="No such account, seat or member."),
+}
+
+
+def error_responses(*codes):
+    """The OpenAPI responses of the given error status codes (400, 401, 403, 404)."""
+    return {code: ERRORS[code] for code in codes}
+
+
+def business_date(request, data):
+    """The business date an API operation runs for: today (Europe/Warsaw), or the `as_of` in
+    `data` when a staff user asked for another date; anyone else passing `as_of` is refused
+    (DomainError, field "as_of"), so a date in a request never silently means something else."""
+    as_of = data.get("as_of")
+    if as_of is None:
+        return today()
+    if not request.user.is_staff:
+        raise DomainError(_("Only staff may preview another date."), code="staff_only",
+                          field="as_of")
+    return as_of

@@ -30,10 +30,11 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing_site.api import ErrorOutputSerializer, error_responses
 from billing_site.dates import today
 from billing_site.money import Currency
 from plans.services import order_refresh, orders_refresh
-from seats.api import AccountScopedApi, ErrorOutputSerializer, _errors
+from seats.api import AccountScopedApi
 from seats.permissions import HasProductAccess, IsAccountAdmin
 from seats.selectors import accounts_visible_to
 
@@ -219,8 +220,8 @@ class PdfNotReady(APIException):
     default_code = "pdf_not_ready"
 
 
-def _document_errors(*codes):
-    errors = _errors(*codes)
+def _documenterror_responses(*codes):
+    errors = error_responses(*codes)
     if 404 in errors:
         errors[404] = OpenApiResponse(ErrorOutputSerializer, description="No such document.")
     return errors
@@ -270,7 +271,8 @@ class AccountDocumentListApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="documents_list", tags=["documents"],
-        responses={200: DocumentSummaryOutputSerializer(many=True), **_errors(401, 403, 404)},
+        responses={200: DocumentSummaryOutputSerializer(many=True),
+                   **error_responses(401, 403, 404)},
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
@@ -285,7 +287,7 @@ class DocumentDetailApi(DocumentScopedApi):
 
     @extend_schema(
         operation_id="documents_retrieve", tags=["documents"],
-        responses={200: DocumentOutputSerializer, **_document_errors(401, 403, 404)},
+        responses={200: DocumentOutputSerializer, **_documenterror_responses(401, 403, 404)},
     )
     def get(self, request, document_id):
         return self.document_response(document_id)
@@ -304,7 +306,7 @@ class DocumentPdfApi(DocumentScopedApi):
         responses={
             (200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY,
                                                       description="The PDF file."),
-            **_document_errors(401, 403, 404),
+            **_documenterror_responses(401, 403, 404),
             409: OpenApiResponse(ErrorOutputSerializer,
                                  description="The PDF is being prepared; try again later."),
         },
@@ -328,7 +330,7 @@ class DocumentNoteApi(DocumentScopedApi):
 
     @extend_schema(
         operation_id="documents_note", tags=["documents"], request=DocumentNoteInputSerializer,
-        responses={200: DocumentOutputSerializer, **_document_errors(400, 401, 403, 404)},
+        responses={200: DocumentOutputSerializer, **_documenterror_responses(400, 401, 403, 404)},
     )
     def post(self, request, document_id):
         document = self.get_document(document_id)

@@ -18,9 +18,10 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
+from billing_site.api import ErrorOutputSerializer, error_responses
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from seats.api import AccountScopedApi, ErrorOutputSerializer, _errors
+from seats.api import AccountScopedApi
 
 from .models import BillingProfile, PartyKind, TaxIdStatus
 from .services.profile import (
@@ -112,7 +113,7 @@ class BillingProfileOutputSerializer(serializers.Serializer):
 # --- the view -----------------------------------------------------------------------------------
 
 
-def _nested_errors(errors: dict[str, list[str]]) -> dict:
+def _nestederror_responses(errors: dict[str, list[str]]) -> dict:
     """The service's ordering_party_* errors under "ordering_party", like the input."""
     body, party = {}, {}
     for field, messages in errors.items():
@@ -153,7 +154,7 @@ class BillingProfileApi(AccountScopedApi):
         operation_id="billing_profile_retrieve", tags=["invoice data"],
         description="The account's invoice data. 404 with code `no_invoice_data` before the "
                     "first PUT.",
-        responses={200: BillingProfileOutputSerializer, **_errors(401, 403),
+        responses={200: BillingProfileOutputSerializer, **error_responses(401, 403),
                    404: OpenApiResponse(ErrorOutputSerializer,
                                         description="No such account, or no invoice data yet.")},
     )
@@ -171,7 +172,7 @@ class BillingProfileApi(AccountScopedApi):
                     "the last VAT invoice is issued when buyer data changed. An EU VAT id is "
                     "checked in VIES: invalid → 400 on `tax_id`; VIES unavailable → saved with "
                     "`tax_id_status` pending and re-checked later.",
-        responses={200: BillingProfileOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: BillingProfileOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def put(self, request, account_id):
         account = self.get_account(account_id)
@@ -185,7 +186,7 @@ class BillingProfileApi(AccountScopedApi):
             result = billing_profile_update(account=account, data=data, actor=request.user,
                                             as_of=today())
         except ProfileErrors as exc:
-            raise ValidationError(_nested_errors(exc.errors)) from exc
+            raise ValidationError(_nestederror_responses(exc.errors)) from exc
         return Response(BillingProfileOutputSerializer(result.profile).data)
 
 

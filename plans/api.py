@@ -15,18 +15,17 @@ order stores and returns), so a quote and its order can never drift apart; their
 document that shape.
 """
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
+from billing_site.api import business_date, error_responses
 from billing_site.dates import today
-from billing_site.errors import DomainError
 from billing_site.money import Currency
 from seats import services as seat_services
-from seats.api import AccountOutputSerializer, AccountScopedApi, _errors
+from seats.api import AccountOutputSerializer, AccountScopedApi
 from seats.models import Account, BillingPeriod
 from seats.permissions import HasProductAccess, IsAccountAdmin
 
@@ -190,17 +189,6 @@ class AsOfInputSerializer(serializers.Serializer):
     )
 
 
-def business_date(request, data):
-    """Today, or the `as_of` a staff user asked for (anyone else is refused)."""
-    as_of = data.get("as_of")
-    if as_of is None:
-        return today()
-    if not request.user.is_staff:
-        raise DomainError(_("Only staff may preview another date."), code="staff_only",
-                          field="as_of")
-    return as_of
-
-
 class AddOnsField(serializers.DictField):
     """{add-on code: packs}; the service knows the codes and the limits."""
 
@@ -248,7 +236,7 @@ class EntitlementsApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="entitlements_retrieve", tags=["plans"],
-        responses={200: EntitlementsOutputSerializer, **_errors(401, 403, 404)},
+        responses={200: EntitlementsOutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
@@ -261,7 +249,7 @@ class RenewalQuoteApi(BillingApi):
 
     @extend_schema(
         operation_id="renewal_quote", tags=["plans"], request=RenewalInputSerializer,
-        responses={200: QuoteOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: QuoteOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -284,7 +272,7 @@ class PackageChangeApi(BillingApi):
 
     @extend_schema(
         operation_id="package_change", tags=["plans"], request=InputSerializer,
-        responses={200: PackageChangeOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: PackageChangeOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -303,7 +291,7 @@ class OrderListApi(BillingApi):
 
     @extend_schema(
         operation_id="orders_list", tags=["orders"],
-        responses={200: OrderOutputSerializer(many=True), **_errors(401, 403, 404)},
+        responses={200: OrderOutputSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
@@ -317,7 +305,7 @@ class RenewalOrderCreateApi(BillingApi):
 
     @extend_schema(
         operation_id="orders_renewal_create", tags=["orders"], request=RenewalInputSerializer,
-        responses={201: OrderOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -339,7 +327,7 @@ class AddOnOrderCreateApi(BillingApi):
 
     @extend_schema(
         operation_id="orders_addons_create", tags=["orders"], request=InputSerializer,
-        responses={201: OrderOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -362,7 +350,7 @@ class BillingPeriodApi(BillingApi):
 
     @extend_schema(
         operation_id="billing_period_change", tags=["accounts"], request=InputSerializer,
-        responses={200: AccountOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: AccountOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)

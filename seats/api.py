@@ -17,7 +17,6 @@ routes a URL to one view; each method still has its own serializer and permissio
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import (
-    OpenApiResponse,
     extend_schema,
     extend_schema_serializer,
 )
@@ -27,6 +26,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from billing_site.api import error_responses
 from billing_site.dates import today
 from billing_site.money import Currency
 
@@ -75,27 +75,6 @@ class MemberOutputSerializer(serializers.Serializer):
     seat = serializers.IntegerField(
         source="seat.id", allow_null=True, help_text="Id of the occupied seat; null if none."
     )
-
-
-@extend_schema_serializer(component_name="Error")
-class ErrorOutputSerializer(serializers.Serializer):
-    """A refused request. A 400 also carries `{"<field>": ["message"]}` for the input field at
-    fault."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False)
-
-
-ERRORS = {
-    400: OpenApiResponse(ErrorOutputSerializer, description="Invalid input or refused operation."),
-    401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
-    403: OpenApiResponse(ErrorOutputSerializer, description="Access refused or wrong role."),
-    404: OpenApiResponse(ErrorOutputSerializer, description="No such account, seat or member."),
-}
-
-
-def _errors(*codes):
-    return {code: ERRORS[code] for code in codes}
 
 
 # --- scoping ------------------------------------------------------------------------------------
@@ -156,7 +135,7 @@ class AccountListCreateApi(APIView):
 
     @extend_schema(
         operation_id="accounts_list", tags=["accounts"],
-        responses={200: AccountOutputSerializer(many=True), **_errors(401, 403)},
+        responses={200: AccountOutputSerializer(many=True), **error_responses(401, 403)},
     )
     def get(self, request):
         accounts = accounts_visible_to(request.user).order_by("name", "id")
@@ -164,7 +143,7 @@ class AccountListCreateApi(APIView):
 
     @extend_schema(
         operation_id="accounts_create", tags=["accounts"], request=CreateInputSerializer,
-        responses={201: AccountOutputSerializer, **_errors(400, 401, 403)},
+        responses={201: AccountOutputSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request):
         serializer = self.CreateInputSerializer(data=request.data)
@@ -184,7 +163,7 @@ class AccountDetailApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="accounts_retrieve", tags=["accounts"],
-        responses={200: AccountOutputSerializer, **_errors(401, 403, 404)},
+        responses={200: AccountOutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request, account_id):
         return Response(AccountOutputSerializer(self.get_account(account_id)).data)
@@ -203,7 +182,7 @@ class SeatListAddApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_list", tags=["seats"],
-        responses={200: SeatOutputSerializer(many=True), **_errors(401, 403, 404)},
+        responses={200: SeatOutputSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
@@ -211,7 +190,7 @@ class SeatListAddApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_add", tags=["seats"], request=AddInputSerializer,
-        responses={201: SeatOutputSerializer(many=True), **_errors(400, 401, 403, 404)},
+        responses={201: SeatOutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -229,7 +208,7 @@ class SeatRemoveApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_remove", tags=["seats"], request=None,
-        responses={204: None, **_errors(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404)},
     )
     def delete(self, request, account_id, seat_id):
         account = self.get_account(account_id)
@@ -247,7 +226,7 @@ class SeatAssignApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_assign", tags=["seats"], request=InputSerializer,
-        responses={200: SeatOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: SeatOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id, seat_id):
         account = self.get_account(account_id)
@@ -286,7 +265,7 @@ class MemberListInviteApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_list", tags=["members"],
-        responses={200: MemberOutputSerializer(many=True), **_errors(401, 403, 404)},
+        responses={200: MemberOutputSerializer(many=True), **error_responses(401, 403, 404)},
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
@@ -294,7 +273,7 @@ class MemberListInviteApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_invite", tags=["members"], request=InviteInputSerializer,
-        responses={201: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={201: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -344,7 +323,7 @@ class MemberSuspendApi(MemberReleaseApi):
 
     @extend_schema(
         operation_id="members_suspend", tags=["members"], request=ReleaseInputSerializer,
-        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id, member_id):
         return self.release(request, account_id, member_id)
@@ -357,7 +336,7 @@ class MemberDeleteApi(MemberReleaseApi):
 
     @extend_schema(
         operation_id="members_delete", tags=["members"], request=ReleaseInputSerializer,
-        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id, member_id):
         return self.release(request, account_id, member_id)
@@ -368,7 +347,7 @@ class MemberRestoreApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_restore", tags=["members"], request=None,
-        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
@@ -384,7 +363,7 @@ class MemberCancelScheduledApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_cancel_scheduled", tags=["members"], request=None,
-        responses={200: MemberOutputSerializer, **_errors(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
