@@ -1,4 +1,4 @@
-"""Pure pricing maths (plans/pricing.py): worked examples for every rule of SPEC §4–5.
+"""Pure pricing maths (plans/pricing/): worked examples for every rule of SPEC §4–5.
 
 No database: these tests build `SeatTerms` snapshots directly. Amounts in the comments are worked
 out by hand; the seat price is Base, 59 PLN per month, unless a test says otherwise.

@@ -1,4 +1,4 @@
-"""Hypothesis properties of the pricing maths (plans/pricing.py), issue 3.
+"""Hypothesis properties of the pricing maths (plans/pricing/), issue 3.
 
 Seats are drawn around `as_of` so that every state occurs: valid, in grace (1–14 days), lapsed
 15+ days, paid, partly paid and never paid; dates span 28/29/30/31-day months, leap years and the
