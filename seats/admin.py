@@ -27,6 +27,10 @@ class AccountAdmin(admin.ModelAdmin):
     search_fields = ["name", "members__user__email"]
     inlines = [SeatInline]
     actions = ["switch_to_monthly_billing", "switch_to_annual_billing"]
+    # the package changes through plans' package change (converting validity, once a month),
+    # the billing period through the actions below, country and currency with the invoice data
+    readonly_fields = ["package", "country", "currency", "billing_period", "trial",
+                       "trial_ends_on", "created_at"]
 
     def _switch(self, request, queryset, period):
         for account in queryset:
@@ -86,7 +90,10 @@ class SeatAdmin(admin.ModelAdmin):
     search_fields = ["account__name", "member__user__email"]
     list_select_related = ["account", "member__user"]
     raw_id_fields = ["account", "member"]
-    readonly_fields = ["account", "valid_until", "paid_through", "created_on"]
+    # every field is money or membership state written by the services (removal and occupancy
+    # go through seats_remove / member_* with their rules and audit rows)
+    readonly_fields = ["account", "valid_until", "paid_through", "created_on", "member",
+                       "removed_on"]
     date_hierarchy = "valid_until"
     inlines = [SeatPeriodInline]
 

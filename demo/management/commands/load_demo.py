@@ -58,10 +58,11 @@ STAFF = [
 
 # What each vendor group may do in the Django admin (app_label → actions).
 GROUP_PERMISSIONS = {
-    "finance": {"seats": ["view"], "plans": ["view"], "catalogue": ["view"]},
+    "finance": {"seats": ["view"], "plans": ["view"], "catalogue": ["view"],
+                "invoices": ["view"]},
     "ops": {
         "seats": ["view", "change"], "plans": ["view", "add", "change"],
-        "catalogue": ["view", "add", "change"],
+        "catalogue": ["view", "add", "change"], "invoices": ["view"],
         "django_celery_beat": ["view", "add", "change", "delete"],
         "django_celery_results": ["view"],
     },
