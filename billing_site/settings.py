@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "plans",
     "seats",
     "invoices",
+    "payments",
     "dunning",
     "support_plans",
     "demo",
