@@ -10,6 +10,7 @@ urlpatterns = [
     path("api/v1/", include("seats.api_urls")),
     path("api/v1/", include("plans.api_urls")),
     path("api/v1/", include("invoices.api_urls")),
+    path("api/v1/", include("payments.api_urls")),
     path("", include("seats.urls")),
     path("", include("plans.urls")),
     path("", include("invoices.urls")),

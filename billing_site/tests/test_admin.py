@@ -5,7 +5,8 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-PROJECT_APPS = {"catalogue", "seats", "plans", "invoices", "dunning", "support_plans"}
+PROJECT_APPS = {"catalogue", "seats", "plans", "invoices", "payments", "dunning",
+                "support_plans"}
 
 
 @pytest.fixture

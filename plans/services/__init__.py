@@ -15,6 +15,7 @@ from .common import AddOnState, addon_states, vat_treatment_for
 from .orders import (
     ORDER_TRANSITIONS,
     addon_order_create,
+    order_add_on_packs_grant,
     order_basis,
     order_quote,
     order_refresh,
@@ -39,8 +40,8 @@ from .quotes import (
 
 __all__ = [
     "ORDER_TRANSITIONS", "SHORTCUT_MONTHS", "AddOnState", "PackageChangeResult", "RenewalQuote",
-    "TargetShortcut", "addon_order_create", "addon_states", "localized_quote", "order_basis",
-    "order_quote",
+    "TargetShortcut", "addon_order_create", "addon_states", "localized_quote",
+    "order_add_on_packs_grant", "order_basis", "order_quote",
     "order_refresh", "order_transition", "order_vat_treatment", "order_void_reason",
     "orders_refresh", "package_change", "parse_target_month", "quote_json",
     "renewal_default_target", "renewal_order_create", "renewal_quote", "renewal_shortcuts",

@@ -13,6 +13,7 @@ from billing_site.errors import DomainError
 from billing_site.vat import (
     VatTreatment,
 )
+from catalogue.models import AddOn
 from seats.audit import audit_record
 from seats.models import Account, Seat
 
@@ -233,3 +234,27 @@ def orders_refresh(*, as_of, account=None, batch=500) -> int:
             closed += refreshed.status != OrderStatus.PENDING
         last_pk = chunk[-1].pk
     return closed
+
+
+def order_add_on_packs_grant(*, order, actor) -> dict[str, int]:
+    """Add the add-on packs a paid `order` bought (its request's `add_ons`, {code: packs}) to the
+    account's packs; called once, by the payments slice, when it applies the order. Returns the
+    packs added. Locks the account; audit row with before/after."""
+    quote = order_quote(order)
+    extra = {code: packs for code, packs in ((quote.request or {}).get("add_ons") or {}).items()
+             if packs}
+    if not extra:
+        return {}
+    account = _lock_account(order.account)
+    addons = {a.code: a for a in AddOn.objects.filter(code__in=extra)}
+    before, after = {}, {}
+    for code, packs in extra.items():
+        row, _created = AccountAddOn.objects.select_for_update().get_or_create(
+            account=account, addon=addons[code], defaults={"packs": 0})
+        before[code] = row.packs
+        row.packs += packs
+        row.save(update_fields=["packs"])
+        after[code] = row.packs
+    audit_record(account=account, actor=actor, action="addons.grant", target=order,
+                 before={"packs": before}, after={"packs": after})
+    return extra

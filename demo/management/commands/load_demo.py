@@ -59,10 +59,10 @@ STAFF = [
 # What each vendor group may do in the Django admin (app_label → actions).
 GROUP_PERMISSIONS = {
     "finance": {"seats": ["view"], "plans": ["view"], "catalogue": ["view"],
-                "invoices": ["view"]},
+                "invoices": ["view"], "payments": ["view", "add"]},
     "ops": {
         "seats": ["view", "change"], "plans": ["view", "add", "change"],
-        "catalogue": ["view", "add", "change"], "invoices": ["view"],
+        "catalogue": ["view", "add", "change"], "invoices": ["view"], "payments": ["view"],
         "django_celery_beat": ["view", "add", "change", "delete"],
         "django_celery_results": ["view"],
     },

@@ -1,0 +1,29 @@
+"""Payments in the admin: read-only (money state written by `payments.services` only)."""
+
+from django.contrib import admin
+
+from billing_site.admin_mixins import ReadOnlyAdminMixin
+
+from .models import OrderApplication, Payment, TransferBooking
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "account", "order", "method", "status", "amount", "currency",
+                    "stripe_payment_intent", "created_at"]
+    list_filter = ["method", "status", "currency"]
+    search_fields = ["account__name", "=order__id", "stripe_payment_intent"]
+
+
+@admin.register(OrderApplication)
+class OrderApplicationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["order", "payment", "invoice", "applied_on"]
+    search_fields = ["=order__id"]
+
+
+@admin.register(TransferBooking)
+class TransferBookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "account", "order", "amount", "currency", "received_on", "reference",
+                    "status", "booked_by"]
+    list_filter = ["status", "currency"]
+    search_fields = ["account__name", "reference", "=order__id"]

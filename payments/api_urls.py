@@ -1,0 +1,12 @@
+"""URLs of the payments API, included at /api/v1/ (see `payments.api`)."""
+
+from django.urls import path
+
+from . import api
+
+app_name = "payments_api"
+
+urlpatterns = [
+    path("orders/<int:order_id>/transfers/", api.TransferBookApi.as_view(),
+         name="order-transfers"),
+]

@@ -1,0 +1,138 @@
+"""Payments of orders, their application, and bank transfers booked by finance (SPEC §5).
+
+Invariants (database constraints):
+- an order has at most one payment in flight (pending or requiring action) and at most one that
+  succeeded, so a second "pay" click reuses the attempt and money is taken once;
+- a Stripe PaymentIntent belongs to one payment;
+- an order is applied (seats extended, invoice issued) at most once: `OrderApplication.order` is
+  unique, and the apply service creates it in the transaction that applies the order.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from billing_site.money import Currency
+
+
+class PaymentMethod(models.TextChoices):
+    CARD = "card", _("card")
+    BLIK = "blik", _("BLIK")
+    P24 = "p24", _("Przelewy24")
+    TRANSFER = "transfer", _("bank transfer (pro-forma)")
+
+
+class PaymentStatus(models.TextChoices):
+    PENDING = "pending", _("pending")
+    REQUIRES_ACTION = "requires_action", _("waiting for the card holder")
+    SUCCEEDED = "succeeded", _("succeeded")
+    FAILED = "failed", _("failed")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+IN_FLIGHT = [PaymentStatus.PENDING, PaymentStatus.REQUIRES_ACTION]
+
+
+class Payment(models.Model):
+    """One attempt to pay an order: its gross amount in the order's currency (Decimal, 2 places),
+    by `method`. Card/BLIK/P24 attempts carry their Stripe PaymentIntent; a transfer carries the
+    pro-forma it paid and its booking."""
+
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="payments")
+    order = models.ForeignKey("plans.Order", on_delete=models.PROTECT, related_name="payments")
+    method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices)
+    status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices,
+                              default=PaymentStatus.PENDING)
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    stripe_payment_intent = models.CharField(_("Stripe PaymentIntent"), max_length=255,
+                                             blank=True)
+    # plain words for the payer ("The card was declined."), empty unless the attempt failed
+    decline_reason = models.CharField(_("decline reason"), max_length=255, blank=True)
+    proforma = models.ForeignKey("invoices.Document", on_delete=models.PROTECT, null=True,
+                                 blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
+        constraints = [
+            models.UniqueConstraint(fields=["order"], condition=Q(status__in=IN_FLIGHT),
+                                    name="payment_one_in_flight_per_order"),
+            models.UniqueConstraint(fields=["order"], condition=Q(status="succeeded"),
+                                    name="payment_one_succeeded_per_order"),
+            models.UniqueConstraint(fields=["stripe_payment_intent"],
+                                    condition=~Q(stripe_payment_intent=""),
+                                    name="payment_intent_unique"),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+        ]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_method_display()} {self.amount} {self.currency}"
+
+
+class OrderApplication(models.Model):
+    """The one application of a paid order: order marked paid, seats and add-on packs extended as
+    quoted, VAT invoice issued. Unique per order: this row is what makes applying exactly-once."""
+
+    order = models.OneToOneField("plans.Order", on_delete=models.PROTECT,
+                                 related_name="application")
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="application")
+    invoice = models.ForeignKey("invoices.Document", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+")
+    applied_on = models.DateField(_("applied on"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("order application")
+        verbose_name_plural = _("order applications")
+
+    def __str__(self):
+        return f"order #{self.order_id} applied on {self.applied_on}"
+
+
+class TransferStatus(models.TextChoices):
+    MATCHED = "matched", _("matched and applied")
+    UNMATCHED = "unmatched", _("unmatched, for follow-up")
+
+
+class TransferBooking(models.Model):
+    """A bank transfer finance received, booked against an order (its pro-forma). A matched
+    booking paid the order's gross exactly and carries the transfer payment; an amount that does
+    not match is recorded as unmatched and applies nothing."""
+
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT,
+                                related_name="transfer_bookings")
+    order = models.ForeignKey("plans.Order", on_delete=models.PROTECT,
+                              related_name="transfer_bookings")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("transfer title / reference"), max_length=200)
+    status = models.CharField(_("status"), max_length=10, choices=TransferStatus.choices)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True,
+                                   related_name="transfer_booking")
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("transfer booking")
+        verbose_name_plural = _("transfer bookings")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="transfer_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status="matched", payment__isnull=False)
+                | Q(status="unmatched", payment__isnull=True),
+                name="transfer_matched_has_payment"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} → order #{self.order_id} ({self.status})"

@@ -1,0 +1,122 @@
+"""Bank transfers against pro-formas, booked by finance (SPEC §5: "pro-formas when finance books
+the transfer")."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from billing_site.errors import DomainError
+from billing_site.money import money
+from invoices.models import Document, DocumentKind
+from plans.models import Order, OrderStatus
+from plans.services import order_refresh
+from seats.audit import audit_record
+
+from ..models import Payment, PaymentMethod, PaymentStatus, TransferBooking, TransferStatus
+from .apply import order_apply_paid
+
+
+def _amount(value) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError, TypeError):
+        raise DomainError(_("Enter the amount as a number, e.g. 123.45."), field="amount") from None
+    if not amount.is_finite() or amount <= 0 or amount != money(amount):
+        raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
+                          field="amount")
+    return amount
+
+
+def _reference(reference) -> str:
+    reference = (reference or "").strip()
+    if not reference:
+        raise DomainError(_("Enter the transfer title or bank reference."), field="reference")
+    if len(reference) > 200:
+        raise DomainError(_("The reference can be at most 200 characters long."),
+                          field="reference")
+    return reference
+
+
+def _payable(order, *, as_of) -> Order:
+    order = order_refresh(order=Order.objects.get(pk=order.pk), as_of=as_of)
+    if order.status == OrderStatus.PAID:
+        raise DomainError(_("Order #%(id)d is already paid; the transfer was not booked.")
+                          % {"id": order.pk}, code="order_paid", status=409)
+    if order.status != OrderStatus.PENDING:
+        raise DomainError(
+            _("Order #%(id)d can no longer be paid: %(reason)s. Record the transfer as unmatched "
+              "and refund it or ask for a new order.")
+            % {"id": order.pk, "reason": order.get_status_reason_display()
+               or order.get_status_display()},
+            code="order_not_payable", status=409,
+        )
+    return order
+
+
+def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> TransferBooking:
+    """Book a received bank transfer of `amount` (the order's currency, 2 places) against a
+    pending `order` and apply the order (`order_apply_paid`). The amount must equal the order's
+    gross exactly: otherwise `DomainError` (400, field "amount") says the difference and nothing
+    is booked or applied — finance records it with `transfer_record_unmatched`. A paid order →
+    409 "order_paid"; a cancelled or expired one → 409 "order_not_payable"."""
+    amount, reference = _amount(amount), _reference(reference)
+    if received_on is None or received_on > as_of:
+        raise DomainError(_("The transfer cannot be received after today."), field="received_on")
+    # closing a stale order commits on its own, before the refusal (not rolled back with it)
+    order = _payable(order, as_of=as_of)
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
+        if order.status != OrderStatus.PENDING:  # paid meanwhile by someone else
+            raise DomainError(_("Order #%(id)d is already paid; the transfer was not booked.")
+                              % {"id": order.pk}, code="order_paid", status=409)
+        if amount != order.gross:
+            difference = amount - order.gross
+            raise DomainError(
+                _("The transfer is %(diff)s %(currency)s %(direction)s the order's %(gross)s "
+                  "%(currency)s; nothing was applied. Record it as unmatched for follow-up.")
+                % {"diff": f"{abs(difference):.2f}", "currency": order.currency,
+                   "gross": f"{order.gross:.2f}",
+                   "direction": _("less than") if difference < 0 else _("more than")},
+                field="amount", code="amount_mismatch",
+            )
+        proforma = Document.objects.filter(order=order, kind=DocumentKind.PROFORMA).first()
+        # a transfer attempt in flight is closed: money arrived by transfer
+        Payment.objects.filter(order=order, status__in=[PaymentStatus.PENDING,
+                                                        PaymentStatus.REQUIRES_ACTION]).update(
+            status=PaymentStatus.CANCELLED)
+        payment = Payment.objects.create(
+            account=order.account, order=order, method=PaymentMethod.TRANSFER,
+            status=PaymentStatus.SUCCEEDED, amount=amount, currency=order.currency,
+            proforma=proforma, created_by=actor if actor is not None and actor.pk else None,
+        )
+        booking = TransferBooking.objects.create(
+            account=order.account, order=order, amount=amount, currency=order.currency,
+            received_on=received_on, reference=reference, status=TransferStatus.MATCHED,
+            payment=payment, booked_by=actor if actor is not None and actor.pk else None,
+        )
+        order_apply_paid(payment=payment, actor=actor, as_of=as_of)
+        audit_record(account=order.account, actor=actor, action="transfer.book", target=booking,
+                     after={"order": order.pk, "amount": str(amount), "currency": order.currency,
+                            "received_on": received_on.isoformat(), "reference": reference})
+        return booking
+
+
+def transfer_record_unmatched(*, order, amount, received_on, reference, note, actor,
+                              as_of) -> TransferBooking:
+    """Record a received transfer that does not match `order` (wrong amount, or the order can no
+    longer be paid) for follow-up: nothing is applied."""
+    amount, reference = _amount(amount), _reference(reference)
+    if received_on is None or received_on > as_of:
+        raise DomainError(_("The transfer cannot be received after today."), field="received_on")
+    order = Order.objects.select_related("account").get(pk=order.pk)
+    with transaction.atomic():
+        booking = TransferBooking.objects.create(
+            account=order.account, order=order, amount=amount, currency=order.currency,
+            received_on=received_on, reference=reference, status=TransferStatus.UNMATCHED,
+            note=(note or "")[:300], booked_by=actor if actor is not None and actor.pk else None,
+        )
+        audit_record(account=order.account, actor=actor, action="transfer.unmatched",
+                     target=booking, after={"order": order.pk, "amount": str(amount),
+                                            "currency": order.currency, "note": booking.note})
+        return booking
