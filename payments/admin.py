@@ -4,7 +4,7 @@ from django.contrib import admin
 
 from billing_site.admin_mixins import ReadOnlyAdminMixin
 
-from .models import OrderApplication, Payment, TransferBooking
+from .models import OrderApplication, Payment, StripeCustomer, StripeEvent, TransferBooking
 
 
 @admin.register(Payment)
@@ -27,3 +27,16 @@ class TransferBookingAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "status", "booked_by"]
     list_filter = ["status", "currency"]
     search_fields = ["account__name", "reference", "=order__id"]
+
+
+@admin.register(StripeCustomer)
+class StripeCustomerAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["account", "customer_id", "created_at"]
+    search_fields = ["account__name", "customer_id"]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["event_id", "type", "status", "attempts", "received_at", "processed_at"]
+    list_filter = ["status", "type"]
+    search_fields = ["event_id"]

@@ -1,5 +1,8 @@
 """REST API of payments (SPEC §5, issue 9), under /api/v1/.
 
+`POST /api/v1/orders/{id}/payments/` starts paying an order (its account's admins, or staff):
+card, BLIK, Przelewy24 through Stripe, or a pro-forma for a transfer. `GET /api/v1/orders/{id}/`
+shows the order with its invoice, pro-forma and payments.
 `POST /api/v1/orders/{id}/transfers/` books a received bank transfer against an order (finance
 staff only: staff with the "add transfer booking" permission; others 403). Refusals are the
 services' `DomainError`s, mapped to JSON by `billing_site.api.exception_handler`.
@@ -15,10 +18,13 @@ from rest_framework.views import APIView
 
 from billing_site.api import error_responses
 from billing_site.dates import today
+from invoices.models import Document, DocumentKind
 from plans.models import Order
+from plans.services import order_refresh
+from seats.api import AccountScopedApi
 
 from . import services
-from .models import TransferStatus
+from .models import Payment, PaymentMethod, PaymentStatus, TransferStatus
 
 
 class IsFinanceStaff(BasePermission):
@@ -73,3 +79,98 @@ class TransferBookApi(APIView):
                                          as_of=today())
         booking.order.refresh_from_db()
         return Response(TransferOutputSerializer(booking).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_serializer(component_name="PaymentInput")
+class PaymentInputSerializer(serializers.Serializer):
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    payment_method = serializers.CharField(
+        required=False, allow_blank=True, max_length=255,
+        help_text="Card payments: the PaymentMethod id (\"pm_…\") Stripe.js created.")
+    save_card = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Card payments: keep the card for recurring (off-session) payments.")
+
+
+@extend_schema_serializer(component_name="Payment")
+class PaymentOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    order = serializers.IntegerField(source="order_id")
+    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    status = serializers.ChoiceField(choices=PaymentStatus.choices)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    client_secret = serializers.CharField(
+        help_text="For Stripe.js on the page (3-D Secure, BLIK, Przelewy24); empty otherwise.")
+    stripe_payment_intent = serializers.CharField()
+    decline_reason = serializers.CharField(help_text="Why the payment failed, in plain words.")
+    proforma = serializers.IntegerField(source="proforma_id", allow_null=True,
+                                        help_text="Transfers: the pro-forma document's id.")
+
+
+@extend_schema_serializer(component_name="OrderWithPayments")
+class OrderDetailOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    status_reason = serializers.CharField()
+    currency = serializers.CharField()
+    net = serializers.DecimalField(max_digits=12, decimal_places=2)
+    vat = serializers.DecimalField(max_digits=12, decimal_places=2)
+    gross = serializers.DecimalField(max_digits=12, decimal_places=2)
+    valid_through = serializers.DateField(allow_null=True)
+    invoice = serializers.IntegerField(allow_null=True)
+    proforma = serializers.IntegerField(allow_null=True)
+    payments = PaymentOutputSerializer(many=True)
+
+
+class OrderScopedApi(AccountScopedApi):
+    """An order of an account the requester administers (or any, for staff): 404 otherwise."""
+
+    def get_order(self, order_id) -> Order:
+        order = Order.objects.filter(pk=order_id).first()
+        if order is None:
+            raise NotFound()
+        self.get_account(order.account_id)  # 404 for another tenant's order, 403 for a non-admin
+        return order
+
+
+class PaymentCreateApi(OrderScopedApi):
+    @extend_schema(
+        operation_id="orders_payment_create", tags=["payments"], request=PaymentInputSerializer,
+        responses={201: PaymentOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, order_id):
+        order = self.get_order(order_id)
+        serializer = PaymentInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if data["method"] == PaymentMethod.TRANSFER:
+            payment = services.payment_transfer_start(order=order, actor=request.user,
+                                                      as_of=today())
+        else:
+            payment = services.payment_online_start(
+                order=order, method=data["method"],
+                payment_method=data.get("payment_method") or None,
+                save_card=data["save_card"], actor=request.user, as_of=today())
+        return Response(PaymentOutputSerializer(payment).data, status=status.HTTP_201_CREATED)
+
+
+class OrderDetailApi(OrderScopedApi):
+    @extend_schema(
+        operation_id="orders_retrieve", tags=["payments"],
+        responses={200: OrderDetailOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, order_id):
+        order = order_refresh(order=self.get_order(order_id), as_of=today())
+        documents = dict(Document.objects.filter(
+            order=order, kind__in=[DocumentKind.INVOICE, DocumentKind.PROFORMA]).values_list(
+            "kind", "id"))
+        body = {
+            "id": order.pk, "status": order.status, "status_reason": order.status_reason,
+            "currency": order.currency, "net": order.net, "vat": order.vat,
+            "gross": order.gross, "valid_through": order.valid_through,
+            "invoice": documents.get(DocumentKind.INVOICE),
+            "proforma": documents.get(DocumentKind.PROFORMA),
+            "payments": list(Payment.objects.filter(order=order).order_by("id")),
+        }
+        return Response(OrderDetailOutputSerializer(body).data)

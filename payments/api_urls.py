@@ -7,6 +7,9 @@ from . import api
 app_name = "payments_api"
 
 urlpatterns = [
+    path("orders/<int:order_id>/", api.OrderDetailApi.as_view(), name="order"),
+    path("orders/<int:order_id>/payments/", api.PaymentCreateApi.as_view(),
+         name="order-payments"),
     path("orders/<int:order_id>/transfers/", api.TransferBookApi.as_view(),
          name="order-transfers"),
 ]

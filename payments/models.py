@@ -1,7 +1,8 @@
 """Payments of orders, their application, and bank transfers booked by finance (SPEC §5).
 
 Invariants (database constraints):
-- an order has at most one payment in flight (pending or requiring action) and at most one that
+- an order has at most one online payment (card, BLIK, Przelewy24) in flight (pending or
+  requiring action), at most one pending transfer (its pro-forma) and at most one payment that
   succeeded, so a second "pay" click reuses the attempt and money is taken once;
 - a Stripe PaymentIntent belongs to one payment;
 - an order is applied (seats extended, invoice issued) at most once: `OrderApplication.order` is
@@ -48,6 +49,8 @@ class Payment(models.Model):
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     stripe_payment_intent = models.CharField(_("Stripe PaymentIntent"), max_length=255,
                                              blank=True)
+    # the PaymentIntent's client secret: the payer's page finishes 3-D Secure (or BLIK/P24) with it
+    client_secret = models.CharField(_("client secret"), max_length=255, blank=True)
     # plain words for the payer ("The card was declined."), empty unless the attempt failed
     decline_reason = models.CharField(_("decline reason"), max_length=255, blank=True)
     proforma = models.ForeignKey("invoices.Document", on_delete=models.PROTECT, null=True,
@@ -62,8 +65,12 @@ class Payment(models.Model):
         verbose_name = _("payment")
         verbose_name_plural = _("payments")
         constraints = [
-            models.UniqueConstraint(fields=["order"], condition=Q(status__in=IN_FLIGHT),
-                                    name="payment_one_in_flight_per_order"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status__in=IN_FLIGHT) & ~Q(method="transfer"),
+                name="payment_one_online_in_flight_per_order"),
+            models.UniqueConstraint(
+                fields=["order"], condition=Q(status__in=IN_FLIGHT) & Q(method="transfer"),
+                name="payment_one_pending_transfer_per_order"),
             models.UniqueConstraint(fields=["order"], condition=Q(status="succeeded"),
                                     name="payment_one_succeeded_per_order"),
             models.UniqueConstraint(fields=["stripe_payment_intent"],
@@ -74,6 +81,55 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.get_method_display()} {self.amount} {self.currency}"
+
+
+class StripeCustomer(models.Model):
+    """The account's Stripe Customer, created once when a card is first saved for recurring
+    (off-session) payments; saved cards are attached to it."""
+
+    account = models.OneToOneField("seats.Account", on_delete=models.PROTECT,
+                                   related_name="stripe_customer")
+    customer_id = models.CharField(_("Stripe customer"), max_length=255, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("Stripe customer")
+        verbose_name_plural = _("Stripe customers")
+
+    def __str__(self):
+        return self.customer_id
+
+
+class EventStatus(models.TextChoices):
+    RECEIVED = "received", _("received")
+    SUCCEEDED = "succeeded", _("processed")
+    FAILED = "failed", _("failed, will be retried")
+    IGNORED = "ignored", _("not handled (event type)")
+
+
+class StripeEvent(models.Model):
+    """A webhook event from Stripe, stored once by its id (received → processed / failed /
+    ignored) with the handler's error; a failed event is retried by a periodic job, never
+    dropped. Handlers re-read the PaymentIntent from Stripe rather than trust the event's copy,
+    so repeated and out-of-order events converge on Stripe's state."""
+
+    event_id = models.CharField(_("event id"), max_length=255, unique=True)
+    type = models.CharField(_("type"), max_length=100)
+    status = models.CharField(_("status"), max_length=10, choices=EventStatus.choices,
+                              default=EventStatus.RECEIVED)
+    payload = models.JSONField(_("payload"))
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    received_at = models.DateTimeField(auto_now_add=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("Stripe event")
+        verbose_name_plural = _("Stripe events")
+
+    def __str__(self):
+        return f"{self.event_id} {self.type} ({self.status})"
 
 
 class OrderApplication(models.Model):

@@ -2,6 +2,16 @@
 Card, BLIK and Przelewy24 payments through Stripe build on these."""
 
 from .apply import order_apply_paid
+from .paying import (
+    METHOD_CURRENCIES,
+    check_method,
+    payable_order,
+    payment_online_start,
+    payment_sync,
+    payment_transfer_start,
+)
 from .transfers import transfer_book, transfer_record_unmatched
 
-__all__ = ["order_apply_paid", "transfer_book", "transfer_record_unmatched"]
+__all__ = ["METHOD_CURRENCIES", "check_method", "order_apply_paid", "payable_order",
+           "payment_online_start", "payment_sync", "payment_transfer_start", "transfer_book",
+           "transfer_record_unmatched"]

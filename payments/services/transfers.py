@@ -10,11 +10,18 @@ from billing_site.errors import DomainError
 from billing_site.money import money
 from invoices.models import Document, DocumentKind
 from plans.models import Order, OrderStatus
-from plans.services import order_refresh
 from seats.audit import audit_record
 
-from ..models import Payment, PaymentMethod, PaymentStatus, TransferBooking, TransferStatus
+from ..models import (
+    IN_FLIGHT,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    TransferBooking,
+    TransferStatus,
+)
 from .apply import order_apply_paid
+from .paying import payable_order
 
 
 def _amount(value) -> Decimal:
@@ -38,22 +45,6 @@ def _reference(reference) -> str:
     return reference
 
 
-def _payable(order, *, as_of) -> Order:
-    order = order_refresh(order=Order.objects.get(pk=order.pk), as_of=as_of)
-    if order.status == OrderStatus.PAID:
-        raise DomainError(_("Order #%(id)d is already paid; the transfer was not booked.")
-                          % {"id": order.pk}, code="order_paid", status=409)
-    if order.status != OrderStatus.PENDING:
-        raise DomainError(
-            _("Order #%(id)d can no longer be paid: %(reason)s. Record the transfer as unmatched "
-              "and refund it or ask for a new order.")
-            % {"id": order.pk, "reason": order.get_status_reason_display()
-               or order.get_status_display()},
-            code="order_not_payable", status=409,
-        )
-    return order
-
-
 def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> TransferBooking:
     """Book a received bank transfer of `amount` (the order's currency, 2 places) against a
     pending `order` and apply the order (`order_apply_paid`). The amount must equal the order's
@@ -64,7 +55,7 @@ def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> Tra
     if received_on is None or received_on > as_of:
         raise DomainError(_("The transfer cannot be received after today."), field="received_on")
     # closing a stale order commits on its own, before the refusal (not rolled back with it)
-    order = _payable(order, as_of=as_of)
+    order = payable_order(order, as_of=as_of)
     with transaction.atomic():
         order = Order.objects.select_for_update().select_related("account").get(pk=order.pk)
         if order.status != OrderStatus.PENDING:  # paid meanwhile by someone else
@@ -81,15 +72,17 @@ def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> Tra
                 field="amount", code="amount_mismatch",
             )
         proforma = Document.objects.filter(order=order, kind=DocumentKind.PROFORMA).first()
-        # a transfer attempt in flight is closed: money arrived by transfer
-        Payment.objects.filter(order=order, status__in=[PaymentStatus.PENDING,
-                                                        PaymentStatus.REQUIRES_ACTION]).update(
-            status=PaymentStatus.CANCELLED)
-        payment = Payment.objects.create(
-            account=order.account, order=order, method=PaymentMethod.TRANSFER,
-            status=PaymentStatus.SUCCEEDED, amount=amount, currency=order.currency,
-            proforma=proforma, created_by=actor if actor is not None and actor.pk else None,
-        )
+        # online attempts still in flight are closed: the money arrived by transfer
+        Payment.objects.filter(order=order, status__in=IN_FLIGHT).exclude(
+            method=PaymentMethod.TRANSFER).update(status=PaymentStatus.CANCELLED)
+        payment = Payment.objects.filter(order=order, method=PaymentMethod.TRANSFER,
+                                         status__in=IN_FLIGHT).first()
+        if payment is None:  # no pro-forma was asked for through the API: book it all the same
+            payment = Payment(account=order.account, order=order, method=PaymentMethod.TRANSFER,
+                              amount=amount, currency=order.currency,
+                              created_by=actor if actor is not None and actor.pk else None)
+        payment.status, payment.proforma = PaymentStatus.SUCCEEDED, payment.proforma or proforma
+        payment.save()
         booking = TransferBooking.objects.create(
             account=order.account, order=order, amount=amount, currency=order.currency,
             received_on=received_on, reference=reference, status=TransferStatus.MATCHED,
