@@ -50,6 +50,9 @@ def try_load_from_disk(store):
             saved = pickle.load(f)
     except FileNotFoundError:
         return
+    except Exception as e:  # e.g. saved by another localstripe version: start empty
+        print('localstripe: ignoring unreadable state in', state_file, '-', e, flush=True)
+        return
     store.clear()
     store.update(saved)
 
