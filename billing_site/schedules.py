@@ -13,6 +13,9 @@ PERIODIC_TASKS = {
     "Close pending orders that can no longer be paid (daily)": (
         "plans.refresh_orders", {"minute": "10", "hour": "0"},
     ),
+    "Retry failed Stripe events, reconcile pending payments (every 5 minutes)": (
+        "payments.retry_events", {"minute": "*/5", "hour": "*"},
+    ),
     "Render and e-mail pending document PDFs (every 10 minutes)": (
         "invoices.render_pending_documents", {"minute": "*/10", "hour": "*"},
     ),

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("seats.urls")),
     path("", include("plans.urls")),
     path("", include("invoices.urls")),
+    path("", include("payments.urls")),
 ]
