@@ -189,9 +189,9 @@ SELLER = {
 }
 INVOICE_PAYMENT_DAYS = env.int("INVOICE_PAYMENT_DAYS", default=14)
 # A pending order (and its pro-forma) can be paid for this many days after it was quoted, the
-# quote day excluded; then it expires and a new quote is needed. The pro-forma's due date is the
-# same day by default.
-ORDER_VALIDITY_DAYS = env.int("ORDER_VALIDITY_DAYS", default=INVOICE_PAYMENT_DAYS)
+# quote day excluded, and never past the end of the month it was priced in (prices of lapsed
+# seats change with the month); then it expires and a new quote is needed (issue 9).
+ORDER_VALIDITY_DAYS = env.int("ORDER_VALIDITY_DAYS", default=7)
 # Series formats; {year}, {month} and {seq} are filled in when a document is numbered.
 DOCUMENT_NUMBER_FORMATS = {
     "invoice": env.str("INVOICE_NUMBER_FORMAT", default="FV/{year}/{month:02d}/{seq:04d}"),

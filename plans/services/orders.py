@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing_site.dates import end_of_month
 from billing_site.errors import DomainError
 from billing_site.vat import (
     VatTreatment,
@@ -67,12 +68,18 @@ def _void_reason(then: dict, now: dict) -> str:
     return ""
 
 
+def order_valid_through(as_of):
+    """The last day an order quoted on `as_of` can be paid: `ORDER_VALIDITY_DAYS` later, but
+    never past the end of `as_of`'s month (issue 9)."""
+    return min(as_of + timedelta(days=settings.ORDER_VALIDITY_DAYS), end_of_month(as_of))
+
+
 def _order_create(*, account, kind, quote: OrderQuote, actor, as_of) -> Order:
     data = quote.to_json()
     order = Order.objects.create(
         account=account, kind=kind, currency=quote.currency, net=quote.net, vat=quote.vat,
         gross=quote.gross, quote=data, as_of=as_of, basis=order_basis(account),
-        valid_through=as_of + timedelta(days=settings.ORDER_VALIDITY_DAYS),
+        valid_through=order_valid_through(as_of),
         created_by=actor if actor is not None and actor.pk else None,
     )
     audit_record(account=account, actor=actor, action="order.create", target=order,
@@ -188,8 +195,7 @@ def order_void_reason(order: Order, *, as_of, basis=None) -> str:
     window ended, or the account's currency, VAT treatment, package, seats or add-on packs
     differ from what it was priced on. `basis` is the account's current `order_basis`, when the
     caller has it."""
-    valid_through = order.valid_through or order.as_of + timedelta(
-        days=settings.ORDER_VALIDITY_DAYS)
+    valid_through = order.valid_through or order_valid_through(order.as_of)
     if as_of > valid_through:
         return OrderVoidReason.EXPIRED
     if not order.basis:  # stored before orders recorded their basis: nothing to compare

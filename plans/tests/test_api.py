@@ -438,7 +438,7 @@ def test_renewal_order_is_pending_and_holds_exactly_the_quote(acme):
                                         "add_ons": {"chatbot": 1}},
                   "package": {"code": "base", "name": "Base"}},
         "created": "2026-11-16T12:00:00+01:00",
-        "valid_through": "2026-11-30", "status_reason": "", "status_reason_text": "",
+        "valid_through": "2026-11-23", "status_reason": "", "status_reason_text": "",
     }
     assert quoted["discount_percent"] == "5.00"  # Dec–May: 6 months
     assert order.created_by == acme.admin.user
@@ -464,7 +464,7 @@ def test_add_on_order_is_priced_pro_rata_to_the_accounts_validity_end(acme):
             "valid_until": "2026-11-30", "request": {"add_ons": {"chatbot": 2}},
         },
         "created": "2026-11-16T12:00:00+01:00",
-        "valid_through": "2026-11-30", "status_reason": "", "status_reason_text": "",
+        "valid_through": "2026-11-23", "status_reason": "", "status_reason_text": "",
     }
 
 

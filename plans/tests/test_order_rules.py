@@ -135,8 +135,27 @@ def refreshed(order, as_of=AS_OF):
 
 @pytest.mark.django_db
 def test_pending_order_stays_payable_while_nothing_changes(order):
-    assert order.valid_through == AS_OF + timedelta(days=14)
+    assert order.valid_through == AS_OF + timedelta(days=7)
     assert refreshed(order, as_of=order.valid_through).status == OrderStatus.PENDING
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("quoted", "valid_through"), [
+    (date(2026, 11, 16), date(2026, 11, 23)),  # 7 days
+    (date(2026, 11, 27), date(2026, 11, 30)),  # never past the month it was priced in
+    (date(2026, 12, 31), date(2026, 12, 31)),
+    (date(2028, 2, 25), date(2028, 2, 29)),  # leap year
+])
+def test_an_order_is_payable_7_days_and_never_past_its_priced_month(catalogue, quoted,
+                                                                   valid_through):
+    account = seat_services.account_create(name="Acme", package_code="base", country="PL",
+                                            trial=False, actor=None, as_of=quoted)
+    seat_services.seats_add(account=account, count=1, actor=None, as_of=quoted)
+    order = services.renewal_order_create(account=account, until=(quoted.year, quoted.month),
+                                          actor=None, as_of=quoted)
+    assert order.valid_through == valid_through
+    day_after = valid_through + timedelta(days=1)
+    assert services.order_refresh(order=order, as_of=day_after).status == OrderStatus.EXPIRED
 
 
 @pytest.mark.django_db
@@ -190,13 +209,13 @@ def test_daily_job_closes_stale_orders_once(order, catalogue):
     other = services.renewal_order_create(account=account_in("PL"), until=(2027, 1),
                                           actor=None, as_of=date(2026, 11, 20))
 
-    first = refresh_orders.delay(as_of="2026-12-01").get()
-    second = refresh_orders.delay(as_of="2026-12-01").get()
+    first = refresh_orders.delay(as_of="2026-11-24").get()
+    second = refresh_orders.delay(as_of="2026-11-24").get()
 
-    assert first == {"as_of": "2026-12-01", "closed": 1}
+    assert first == {"as_of": "2026-11-24", "closed": 1}
     assert second["closed"] == 0
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.EXPIRED
-    assert Order.objects.get(pk=other.pk).status == OrderStatus.PENDING  # window to 4 Dec
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.EXPIRED  # window to 23 Nov
+    assert Order.objects.get(pk=other.pk).status == OrderStatus.PENDING  # window to 27 Nov
 
 
 @pytest.mark.django_db
