@@ -4,7 +4,14 @@ from django.contrib import admin
 
 from billing_site.admin_mixins import ReadOnlyAdminMixin
 
-from .models import OrderApplication, Payment, StripeCustomer, StripeEvent, TransferBooking
+from .models import (
+    OrderApplication,
+    Payment,
+    Refund,
+    StripeCustomer,
+    StripeEvent,
+    TransferBooking,
+)
 
 
 @admin.register(Payment)
@@ -40,3 +47,11 @@ class StripeEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["event_id", "type", "status", "attempts", "received_at", "processed_at"]
     list_filter = ["status", "type"]
     search_fields = ["event_id"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["id", "account", "payment", "amount", "currency", "full", "kind",
+                    "created_at"]
+    list_filter = ["kind", "full", "currency"]
+    search_fields = ["account__name", "reason", "stripe_refund"]

@@ -11,7 +11,7 @@ services' `DomainError`s, mapped to JSON by `billing_site.api.exception_handler`
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -24,7 +24,7 @@ from plans.services import order_refresh
 from seats.api import AccountScopedApi
 
 from . import services
-from .models import Payment, PaymentMethod, PaymentStatus, TransferStatus
+from .models import Payment, PaymentMethod, PaymentStatus, RefundKind, TransferStatus
 
 
 class IsFinanceStaff(BasePermission):
@@ -174,3 +174,53 @@ class OrderDetailApi(OrderScopedApi):
             "payments": list(Payment.objects.filter(order=order).order_by("id")),
         }
         return Response(OrderDetailOutputSerializer(body).data)
+
+
+@extend_schema_serializer(component_name="RefundInput")
+class RefundInputSerializer(serializers.Serializer):
+    amount = serializers.CharField(required=False, allow_blank=True, help_text=(
+        "Optional: the amount to give back, e.g. \"50.00\"; everything still paid when left "
+        "out. Account admins refund the first purchase in full only."))
+    reason = serializers.CharField(max_length=300)
+    bank_account = serializers.CharField(required=False, allow_blank=True, max_length=64,
+                                         help_text="Transfers: the payer's bank account.")
+
+
+@extend_schema_serializer(component_name="Refund")
+class RefundOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    payment = serializers.IntegerField(source="payment_id")
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    currency = serializers.CharField()
+    full = serializers.BooleanField()
+    kind = serializers.ChoiceField(choices=RefundKind.choices)
+    reason = serializers.CharField()
+    correction = serializers.IntegerField(source="correction_id", allow_null=True,
+                                          help_text="The corrective invoice's document id.")
+    order_status = serializers.CharField(source="payment.order.status")
+
+
+class RefundCreateApi(AccountScopedApi):
+    """Finance staff (with the "add refund" permission) refund any payment, in full or in part;
+    an account's admins refund its first purchase in full within 15 days (SPEC §7)."""
+
+    @extend_schema(
+        operation_id="payments_refund_create", tags=["payments"], request=RefundInputSerializer,
+        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, payment_id):
+        payment = Payment.objects.filter(pk=payment_id).select_related("order").first()
+        if payment is None:
+            raise NotFound()
+        self.get_account(payment.account_id)  # another tenant's payment: 404; not an admin: 403
+        by_finance = request.user.is_staff
+        if by_finance and not request.user.has_perm("payments.add_refund"):
+            raise PermissionDenied(_("Only finance staff can refund payments."))
+        serializer = RefundInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        refund = services.refund_create(
+            payment=payment, amount=data.get("amount") or None, reason=data["reason"],
+            bank_account=data.get("bank_account", ""), by_finance=by_finance,
+            actor=request.user, as_of=today())
+        return Response(RefundOutputSerializer(refund).data, status=status.HTTP_201_CREATED)

@@ -12,4 +12,6 @@ urlpatterns = [
          name="order-payments"),
     path("orders/<int:order_id>/transfers/", api.TransferBookApi.as_view(),
          name="order-transfers"),
+    path("payments/<int:payment_id>/refunds/", api.RefundCreateApi.as_view(),
+         name="payment-refunds"),
 ]

@@ -152,6 +152,46 @@ class OrderApplication(models.Model):
         return f"order #{self.order_id} applied on {self.applied_on}"
 
 
+class RefundKind(models.TextChoices):
+    STRIPE = "stripe", _("refunded through Stripe")
+    BANK = "bank", _("bank transfer to the payer")
+
+
+class Refund(models.Model):
+    """Money given back for a payment (SPEC §7): all of it or part, with a reason. Card, BLIK and
+    Przelewy24 payments are refunded through Stripe; transfers by a bank transfer to
+    `bank_account`. `correction` is the corrective invoice issued for it; `full` when it gave
+    back everything still paid (the seats the order added are then reverted)."""
+
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="refunds")
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    full = models.BooleanField(_("full refund"))
+    reason = models.CharField(_("reason"), max_length=300)
+    kind = models.CharField(_("kind"), max_length=10, choices=RefundKind.choices)
+    stripe_refund = models.CharField(_("Stripe refund"), max_length=255, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=64, blank=True)
+    correction = models.ForeignKey("invoices.Document", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                   null=True, blank=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.UniqueConstraint(fields=["payment"], condition=Q(full=True),
+                                    name="refund_one_full_per_payment"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} of payment #{self.payment_id}"
+
+
 class TransferStatus(models.TextChoices):
     MATCHED = "matched", _("matched and applied")
     UNMATCHED = "unmatched", _("unmatched, for follow-up")

@@ -62,6 +62,8 @@ class OrderStatus(models.TextChoices):
     PAID = "paid", _("paid")
     CANCELLED = "cancelled", _("cancelled")
     EXPIRED = "expired", _("expired")
+    PARTLY_REFUNDED = "partly_refunded", _("partly refunded")
+    REFUNDED = "refunded", _("refunded")
 
 
 class OrderVoidReason(models.TextChoices):
@@ -84,7 +86,7 @@ class Order(models.Model):
 
     account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="orders")
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
-    status = models.CharField(_("status"), max_length=10, choices=OrderStatus.choices,
+    status = models.CharField(_("status"), max_length=16, choices=OrderStatus.choices,
                               default=OrderStatus.PENDING)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
@@ -113,7 +115,8 @@ class Order(models.Model):
             models.CheckConstraint(condition=Q(net__gte=0) & Q(vat__gte=0) & Q(gross__gte=0),
                                    name="order_amounts_not_negative"),
             models.CheckConstraint(
-                condition=Q(status__in=["pending", "paid", "cancelled", "expired"]),
+                condition=Q(status__in=["pending", "paid", "cancelled", "expired",
+                                        "partly_refunded", "refunded"]),
                 name="order_status_known"),
         ]
 

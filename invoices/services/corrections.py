@@ -13,11 +13,14 @@ buyer data when it is numbered (`waiting.py`), so `correction_issue_buyer_data` 
 chain whose next correction is still waiting) alone.
 """
 
+from decimal import Decimal
+
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from billing_site.vat import TREATMENTS
+from billing_site.money import money
+from billing_site.vat import TREATMENTS, totals_by_rate
 from invoices.models import Document, DocumentKind, DocumentStatus
 
 from .issuing import (
@@ -129,3 +132,42 @@ def correction_issue_buyer_data(*, original, actor, as_of) -> Document | None:
             correction_reason=BUYER_DATA_CORRECTION_REASON,
             fixed_rate=_original_rate(current), actor=actor,
         )
+
+
+def _refund_net(current: Document, refund_gross: Decimal) -> Decimal:
+    """The net of a refund line that lowers `current`'s gross by exactly `refund_gross`: the
+    gross at the document's VAT rate, converted to net, nudged by a cent when the per-rate
+    rounding of the corrected totals would otherwise miss the amount by one."""
+    treatment = TREATMENTS[current.vat_code]
+    nets = [line.net for line in _lines_of(current)]
+    target = current.gross - refund_gross
+    estimate = money(refund_gross * 100 / (100 + treatment.rate))
+    for nudge in (Decimal("0"), Decimal("0.01"), Decimal("-0.01"), Decimal("0.02"),
+                  Decimal("-0.02")):
+        net = estimate + nudge
+        if totals_by_rate((n, treatment) for n in [*nets, -net]).gross == target:
+            return net
+    raise DomainError(
+        _("A refund of %(amount)s %(currency)s cannot be shown exactly on a correction at "
+          "%(rate)s %% VAT; refund one cent more or less.")
+        % {"amount": refund_gross, "currency": current.currency, "rate": treatment.rate},
+        field="amount", code="refund_rounding")
+
+
+def correction_issue_refund(*, original, refund_gross, full, reason, actor, as_of) -> Document:
+    """The corrective invoice of a refund of `refund_gross` (Decimal, the invoice's currency):
+    a full refund (`full`) leaves no lines (the difference is minus everything still invoiced);
+    a part refund adds one negative line "Zwrot" whose net lowers the invoice's gross by exactly
+    `refund_gross` (`_refund_net`). SPEC §7: "refunding issues a corrective invoice"."""
+    with transaction.atomic():
+        current = _correctable(original)
+        if full:
+            lines = []
+        else:
+            if refund_gross <= 0 or refund_gross >= current.gross:
+                raise ValueError("a part refund is above zero and below the invoice's gross")
+            lines = [*_lines_of(current), LineInput(
+                description=f"Zwrot części płatności (refund): {reason}"[:300],
+                quantity=Decimal(1), unit_price=-_refund_net(current, refund_gross))]
+        return correction_issue(original=current, lines=lines, reason=reason, actor=actor,
+                                as_of=as_of)

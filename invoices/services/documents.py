@@ -12,6 +12,7 @@ from .corrections import (
     BUYER_DATA_CORRECTION_REASON,
     correction_issue,
     correction_issue_buyer_data,
+    correction_issue_refund,
 )
 from .issuing import (
     AppliedRate,
@@ -34,6 +35,7 @@ __all__ = [
     "buyer_treatment",
     "correction_issue",
     "correction_issue_buyer_data",
+    "correction_issue_refund",
     "document_issue",
     "documents_issue_waiting",
     "invoice_issue_for_order",

@@ -10,8 +10,11 @@ from .paying import (
     payment_sync,
     payment_transfer_start,
 )
+from .refunds import SELF_SERVICE_REFUND_DAYS, refund_create
 from .transfers import transfer_book, transfer_record_unmatched
 
-__all__ = ["METHOD_CURRENCIES", "check_method", "order_apply_paid", "payable_order",
-           "payment_online_start", "payment_sync", "payment_transfer_start", "transfer_book",
-           "transfer_record_unmatched"]
+__all__ = [
+    "METHOD_CURRENCIES", "SELF_SERVICE_REFUND_DAYS", "check_method", "order_apply_paid",
+    "payable_order", "payment_online_start", "payment_sync", "payment_transfer_start",
+    "refund_create", "transfer_book", "transfer_record_unmatched",
+]

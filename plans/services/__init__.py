@@ -16,6 +16,7 @@ from .orders import (
     ORDER_TRANSITIONS,
     addon_order_create,
     order_add_on_packs_grant,
+    order_add_on_packs_revoke,
     order_basis,
     order_quote,
     order_refresh,
@@ -41,7 +42,8 @@ from .quotes import (
 __all__ = [
     "ORDER_TRANSITIONS", "SHORTCUT_MONTHS", "AddOnState", "PackageChangeResult", "RenewalQuote",
     "TargetShortcut", "addon_order_create", "addon_states", "localized_quote",
-    "order_add_on_packs_grant", "order_basis", "order_quote",
+    "order_add_on_packs_grant", "order_add_on_packs_revoke",
+    "order_basis", "order_quote",
     "order_refresh", "order_transition", "order_vat_treatment", "order_void_reason",
     "orders_refresh", "package_change", "parse_target_month", "quote_json",
     "renewal_default_target", "renewal_order_create", "renewal_quote", "renewal_shortcuts",

@@ -35,9 +35,11 @@ from .quotes import renewal_quote
 # Allowed order status changes (SPEC §5); anything else is refused by `order_transition`.
 ORDER_TRANSITIONS = {
     OrderStatus.PENDING: {OrderStatus.PAID, OrderStatus.CANCELLED, OrderStatus.EXPIRED},
-    OrderStatus.PAID: set(),
+    OrderStatus.PAID: {OrderStatus.PARTLY_REFUNDED, OrderStatus.REFUNDED},
+    OrderStatus.PARTLY_REFUNDED: {OrderStatus.PARTLY_REFUNDED, OrderStatus.REFUNDED},
     OrderStatus.CANCELLED: set(),
     OrderStatus.EXPIRED: set(),
+    OrderStatus.REFUNDED: set(),
 }
 
 
@@ -264,3 +266,25 @@ def order_add_on_packs_grant(*, order, actor) -> dict[str, int]:
     audit_record(account=account, actor=actor, action="addons.grant", target=order,
                  before={"packs": before}, after={"packs": after})
     return extra
+
+
+def order_add_on_packs_revoke(*, order, actor) -> dict[str, int]:
+    """Take back the add-on packs a fully refunded `order` added (`order_add_on_packs_grant`),
+    never below zero. Returns the packs taken back. Locks the account; audit row."""
+    quote = order_quote(order)
+    extra = {code: packs for code, packs in ((quote.request or {}).get("add_ons") or {}).items()
+             if packs}
+    if not extra:
+        return {}
+    account = _lock_account(order.account)
+    before, after, taken = {}, {}, {}
+    for row in AccountAddOn.objects.select_for_update().filter(
+            account=account, addon__code__in=extra).select_related("addon"):
+        before[row.addon.code] = row.packs
+        taken[row.addon.code] = min(row.packs, extra[row.addon.code])
+        row.packs -= taken[row.addon.code]
+        row.save(update_fields=["packs"])
+        after[row.addon.code] = row.packs
+    audit_record(account=account, actor=actor, action="addons.revoke", target=order,
+                 before={"packs": before}, after={"packs": after})
+    return taken
