@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("plans.urls")),
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
+    path("", include("payments.urls_account")),
 ]
