@@ -13,6 +13,7 @@
   // --- result page: poll until the payment is booked or refused, then show it --------------------
   const waiting = document.querySelector("[data-payment-status-url]");
   if (waiting) {
+    document.querySelectorAll("[data-needs-js]").forEach((el) => { el.hidden = true; });
     const url = waiting.dataset.paymentStatusUrl;
     let delay = 1000;
     const poll = async () => {
@@ -37,6 +38,7 @@
   // --- payment page -----------------------------------------------------------------------------
   const form = document.getElementById("pay-form");
   if (!form) return;
+  document.querySelector("[data-pay-needs-js]").hidden = true;
   if (typeof window.Stripe !== "function") {
     document.querySelector("[data-pay-unavailable]").hidden = false;
     return;
