@@ -7,7 +7,6 @@ so "+6 months" extends them to the end of the sixth month after this one.
 """
 
 import re
-import time
 from datetime import timedelta
 
 import pytest
@@ -77,6 +76,22 @@ def fill_card(page, number):
     form.locator("input[placeholder=postal_code]").fill("00001")
 
 
+def hold(page, url):
+    """Hold the browser's requests to `url` until `release`: the page's waiting state can then
+    be seen, however fast the server is."""
+    held = []
+    page.route(url, lambda route: held.append(route))
+    return held
+
+
+def release(page, held):
+    while not held:  # the route handler runs while Playwright waits
+        page.wait_for_timeout(50)
+    page.unroute("**")
+    for route in held:
+        route.continue_()
+
+
 def fits_the_screen(page, width=390):
     return page.evaluate("document.documentElement.scrollWidth") <= width
 
@@ -108,16 +123,14 @@ def test_an_admin_renews_six_months_and_pays_by_card(live_server, acme):
         fill_card(page, "4242424242424242")
         screenshot(page, "pay-page")
 
-        # the server answers within milliseconds: hold the request a moment to see the progress
-        def slowly(route):
-            time.sleep(1)
-            route.continue_()
-
-        page.route("**/pay/start/", slowly)
+        # the server answers within milliseconds: hold the request to see the progress
+        held = hold(page, "**/pay/start/")
         page.get_by_role("button", name=f"Pay {order.gross} PLN").click()
         expect(page.get_by_test_id("pay-progress")).to_be_visible()
         expect(page.get_by_test_id("pay-progress")).to_contain_text("Processing your payment")
         expect(page.get_by_role("button", name=f"Pay {order.gross} PLN")).to_be_disabled()
+        screenshot(page, "pay-page-progress")
+        release(page, held)
 
         result = page.get_by_test_id("payment-result")
         expect(result).to_have_attribute("data-state", "paid")
@@ -150,8 +163,17 @@ def test_three_d_secure_is_completed_on_the_page_and_the_result_waits_for_it(liv
         assert fits_the_screen(page)
         page.get_by_role("button", name=f"Pay {order.gross} PLN").click()
 
-        # the bank's window (localstripe's stand-in of it)
+        # the bank's window (localstripe's stand-in of it); the result page then waits for
+        # the payment (its status request held here) and shows it once Stripe confirmed it
+        held = hold(page, "**/status/")
         page.get_by_role("button", name="Complete authentication").click()
+        expect(page.get_by_test_id("payment-result")).to_have_attribute("data-state", "waiting")
+        expect(page.get_by_test_id("payment-progress")).to_contain_text(
+            "Waiting for the payment to be confirmed.")
+        assert fits_the_screen(page)
+        screenshot(page, "payment-result-waiting-narrow")
+        assert Order.objects.get(pk=order.pk).status == OrderStatus.PENDING
+        release(page, held)
 
         expect(page.get_by_test_id("payment-result")).to_have_attribute("data-state", "paid")
         expect(page.get_by_test_id("new-validity")).to_have_text(f"{valid_until:%Y-%m-%d}")
