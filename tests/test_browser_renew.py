@@ -104,8 +104,8 @@ def test_the_total_and_the_discount_follow_the_target_month_without_a_reload(liv
         page.get_by_role("button", name="Continue to payment").click()
         expect(page.get_by_role("heading", name="Order #")).to_be_visible()
         expect(page.get_by_test_id("order-gross")).to_have_text("1567.51 PLN")
-        expect(page.get_by_test_id("payment-notice")).to_contain_text(
-            "Payment methods come with the payments release.")
+        expect(page.get_by_test_id("pay-now")).to_have_attribute(
+            "href", f"/account/orders/{Order.objects.get(account=account).pk}/pay/")
         screenshot(page, "order-page")
 
     order = Order.objects.get(account=account)

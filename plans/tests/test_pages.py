@@ -374,7 +374,7 @@ def test_continue_to_payment_creates_a_pending_order_with_exactly_the_quote(admi
     assert f"Order #{order.pk}" in shown
     assert "pending payment" in shown
     assert "Total to pay 2451.41 PLN" in shown
-    assert "Payment methods come with the payments release." in shown
+    assert f'href="/account/orders/{order.pk}/pay/" data-testid="pay-now"' in page.content.decode()
     assert "2 seats 2027-01-01 – 2027-12-31 12 months 59.00 1416.00" in shown
     assert "Discount (10 %) −221.45 PLN" in shown
 
