@@ -3,6 +3,7 @@
 Amounts are `Decimal` with 2 places, rounded ROUND_HALF_UP once per line; never floats. Prices are
 set per currency (no FX conversion for prices)."""
 
+import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
@@ -27,3 +28,23 @@ def money(value) -> Decimal:
 def money_text(value) -> str:
     """An amount as the API and the pages write it: "90.47"."""
     return str(money(value))
+
+
+# A typed amount: digits, optionally a decimal point or comma and at most 2 decimals.
+_AMOUNT = re.compile(r"^\d{1,10}(?:[.,]\d{1,2})?$")
+MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(max_digits=12, decimal_places=2) holds
+
+
+def parse_amount(value) -> Decimal:
+    """A money amount typed by a person or sent to the API ("123.45", "123,45", "100"), as a
+    Decimal with 2 places. Raises ValueError for anything else: signs, exponents ("1e3"),
+    more than 2 decimals, more than 10 digits before the point, thousands separators."""
+    if isinstance(value, Decimal):
+        value = format(value, "f")
+    text = str(value).strip()
+    if not _AMOUNT.match(text):
+        raise ValueError(f"not an amount: {value!r}")
+    amount = money(text.replace(",", "."))
+    if amount > MAX_AMOUNT:
+        raise ValueError(f"amount too large: {value!r}")
+    return amount

@@ -178,7 +178,7 @@ class OrderDetailApi(OrderScopedApi):
 
 @extend_schema_serializer(component_name="RefundInput")
 class RefundInputSerializer(serializers.Serializer):
-    amount = serializers.CharField(required=False, allow_blank=True, help_text=(
+    amount = serializers.CharField(required=False, allow_blank=False, help_text=(
         "Optional: the amount to give back, e.g. \"50.00\"; everything still paid when left "
         "out. Account admins refund the first purchase in full only."))
     reason = serializers.CharField(max_length=300)
@@ -220,7 +220,7 @@ class RefundCreateApi(AccountScopedApi):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         refund = services.refund_create(
-            payment=payment, amount=data.get("amount") or None, reason=data["reason"],
+            payment=payment, amount=data.get("amount"), reason=data["reason"],
             bank_account=data.get("bank_account", ""), by_finance=by_finance,
             actor=request.user, as_of=today())
         return Response(RefundOutputSerializer(refund).data, status=status.HTTP_201_CREATED)

@@ -282,7 +282,7 @@ def webhook_event(payload: bytes, signature_header: str):
     except stripe.SignatureVerificationError as e:
         raise WebhookSignatureError(_("The webhook signature is not valid."),
                                     stripe_message=str(e)) from e
-    except ValueError as e:  # not JSON, or not an event
+    except (ValueError, AttributeError, TypeError, KeyError) as e:  # not JSON, not an event
         raise WebhookSignatureError(_("The webhook payload is not a Stripe event."),
                                     stripe_message=str(e)) from e
 

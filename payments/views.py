@@ -111,6 +111,8 @@ def payment_page(request, account, order_id):
     js_url, local_stripe = _stripe_js()
     methods = {method.value for method in ONLINE_METHODS
                if order.currency in services.METHOD_CURRENCIES[method]}
+    if local_stripe:  # localstripe knows cards only: BLIK and Przelewy24 need a Stripe account
+        methods &= {PaymentMethod.CARD.value}
     online = Payment.objects.filter(order=order, status__in=IN_FLIGHT).exclude(
         method=PaymentMethod.TRANSFER).first()
     transfer = Payment.objects.filter(order=order, method=PaymentMethod.TRANSFER).exclude(
@@ -275,8 +277,10 @@ def finance_transfers_required(view):
 class TransferBookingForm(forms.Form):
     amount = forms.CharField(label=gettext_lazy("Amount received"), max_length=20,
                              widget=forms.TextInput(attrs={"inputmode": "decimal"}))
-    received_on = forms.DateField(label=gettext_lazy("Received on"),
-                                  widget=forms.DateInput(attrs={"type": "date"}))
+    # an <input type="date"> reads and writes ISO dates, whatever the page's language
+    received_on = forms.DateField(label=gettext_lazy("Received on"), input_formats=["%Y-%m-%d"],
+                                  widget=forms.DateInput(attrs={"type": "date"},
+                                                         format="%Y-%m-%d"))
     reference = forms.CharField(label=gettext_lazy("Transfer title / reference"),
                                 max_length=200)
     note = forms.CharField(label=gettext_lazy("Note (for an unmatched transfer)"),

@@ -3,6 +3,7 @@ signature is a 400 and nothing is stored; a duplicate is acknowledged and ignore
 errors are stored on the event and retried, so Stripe always gets a 200 for a verified event."""
 
 from django.http import JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -19,5 +20,9 @@ def stripe_webhook(request):
         event = gateway.webhook_event(request.body, request.headers.get("Stripe-Signature", ""))
     except gateway.WebhookSignatureError as exc:
         return JsonResponse({"detail": str(exc.message), "code": exc.code}, status=400)
+    if not isinstance(getattr(event, "id", None), str) or not isinstance(
+            getattr(event, "type", None), str):
+        return JsonResponse({"detail": _("The webhook payload is not a Stripe event."),
+                             "code": "bad_event"}, status=400)
     stored, created = event_receive(event=event, as_of=today())
     return JsonResponse({"received": True, "duplicate": not created, "status": stored.status})

@@ -48,6 +48,14 @@ def _payment_of(intent) -> Payment:
     return payment
 
 
+def _intent_id(payload) -> str | None:
+    """The PaymentIntent id in an event's `data.object`, None when the payload has none."""
+    data = payload.get("data") if isinstance(payload, dict) else None
+    obj = data.get("object") if isinstance(data, dict) else None
+    intent_id = obj.get("id") if isinstance(obj, dict) else None
+    return intent_id if isinstance(intent_id, str) and intent_id.startswith("pi_") else None
+
+
 def event_receive(*, event, as_of) -> tuple[StripeEvent, bool]:
     """Store a verified `stripe.Event` once by its id and process it. Returns (stored event,
     created): a duplicate is acknowledged and not processed again."""
@@ -68,13 +76,15 @@ def event_process(*, event: StripeEvent, as_of) -> StripeEvent:
         if event.status in (EventStatus.SUCCEEDED, EventStatus.IGNORED):
             return event
         event.attempts += 1
-        if event.type not in INTENT_EVENTS:
+        intent_id = _intent_id(event.payload)
+        if event.type not in INTENT_EVENTS or intent_id is None:
             event.status, event.processed_at = EventStatus.IGNORED, timezone.now()
-            event.save(update_fields=["status", "attempts", "processed_at"])
+            if event.type in INTENT_EVENTS:  # nothing to re-read: retrying cannot help
+                event.error = "the event names no PaymentIntent"
+            event.save(update_fields=["status", "attempts", "processed_at", "error"])
             return event
         event.save(update_fields=["attempts"])
     try:
-        intent_id = event.payload["data"]["object"]["id"]
         intent = gateway.payment_intent_retrieve(intent_id)
         payment_sync(payment=_payment_of(intent), intent=intent, actor=None, as_of=as_of)
     except Exception as exc:  # noqa: BLE001 - recorded on the event and retried

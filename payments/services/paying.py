@@ -109,13 +109,15 @@ def _stripe_customer(account, actor) -> str:
 
 def payment_sync(*, payment, intent, actor, as_of) -> Payment:
     """Bring `payment` to the state of its PaymentIntent `intent` (as Stripe has it now): a
-    succeeded intent applies the order (once: `order_apply_paid`); a failed one records the
-    reason in plain words. Idempotent: repeated and out-of-order webhooks converge here."""
+    succeeded intent applies the order in the same transaction (once: `order_apply_paid`); a
+    failed one records the reason in plain words. Idempotent: repeated and out-of-order webhooks
+    converge here. When the money arrived for an order that can no longer be applied (it was
+    changed meanwhile), the payment is recorded as succeeded without an application, for
+    finance to refund or apply by hand."""
     status = INTENT_STATUS.get(intent.status, PaymentStatus.PENDING)
     with transaction.atomic():
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
-        if payment.status == PaymentStatus.SUCCEEDED or (
-                payment.status == status and status != PaymentStatus.SUCCEEDED):
+        if payment.status == PaymentStatus.SUCCEEDED or payment.status == status:
             return payment
         payment.status = status
         if status == PaymentStatus.FAILED:
@@ -125,8 +127,14 @@ def payment_sync(*, payment, intent, actor, as_of) -> Payment:
         payment.save(update_fields=["status", "decline_reason", "updated_at"])
         audit_record(account=payment.account, actor=actor, action="payment.status",
                      target=payment, after={"status": status, "intent": intent.id})
-    if status == PaymentStatus.SUCCEEDED:
-        order_apply_paid(payment=payment, actor=actor, as_of=as_of)
+        if status == PaymentStatus.SUCCEEDED:
+            try:
+                with transaction.atomic():
+                    order_apply_paid(payment=payment, actor=actor, as_of=as_of)
+            except DomainError as exc:  # paid, but the order changed: finance follows it up
+                audit_record(account=payment.account, actor=actor,
+                             action="payment.not_applied", target=payment,
+                             after={"reason": str(exc.message)})
     return payment
 
 
@@ -150,19 +158,23 @@ def payment_online_start(*, order, method, payment_method=None, save_card=False,
         raise ValueError("transfers start with payment_transfer_start")
     if method == PaymentMethod.CARD and not payment_method:
         raise DomainError(_("Enter the card details."), field="payment_method")
-    try:
-        with transaction.atomic():
-            payment = Payment.objects.create(
-                account=order.account, order=order, method=method,
-                status=PaymentStatus.PENDING, amount=order.gross, currency=order.currency,
-                created_by=actor if actor is not None and actor.pk else None,
-            )
-            audit_record(account=order.account, actor=actor, action="payment.start",
-                         target=payment, after={"method": method, "order": order.pk})
-    except IntegrityError:  # an attempt is in flight: return it, no second PaymentIntent
-        return Payment.objects.get(order=order, status__in=IN_FLIGHT,
-                                   method__in=[m for m in PaymentMethod.values
-                                               if m != PaymentMethod.TRANSFER])
+    online = [m for m in PaymentMethod.values if m != PaymentMethod.TRANSFER]
+    with transaction.atomic():
+        # the order row serialises attempts: a second click waits here, then finds the first
+        # attempt (in flight, or succeeded and being applied) instead of charging again
+        Order.objects.select_for_update().get(pk=order.pk)
+        current = (Payment.objects.filter(order=order, method__in=online,
+                                          status__in=[*IN_FLIGHT, PaymentStatus.SUCCEEDED])
+                   .order_by("-id").first())
+        if current is not None:
+            return current
+        payment = Payment.objects.create(
+            account=order.account, order=order, method=method, status=PaymentStatus.PENDING,
+            amount=order.gross, currency=order.currency,
+            created_by=actor if actor is not None and actor.pk else None,
+        )
+        audit_record(account=order.account, actor=actor, action="payment.start",
+                     target=payment, after={"method": method, "order": order.pk})
     customer = None
     try:
         if save_card and method == PaymentMethod.CARD:

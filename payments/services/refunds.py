@@ -4,14 +4,13 @@ corrective invoice; a refund of everything still paid reverts the seat periods (
 the order added."""
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from billing_site.money import money
 from invoices.services.documents import correction_issue_refund
 from plans.models import OrderStatus
 from plans.services import order_add_on_packs_revoke, order_transition
@@ -21,26 +20,37 @@ from seats.models import SeatPeriod
 
 from .. import gateway
 from ..models import OrderApplication, Payment, PaymentMethod, PaymentStatus, Refund, RefundKind
+from .amounts import amount_input
 
 SELF_SERVICE_REFUND_DAYS = 15  # SPEC §7: the first purchase, in full, within 15 days
 
 
 def _amount(value, remaining, currency) -> Decimal:
-    if value in (None, ""):
+    """None: everything still paid; otherwise a positive amount (`amount_input`) not above it."""
+    if value is None:
         return remaining
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise DomainError(_("Enter the amount as a number, e.g. 123.45."), field="amount") from None
-    if not amount.is_finite() or amount <= 0 or amount != money(amount):
-        raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
-                          field="amount")
+    amount = amount_input(value)
     if amount > remaining:
         raise DomainError(
             _("At most %(remaining)s %(currency)s of this payment can still be refunded.")
             % {"remaining": f"{remaining:.2f}", "currency": currency}, field="amount",
             code="refund_too_much")
     return amount
+
+
+def later_orders_build_on(order) -> bool:
+    """Whether seats the order extended were extended again afterwards (a later renewal or
+    package change stands on top of this order's periods): a full refund of this order could
+    not give its days back without also taking the later ones, so it is refused (refund the
+    later purchases first, or refund part of this one)."""
+    rows = SeatPeriod.objects.filter(order_id=order.pk, reverses__isnull=True,
+                                     reversed_by__isnull=True)
+    last = rows.order_by("-id").values_list("id", flat=True).first()
+    if last is None:
+        return False
+    return SeatPeriod.objects.filter(
+        seat_id__in=rows.values("seat_id"), id__gt=last, reverses__isnull=True,
+        reversed_by__isnull=True).exists()
 
 
 def _first_purchase(payment) -> bool:
@@ -98,6 +108,12 @@ def refund_create(*, payment, amount=None, reason, bank_account="", by_finance, 
             raise DomainError(_("Enter the bank account the refund is sent to."),
                               field="bank_account")
         full = amount == remaining
+        if full and application is not None and later_orders_build_on(payment.order):
+            raise DomainError(
+                _("Later renewals or a package change moved the same seats' dates again, so "
+                  "this purchase cannot be refunded in full: refund the later purchases first, "
+                  "or refund part of it."),
+                code="later_orders", status=409)
         refund = Refund.objects.create(
             account=payment.account, payment=payment, amount=amount, currency=payment.currency,
             full=full, reason=reason[:300],

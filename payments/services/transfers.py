@@ -1,13 +1,11 @@
 """Bank transfers against pro-formas, booked by finance (SPEC §5: "pro-formas when finance books
 the transfer")."""
 
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from billing_site.money import money
 from invoices.models import Document, DocumentKind
 from plans.models import Order, OrderStatus
 from seats.audit import audit_record
@@ -20,19 +18,9 @@ from ..models import (
     TransferBooking,
     TransferStatus,
 )
+from .amounts import amount_input
 from .apply import order_apply_paid
 from .paying import payable_order
-
-
-def _amount(value) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError, TypeError):
-        raise DomainError(_("Enter the amount as a number, e.g. 123.45."), field="amount") from None
-    if not amount.is_finite() or amount <= 0 or amount != money(amount):
-        raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
-                          field="amount")
-    return amount
 
 
 def _reference(reference) -> str:
@@ -51,7 +39,7 @@ def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> Tra
     gross exactly: otherwise `DomainError` (400, field "amount") says the difference and nothing
     is booked or applied — finance records it with `transfer_record_unmatched`. A paid order →
     409 "order_paid"; a cancelled or expired one → 409 "order_not_payable"."""
-    amount, reference = _amount(amount), _reference(reference)
+    amount, reference = amount_input(amount), _reference(reference)
     if received_on is None or received_on > as_of:
         raise DomainError(_("The transfer cannot be received after today."), field="received_on")
     # closing a stale order commits on its own, before the refusal (not rolled back with it)
@@ -99,7 +87,7 @@ def transfer_record_unmatched(*, order, amount, received_on, reference, note, ac
                               as_of) -> TransferBooking:
     """Record a received transfer that does not match `order` (wrong amount, or the order can no
     longer be paid) for follow-up: nothing is applied."""
-    amount, reference = _amount(amount), _reference(reference)
+    amount, reference = amount_input(amount), _reference(reference)
     if received_on is None or received_on > as_of:
         raise DomainError(_("The transfer cannot be received after today."), field="received_on")
     order = Order.objects.select_related("account").get(pk=order.pk)

@@ -153,8 +153,9 @@ def methods_offered(page):
     ("DE", "EUR", {"card", "p24"}),
     ("US", "USD", {"card"}),
 ])
-def test_the_methods_offered_follow_the_orders_currency(shop, client, country, currency,
-                                                        methods):
+def test_the_methods_offered_follow_the_orders_currency(shop, client, settings, country,
+                                                        currency, methods):
+    settings.STRIPE_API_BASE = ""  # a Stripe account (the page only links Stripe.js)
     order = shop(country)
     assert order.currency == currency
     page = client.get(pay_url(order))
@@ -162,6 +163,13 @@ def test_the_methods_offered_follow_the_orders_currency(shop, client, country, c
     assert methods_offered(page) == methods
     assert ('name="blik_code"' in page.content.decode()) == ("blik" in methods)
     assert "Download a pro-forma for a bank transfer" in squashed(page)
+
+
+def test_with_localstripe_only_cards_are_offered_and_the_page_says_why(shop, client):
+    page = client.get(pay_url(shop()))
+    assert methods_offered(page) == {"card"}
+    assert "knows cards only: BLIK and Przelewy24 are offered with a Stripe account" in squashed(
+        page)
 
 
 def test_the_page_shows_the_total_and_the_validity_and_explains_card_needs_javascript(shop,

@@ -172,3 +172,39 @@ def test_another_tenants_order_is_not_found(shop, client, make_account):
     assert pay(client, order, method="transfer").status_code == 404
     assert client.get(f"/api/v1/orders/{order.pk}/").status_code == 404
     assert not Payment.objects.filter(order=order).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_pay_clicks_at_once_charge_the_card_once(shop):
+    """Two tabs (or a double click) starting a card payment of one order at the same moment:
+    the order row serialises them, the second gets the first attempt, Stripe sees one intent."""
+    import threading
+
+    from django.db import connection
+
+    from payments.services import payment_online_start
+
+    order = shop()
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def start():
+        try:
+            barrier.wait()
+            results.append(payment_online_start(order=order, method="card",
+                                                payment_method="pm_card_visa", actor=None,
+                                                as_of=AS_OF).pk)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == [] and len(set(results)) == 1
+    assert len(gateway.payment_intents_for_order(order.pk)) == 1
+    assert Payment.objects.filter(order=order).count() == 1
+    assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID

@@ -180,3 +180,29 @@ def test_refund_api_scopes_the_payment_and_lets_only_finance_staff_refund_freely
     done = post(finance, amount="10.00")
     assert (done.status_code, done.json()["amount"], done.json()["order_status"]) == (
         201, "10.00", "partly_refunded")
+
+
+def test_a_purchase_that_later_renewals_build_on_is_not_refunded_in_full(account):
+    first = card_payment(account)
+    card_payment(account, until=(2027, 3))
+    extended = seat_dates(account)
+
+    with pytest.raises(DomainError, match="refund the later purchases first") as refused:
+        refund_create(payment=first, reason="Mistake", by_finance=True, actor=None,
+                      as_of=PAID_ON)
+
+    assert refused.value.status == 409
+    assert seat_dates(account) == extended and not Refund.objects.exists()
+    part = refund_create(payment=first, amount="10.00", reason="Goodwill", by_finance=True,
+                         actor=None, as_of=PAID_ON)
+    assert part.full is False and seat_dates(account) == extended
+
+
+@pytest.mark.parametrize("amount", ["", "1e3", "-5", "12.345", "99999999999999999999"])
+def test_a_refund_amount_that_is_not_an_amount_is_refused(account, amount):
+    payment = card_payment(account)
+    with pytest.raises(DomainError) as refused:
+        refund_create(payment=payment, amount=amount, reason="x", by_finance=True, actor=None,
+                      as_of=PAID_ON)
+    assert refused.value.field == "amount"
+    assert not Refund.objects.exists()

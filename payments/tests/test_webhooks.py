@@ -159,3 +159,27 @@ def test_a_payment_whose_process_died_after_stripe_took_the_money_is_reconciled_
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
     assert order.documents.filter(kind=DocumentKind.INVOICE).count() == 1
     assert len(gateway.payment_intents_for_order(order.pk)) == 1  # no second charge
+
+
+@pytest.mark.parametrize(("payload", "status", "stored"), [
+    (b"[1, 2, 3]", 400, None),  # signed, but not an event
+    (b'{"object": "event", "type": "payment_intent.succeeded"}', 400, None),  # no id
+    (b'{"id": "evt_nodata", "object": "event", "type": "payment_intent.succeeded", '
+     b'"data": null}', 200, EventStatus.IGNORED),  # nothing to re-read: not retried forever
+])
+def test_signed_payloads_that_are_not_usable_events_are_never_a_500(live_server, order, payload,
+                                                                    status, stored):
+    request = urllib.request.Request(
+        f"{live_server.url}/webhooks/stripe/", data=payload,
+        headers={"Stripe-Signature": signature_header(payload),
+                 "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=20) as response:  # noqa: S310 - local
+            code = response.status
+    except urllib.error.HTTPError as error:
+        code = error.code
+    assert code == status
+    if stored is None:
+        assert not StripeEvent.objects.exists()
+    else:
+        assert StripeEvent.objects.get(event_id="evt_nodata").status == stored
