@@ -180,6 +180,9 @@ class Document(models.Model):
     # What a correction changes, in words (e.g. "buyer data")
     correction_reason = models.CharField(_("reason for correction"), max_length=200, blank=True)
     note = models.TextField(_("note"), blank=True)
+    # how the order was paid when this VAT invoice was issued ("card", "blik", "p24",
+    # "transfer"): the PDF then says "paid" instead of asking for a transfer; empty otherwise
+    paid_by = models.CharField(_("paid by"), max_length=10, blank=True)
     # PDF bookkeeping: rendered by a Celery task from `needs_render`; `pdf_fingerprint` is the
     # hash of the content the stored PDF shows, so an unchanged document is never re-rendered.
     pdf = models.FileField(_("PDF"), upload_to="documents/%Y/%m/", blank=True)

@@ -203,6 +203,15 @@ def _correction_data(document, corrects, after_totals, *, with_pln):
     }
 
 
+# payment method code → (Polish, English) on the PDF of an invoice issued for a paid order
+PAID_BY = {
+    "card": {"pl": "kartą płatniczą", "en": "by card"},
+    "blik": {"pl": "BLIK", "en": "by BLIK"},
+    "p24": {"pl": "Przelewy24", "en": "via Przelewy24"},
+    "transfer": {"pl": "przelewem", "en": "by bank transfer"},
+}
+
+
 def document_pdf_data(document, *, lines=None, vat_totals=None) -> dict:
     """Everything the PDF of `document` shows, as JSON-safe strings and lists.
 
@@ -263,7 +272,12 @@ def document_pdf_data(document, *, lines=None, vat_totals=None) -> dict:
         due = Decimal(document.gross) - Decimal(corrects.gross)
     data["refund"] = due < 0
     data["amount_due"] = money(abs(due))
-    if document.kind in ("proforma", "invoice") and seller.get("bank_account"):
+    if document.kind == "invoice" and document.paid_by:
+        # issued for money already received: it says so and asks for nothing (only then is the
+        # key present, so the PDFs of other documents keep their fingerprints)
+        data["paid"] = PAID_BY.get(document.paid_by, PAID_BY["transfer"])
+        data["amount_due"] = money(0)
+    elif document.kind in ("proforma", "invoice") and seller.get("bank_account"):
         data["bank"] = {"name": seller.get("bank_name", ""), "account": seller["bank_account"]}
         data["transfer_title"] = document.number
     return data

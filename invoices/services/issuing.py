@@ -161,7 +161,8 @@ def _audit_after(doc: Document) -> dict:
 
 def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
            treatment: VatTreatment, currency, order=None, corrects=None, correction_reason="",
-           fixed_rate: AppliedRate | None = None, actor=None) -> Document:
+           fixed_rate: AppliedRate | None = None, actor=None, paid_by="",
+           due_on=None) -> Document:
     if kind not in DocumentKind.values:
         raise ValueError(f"Unknown document kind {kind!r}")
     if (kind == DocumentKind.CORRECTION) != (corrects is not None):
@@ -202,7 +203,8 @@ def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
             sequence=number.seq if number else None,
             issue_date=as_of,  # while waiting: the day issuing was requested
             sale_date=sale_date,
-            due_date=None if waits else _due_date(kind, as_of),
+            due_date=None if waits or paid_by else (due_on or _due_date(kind, as_of)),
+            paid_by=paid_by,
             currency=currency, seller=seller_snapshot(), buyer=buyer,
             ordering_party=ordering_party, vat_code=treatment.code,
             net=totals.net, vat=totals.vat, gross=totals.gross,
@@ -238,14 +240,17 @@ def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
 
 def document_issue(*, account, kind, lines, sale_date, as_of, order=None, corrects=None,
                    correction_reason="", actor=None, currency=None,
-                   treatment: VatTreatment | None = None) -> Document:
+                   treatment: VatTreatment | None = None, paid_by="",
+                   due_on=None) -> Document:
     """Issue a document to the account's buyer as its invoice data stand now.
 
     VAT follows the buyer (`billing_site.vat.buyer_vat_treatment`) unless `treatment` is given (the
     documents of an order use the treatment the order was priced at); the currency is the
     account's unless given (documents of an order are in the order's currency). A correction
     passed here keeps the corrected document's currency, VAT treatment and rate; prefer
-    `correction_issue`.
+    `correction_issue`. `paid_by` (a payment method code) marks an invoice issued for money
+    already received: it has no due date and its PDF says it is paid. `due_on` overrides the
+    due date (a pro-forma is due when its order stops being payable).
     """
     profile = _profile(account)
     if corrects is not None:
@@ -268,7 +273,8 @@ def document_issue(*, account, kind, lines, sale_date, as_of, order=None, correc
         account=account, kind=kind, lines=lines, sale_date=sale_date, as_of=as_of,
         buyer=buyer_snapshot(profile), ordering_party=ordering_party_snapshot(profile),
         treatment=treatment or buyer_treatment(profile), currency=currency or account.currency,
-        order=order, correction_reason=correction_reason, actor=actor,
+        order=order, correction_reason=correction_reason, actor=actor, paid_by=paid_by,
+        due_on=due_on,
     )
 
 

@@ -1,9 +1,10 @@
 """The documents of an order: its pro-forma (for a bank transfer) and its VAT invoice (once
 paid), each issued once, with the lines and the VAT treatment the order was quoted with."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
@@ -70,7 +71,7 @@ def order_lines(order: Order) -> list[LineInput]:
     return lines
 
 
-def _order_document(*, order, kind, actor, as_of) -> Document:
+def _order_document(*, order, kind, actor, as_of, paid_by="") -> Document:
     if kind == DocumentKind.PROFORMA:
         # a pending order that can no longer be paid is closed first (in its own transaction,
         # so that the refusal below does not roll the closing back)
@@ -91,9 +92,16 @@ def _order_document(*, order, kind, actor, as_of) -> Document:
             )
         if kind == DocumentKind.PROFORMA and order.status == OrderStatus.PAID:
             raise DomainError(_("This order is already paid."), code="order_paid")
+        # a pro-forma is due when its order stops being payable, never later
+        due_on = None
+        if kind == DocumentKind.PROFORMA and order.valid_through is not None:
+            due_on = min(order.valid_through,
+                         as_of + timedelta(days=settings.INVOICE_PAYMENT_DAYS))
         return document_issue(account=order.account, kind=kind, lines=order_lines(order),
                               sale_date=as_of, as_of=as_of, order=order, actor=actor,
-                              currency=order.currency, treatment=order_vat_treatment(order))
+                              currency=order.currency, treatment=order_vat_treatment(order),
+                              paid_by=paid_by if kind == DocumentKind.INVOICE else "",
+                              due_on=due_on)
 
 
 def proforma_issue_for_order(*, order, actor, as_of) -> Document:
@@ -107,7 +115,9 @@ def proforma_issue_for_order(*, order, actor, as_of) -> Document:
     return _order_document(order=order, kind=DocumentKind.PROFORMA, actor=actor, as_of=as_of)
 
 
-def invoice_issue_for_order(*, order, actor, as_of) -> Document:
+def invoice_issue_for_order(*, order, actor, as_of, paid_by="") -> Document:
     """The VAT invoice of a paid order (sale date = `as_of`, the payment day); issued once, then
-    returned as is (webhooks repeat)."""
-    return _order_document(order=order, kind=DocumentKind.INVOICE, actor=actor, as_of=as_of)
+    returned as is (webhooks repeat). `paid_by`: the payment method code of the money received
+    ("card", "blik", "p24", "transfer"), shown on the PDF instead of a payment request."""
+    return _order_document(order=order, kind=DocumentKind.INVOICE, actor=actor, as_of=as_of,
+                           paid_by=paid_by)

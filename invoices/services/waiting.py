@@ -97,7 +97,7 @@ def _issue_waiting(pk, *, as_of) -> Document | None:
         doc.status = DocumentStatus.ISSUED
         doc.number, doc.number_year, doc.number_month, doc.sequence = number
         doc.issue_date = issue_date
-        doc.due_date = _due_date(doc.kind, issue_date)
+        doc.due_date = None if doc.paid_by else _due_date(doc.kind, issue_date)
         doc.vat_pln = vat_pln
         doc.exchange_rate = rate.rate
         doc.exchange_rate_date = rate.effective_date

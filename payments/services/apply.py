@@ -70,7 +70,8 @@ def order_apply_paid(*, payment: Payment, actor, as_of) -> OrderApplication:
         order = order_transition(order=order, to=OrderStatus.PAID, actor=actor, as_of=as_of)
         _extend_seats(order=order, quote=quote, actor=actor, as_of=as_of)
         order_add_on_packs_grant(order=order, actor=actor)
-        invoice = invoice_issue_for_order(order=order, actor=actor, as_of=as_of)
+        invoice = invoice_issue_for_order(order=order, actor=actor, as_of=as_of,
+                                          paid_by=payment.method)
         application = OrderApplication.objects.create(order=order, payment=payment,
                                                       invoice=invoice, applied_on=as_of)
         audit_record(account=order.account, actor=actor, action="order.apply", target=order,

@@ -208,3 +208,24 @@ def test_two_pay_clicks_at_once_charge_the_card_once(shop):
     assert len(gateway.payment_intents_for_order(order.pk)) == 1
     assert Payment.objects.filter(order=order).count() == 1
     assert Order.objects.get(pk=order.pk).status == OrderStatus.PAID
+
+
+def test_the_invoice_of_a_card_payment_says_it_is_paid_and_asks_for_nothing(shop, client):
+    from invoices.pdf import document_pdf_data
+
+    order = shop()
+    pay(client, order, method="card", payment_method="pm_card_visa")
+    invoice = order.documents.get(kind=DocumentKind.INVOICE)
+
+    data = document_pdf_data(invoice)
+
+    assert (invoice.paid_by, invoice.due_date) == ("card", None)
+    assert data["paid"] == {"pl": "kartą płatniczą", "en": "by card"}
+    assert (data["amount_due"], data["bank"]) == ("0,00", None)
+
+
+def test_a_proforma_is_due_when_its_order_stops_being_payable(shop, client):
+    order = shop()  # quoted 2026-11-16: payable through 2026-11-23
+    pay(client, order, method="transfer")
+    proforma = order.documents.get(kind=DocumentKind.PROFORMA)
+    assert proforma.due_date == order.valid_through == date(2026, 11, 23)
