@@ -110,11 +110,20 @@ def events_retry(*, as_of, batch=100) -> int:
     return done
 
 
+# PaymentIntent statuses in which no money moved and nothing will move without the payer: a
+# stale attempt in one of them is closed, so that it no longer blocks a new attempt. (An attempt
+# waiting for 3-D Secure is left alone: the payer may still finish it, and Stripe would take the
+# money; cancelling its intent at Stripe first is for a later change.)
+STALE_WITHOUT_MONEY = {"requires_confirmation", "requires_payment_method"}
+
+
 def payments_reconcile(*, as_of, older_than=timedelta(minutes=5), batch=100) -> int:
     """Online payments still pending after `older_than` are brought to Stripe's state: the
     PaymentIntent is looked up by the payment's id in its metadata when its id was never stored
     (the process died between Stripe's answer and the commit), so a payment Stripe took is
-    applied once, without a second charge. Returns how many payments changed status."""
+    applied once, without a second charge. An attempt Stripe never heard of (the process died
+    before creating the intent), or whose intent was never confirmed, took no money: it is
+    cancelled, so the payer can try again. Returns how many payments changed status."""
     changed = 0
     cutoff = timezone.now() - older_than
     pending = (Payment.objects.filter(status__in=[PaymentStatus.PENDING,
@@ -127,9 +136,12 @@ def payments_reconcile(*, as_of, older_than=timedelta(minutes=5), batch=100) -> 
         else:
             intents = [intent for intent in gateway.payment_intents_for_order(payment.order_id)
                        if _metadata(intent, "payment_id") == str(payment.pk)]
-        if not intents:
+        intent = intents[-1] if intents else None
+        if intent is None or intent.status in STALE_WITHOUT_MONEY:
+            changed += Payment.objects.filter(pk=payment.pk, status=payment.status).update(
+                status=PaymentStatus.CANCELLED,
+                stripe_payment_intent=intent.id if intent is not None else "")
             continue
-        intent = intents[-1]
         if not payment.stripe_payment_intent:
             Payment.objects.filter(pk=payment.pk).update(stripe_payment_intent=intent.id)
         before = payment.status
