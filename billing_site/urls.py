@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("invoices.urls")),
     path("", include("payments.urls")),
     path("", include("payments.urls_account")),
+    path("", include("payments.urls_finance_refunds")),
 ]

@@ -9,6 +9,8 @@ Invariants (database constraints):
   unique, and the apply service creates it in the transaction that applies the order.
 """
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -81,6 +83,22 @@ class Payment(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.get_method_display()} {self.amount} {self.currency}"
+
+    @property
+    def refunded_total(self) -> Decimal:
+        """What its refunds gave back (uses `prefetch_related("refunds")` when there)."""
+        return sum((refund.amount for refund in self.refunds.all()), Decimal("0.00"))
+
+    @property
+    def refund_state(self) -> str:
+        """"refunded" (nothing left to refund), "partly_refunded" or "" (no refund), from the
+        total of its refunds; the pages show it instead of "succeeded"."""
+        if self.pk is None:
+            return ""
+        refunded = self.refunded_total
+        if refunded <= 0:
+            return ""
+        return "refunded" if refunded >= self.amount else "partly_refunded"
 
 
 class StripeCustomer(models.Model):
