@@ -26,13 +26,10 @@ Views are thin: the services decide, with `actor=request.user` and `as_of=today(
 rather than in a selectors module: they are single queries used by these pages only.
 """
 
-from functools import wraps
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -58,6 +55,7 @@ from .models import (
     TransferBooking,
     TransferStatus,
 )
+from .permissions import staff_permission_required
 
 STRIPE_JS_URL = "https://js.stripe.com/v3/"
 # localstripe serves its Stripe.js stand-in under the same path (payments.localstripe.js_url)
@@ -256,22 +254,8 @@ def payment_status(request, account, order_id, payment_id):
 # --- finance: transfers -------------------------------------------------------------------------
 
 
-def is_transfer_finance(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff
-                and user.has_perm("payments.add_transferbooking"))
-
-
-def finance_transfers_required(view):
-    """Login required; then staff allowed to book transfers, 403 for anyone else."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_transfer_finance(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# finance staff who may book transfers
+finance_transfers_required = staff_permission_required("payments.add_transferbooking")
 
 
 class TransferBookingForm(forms.Form):

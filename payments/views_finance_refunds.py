@@ -9,12 +9,9 @@ transfer payment the bank account the money is sent to. The form calls
 it names, else as a page message. Below: the latest refunds with their corrective invoices.
 """
 
-from functools import wraps
 
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -29,28 +26,15 @@ from seats.forms import attach_domain_error
 
 from . import services
 from .models import Payment, PaymentMethod, PaymentStatus, Refund
+from .permissions import staff_permission_required
 
 PAYMENTS_SHOWN = 50
 REFUNDS_SHOWN = 50
 MAX_ID = 2**63 - 1  # a larger number is no row's id (and would overflow the query)
 
 
-def is_refund_finance(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and user.is_staff
-                and user.has_perm("payments.add_refund"))
-
-
-def finance_refunds_required(view):
-    """Login required; then staff allowed to refund payments, 403 for anyone else."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request, *args, **kwargs):
-        if not is_refund_finance(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# finance staff who may refund payments
+finance_refunds_required = staff_permission_required("payments.add_refund")
 
 
 class FinanceRefundForm(forms.Form):

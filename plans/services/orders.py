@@ -244,13 +244,17 @@ def orders_refresh(*, as_of, account=None, batch=500) -> int:
     return closed
 
 
+def _bought_packs(order) -> dict[str, int]:
+    """{add-on code: packs} the order bought (its request's `add_ons`), zero counts left out."""
+    request = order_quote(order).request or {}
+    return {code: packs for code, packs in (request.get("add_ons") or {}).items() if packs}
+
+
 def order_add_on_packs_grant(*, order, actor) -> dict[str, int]:
     """Add the add-on packs a paid `order` bought (its request's `add_ons`, {code: packs}) to the
     account's packs; called once, by the payments slice, when it applies the order. Returns the
     packs added. Locks the account; audit row with before/after."""
-    quote = order_quote(order)
-    extra = {code: packs for code, packs in ((quote.request or {}).get("add_ons") or {}).items()
-             if packs}
+    extra = _bought_packs(order)
     if not extra:
         return {}
     account = _lock_account(order.account)
@@ -271,9 +275,7 @@ def order_add_on_packs_grant(*, order, actor) -> dict[str, int]:
 def order_add_on_packs_revoke(*, order, actor) -> dict[str, int]:
     """Take back the add-on packs a fully refunded `order` added (`order_add_on_packs_grant`),
     never below zero. Returns the packs taken back. Locks the account; audit row."""
-    quote = order_quote(order)
-    extra = {code: packs for code, packs in ((quote.request or {}).get("add_ons") or {}).items()
-             if packs}
+    extra = _bought_packs(order)
     if not extra:
         return {}
     account = _lock_account(order.account)
