@@ -239,6 +239,7 @@ class DocumentScopedApi(APIView):
     may see (404), then the requester must be an admin of it or staff (403)."""
 
     permission_classes = [IsAuthenticated, HasProductAccess, IsDocumentsAdmin]
+    billing_api = True  # documents are billing pages (SPEC §6)
 
     def get_document(self, document_id):
         document = (

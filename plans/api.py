@@ -233,6 +233,7 @@ class EntitlementsApi(AccountScopedApi):
     """What the account's package entitles it to; read by the product, so any active member."""
 
     permission_classes = [IsAuthenticated, HasProductAccess]
+    billing_api = False  # not a billing operation: refused to an admin of a blocked account
 
     @extend_schema(
         operation_id="entitlements_retrieve", tags=["plans"],
@@ -262,6 +263,8 @@ class RenewalQuoteApi(BillingApi):
 
 class PackageChangeApi(BillingApi):
     """Change the package of every seat today, or preview it with `dry_run`."""
+
+    billing_api = False  # changing the package is not paying (SPEC §6 billing pages)
 
     @extend_schema_serializer(component_name="PackageChangeInput")
     class InputSerializer(AsOfInputSerializer):

@@ -1,22 +1,35 @@
-"""The one place that decides whether a person may use the product (SPEC §3, later §6).
+"""The one place that decides whether a person may use the product (SPEC §3, §6).
 
-`access_decision` is called at login, on every page request and by the API. It reports the
-phase of the person's seat (`seats.phases.phase_of_seat`, with the numbers of the billing
-policy); refusing a blocked seat (admins keeping the billing pages) comes with the dunning
-issue, which adds that outcome here. Until then the phase changes no outcome.
+`access_decision` is called at login, on every page request (`seats.middleware`) and by the API
+(`seats.permissions.HasProductAccess`). It applies the late-payment phases of `seats.standing`:
+
+- a member whose seat is blocked (d ≥ 8, an unpaid trial that ended, or the account held by
+  finance) cannot log in, and is signed out on the next request, with the reason and who can pay;
+- an admin of a blocked or suspended account (or whose own seat is blocked) logs in but reaches
+  only the billing pages (`billing_only`);
+- a running contract is never blocked by expiry.
+
+The phase is a pure function of the seats' dates and the policy, computed on every request, so
+paying (which moves the dates) restores access at once, with no sweep. The decision also carries
+the account's `Standing` and the person's seat date, from which the banner is drawn
+(`seats.context_processors`) without another query: the member (with its account) is one query,
+this decision one more.
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
+from django.db.models import Count, Exists, Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from catalogue.models import BillingPolicy
 
-from .models import Member, MemberState, Seat
-from .phases import Phase, PhasePolicy, phase_of_seat
+from .models import AccessHold, Contract, Member, MemberRole, MemberState, Seat
+from .phases import Phase, PhasePolicy
+from .standing import Standing, account_standing, seat_standing_phase
 
-# What the seat's phase needs of the billing policy, read with the seat in one query.
+# What the phases need of the billing policy, read inside the seats query.
 _POLICY_FIELDS = ("banner_lead_days", "grace_days", "blocked_through_day", "trial_deletion_days")
 
 
@@ -30,11 +43,75 @@ class AccessDecision:
     # The phase of the person's seat (SPEC §6) when they have one; None for staff and refusals
     # made before the seat is looked at.
     phase: Phase | None = None
+    # Where the account stands (phase, overdue days, the seats the banner is about); None as for
+    # `phase`.
+    standing: Standing | None = None
+    # The person's own seat's last valid day, and whether they administer the account.
+    seat_valid_until: date | None = None
+    is_admin: bool = False
+    policy: PhasePolicy | None = None
+
+
+@dataclass(frozen=True)
+class AccountDates:
+    """What one query reads about an account's seats: {valid_until: seat count} of its live
+    seats, `mine` (the given member's seat date, if any), the policy, whether a contract runs
+    and whether finance holds it."""
+
+    seat_dates: dict
+    mine: date | None
+    policy: PhasePolicy
+    contract: bool
+    held: bool
+
+
+def account_dates(account_id: int, as_of: date, *, member_id: int | None = None) -> AccountDates:
+    """One query: the live seats of the account grouped by `valid_until`, with the policy, the
+    contract and the hold read by constant subqueries (no outer reference, so the grouping holds
+    in PostgreSQL and SQLite alike). Its cost does not grow with the number of seats beyond the
+    number of distinct dates."""
+    policy_fields = BillingPolicy.subqueries(_POLICY_FIELDS)
+    contract = Contract.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account_id=account_id,
+        starts_on__lte=as_of,
+    )
+    hold = AccessHold.objects.filter(account_id=account_id, lifted_at__isnull=True)
+    rows = list(
+        Seat.objects.filter(account_id=account_id, removed_on__isnull=True)
+        .values("valid_until")
+        .annotate(n=Count("id"), mine=Count("id", filter=Q(member_id=member_id)),
+                  contract_runs=Exists(contract), held=Exists(hold), **policy_fields)
+        .order_by()
+    )
+    if rows:
+        policy = PhasePolicy.from_model(BillingPolicy.from_values(rows[0]))
+        contract_runs, held = bool(rows[0]["contract_runs"]), bool(rows[0]["held"])
+    else:  # no live seat: read the rest on its own (rare: an account without seats)
+        policy = PhasePolicy.from_model(BillingPolicy.current())
+        contract_runs, held = contract.exists(), hold.exists()
+    seat_dates: dict = {}
+    for row in rows:
+        seat_dates[row["valid_until"]] = seat_dates.get(row["valid_until"], 0) + row["n"]
+    mine = next((row["valid_until"] for row in rows if row["mine"]), None)
+    return AccountDates(seat_dates=seat_dates, mine=mine, policy=policy,
+                        contract=contract_runs, held=held)
+
+
+def standing_of(account, as_of: date, *, dates: AccountDates | None = None) -> Standing:
+    """The `Standing` of `account` (a loaded `Account`) on `as_of` (one query unless `dates`
+    are given)."""
+    dates = dates or account_dates(account.pk, as_of)
+    return account_standing(
+        dates.seat_dates, as_of, dates.policy,
+        trial_ends_on=account.trial_ends_on if account.trial else None,
+        contract=dates.contract, held=dates.held,
+    )
 
 
 def access_decision(user, *, as_of: date, member=None) -> AccessDecision:
-    """`member` may be passed when the caller has already loaded the user's member (with its
-    account), to save the query on every request."""
+    """Whether `user` may use the product on `as_of`. `member` may be passed when the caller has
+    already loaded the user's member (with its account), to save the query on every request.
+    Costs at most two queries (the member, then the seats of its account)."""
     if user is None or not user.is_authenticated:
         return AccessDecision(False, "anonymous", _("Log in first."))
     # The login backend lets inactive users authenticate (so that deleted members are told why):
@@ -49,38 +126,74 @@ def access_decision(user, *, as_of: date, member=None) -> AccessDecision:
         return AccessDecision(
             False, "no_member", _("This login does not belong to any organisation.")
         )
-    account = member.account.name
+    account = member.account
+    name = account.name
     if member.state == MemberState.DELETED:
         return AccessDecision(
             False, "deleted",
             _("Your user in %(account)s has been deleted, so you have no seat there. Ask an "
-              "administrator of %(account)s if you need access again.") % {"account": account},
+              "administrator of %(account)s if you need access again.") % {"account": name},
         )
     if member.state == MemberState.SUSPENDED:
         return AccessDecision(
             False, "suspended",
             _("Your user in %(account)s is suspended and has no seat. Ask an administrator of "
-              "%(account)s to restore you onto a free seat.") % {"account": account},
+              "%(account)s to restore you onto a free seat.") % {"account": name},
         )
     if not user.is_active:
         return AccessDecision(
             False, "inactive",
             _("Your login to %(account)s has been deactivated. Ask an administrator of "
-              "%(account)s if you need access again.") % {"account": account},
+              "%(account)s if you need access again.") % {"account": name},
         )
-    # One query for the seat and the policy's numbers (subqueries), as before for the seat alone.
-    policy_fields = BillingPolicy.subqueries(_POLICY_FIELDS)
-    seat = (
-        Seat.objects.filter(member=member, removed_on__isnull=True)
-        .annotate(**policy_fields).values("valid_until", *policy_fields).first()
-    )
-    if seat is None:
+    dates = account_dates(account.pk, as_of, member_id=member.pk)
+    if dates.mine is None:
         return AccessDecision(
             False, "no_seat",
             _("You have no seat in %(account)s. Ask an administrator of %(account)s to assign "
-              "you a seat.") % {"account": account},
+              "you a seat.") % {"account": name},
         )
-    policy = PhasePolicy.from_model(BillingPolicy.from_values(seat))
-    trial_ends_on = member.account.trial_ends_on if member.account.trial else None
-    phase = phase_of_seat(seat["valid_until"], as_of, policy, trial_ends_on=trial_ends_on)
-    return AccessDecision(True, "ok", phase=phase)
+    standing = standing_of(account, as_of, dates=dates)
+    phase = seat_standing_phase(
+        dates.mine, as_of, dates.policy, trial_ends_on=standing.trial_ends_on,
+        contract=dates.contract, held=dates.held,
+    )
+    is_admin = member.role == MemberRole.ADMIN
+    blocked = phase == Phase.BLOCKED or standing.blocked
+    details = {"phase": phase, "standing": standing, "seat_valid_until": dates.mine,
+               "is_admin": is_admin, "policy": dates.policy}
+    if blocked and not is_admin:
+        return AccessDecision(False, "blocked", blocked_message(account, standing, dates.mine),
+                              **details)
+    return AccessDecision(True, "ok", billing_only=blocked, **details)
+
+
+def blocked_message(account, standing: Standing, seat_valid_until: date | None) -> str:
+    """Why a member of `account` cannot log in, and who can pay (its active administrators, by
+    e-mail: one query, only on a refusal)."""
+    admins = list(
+        Member.objects.filter(account=account, role=MemberRole.ADMIN, state=MemberState.ACTIVE)
+        .select_related("user").order_by("user__email")[:5]
+        .values_list("user__email", flat=True)
+    )
+    who = ", ".join(admins) or _("an administrator of %(account)s") % {"account": account.name}
+    values = {"account": account.name, "who": who}
+    if standing.held:
+        reason = _("%(account)s has been blocked by the vendor's finance team.") % values
+    elif standing.trial_ends_on is not None:
+        reason = _("The free trial of %(account)s ended on %(date)s.") % {
+            **values, "date": date_format(standing.trial_ends_on, "DATE_FORMAT")}
+    else:
+        last = seat_valid_until or standing.valid_until
+        reason = _("Your seat in %(account)s was paid until %(date)s and the payment is "
+                   "overdue, so it is blocked.") % {
+            **values, "date": date_format(last, "DATE_FORMAT")}
+    return reason + " " + _("Access returns as soon as it is paid; an administrator can pay: "
+                            "%(who)s.") % values
+
+
+def deletion_date(standing: Standing, policy: PhasePolicy) -> date | None:
+    """The day an unpaid trial's account and data are deleted (SPEC §6), or None."""
+    if standing.trial_ends_on is None:
+        return None
+    return standing.trial_ends_on + timedelta(days=policy.trial_deletion_days)

@@ -26,14 +26,15 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import error_responses
+from billing_site.api import business_date, error_responses
 from billing_site.dates import today
 from billing_site.money import Currency
 
 from . import services
 from .models import BillingPeriod, MemberRole, MemberState
 from .permissions import HasProductAccess, IsAccountAdmin, IsStaff
-from .selectors import account_members, account_seats, accounts_visible_to
+from .phases import Phase
+from .selectors import account_members, account_seats, account_status, accounts_visible_to
 
 # --- output: the representations that are part of the API contract --------------------------------
 
@@ -84,6 +85,9 @@ class AccountScopedApi(APIView):
     """Base of every /accounts/{account_id}/... view: admins of the account and staff only."""
 
     permission_classes = [IsAuthenticated, HasProductAccess, IsAccountAdmin]
+    # the seats and members are among the billing pages a blocked admin still reaches (SPEC §6);
+    # subclasses outside billing set it back to False
+    billing_api = True
 
     def get_account(self, account_id):
         """The account, if the requester may see it (404 otherwise), then the role check (403)."""
@@ -117,6 +121,8 @@ class AccountScopedApi(APIView):
 class AccountListCreateApi(APIView):
     """GET: the accounts the requester may see (a member: their own; staff: all).
     POST: create an account (staff only)."""
+
+    billing_api = True
 
     @extend_schema_serializer(component_name="AccountCreateInput")
     class CreateInputSerializer(serializers.Serializer):
@@ -154,6 +160,60 @@ class AccountListCreateApi(APIView):
             trial=data["trial"], actor=request.user, as_of=today(),
         )
         return Response(AccountOutputSerializer(account).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema_serializer(component_name="SeatStatus")
+class SeatStatusOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    phase = serializers.ChoiceField(choices=Phase.choices)
+    valid_until = serializers.DateField(help_text="Last day the seat works (inclusive).")
+
+
+@extend_schema_serializer(component_name="AccountStatus")
+class AccountStatusOutputSerializer(serializers.Serializer):
+    phase = serializers.ChoiceField(
+        choices=Phase.choices,
+        help_text="SPEC §6: active, grace (days 1–7 after expiry), blocked (8–14, an unpaid "
+                  "trial that ended, or blocked by finance), suspended (15+).")
+    days_overdue = serializers.IntegerField(
+        help_text="Days since the account's validity (or its unpaid trial) ended; 0 while valid.")
+    valid_until = serializers.DateField(
+        allow_null=True, help_text="The latest seat's last valid day (inclusive).")
+    automations_paused = serializers.BooleanField(
+        help_text="True while the account is suspended: its automations must not run.")
+    trial_ends_on = serializers.DateField(
+        allow_null=True, help_text="Last day of the unpaid free trial; null once paid or without.")
+    seats = SeatStatusOutputSerializer(many=True)
+
+
+class AccountStatusApi(AccountScopedApi):
+    """Where the account stands today (or, for staff, `?as_of=YYYY-MM-DD`): polled by the
+    product's other services. Any active member of the account (even one whose seat is blocked:
+    this is how the product learns it) and staff. A constant number of queries."""
+
+    permission_classes = [IsAuthenticated]
+
+    class QuerySerializer(serializers.Serializer):
+        as_of = serializers.DateField(
+            required=False, help_text="Staff only: the business date to report for.")
+
+    @extend_schema(
+        operation_id="account_status", tags=["accounts"],
+        parameters=[QuerySerializer],
+        responses={200: AccountStatusOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        account = accounts_visible_to(request.user)
+        if not request.user.is_staff:
+            account = account.filter(members__user=request.user,
+                                     members__state=MemberState.ACTIVE)
+        account = account.filter(pk=account_id).first()
+        if account is None:
+            raise NotFound()
+        query = self.QuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        as_of = business_date(request, query.validated_data)
+        return Response(AccountStatusOutputSerializer(account_status(account, as_of)).data)
 
 
 class AccountDetailApi(AccountScopedApi):

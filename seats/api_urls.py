@@ -9,6 +9,7 @@ app_name = "seats_api"
 urlpatterns = [
     path("accounts/", api.AccountListCreateApi.as_view(), name="accounts"),
     path("accounts/<int:account_id>/", api.AccountDetailApi.as_view(), name="account"),
+    path("accounts/<int:account_id>/status/", api.AccountStatusApi.as_view(), name="status"),
     path("accounts/<int:account_id>/seats/", api.SeatListAddApi.as_view(), name="seats"),
     path(
         "accounts/<int:account_id>/seats/<int:seat_id>/",

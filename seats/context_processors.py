@@ -1,4 +1,9 @@
-"""Template context shared by every page: the member, their account, and the menu section."""
+"""Template context shared by every page: the member, their account, the menu section and the
+expiry banner (from the access decision the middleware made, without a query of its own)."""
+
+from billing_site.dates import today
+
+from .banners import banner_for
 
 # url name prefix → menu section it belongs to (first match wins)
 NAV_SECTIONS = [
@@ -22,5 +27,11 @@ def membership(request):
         user is not None and user.is_authenticated and user.is_staff
         and (user.is_superuser or user.groups.filter(name="finance").exists())
     )
+    access = getattr(request, "access", None)
+    banner = banner_for(access, today()) if access is not None else None
+    if banner is not None and banner.dismissible and hasattr(request, "session") \
+            and request.session.get("banner_dismissed") == banner.key:
+        banner = None
     return {"member": member, "current_account": member.account if member else None,
-            "nav_section": section, "is_finance": is_finance}
+            "nav_section": section, "is_finance": is_finance, "expiry_banner": banner,
+            "billing_only": bool(access is not None and access.billing_only)}

@@ -12,7 +12,7 @@ Invariants (backed by constraints where the database can express them):
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -62,6 +62,83 @@ class Account(models.Model):
 
     def __str__(self):
         return self.name
+
+
+
+class Contract(models.Model):
+    """A contract account's agreement (SPEC §3): at least 10 seats, open-ended (`ends_on` empty)
+    or for a fixed term of at least 6 months. While a contract runs (`starts_on` ≤ day ≤
+    `ends_on`) the account is invoiced monthly and is never blocked by seat expiry; only finance
+    can block it by hand (`AccessHold`).
+
+    Owned by seats because the one access decision (`seats.access`) reads it; written only by
+    `seats.services.contracts`. One row per account; a contract that ended keeps its row with
+    `ends_on` in the past.
+    """
+
+    account = models.OneToOneField(
+        Account, on_delete=models.CASCADE, related_name="contract", verbose_name=_("account"),
+    )
+    starts_on = models.DateField(_("starts on"))
+    # Inclusive last day; empty for an open-ended contract.
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("contract")
+        verbose_name_plural = _("contracts")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="contract_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account} ({self.starts_on}–{self.ends_on or '…'})"
+
+    def runs_on(self, day) -> bool:
+        """True on the days the contract covers (both ends inclusive)."""
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+
+class AccessHold(models.Model):
+    """Finance blocked the account by hand (SPEC §3: an overdue contract account). While a hold
+    is open (`lifted_at` empty) the account is blocked as in SPEC §6 whatever its dates: admins
+    reach only the billing pages, everyone else is refused at login.
+
+    Read by `seats.access` (so seats owns it), written only by `seats.services.contracts`
+    (`account_hold_place` / `account_hold_lift`); at most one open hold per account (constraint).
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="holds", verbose_name=_("account"),
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    placed_at = models.DateTimeField(_("placed at"))
+    placed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("placed by"),
+    )
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lifted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("lifted by"),
+    )
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        verbose_name = _("access hold")
+        verbose_name_plural = _("access holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(lifted_at__isnull=True),
+                name="access_hold_one_open_per_account",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.account}: {self.reason}"
 
 
 class MemberRole(models.TextChoices):

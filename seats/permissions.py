@@ -12,15 +12,24 @@ from rest_framework.permissions import BasePermission
 from billing_site.dates import today
 
 from .access import access_decision
+from .middleware import billing_only_reason
 from .models import Member, MemberRole, MemberState
 
 
 class HasProductAccess(BasePermission):
-    """Refuses a person the product refuses (suspended, deleted, seatless, no organisation), with
-    the decision's message as the 403 `detail`. Staff always pass."""
+    """Refuses a person the product refuses (suspended, deleted, seatless, no organisation, a
+    blocked seat), with the decision's message as the 403 `detail`. Staff always pass. An admin
+    of a blocked account passes only into views marked `billing_api = True` (seats and members,
+    quotes, orders, payments, invoice data, the status): every other operation answers 403
+    with the reason."""
 
     def has_permission(self, request, view):
         decision = access_decision(request.user, as_of=today())
+        if decision.allowed and decision.billing_only and not getattr(view, "billing_api", False):
+            # an admin of a blocked account reaches only the billing operations (SPEC §6)
+            self.message = billing_only_reason(decision)
+            self.code = "billing_only"
+            return False
         if decision.allowed:
             return True
         # DRF reads these attributes from the refusing permission to build the 403

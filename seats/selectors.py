@@ -1,8 +1,15 @@
 """Reads of accounts, members and seats, always scoped to what the requester may see."""
 
-from django.db.models import Count, Q
+from collections import Counter
 
-from .models import Account, Member, Seat
+from django.db.models import Count, Exists, Q
+
+from catalogue.models import BillingPolicy
+
+from .access import _POLICY_FIELDS
+from .models import AccessHold, Account, Contract, Member, Seat
+from .phases import PhasePolicy
+from .standing import account_standing, seat_standing_phase
 
 
 def accounts_visible_to(user):
@@ -31,3 +38,48 @@ def account_seat_counts(account):
     return Seat.objects.filter(account=account, removed_on__isnull=True).aggregate(
         total=Count("id"), free=Count("id", filter=Q(member__isnull=True))
     )
+
+
+def account_status(account, as_of):
+    """What the product's other services poll (issue 10, SPEC §6): the account's standing on
+    `as_of` and each live seat's phase, in one query whatever the number of seats (the policy,
+    the contract and the hold are uncorrelated subqueries of the seats query).
+
+    Returns {"phase", "days_overdue", "valid_until", "automations_paused", "trial_ends_on",
+    "seats": [{"id", "phase", "valid_until"}]}; dates inclusive (Europe/Warsaw)."""
+    policy_fields = BillingPolicy.subqueries(_POLICY_FIELDS)
+    contract = Contract.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account_id=account.pk,
+        starts_on__lte=as_of,
+    )
+    hold = AccessHold.objects.filter(account_id=account.pk, lifted_at__isnull=True)
+    rows = list(
+        Seat.objects.filter(account_id=account.pk, removed_on__isnull=True)
+        .annotate(contract_runs=Exists(contract), held=Exists(hold), **policy_fields)
+        .values("id", "valid_until", "contract_runs", "held", *policy_fields)
+        .order_by("id")
+    )
+    if rows:
+        policy = PhasePolicy.from_model(BillingPolicy.from_values(rows[0]))
+        contract_runs, held = bool(rows[0]["contract_runs"]), bool(rows[0]["held"])
+    else:
+        policy = PhasePolicy.from_model(BillingPolicy.current())
+        contract_runs, held = contract.exists(), hold.exists()
+    histogram = Counter(row["valid_until"] for row in rows)
+    trial_ends_on = account.trial_ends_on if account.trial else None
+    standing = account_standing(histogram, as_of, policy, trial_ends_on=trial_ends_on,
+                                contract=contract_runs, held=held)
+    return {
+        "phase": standing.phase,
+        "days_overdue": standing.days_overdue,
+        "valid_until": standing.valid_until,
+        "automations_paused": standing.automations_paused,
+        "trial_ends_on": trial_ends_on,
+        "seats": [
+            {"id": row["id"], "valid_until": row["valid_until"],
+             "phase": seat_standing_phase(row["valid_until"], as_of, policy,
+                                          trial_ends_on=trial_ends_on, contract=contract_runs,
+                                          held=held)}
+            for row in rows
+        ],
+    }

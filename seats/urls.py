@@ -13,6 +13,7 @@ urlpatterns = [
     path("login/", views.MemberLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
+    path("banner/dismiss/", views.banner_dismiss, name="banner_dismiss"),
     path(
         "password-reset/",
         auth_views.PasswordResetView.as_view(form_class=InvitedMemberPasswordResetForm),

@@ -17,13 +17,16 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from catalogue.models import BillingPolicy
 
 from . import services
+from .banners import banner_for
 from .forms import (
     MemberAuthenticationForm,
     MemberInviteForm,
@@ -49,7 +52,24 @@ class MemberLoginView(auth_views.LoginView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(trial_days=settings.TRIAL_DAYS, **kwargs)
+        return super().get_context_data(trial_days=BillingPolicy.current().trial_days, **kwargs)
+
+
+@login_required
+def banner_dismiss(request):
+    """Hide the (dismissible, pre-expiry) banner whose key is posted until the dates change; the
+    banner of an expired seat is never dismissible, so its key is ignored here (SPEC §6)."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    key = request.POST.get("key", "")[:100]
+    banner = banner_for(request.access, today()) if request.access is not None else None
+    if banner is not None and banner.dismissible and banner.key == key:
+        request.session["banner_dismissed"] = key
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        target = reverse("home")
+    return redirect(target)
 
 
 def signup(request):
@@ -78,7 +98,8 @@ def signup(request):
                 return redirect("account_users")
     else:
         form = SignupForm()
-    return render(request, "seats/signup.html", {"form": form, "trial_days": settings.TRIAL_DAYS})
+    return render(request, "seats/signup.html",
+                  {"form": form, "trial_days": BillingPolicy.current().trial_days})
 
 
 @login_required

@@ -3,7 +3,6 @@
 
 from datetime import timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -12,7 +11,7 @@ from django_countries import countries
 from billing_site.errors import DomainError
 from billing_site.geo import EEA
 from billing_site.money import Currency
-from catalogue.models import Package
+from catalogue.models import BillingPolicy, Package
 
 from ..audit import audit_record, snapshot
 from ..auth import logins_with_email
@@ -69,7 +68,8 @@ def account_create(*, name, package_code, country, trial=True, actor, as_of) -> 
         country=country,
         currency=currency_for_country(country),
         trial=trial,
-        trial_ends_on=as_of + timedelta(days=settings.TRIAL_DAYS - 1) if trial else None,
+        trial_ends_on=(as_of + timedelta(days=BillingPolicy.current().trial_days - 1)
+                       if trial else None),
     )
     audit_record(
         account=account, actor=actor, action="account.create", target=account,

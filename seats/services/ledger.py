@@ -170,7 +170,20 @@ def seat_periods_append(*, account, changes, cause, order_id=None, actor,
     if moved:
         _audit(account=account, actor=actor, cause=cause, order_id=order_id, as_of=as_of,
                moved=moved)
+    if cause == SeatPeriodCause.ORDER and account.trial:
+        _trial_end_paid(account, actor=actor, order_id=order_id, as_of=as_of)
     return new_rows
+
+
+def _trial_end_paid(account, *, actor, order_id, as_of):
+    """A paid order ends the free trial (SPEC §6: paying at any time keeps all data): from now on
+    the account follows the phases of its seats' dates, not the trial's end. `trial_ends_on`
+    stays, because the pricing never charges the trial days."""
+    account.trial = False
+    account.save(update_fields=["trial"])
+    audit_record(account=account, actor=actor, action="account.trial_paid", target=account,
+                 before={"trial": True},
+                 after={"trial": False, "order_id": order_id, "as_of": as_of.isoformat()})
 
 
 @transaction.atomic

@@ -252,15 +252,15 @@ def jane(make_account, make_member):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("as_of", "phase"), [
-    ("2026-10-31", ACTIVE), ("2026-11-07", GRACE), ("2026-11-08", BLOCKED),
-    ("2026-11-20", BLOCKED),
+@pytest.mark.parametrize(("as_of", "phase", "code"), [
+    ("2026-10-31", ACTIVE, "ok"), ("2026-11-07", GRACE, "ok"), ("2026-11-08", BLOCKED, "blocked"),
+    ("2026-11-20", BLOCKED, "blocked"),
 ])
-def test_access_decision_reports_the_seat_phase_of_the_default_policy(jane, as_of, phase):
+def test_access_decision_reports_the_seat_phase_of_the_default_policy(jane, as_of, phase, code):
     set_policy(grace_days=7, blocked_through_day=14)
     decision = access_decision(jane.user, as_of=d(as_of))
-    # refusing a blocked seat comes with the dunning issue: the outcome is unchanged for now
-    assert (decision.code, decision.phase) == ("ok", phase)
+    # a user whose seat is blocked is refused (SPEC §6); grace still works
+    assert (decision.code, decision.phase, decision.allowed) == (code, phase, code == "ok")
 
 
 @pytest.mark.django_db
@@ -289,12 +289,12 @@ def test_access_decision_blocks_an_unpaid_trial_the_day_after_it_ends(make_accou
 @pytest.mark.django_db
 def test_access_decision_reads_seat_and_policy_in_one_query(jane, django_assert_num_queries):
     set_policy(grace_days=4, blocked_through_day=10)
-    with django_assert_num_queries(2):  # the member with its account, the seat with the policy
-        decision = access_decision(jane.user, as_of=d("2026-11-05"))
-    assert decision.phase == BLOCKED
+    with django_assert_num_queries(2):  # the member with its account, the seats with the policy
+        decision = access_decision(jane.user, as_of=d("2026-11-04"))
+    assert decision.phase == GRACE
     member = Member.objects.select_related("account").get(pk=jane.pk)
     with django_assert_num_queries(1):  # the middleware passes the member it loaded
-        assert access_decision(jane.user, as_of=d("2026-11-05"), member=member).phase == BLOCKED
+        assert access_decision(jane.user, as_of=d("2026-11-04"), member=member).phase == GRACE
 
 
 @pytest.mark.django_db

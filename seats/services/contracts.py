@@ -1,0 +1,117 @@
+"""Contract accounts (SPEC §3) and finance's access holds: the two things besides seat dates that
+the one access decision (`seats.access`) reads.
+
+- `contract_set`: staff make an account a contract account (or change the contract's term):
+  at least `CONTRACT_MIN_SEATS` seats, open-ended or a fixed term of at least
+  `CONTRACT_MIN_MONTHS` months. While the contract runs the account is never blocked by seat
+  expiry.
+- `account_hold_place` / `account_hold_lift`: finance blocks an account by hand (an overdue
+  contract account) and unblocks it; while a hold is open the account is blocked as in SPEC §6.
+
+Each locks the account row first, refuses with `DomainError`, and writes an audit row.
+"""
+
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing_site.errors import DomainError
+
+from ..audit import audit_record
+from ..models import AccessHold, Account, Contract, Seat
+from .common import _lock_account
+
+CONTRACT_MIN_SEATS = 10  # SPEC §3
+CONTRACT_MIN_MONTHS = 6  # SPEC §3: a fixed term lasts at least this many months
+
+
+def _contract_fields(contract):
+    if contract is None:
+        return None
+    return {"starts_on": contract.starts_on.isoformat(),
+            "ends_on": contract.ends_on.isoformat() if contract.ends_on else None}
+
+
+@transaction.atomic
+def contract_set(*, account, starts_on: date, ends_on: date | None, actor,
+                 as_of: date) -> Contract:
+    """Make `account` a contract account from `starts_on` (inclusive) to `ends_on` (inclusive;
+    None for open-ended), or change the term of its contract. Returns the `Contract`.
+
+    Refused with `DomainError`: fewer than 10 seats; a fixed term shorter than 6 months
+    (`ends_on` earlier than the day before `starts_on` + 6 months); an end before the start or in
+    the past (`as_of`). Writes a `contract.set` audit row with the terms before and after."""
+    account = _lock_account(account)
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).count()
+    if seats < CONTRACT_MIN_SEATS:
+        raise DomainError(
+            _("A contract account has at least %(min)d seats; this one has %(n)d.")
+            % {"min": CONTRACT_MIN_SEATS, "n": seats}, code="contract_too_few_seats")
+    if ends_on is not None:
+        if ends_on < as_of:
+            raise DomainError(_("The contract cannot end in the past."), field="ends_on",
+                              code="contract_end_past")
+        shortest = starts_on + relativedelta(months=CONTRACT_MIN_MONTHS) - relativedelta(days=1)
+        if ends_on < shortest:
+            raise DomainError(
+                _("A fixed-term contract lasts at least %(months)d months: from %(start)s it "
+                  "ends on %(end)s at the earliest.")
+                % {"months": CONTRACT_MIN_MONTHS, "start": starts_on.isoformat(),
+                   "end": shortest.isoformat()},
+                field="ends_on", code="contract_too_short")
+    contract = Contract.objects.filter(account=account).first()
+    before = _contract_fields(contract)
+    if contract is None:
+        contract = Contract.objects.create(account=account, starts_on=starts_on, ends_on=ends_on)
+    else:
+        contract.starts_on, contract.ends_on = starts_on, ends_on
+        contract.save(update_fields=["starts_on", "ends_on"])
+    audit_record(account=account, actor=actor, action="contract.set", target=contract,
+                 before=before, after=_contract_fields(contract))
+    return contract
+
+
+@transaction.atomic
+def account_hold_place(*, account, reason: str, actor) -> AccessHold:
+    """Block `account` by hand (finance, e.g. an overdue contract invoice) with `reason`, shown
+    to its members. Refused with `DomainError` when the reason is empty or a hold is already
+    open. Writes an `account.hold` audit row."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Give the reason for blocking the account."), field="reason",
+                          code="hold_reason_missing")
+    account = _lock_account(account)
+    if AccessHold.objects.filter(account=account, lifted_at__isnull=True).exists():
+        raise DomainError(_("This account is already blocked."), code="hold_exists")
+    hold = AccessHold.objects.create(
+        account=account, reason=reason[:500], placed_at=timezone.now(),
+        placed_by=actor if actor is not None and actor.pk else None)
+    audit_record(account=account, actor=actor, action="account.hold", target=hold,
+                 after={"reason": hold.reason})
+    return hold
+
+
+@transaction.atomic
+def account_hold_lift(*, account, actor) -> AccessHold:
+    """Unblock `account`: close its open hold. Refused with `DomainError` when there is none.
+    Writes an `account.hold_lift` audit row."""
+    account = _lock_account(account)
+    hold = AccessHold.objects.select_for_update().filter(
+        account=account, lifted_at__isnull=True).first()
+    if hold is None:
+        raise DomainError(_("This account is not blocked by hand."), code="hold_missing")
+    hold.lifted_at = timezone.now()
+    hold.lifted_by = actor if actor is not None and actor.pk else None
+    hold.save(update_fields=["lifted_at", "lifted_by"])
+    audit_record(account=account, actor=actor, action="account.hold_lift", target=hold,
+                 before={"reason": hold.reason})
+    return hold
+
+
+def account_locked(account: Account) -> Account:
+    """For callers in higher layers that must serialise with the seats services on one account
+    (the dunning sweep): the account row, locked until the end of the caller's transaction."""
+    return _lock_account(account)
