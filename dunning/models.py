@@ -72,6 +72,9 @@ class SeatRecordedPhase(models.Model):
                 name="seat_recorded_phase_not_active"),
         ]
 
+    def __str__(self):
+        return f"seat {self.seat_id}: {self.phase} since {self.since}"
+
 
 class PhaseTransition(models.Model):
     """One recorded change of phase of an account (`seat` empty) or of one seat, effective on
