@@ -10,6 +10,12 @@ PERIODIC_TASKS = {
     "Apply scheduled member suspensions/deletions (daily)": (
         "seats.apply_scheduled_member_changes", {"minute": "5", "hour": "0"},
     ),
+    "Dunning sweep: phases, e-mails, automations, trial deletion (daily 00:15)": (
+        "dunning.sweep", {"minute": "15", "hour": "0"},
+    ),
+    "Send dunning e-mails left unsent (hourly)": (
+        "dunning.send_notices", {"minute": "40", "hour": "*"},
+    ),
     "Close pending orders that can no longer be paid (daily)": (
         "plans.refresh_orders", {"minute": "10", "hour": "0"},
     ),

@@ -1,0 +1,30 @@
+"""Celery tasks of the dunning app: thin, they parse the arguments and call a service."""
+
+from datetime import date
+
+from celery import shared_task
+
+from billing_site.dates import today
+
+from .services.notices import notices_send
+from .services.sweep import dunning_sweep
+
+
+@shared_task(name="dunning.sweep")
+def sweep(as_of: str | None = None, dry_run: bool = False) -> dict:
+    """The daily dunning sweep (beat, 00:15 Europe/Warsaw) for `as_of` (ISO date; default
+    today). Returns the run's counts (and the report for a dry run) for the task result."""
+    day = date.fromisoformat(as_of) if as_of else today()
+    result = dunning_sweep(as_of=day, dry_run=dry_run)
+    run = result.run
+    return {"as_of": day.isoformat(), "dry_run": dry_run, "run_id": run.pk,
+            "accounts_changed": run.accounts_changed, "seats_changed": run.seats_changed,
+            "notices_created": run.notices_created, "notices_sent": run.notices_sent,
+            "trials_deleted": run.trials_deleted,
+            "report": result.report() if dry_run else ""}
+
+
+@shared_task(name="dunning.send_notices")
+def send_notices() -> int:
+    """Send dunning e-mails left unsent (a sweep that died after committing a batch)."""
+    return notices_send()
