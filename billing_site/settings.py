@@ -139,6 +139,8 @@ else:
     }
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
+# a running task stores STARTED (with its start time), so ops see it running in the admin
+CELERY_TASK_TRACK_STARTED = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the task for another worker
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
