@@ -399,3 +399,30 @@ class AuditEntry(models.Model):
 
     def __str__(self):
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class PurgePermit(models.Model):
+    """Lets one transaction delete the append-only and frozen rows of one account: its seat
+    periods (`SeatPeriod`) and its issued pro-formas with their lines and VAT totals
+    (`invoices.Document`), when an unpaid trial account is deleted with its data (SPEC §6).
+
+    The database triggers that refuse deleting those rows (seats migration 0007, invoices 0005)
+    let a DELETE through while a row for the deleted row's account exists here. The row is
+    inserted at the start of the purge and deleted at its end, inside the purging transaction
+    (`seats.services.purge.purge_permit`), so no other transaction ever sees it: the table is
+    empty outside a purge, and on PostgreSQL a deferred constraint trigger refuses to commit a
+    transaction that would leave a row behind. UPDATE stays refused with or without a permit,
+    and VAT and corrective invoices are never deletable (accounting documents are kept).
+
+    `account_id` is a plain integer, not a foreign key: the permit must stay in place while the
+    account row it names is deleted, and must not be deleted with it by a cascade.
+    """
+
+    account_id = models.BigIntegerField(_("account"), primary_key=True)
+
+    class Meta:
+        verbose_name = _("purge permit")
+        verbose_name_plural = _("purge permits")
+
+    def __str__(self):
+        return f"purge of account {self.account_id}"
