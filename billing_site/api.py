@@ -23,10 +23,6 @@ def exception_handler(exc, context):
     if isinstance(exc, ObjectDoesNotExist):
         exc = NotFound()
     response = drf_exception_handler(exc, context)
-    if response is not None and isinstance(response.data, dict) and "code" not in response.data:
-        codes = exc.get_codes() if hasattr(exc, "get_codes") else None
-        if isinstance(codes, str):  # e.g. "billing_only", "not_authenticated"
-            response.data["code"] = codes
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
         if isinstance(response.data, dict) and "detail" not in response.data:
             response.data = {"detail": "Invalid input.", "code": "invalid", **response.data}

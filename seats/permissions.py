@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.permissions import BasePermission
 
 from billing_site.dates import today
+from billing_site.errors import DomainError
 
 from .access import access_decision
 from .middleware import billing_only_reason
@@ -26,10 +27,9 @@ class HasProductAccess(BasePermission):
     def has_permission(self, request, view):
         decision = access_decision(request.user, as_of=today())
         if decision.allowed and decision.billing_only and not getattr(view, "billing_api", False):
-            # an admin of a blocked account reaches only the billing operations (SPEC §6)
-            self.message = billing_only_reason(decision)
-            self.code = "billing_only"
-            return False
+            # an admin of a blocked account reaches only the billing operations (SPEC §6); a
+            # DomainError so that the 403 carries the machine-readable code the product reads
+            raise DomainError(billing_only_reason(decision), code="billing_only", status=403)
         if decision.allowed:
             return True
         # DRF reads these attributes from the refusing permission to build the 403

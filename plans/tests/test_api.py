@@ -400,6 +400,9 @@ def test_bad_package_change_is_a_400_on_the_field(acme, body, field, message):
 
 
 def test_a_second_package_change_within_a_month_is_refused_with_the_next_date(acme):
+    # paid well ahead, so that on 2026-12-15 the account is valid (a blocked admin could not
+    # change the package at all, SPEC §6)
+    seats_pay_through(Seat.objects.filter(account=acme.account), date(2027, 6, 30))
     client = client_for(acme.admin.user)
     client.post(url(acme, "package-change/"), {"package": "automation", "dry_run": False},
                 format="json")
