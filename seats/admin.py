@@ -5,7 +5,7 @@ from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
-from .models import Account, AuditEntry, Member, Seat, SeatPeriod
+from .models import AccessHold, Account, AuditEntry, Member, PurgePermit, Seat, SeatPeriod
 from .services import billing_period_change
 
 
@@ -121,3 +121,22 @@ class AuditEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action", "target_type"]
     search_fields = ["actor_label", "account__name", "action"]
     date_hierarchy = "at"
+
+
+@admin.register(AccessHold)
+class AccessHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Finance places and lifts holds on its contracts page (through the services, with an
+    audit row); here they are only read."""
+
+    list_display = ["account", "reason", "placed_at", "placed_by", "lifted_at", "lifted_by"]
+    list_filter = [("lifted_at", admin.EmptyFieldListFilter)]
+    search_fields = ["account__name", "reason"]
+    list_select_related = ["account", "placed_by", "lifted_by"]
+
+
+@admin.register(PurgePermit)
+class PurgePermitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Always empty outside a running trial deletion (a permit never outlives its transaction);
+    listed so that ops can see that it is."""
+
+    list_display = ["account_id"]
