@@ -41,7 +41,7 @@ def acme(make_account, make_member):
 
 def account_transitions(account):
     return list(PhaseTransition.objects.filter(account=account, seat__isnull=True)
-                .order_by("effective_on").values_list("from_phase", "to_phase", "effective_on"))
+                .order_by("effective_on", "id").values_list("from_phase", "to_phase", "effective_on"))
 
 
 def kinds(account):
@@ -84,7 +84,7 @@ def test_sweep_records_each_phase_on_its_first_day_and_mails_admins_once(acme):
     assert RecordedPhase.objects.get(account=account).automations_paused is True
     # the seats: grace then blocked, never suspended
     seat_rows = PhaseTransition.objects.filter(account=account, seat__isnull=False)
-    assert sorted(seat_rows.values_list("to_phase", "effective_on").distinct()) == [
+    assert sorted(seat_rows.order_by().values_list("to_phase", "effective_on").distinct()) == [
         ("blocked", D("2026-11-08")), ("grace", D("2026-11-01"))]
     assert seat_rows.count() == 4  # two seats × two changes
 
