@@ -41,6 +41,19 @@ def test_demo_has_active_expiring_and_lapsed_accounts(demo):
     assert validity["Acme Sp. z o.o."] == date(2026, 12, 31)
     assert validity["Expiring GmbH"] == TODAY + timedelta(days=3)
     assert validity["Lapsed Inc."] == TODAY - timedelta(days=10)
+    assert validity["Grace Studio s.r.o."] == TODAY - timedelta(days=3)
+    assert validity["Dormant Sp. z o.o."] == TODAY - timedelta(days=20)
+    assert validity["Trial Start Sp. z o.o."] == TODAY + timedelta(days=1)
+
+
+def test_demo_has_an_account_in_every_dunning_phase(demo):
+    from seats.access import standing_of
+
+    phases = {a.name: standing_of(a, TODAY).phase for a in Account.objects.all()}
+    assert set(phases.values()) == {"active", "grace", "blocked", "suspended"}
+    assert phases["Trial Over Sp. z o.o."] == "blocked"
+    assert Account.objects.get(name="Trial Over Sp. z o.o.").trial_ends_on == (
+        TODAY - timedelta(days=7))
     assert {a.package.code for a in Account.objects.all()} == {"base", "automation",
                                                               "professional"}
 
@@ -75,7 +88,7 @@ def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(de
     from invoices.models import BillingProfile, Document
     from plans.models import Order
 
-    assert BillingProfile.objects.count() == 3
+    assert BillingProfile.objects.count() == 5
     order = Order.objects.get(account__name="Acme Sp. z o.o.")
     assert order.status == "pending"
     proforma = Document.objects.get(kind="proforma")

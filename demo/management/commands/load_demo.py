@@ -1,5 +1,7 @@
-"""Demo data: three accounts in different states, members of every role, free and occupied seats,
-and vendor staff in the finance / ops / support groups. Idempotent: existing demo rows are kept."""
+"""Demo data: accounts in every dunning phase (active, expiring, grace, blocked, suspended, on a
+trial that is ending, after a trial that ended unpaid), members of every role, free and occupied
+seats, and vendor staff in the finance / ops / support groups. Idempotent: existing demo rows are
+kept."""
 
 from datetime import timedelta
 
@@ -30,6 +32,15 @@ PROFILES = {
     "Lapsed Inc.": dict(kind="company", name="Lapsed Inc.", street="100 Main Street",
                         postal_code="94105", city="San Francisco", country="US",
                         invoice_email="ap@lapsed.example"),
+    "Grace Studio s.r.o.": dict(kind="company", name="Grace Studio s.r.o.",
+                                street="Vodičkova 30", postal_code="110 00", city="Praha",
+                                country="CZ", tax_id="CZ25596641",
+                                tax_id_status=TaxIdStatus.VALID,
+                                invoice_email="faktury@grace.example"),
+    "Dormant Sp. z o.o.": dict(kind="company", name="Dormant Sp. z o.o.",
+                               street="ul. Długa 5", postal_code="80-827", city="Gdańsk",
+                               country="PL", tax_id="5213003700",
+                               invoice_email="faktury@dormant.example"),
 }
 
 # (account name, country, package, validity offset description, members, extra free seats)
@@ -48,7 +59,36 @@ ACCOUNTS = [
         ("admin@lapsed.example", MemberRole.ADMIN),
         ("manager@lapsed.example", MemberRole.MANAGER),
     ], 0),
+    ("Grace Studio s.r.o.", "CZ", "base", "grace", [
+        ("admin@grace.example", MemberRole.ADMIN),
+        ("user@grace.example", MemberRole.USER),
+    ], 0),
+    ("Dormant Sp. z o.o.", "PL", "base", "suspended", [
+        ("admin@dormant.example", MemberRole.ADMIN),
+        ("user@dormant.example", MemberRole.USER),
+    ], 0),
+    ("Trial Start Sp. z o.o.", "PL", "automation", "trial", [
+        ("admin@trialstart.example", MemberRole.ADMIN),
+        ("user@trialstart.example", MemberRole.USER),
+    ], 0),
+    ("Trial Over Sp. z o.o.", "PL", "base", "trial_ended", [
+        ("admin@trialover.example", MemberRole.ADMIN),
+        ("user@trialover.example", MemberRole.USER),
+    ], 0),
 ]
+
+# What each demo state means on the day the demo is loaded (printed with the logins).
+STATE_NOTES = {
+    "active": "paid until the end of next month",
+    "expiring": "expires in 3 days: admins see the renewal banner",
+    "lapsed": "expired 10 days ago: blocked, only the admin logs in, to the billing pages",
+    "grace": "expired 3 days ago: grace period, everyone sees 'payment required'",
+    "suspended": "expired 20 days ago: suspended, automations paused, admin reaches billing only",
+    "trial": "free trial ending tomorrow",
+    "trial_ended": "free trial ended a week ago: blocked until paid, deleted in 23 days",
+}
+# Free trials: the day the account signed up, counted back from the demo's day.
+TRIAL_STARTED_DAYS_AGO = {"trial": 12, "trial_ended": 20}
 
 STAFF = [
     ("finance@vendor.example", "finance"),
@@ -59,12 +99,12 @@ STAFF = [
 # What each vendor group may do in the Django admin (app_label → actions).
 GROUP_PERMISSIONS = {
     "finance": {"seats": ["view"], "plans": ["view"], "catalogue": ["view"],
-                "invoices": ["view"], "payments": ["view", "add"]},
+                "invoices": ["view"], "payments": ["view", "add"], "dunning": ["view"]},
     "ops": {
         "seats": ["view", "change"], "plans": ["view", "add", "change"],
         "catalogue": ["view", "add", "change"], "invoices": ["view"], "payments": ["view"],
         "django_celery_beat": ["view", "add", "change", "delete"],
-        "django_celery_results": ["view"],
+        "django_celery_results": ["view"], "dunning": ["view"],
     },
     "support": {"seats": ["view"]},
 }
@@ -77,7 +117,8 @@ def validity_for(state, as_of):
         return until, until
     if state == "expiring":
         return as_of + timedelta(days=3), as_of + timedelta(days=3)
-    return as_of - timedelta(days=10), as_of - timedelta(days=10)
+    days_ago = {"grace": 3, "suspended": 20}.get(state, 10)
+    return as_of - timedelta(days=days_ago), as_of - timedelta(days=days_ago)
 
 
 class Command(BaseCommand):
@@ -111,8 +152,11 @@ class Command(BaseCommand):
         self._print_logins()
 
     def _create_account(self, name, country, package, state, members, free, as_of):
+        trial = state in TRIAL_STARTED_DAYS_AGO
+        if trial:  # signed up some days ago; its seats run with the trial
+            as_of = as_of - timedelta(days=TRIAL_STARTED_DAYS_AGO[state])
         account = services.account_create(
-            name=name, package_code=package, country=country, trial=False, actor=None,
+            name=name, package_code=package, country=country, trial=trial, actor=None,
             as_of=as_of,
         )
         for email, role in members:
@@ -124,6 +168,8 @@ class Command(BaseCommand):
             member.user.save(update_fields=["password"])
         if free:
             services.seats_add(account=account, count=free, actor=None, as_of=as_of)
+        if trial:
+            return
         # Demo only: there is no payment to book yet, so the paid validity goes into the seats'
         # ledger as a staff correction (there is no order to point at).
         valid_until, paid_through = validity_for(state, as_of)
@@ -144,7 +190,7 @@ class Command(BaseCommand):
         """An invoice for the renewal that made the seats valid, and for the active account a
         pending renewal order with its pro-forma (the transfer not booked yet)."""
         seats = account.seats.filter(removed_on__isnull=True).count()
-        if state != "lapsed":
+        if state in ("active", "expiring"):
             start = valid_until.replace(day=1)
             price = account.package.prices.get(currency=account.currency).monthly_price
             document_issue(
@@ -165,7 +211,7 @@ class Command(BaseCommand):
         out("")
         out(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for name, _c, _p, state, members, _f in ACCOUNTS:
-            out(f"  {name} [{state}]")
+            out(f"  {name} [{state}: {STATE_NOTES[state]}]")
             for email, role in members:
                 suspended = email.startswith("suspended")
                 note = " (suspended, no seat: cannot log in)" if suspended else ""
