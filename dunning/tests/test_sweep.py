@@ -254,3 +254,34 @@ def test_candidate_sql_agrees_with_the_phase_functions_on_every_day(
                 subject, day).phase, (day, subject.name)
     # once everything is recorded nothing is a candidate any more
     assert candidate_account_ids(day, policy) == []
+
+
+# --- cost: queries grow with the changes, not with the accounts -----------------------------------
+
+
+def sweep_queries(as_of):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        dunning_sweep(as_of=as_of)
+    return len(queries)
+
+
+def test_sweep_queries_do_not_grow_with_steady_accounts(make_account):
+    day = D("2026-11-08")
+    for i in range(2):  # two accounts that become blocked on `day`
+        make_account(f"Changing {i}", as_of=CREATED)
+    dunning_sweep(as_of=day - timedelta(days=1))  # record the steady state (grace)
+    few_steady = sweep_queries(day)
+
+    PhaseTransition.objects.all().delete()
+    RecordedPhase.objects.update(phase=Phase.GRACE, since=D("2026-11-01"))
+    Notice.objects.filter(kind=NoticeKind.BLOCKED).delete()
+    for i in range(25):  # many accounts that do not change on `day`
+        account, _admin = make_account(f"Steady {i}", as_of=CREATED)
+        seats_pay_through(Seat.objects.filter(account=account), D("2027-03-31"), as_of=CREATED)
+    dunning_sweep(as_of=day - timedelta(days=1))
+    many_steady = sweep_queries(day)
+    assert RecordedPhase.objects.filter(phase=Phase.BLOCKED).count() == 2
+    assert many_steady == few_steady
