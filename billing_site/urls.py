@@ -17,4 +17,5 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("payments.urls_account")),
     path("", include("payments.urls_finance_refunds")),
+    path("", include("dunning.urls")),
 ]

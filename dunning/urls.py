@@ -1,0 +1,14 @@
+"""Browser pages of dunning: the finance contracts page (see `dunning.views_finance`).
+
+The url name does not start with "finance_" on purpose: `seats.context_processors.NAV_SECTIONS`
+would put the page in the "Finance" (documents) menu section, marking that link current too;
+the staff menu marks "Contracts" current by this name."""
+
+from django.urls import path
+
+from . import views_finance
+
+urlpatterns = [
+    path("finance/contracts/", views_finance.finance_contracts,
+         name="dunning_finance_contracts"),
+]

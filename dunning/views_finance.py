@@ -1,0 +1,113 @@
+"""Finance contracts page `/finance/contracts/` (SPEC §3, issue 10), for finance staff (staff with
+`seats.add_accesshold`, the permission to place the hold the Block button writes; who may block
+may unblock; 403 for anyone else).
+
+It lists the contract accounts (and any account blocked by hand) with their contract term, the
+open hold and the overdue invoices (`services.contracts.contract_accounts_overview`). Each row
+has a Block form (the reason is required; the form says what blocking does: only
+administrators can log in, to the billing pages) or an Unblock button. Both are POSTs with CSRF
+to this page and call `contract_account_block` / `contract_account_unblock` with
+`actor=request.user`; a `DomainError` is shown on the reason field it names, else as a page
+message. A successful change redirects back (post/redirect/get).
+"""
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from billing_site.dates import today
+from billing_site.errors import DomainError
+from catalogue.models import BillingPolicy
+from payments.permissions import staff_permission_required
+from seats.forms import attach_domain_error
+from seats.models import Account
+
+from .services.contracts import (
+    contract_account_block,
+    contract_account_unblock,
+    contract_accounts_overview,
+)
+
+FINANCE_CONTRACTS_PERMISSION = "seats.add_accesshold"
+MAX_ID = 2**63 - 1  # a larger number is no row's id (and would overflow the query)
+
+finance_contracts_required = staff_permission_required(FINANCE_CONTRACTS_PERMISSION)
+
+
+class BlockForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Reason (kept with the block and in the audit trail)"), max_length=500,
+        error_messages={"required": gettext_lazy("Give the reason for blocking the account.")},
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("e.g. invoice FV/2026/11/0001 "
+                                                                  "unpaid")}))
+
+
+def _block_form(account_id, data=None):
+    return BlockForm(data, prefix=f"account-{account_id}")
+
+
+def _page_url(account_id=None):
+    return reverse("dunning_finance_contracts") + (f"#account-{account_id}" if account_id else "")
+
+
+def _render(request, *, forms_by_account=None, open_account=None, status=200):
+    forms_by_account = forms_by_account or {}
+    as_of = today()
+    rows = [{"row": row, "form": (forms_by_account.get(row.account.pk)
+                                  or _block_form(row.account.pk)),
+             "open": open_account == row.account.pk,
+             "overdue": [(invoice, invoice.days_overdue(as_of)) for invoice in row.overdue]}
+            for row in contract_accounts_overview(as_of)]
+    return render(request, "dunning/finance_contracts.html",
+                  {"rows": rows, "as_of": as_of,
+                   "reminder_days": BillingPolicy.current().contract_reminder_days,
+                   "attention": sum(1 for r in rows if r["row"].needs_attention)},
+                  status=status)
+
+
+def _account_from_post(request) -> Account:
+    account_id = request.POST.get("account", "")
+    if not (account_id.isascii() and account_id.isdigit()) or int(account_id) > MAX_ID:
+        raise Http404
+    return get_object_or_404(Account, pk=int(account_id))
+
+
+@finance_contracts_required
+def finance_contracts(request):
+    if request.method != "POST":
+        return _render(request)
+    account = _account_from_post(request)
+    action = request.POST.get("action")
+    if action == "unblock":
+        try:
+            contract_account_unblock(account=account, actor=request.user)
+        except DomainError as exc:  # unblocked meanwhile (a stale page): say so
+            messages.error(request, str(exc.message))
+            return redirect(_page_url(account.pk))
+        messages.success(request, _("%(account)s is unblocked: its members can log in again as "
+                                    "their seats and contract allow.") % {"account": account.name})
+        return redirect(_page_url(account.pk))
+    if action != "block":
+        messages.error(request, _("Choose Block or Unblock."))
+        return redirect(_page_url(account.pk))
+    form = _block_form(account.pk, request.POST)
+    if not form.is_valid():
+        return _render(request, forms_by_account={account.pk: form}, open_account=account.pk,
+                       status=400)
+    try:
+        contract_account_block(account=account, reason=form.cleaned_data["reason"],
+                               actor=request.user)
+    except DomainError as exc:
+        if attach_domain_error(form, exc):
+            return _render(request, forms_by_account={account.pk: form},
+                           open_account=account.pk, status=exc.status)
+        messages.error(request, str(exc.message))  # already blocked, not a contract account
+        return redirect(_page_url(account.pk))
+    messages.success(request, _("%(account)s is blocked: only its administrators can log in, to "
+                                "the billing pages, until you unblock it.")
+                     % {"account": account.name})
+    return redirect(_page_url(account.pk))

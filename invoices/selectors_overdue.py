@@ -1,0 +1,135 @@
+"""Overdue contract invoices (SPEC §3: "overdue contract invoices get reminders").
+
+An invoice is *overdue* on `as_of` when all of these hold:
+- it is an issued VAT invoice (kind `invoice`, status `issued`) with a due date before `as_of`;
+- its account is a contract account whose contract ran on the invoice's issue date, or runs on
+  `as_of` (`seats.Contract`, both ends inclusive);
+- nothing says it is paid: `paid_by` is empty (an invoice issued for money already received has
+  it), and it is not the invoice of an order that was paid (order invoices are only issued for
+  paid orders; those issued before `paid_by` existed have it empty and a due date);
+- it is not corrected to zero: the latest issued state of its correction chain (corrections
+  describe the invoice *as corrected*, see `invoices.services.corrections`) has a gross above
+  zero. A correction that only lowers the amount leaves it overdue for the rest
+  (`OverdueInvoice.outstanding_gross`).
+
+This is the one read the reminders (`dunning.services.contracts`) and the finance contracts page
+use. There is no record yet of a contract invoice paid later by bank transfer: the issue that
+brings contract invoicing extends `overdue_invoice_candidates` here with its payment record, and
+nothing else has to change.
+
+Cost: the SQL conditions are one query; the correction chains one more (all issued corrections
+of the candidates' accounts, walked in Python), whatever the number of invoices.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from plans.models import OrderStatus
+from seats.models import Contract
+
+from .models import Document, DocumentKind, DocumentStatus
+
+# orders whose money was received (their invoice is paid, whatever its `paid_by` says)
+PAID_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.PARTLY_REFUNDED, OrderStatus.REFUNDED)
+# what an overdue invoice's reminder and the finance page show of the document
+OVERDUE_FIELDS = ("id", "account_id", "number", "issue_date", "due_date", "gross", "currency")
+BATCH_SIZE = 500
+
+
+@dataclass(frozen=True)
+class OverdueInvoice:
+    document: Document  # loaded with OVERDUE_FIELDS only
+    # the gross still invoiced: the latest state of the correction chain (the document's own
+    # gross when it was never corrected)
+    outstanding_gross: Decimal
+
+    @property
+    def id(self) -> int:
+        return self.document.pk
+
+    @property
+    def account_id(self) -> int:
+        return self.document.account_id
+
+    @property
+    def due_date(self) -> date:
+        return self.document.due_date
+
+    def days_overdue(self, as_of: date) -> int:
+        return (as_of - self.document.due_date).days
+
+
+def _contract_runs(day) -> Q:
+    """On `Contract`: the contract runs on `day` (a date or an `OuterRef`)."""
+    return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
+
+
+def overdue_invoice_candidates(as_of: date, account_ids: Iterable[int] | None = None) -> QuerySet:
+    """The VAT invoices that are overdue on `as_of` by every rule but the correction chain
+    (module docstring), by id. Staff-wide unless `account_ids` limits it."""
+    contracts = Contract.objects.filter(account_id=OuterRef("account_id"))
+    ran_on_issue = contracts.filter(_contract_runs(OuterRef("issue_date")))
+    runs_today = contracts.filter(_contract_runs(as_of))
+    documents = (
+        Document.objects.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED,
+                                due_date__isnull=False, due_date__lt=as_of, paid_by="")
+        .filter(Exists(ran_on_issue) | Exists(runs_today))
+        .filter(Q(order__isnull=True) | ~Q(order__status__in=PAID_ORDER_STATUSES))
+    )
+    if account_ids is not None:
+        documents = documents.filter(account_id__in=list(account_ids))
+    return documents.only(*OVERDUE_FIELDS).order_by("id")
+
+
+def _outstanding(candidates: list[Document]) -> list[OverdueInvoice]:
+    """`candidates` with the gross their correction chain leaves, those corrected to zero left
+    out. One query: the issued corrections of the candidates' accounts since the oldest
+    candidate was issued (a correction is never issued before what it corrects)."""
+    if not candidates:
+        return []
+    children: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
+    for pk, corrects_id, gross in (
+            Document.objects.filter(
+                kind=DocumentKind.CORRECTION, status=DocumentStatus.ISSUED,
+                account_id__in={doc.account_id for doc in candidates},
+                issue_date__gte=min(doc.issue_date for doc in candidates))
+            .values_list("id", "corrects_id", "gross")):
+        children[corrects_id].append((pk, gross))
+    found = []
+    for doc in candidates:
+        # the latest state, as `corrections._latest_state`: the newest correction of the newest
+        # correction ..., starting from the invoice
+        current, gross = doc.pk, doc.gross
+        while children.get(current):
+            current, gross = max(children[current])
+        if gross > 0:
+            found.append(OverdueInvoice(document=doc, outstanding_gross=gross))
+    return found
+
+
+def overdue_invoices(as_of: date, account_ids: Iterable[int] | None = None
+                     ) -> list[OverdueInvoice]:
+    """Every invoice overdue on `as_of` (of the accounts `account_ids`, or all), by id. Two
+    queries. For a staff-wide walk in bounded memory use `overdue_invoice_batches`."""
+    return _outstanding(list(overdue_invoice_candidates(as_of, account_ids)))
+
+
+def overdue_invoice_batches(as_of: date, *, batch_size: int = BATCH_SIZE
+                            ) -> Iterator[list[OverdueInvoice]]:
+    """The invoices overdue on `as_of`, staff-wide, in batches of at most `batch_size` (by id;
+    a batch may be shorter, or empty, where corrected invoices were left out). Two queries a
+    batch."""
+    after = 0
+    while True:
+        candidates = list(overdue_invoice_candidates(as_of).filter(id__gt=after)[:batch_size])
+        if not candidates:
+            return
+        after = candidates[-1].pk
+        yield _outstanding(candidates)
+        if len(candidates) < batch_size:
+            return
