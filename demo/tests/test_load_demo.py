@@ -97,3 +97,8 @@ def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(de
     invoices = dict(Document.objects.filter(kind="invoice").values_list("account__name",
                                                                          "vat_code"))
     assert invoices == {"Acme Sp. z o.o.": "23", "Expiring GmbH": "reverse_charge"}
+
+
+def test_demo_finance_may_block_contract_accounts(demo):
+    finance = get_user_model().objects.get(username="finance@vendor.example")
+    assert finance.has_perm("seats.add_accesshold")

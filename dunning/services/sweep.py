@@ -72,7 +72,9 @@ from ..models import (
     SeatRecordedPhase,
     SweepRun,
 )
+from .contracts import contract_reminders
 from .notices import notices_send
+from .trials import trial_account_delete, trial_accounts_due_for_deletion
 
 logger = logging.getLogger(__name__)
 
@@ -425,8 +427,6 @@ def _sweep(*, as_of, policy, run, result, batch_size):
 
 
 def _trials_and_contracts(*, as_of, run, result, stats):
-    from .trials import trial_account_delete, trial_accounts_due_for_deletion
-
     for account_id in list(trial_accounts_due_for_deletion(as_of)):
         name = Account.objects.filter(pk=account_id).values_list("name", flat=True).first() or ""
         try:
@@ -440,8 +440,6 @@ def _trials_and_contracts(*, as_of, run, result, stats):
             stats.trials_deleted += 1
             result.lines.append(SweepLine(account_id, name, None, "trial account deleted",
                                           as_of))
-    from .contracts import contract_reminders
-
     with transaction.atomic():
         created = contract_reminders(as_of=as_of, run=run)
     for notice in created:

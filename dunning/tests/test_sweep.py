@@ -41,7 +41,8 @@ def acme(make_account, make_member):
 
 def account_transitions(account):
     return list(PhaseTransition.objects.filter(account=account, seat__isnull=True)
-                .order_by("effective_on", "id").values_list("from_phase", "to_phase", "effective_on"))
+                .order_by("effective_on", "id")
+                .values_list("from_phase", "to_phase", "effective_on"))
 
 
 def kinds(account):

@@ -76,8 +76,9 @@ def contract_set(*, account, starts_on: date, ends_on: date | None, actor,
 
 @transaction.atomic
 def account_hold_place(*, account, reason: str, actor) -> AccessHold:
-    """Block `account` by hand (finance, e.g. an overdue contract invoice) with `reason`, shown
-    to its members. Refused with `DomainError` when the reason is empty or a hold is already
+    """Block `account` by hand (finance, e.g. an overdue contract invoice) with `reason`, kept
+    for finance and the audit trail (members are told only that the vendor's finance team
+    blocked the account). Refused with `DomainError` when the reason is empty or a hold is already
     open. Writes an `account.hold` audit row."""
     reason = (reason or "").strip()
     if not reason:

@@ -127,6 +127,10 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         as_of = today()
         with transaction.atomic():
+            # finance blocks and unblocks contract accounts by hand (/finance/contracts/)
+            Group.objects.get_or_create(name="finance")[0].permissions.add(
+                *Permission.objects.filter(content_type__app_label="seats",
+                                           codename="add_accesshold"))
             for group_name, perms in GROUP_PERMISSIONS.items():
                 group, _ = Group.objects.get_or_create(name=group_name)
                 for app_label, actions in perms.items():
