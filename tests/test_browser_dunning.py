@@ -354,8 +354,6 @@ CONTRAST = r"""button => {
 }"""
 
 
-@pytest.mark.xfail(strict=True, reason="the banner's Dismiss button is .btn-ghost, styled for "
-                   "the dark header (text #e9edf5): on the amber banner it is nearly invisible")
 def test_the_dismiss_button_is_readable_on_the_upcoming_banner(live_server, make_account):
     account, admin = make_account("Acme", as_of=days(-40))
     seats_pay_through(Seat.objects.filter(account=account), days(3))
