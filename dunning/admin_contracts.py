@@ -95,8 +95,7 @@ class ContractAdmin(admin.ModelAdmin):
         return [*self.readonly_fields, "account"] if obj is not None else self.readonly_fields
 
     def get_queryset(self, request):
-        open_hold = AccessHold.objects.filter(account_id=OuterRef("account_id"),
-                                              lifted_at__isnull=True)
+        open_hold = AccessHold.objects.open().filter(account_id=OuterRef("account_id"))
         return super().get_queryset(request).annotate(_held=Exists(open_hold))
 
     @admin.display(boolean=True, description=gettext_lazy("runs today"))

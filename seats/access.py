@@ -71,11 +71,8 @@ def account_dates(account_id: int, as_of: date, *, member_id: int | None = None)
     in PostgreSQL and SQLite alike). Its cost does not grow with the number of seats beyond the
     number of distinct dates."""
     policy_fields = BillingPolicy.subqueries(_POLICY_FIELDS)
-    contract = Contract.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account_id=account_id,
-        starts_on__lte=as_of,
-    )
-    hold = AccessHold.objects.filter(account_id=account_id, lifted_at__isnull=True)
+    contract = Contract.objects.running_on(as_of).filter(account_id=account_id)
+    hold = AccessHold.objects.open().filter(account_id=account_id)
     rows = list(
         Seat.objects.filter(account_id=account_id, removed_on__isnull=True)
         .values("valid_until")

@@ -65,6 +65,18 @@ class Account(models.Model):
 
 
 
+class ContractQuerySet(models.QuerySet):
+    def running_on(self, day):
+        """Contracts that cover `day` (both ends inclusive; `ends_on` empty = open-ended)."""
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day), starts_on__lte=day)
+
+
+class AccessHoldQuerySet(models.QuerySet):
+    def open(self):
+        """Holds not lifted yet: the account is blocked."""
+        return self.filter(lifted_at__isnull=True)
+
+
 class Contract(models.Model):
     """A contract account's agreement (SPEC §3): at least 10 seats, open-ended (`ends_on` empty)
     or for a fixed term of at least 6 months. While a contract runs (`starts_on` ≤ day ≤
@@ -83,6 +95,8 @@ class Contract(models.Model):
     # Inclusive last day; empty for an open-ended contract.
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = ContractQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("contract")
@@ -125,6 +139,8 @@ class AccessHold(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
         related_name="+", verbose_name=_("lifted by"),
     )
+
+    objects = AccessHoldQuerySet.as_manager()
 
     class Meta:
         ordering = ["-placed_at", "-id"]

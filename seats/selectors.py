@@ -48,11 +48,8 @@ def account_status(account, as_of):
     Returns {"phase", "days_overdue", "valid_until", "automations_paused", "trial_ends_on",
     "seats": [{"id", "phase", "valid_until"}]}; dates inclusive (Europe/Warsaw)."""
     policy_fields = BillingPolicy.subqueries(_POLICY_FIELDS)
-    contract = Contract.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account_id=account.pk,
-        starts_on__lte=as_of,
-    )
-    hold = AccessHold.objects.filter(account_id=account.pk, lifted_at__isnull=True)
+    contract = Contract.objects.running_on(as_of).filter(account_id=account.pk)
+    hold = AccessHold.objects.open().filter(account_id=account.pk)
     rows = list(
         Seat.objects.filter(account_id=account.pk, removed_on__isnull=True)
         .annotate(contract_runs=Exists(contract), held=Exists(hold), **policy_fields)

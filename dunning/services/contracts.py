@@ -179,7 +179,7 @@ def contract_accounts_overview(as_of: date) -> list[ContractAccountRow]:
         rows[contract.account_id] = ContractAccountRow(
             account=contract.account, contract=contract, hold=None,
             contract_runs=contract.runs_on(as_of))
-    for hold in (AccessHold.objects.filter(lifted_at__isnull=True)
+    for hold in (AccessHold.objects.open()
                  .select_related("account", "placed_by")):
         row = rows.get(hold.account_id)
         if row is None:

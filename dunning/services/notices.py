@@ -51,7 +51,7 @@ def notices_send(*, limit: int | None = None, notice_ids=None) -> int:
     """Send unsent notices (all, or those of `notice_ids`), in batches, each batch in one
     transaction holding the rows' locks. Returns how many were sent. A notice whose account has
     no active admin is marked sent with no recipients (recorded, nobody to tell)."""
-    sent = 0
+    sent, policy = 0, None
     while limit is None or sent < limit:
         with transaction.atomic():
             rows = Notice.objects.select_for_update(skip_locked=True).filter(sent_at__isnull=True)
@@ -60,9 +60,11 @@ def notices_send(*, limit: int | None = None, notice_ids=None) -> int:
             batch = list(rows.select_related("account").order_by("id")[:SEND_BATCH])
             if not batch:
                 break
+            policy = policy or BillingPolicy.current()
+            admins = admin_emails({notice.account_id for notice in batch})
             for notice in batch:
                 try:
-                    notice.recipients = _send(notice)
+                    notice.recipients = _send(notice, admins.get(notice.account_id, []), policy)
                 except Exception as exc:  # the mail server refused: keep it for the next run
                     logger.exception("Dunning notice %s could not be sent", notice.pk)
                     notice.attempts += 1
@@ -80,27 +82,30 @@ def notices_send(*, limit: int | None = None, notice_ids=None) -> int:
     return sent
 
 
-def admin_emails(account_id: int) -> list[str]:
-    return list(
-        Member.objects.filter(account_id=account_id, role=MemberRole.ADMIN,
-                              state=MemberState.ACTIVE, user__is_active=True)
-        .order_by("user__email").values_list("user__email", flat=True)
-    )
+def admin_emails(account_ids) -> dict[int, list[str]]:
+    """{account id: its active admins' e-mail addresses, sorted}, in one query."""
+    found: dict[int, list[str]] = {}
+    for account_id, email in (
+            Member.objects.filter(account_id__in=list(account_ids), role=MemberRole.ADMIN,
+                                  state=MemberState.ACTIVE, user__is_active=True)
+            .order_by("user__email").values_list("account_id", "user__email")):
+        found.setdefault(account_id, []).append(email)
+    return found
 
 
-def _send(notice) -> list[str]:
-    recipients = admin_emails(notice.account_id)
+def _send(notice, recipients: list[str], policy) -> list[str]:
     if not recipients:
         return []
-    subject, body = notice_message(notice)
+    subject, body = notice_message(notice, policy=policy)
     send_mail(subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL,
               recipient_list=recipients)
     return recipients
 
 
-def notice_message(notice) -> tuple[str, str]:
-    """(subject, body) of a notice's e-mail, Polish then English."""
-    policy = BillingPolicy.current()
+def notice_message(notice, *, policy=None) -> tuple[str, str]:
+    """(subject, body) of a notice's e-mail, Polish then English. `policy`: the billing policy
+    (read when not given)."""
+    policy = policy or BillingPolicy.current()
     context = {
         "notice": notice, "account": notice.account, "about": notice.about_date,
         "renew_link": settings.SITE_URL.rstrip("/") + reverse("payments_renew"),

@@ -120,13 +120,16 @@ class SweepResult:
 # --- candidates (SQL) --------------------------------------------------------------------------
 
 
+def _overrides_sql(as_of: date, account_ref: str):
+    """(held, contract runs) of the account `account_ref` names in the outer query."""
+    return (Exists(AccessHold.objects.open().filter(account=OuterRef(account_ref))),
+            Exists(Contract.objects.running_on(as_of).filter(account=OuterRef(account_ref))))
+
+
 def _account_phase_sql(as_of: date, policy: PhasePolicy, latest):
     """The account's phase as a SQL expression: the same rules as `seats.standing` (checked
     against it by a test), used only to pick candidates."""
-    held = Exists(AccessHold.objects.filter(account=OuterRef("pk"), lifted_at__isnull=True))
-    contract = Exists(Contract.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account=OuterRef("pk"),
-        starts_on__lte=as_of))
+    held, contract = _overrides_sql(as_of, "pk")
     return Case(
         When(held, then=Value(Phase.BLOCKED.value)),
         When(contract, then=Value(Phase.ACTIVE.value)),
@@ -143,11 +146,7 @@ def _account_phase_sql(as_of: date, policy: PhasePolicy, latest):
 
 
 def _seat_phase_sql(as_of: date, policy: PhasePolicy):
-    held = Exists(AccessHold.objects.filter(account=OuterRef("account_id"),
-                                            lifted_at__isnull=True))
-    contract = Exists(Contract.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account=OuterRef("account_id"),
-        starts_on__lte=as_of))
+    held, contract = _overrides_sql(as_of, "account_id")
     return Case(
         When(held, then=Value(Phase.BLOCKED.value)),
         When(contract, then=Value(Phase.ACTIVE.value)),
@@ -185,9 +184,7 @@ def candidate_account_ids(as_of: date, policy: PhasePolicy) -> list[int]:
                             (NoticeKind.EXPIRES_IN_1_DAY, "latest"),
                             (NoticeKind.TRIAL_ENDING, "trial_ends_on"))
     }
-    no_contract = ~Exists(Contract.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account=OuterRef("pk"),
-        starts_on__lte=as_of))
+    no_contract = ~_overrides_sql(as_of, "pk")[1]
     accounts = (
         Account.objects.annotate(latest=latest)
         .filter(latest__isnull=False)
@@ -204,7 +201,7 @@ def candidate_account_ids(as_of: date, policy: PhasePolicy) -> list[int]:
         .values_list("pk", flat=True)
     )
     ids.update(accounts.iterator(chunk_size=2000))
-    held_accounts = AccessHold.objects.filter(lifted_at__isnull=True).values("account_id")
+    held_accounts = AccessHold.objects.open().values("account_id")
     seats = (
         Seat.objects.filter(removed_on__isnull=True)
         .filter(Q(valid_until__lt=as_of) | Q(recorded_phase__isnull=False)
@@ -213,7 +210,7 @@ def candidate_account_ids(as_of: date, policy: PhasePolicy) -> list[int]:
                   recorded=Coalesce(F("recorded_phase__phase"), Value(Phase.ACTIVE.value),
                                     output_field=CharField()))
         .exclude(computed=F("recorded"))
-        .values_list("account_id", flat=True).distinct()
+        .order_by().values_list("account_id", flat=True).distinct()
     )
     ids.update(seats.iterator(chunk_size=2000))
     return sorted(ids)
@@ -263,10 +260,9 @@ def _sweep_batch(account_ids, *, as_of, policy, run, stats, lines) -> list[int]:
             Seat.objects.filter(account_id__in=ids, removed_on__isnull=True)
             .values_list("id", "account_id", "valid_until")):
         seats_by_account[account_id].append((seat_id, valid_until))
-    contract_ids = set(Contract.objects.filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=as_of), account_id__in=ids,
-        starts_on__lte=as_of).values_list("account_id", flat=True))
-    held_ids = set(AccessHold.objects.filter(account_id__in=ids, lifted_at__isnull=True)
+    contract_ids = set(Contract.objects.running_on(as_of).filter(account_id__in=ids)
+                       .values_list("account_id", flat=True))
+    held_ids = set(AccessHold.objects.open().filter(account_id__in=ids)
                    .values_list("account_id", flat=True))
     recorded = {r.account_id: r for r in RecordedPhase.objects.filter(account_id__in=ids)}
     seat_recorded = {r.seat_id: r for r in SeatRecordedPhase.objects.filter(account_id__in=ids)}

@@ -85,7 +85,7 @@ def account_hold_place(*, account, reason: str, actor) -> AccessHold:
         raise DomainError(_("Give the reason for blocking the account."), field="reason",
                           code="hold_reason_missing")
     account = _lock_account(account)
-    if AccessHold.objects.filter(account=account, lifted_at__isnull=True).exists():
+    if AccessHold.objects.open().filter(account=account).exists():
         raise DomainError(_("This account is already blocked."), code="hold_exists")
     hold = AccessHold.objects.create(
         account=account, reason=reason[:500], placed_at=timezone.now(),
@@ -100,8 +100,7 @@ def account_hold_lift(*, account, actor) -> AccessHold:
     """Unblock `account`: close its open hold. Refused with `DomainError` when there is none.
     Writes an `account.hold_lift` audit row."""
     account = _lock_account(account)
-    hold = AccessHold.objects.select_for_update().filter(
-        account=account, lifted_at__isnull=True).first()
+    hold = AccessHold.objects.select_for_update().open().filter(account=account).first()
     if hold is None:
         raise DomainError(_("This account is not blocked by hand."), code="hold_missing")
     hold.lifted_at = timezone.now()
