@@ -172,6 +172,7 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "add_form": add_form or SeatsAddForm(),
         "invite_form": invite_form or MemberInviteForm(),
         "max_seats": services.MAX_SEATS_PER_REQUEST,
+        "seats_only_in_renewal": services.seats_only_in_renewal(account, today()),
     }
     return render(request, "seats/users.html", context)
 

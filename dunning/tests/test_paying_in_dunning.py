@@ -29,9 +29,10 @@ def acme(make_account, make_member):
     return account, admin, user
 
 
-def pay(account, admin, day):
-    order = renewal_order_create(account=account, until=(2026, 12), actor=admin.user,
-                                 as_of=day)
+def pay(account, admin, day, add_seats=0):
+    """A renewal to 2026-12-31 (with `add_seats` new seats), ordered and paid by transfer."""
+    order = renewal_order_create(account=account, until=(2026, 12), add_seats=add_seats,
+                                 actor=admin.user, as_of=day)
     payment_transfer_start(order=order, actor=admin.user, as_of=day)
     transfer_book(order=order, amount=order.gross, received_on=day, reference="TR-1",
                   actor=None, as_of=day)

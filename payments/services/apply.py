@@ -27,7 +27,7 @@ def _extend_seats(*, order, quote, actor, as_of):
     seats = [line.seat for line in quote.seat_lines if line.seat is not None]
     if new_count:
         seats += seat_services.seats_add(account=order.account, count=new_count, actor=actor,
-                                         as_of=as_of)
+                                         as_of=as_of, for_order=True)
     if not seats:
         return
     seat_services.seat_periods_append(

@@ -227,7 +227,10 @@ OPS = ("add_seat", "upgrade", "downgrade", "pay_a_year", "lapse_20_days")
 def _apply(account, op, as_of):
     """One step a tenant (or time) can take; returns the next business date."""
     if op == "add_seat":
-        seat_services.seats_add(account=account, count=1, actor=None, as_of=as_of)
+        try:
+            seat_services.seats_add(account=account, count=1, actor=None, as_of=as_of)
+        except DomainError as exc:  # blocked: seats come only with a renewal, a no-op step
+            assert exc.code == "account_blocked"
     elif op in ("upgrade", "downgrade"):
         code = "professional" if op == "upgrade" else "base"
         try:

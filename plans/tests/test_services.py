@@ -46,10 +46,12 @@ def new_account(catalogue):
     return _make
 
 
-def add_seats(account, count=1, *, on=OPENED, paid_through=None):
+def add_seats(account, count=1, *, on=OPENED, paid_through=None, for_order=False):
     """`count` free seats added on `on`; with `paid_through`, as a booked renewal leaves them
-    (valid and paid through that day)."""
-    seats = seat_services.seats_add(account=account, count=count, actor=None, as_of=on)
+    (valid and paid through that day); `for_order`: added as a renewal adds them (the only way
+    once the account is blocked)."""
+    seats = seat_services.seats_add(account=account, count=count, actor=None, as_of=on,
+                                    for_order=for_order)
     if paid_through is not None:
         seats_pay_through(seats, paid_through)
     return [Seat.objects.get(pk=s.pk) for s in seats]
@@ -163,7 +165,8 @@ def test_trial_days_are_never_charged_seats_pay_from_the_day_after_the_trial(new
         line(during.pk, "2026-11-15", "2026-11-30", 0, 16, 30, "59.00", "31.47"),
     ]
     assert quote_lines(account, (2026, 11), as_of=d("2026-11-05")) == trial_lines
-    after, = add_seats(account, on=d("2026-11-18"))  # after the trial: valid to 2026-11-30
+    # after the trial (the account is blocked: only a renewal adds seats): valid to 2026-11-30
+    after, = add_seats(account, on=d("2026-11-18"), for_order=True)
     # 18–30 Nov: 13/30 × 59 = 25.57
     assert quote_lines(account, (2026, 11), as_of=d("2026-11-20")) == trial_lines + [
         line(after.pk, "2026-11-18", "2026-11-30", 0, 13, 30, "59.00", "25.57"),

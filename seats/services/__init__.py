@@ -2,7 +2,7 @@
 
 - `accounts`: `account_create`, `signup`, `billing_period_change`, `account_billing_country_set`,
   `currency_for_country`;
-- `seats`: `seats_add`, `seat_remove`, `seat_assign`;
+- `seats`: `seats_add`, `seats_only_in_renewal`, `seat_remove`, `seat_assign`;
 - `members`: `member_invite`, `member_release`, `member_cancel_scheduled`, `member_restore`,
   `members_apply_scheduled`, `send_invitation`;
 - `ledger`: the one writer of `Seat.valid_until` / `paid_through` — `seats_open` (a new seat's
@@ -38,13 +38,19 @@ from .members import (
     members_apply_scheduled,
     send_invitation,
 )
-from .seats import MAX_SEATS_PER_REQUEST, seat_assign, seat_remove, seats_add
+from .seats import (
+    MAX_SEATS_PER_REQUEST,
+    seat_assign,
+    seat_remove,
+    seats_add,
+    seats_only_in_renewal,
+)
 
 __all__ = [
     "MAX_SEATS_PER_REQUEST", "MEMBER_FIELDS", "SEAT_FIELDS", "SeatValidityChange",
     "_normalise_email", "account_billing_country_set", "account_create", "billing_period_change",
     "currency_for_country", "member_cancel_scheduled", "member_invite", "member_release",
     "member_restore", "members_apply_scheduled", "new_seat_valid_until", "seat_assign",
-    "seat_periods_append", "seat_periods_reverse", "seat_remove", "seats_add", "seats_open",
-    "send_invitation", "signup",
+    "seat_periods_append", "seat_periods_reverse", "seat_remove", "seats_add",
+    "seats_only_in_renewal", "seats_open", "send_invitation", "signup",
 ]

@@ -5,6 +5,7 @@ from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
 
+from ..access import standing_of
 from ..audit import audit_record, snapshot
 from ..models import Member, MemberState, Seat
 from .common import SEAT_FIELDS, _lock_account
@@ -14,9 +15,15 @@ MAX_SEATS_PER_REQUEST = 500
 
 
 @transaction.atomic
-def seats_add(*, account, count, actor, as_of) -> list[Seat]:
+def seats_add(*, account, count, actor, as_of, for_order=False) -> list[Seat]:
     """Add `count` free seats valid until the end of the current month and not yet paid; their
-    cost from today is charged on the next renewal (SPEC §3)."""
+    cost from today is charged on the next renewal (SPEC §3).
+
+    While the account is blocked or suspended because its seats lapsed or its trial ended, a seat
+    added outside a renewal would make the account valid again for free (its phase follows the
+    latest seat, SPEC §6), so it is refused with `DomainError` code `account_blocked`; a paid
+    renewal adds its new seats with `for_order=True`. An account without any seat yet (being set
+    up) and one blocked only by a finance hold may add seats."""
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise DomainError(_("Add at least one seat."), field="count")
     if count > MAX_SEATS_PER_REQUEST:
@@ -25,11 +32,30 @@ def seats_add(*, account, count, actor, as_of) -> list[Seat]:
             field="count",
         )
     account = _lock_account(account)
+    if not for_order:
+        _refuse_if_lapsed(account, as_of)
     seats = seats_open(account=account, count=count, as_of=as_of, actor=actor)
     for seat in seats:
         audit_record(account=account, actor=actor, action="seat.add", target=seat,
                      after=snapshot(seat, SEAT_FIELDS))
     return seats
+
+
+def seats_only_in_renewal(account, as_of) -> bool:
+    """True while `account` is blocked or suspended on `as_of` because its seats lapsed or its
+    unpaid trial ended: new seats then come only with a paid renewal (see `seats_add`)."""
+    standing = standing_of(account, as_of)
+    lapsed = standing.valid_until is not None or standing.trial_ends_on is not None
+    return standing.blocked and lapsed and not standing.held
+
+
+def _refuse_if_lapsed(account, as_of):
+    if seats_only_in_renewal(account, as_of):
+        raise DomainError(
+            _("This account is blocked because its seats are not paid. New seats can only be "
+              "added in a renewal: choose them on the Renew page and pay."),
+            code="account_blocked", field="count",
+        )
 
 
 @transaction.atomic

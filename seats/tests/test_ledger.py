@@ -176,7 +176,9 @@ def test_sign_up_gives_the_first_seat_a_trial_period(catalogue):
 def test_seats_added_in_the_trial_run_with_it_and_later_to_the_month_end(make_account):
     account, admin = make_account("Trialco", trial=True, as_of=OPENED)
     [in_trial] = services.seats_add(account=account, count=1, actor=admin.user, as_of=OPENED)
-    [after] = services.seats_add(account=account, count=1, actor=None, as_of=d("2026-12-03"))
+    # after the trial the account is blocked: a seat comes only with a renewal
+    [after] = services.seats_add(account=account, count=1, actor=None, as_of=d("2026-12-03"),
+                                 for_order=True)
     assert rows(in_trial) == [(OPENED, d("2026-11-15"), False, Cause.TRIAL)]
     assert rows(after) == [(d("2026-12-03"), d("2026-12-31"), False, Cause.SEAT_ADDED)]
     assert SeatPeriod.objects.get(seat=after).actor_label == "system"

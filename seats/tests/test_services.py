@@ -255,8 +255,9 @@ def test_seats_add_during_trial_ending_before_month_end_valid_until_trial_end(ma
 @pytest.mark.django_db
 def test_seats_add_after_trial_end_valid_until_end_of_month(make_account):
     account, admin = make_account("Trialco", trial=True, as_of=date(2026, 12, 20))
+    # once the trial has ended the account is blocked: a seat comes only with a renewal
     [seat] = services.seats_add(account=account, count=1, actor=admin.user,
-                                as_of=date(2027, 1, 3))
+                                as_of=date(2027, 1, 3), for_order=True)
     seat.refresh_from_db()
     assert seat.valid_until == date(2027, 1, 31)
 
@@ -470,7 +471,7 @@ def test_member_invite_takes_free_seat_valid_longest(make_account):
     [(YEAR_END, YEAR_END), (LEAP_DAY, LEAP_DAY), (DST_SPRING, date(2026, 3, 31))],
 )
 def test_member_invite_adds_seat_when_none_free(make_account, as_of, valid_until):
-    account, admin = make_account("Acme", as_of=date(2026, 1, 1))
+    account, admin = make_account("Acme", as_of=as_of.replace(day=1))
     member = services.member_invite(account=account, email="new@acme.example",
                                     role=MemberRole.MANAGER, actor=admin.user, as_of=as_of)
     seat = Seat.objects.get(member=member)
@@ -571,8 +572,9 @@ def test_member_invite_brings_deleted_member_back_active_with_seat(make_account,
     member.user.refresh_from_db()
     assert member.user.is_active is False
 
+    back_on = date(2026, 11, 20)
     again = services.member_invite(account=account, email="Back@acme.example",
-                                   role=MemberRole.USER, actor=admin.user, as_of=YEAR_END)
+                                   role=MemberRole.USER, actor=admin.user, as_of=back_on)
     assert again.pk == member.pk  # the same member row comes back
     member.refresh_from_db()
     member.user.refresh_from_db()
@@ -582,7 +584,8 @@ def test_member_invite_brings_deleted_member_back_active_with_seat(make_account,
     assert member.user.is_active is True
     seat = Seat.objects.get(member=member)
     assert seat.removed_on is None
-    assert seat.valid_until == YEAR_END  # the old seat was removed: a new one was added
+    assert seat.created_on == back_on  # the old seat was removed: a new one was added
+    assert seat.valid_until == date(2026, 11, 30)
     assert "member.reinvite" in audit_actions(account)
 
 
