@@ -205,6 +205,8 @@ def _render_renew(request, account, *, buy_form=None, status=200):
         "addon_states": list(states.values()),
         "buy_form": buy_form or AddOnBuyForm(addon_states=states),
         "can_buy_addons": any(s.max_more_packs for s in states.values()),
+        # packs bought alone run to the current validity: none left, they come with a renewal
+        "addons_need_renewal": valid_until is None or valid_until < as_of,
         "order_fields": _order_fields(form, quote),
         "can_order": quote is not None and quote.gross > 0,
         "billing_period": account.billing_period,
@@ -287,9 +289,10 @@ def addon_order(request, account):
                                                 add_ons=form.cleaned_data["add_ons"],
                                                 actor=request.user, as_of=today())
         except DomainError as exc:
+            # shown in the form itself, where the admin is looking (not above the page)
             if not form.attach_domain_error(exc):
-                messages.error(request, str(exc.message))
-                return redirect(reverse("payments_renew") + "#buy-addons")
+                form.add_error(None, str(exc.message))
+            return _render_renew(request, account, buy_form=form)
         else:
             messages.success(request, _("Order #%(id)d has been created and waits for payment.")
                              % {"id": order.pk})

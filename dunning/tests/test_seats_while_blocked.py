@@ -127,3 +127,37 @@ def test_the_users_page_offers_the_renewal_instead_of_the_add_form_while_blocked
     assert 'data-testid="seats-only-in-renewal"' in page
     assert 'action="/account/users/seats/add/"' not in page
     assert 'href="/account/renew/"' in page
+
+
+# --- the Renew page of a blocked admin: every way shown leads to paying ------------------------
+
+
+def test_a_blocked_admins_renew_page_has_no_package_change_and_sends_packs_to_the_renewal(
+    client, acme
+):
+    _account, admin, _user = acme
+    client.force_login(admin.user)
+    with _noon("2026-10-30"):  # valid: package change offered, packs sold alone
+        page = client.get("/account/renew/").content.decode()
+    assert 'href="/account/package/"' in page
+    assert 'action="/account/renew/add-ons/"' in page
+    with _noon("2026-11-09"):  # blocked
+        page = client.get("/account/renew/").content.decode()
+    assert 'href="/account/package/"' not in page  # a page that would answer 403
+    assert 'action="/account/renew/add-ons/"' not in page
+    assert 'data-testid="addons-need-renewal"' in page
+    assert "Outside a renewal, packs are charged from today until" not in page
+    assert 'id="renew-order-form"' in page  # the way to pay is there
+
+
+def test_packs_refused_for_lapsed_seats_say_why_in_the_add_on_card(client, acme):
+    from plans.models import Order
+
+    _account, admin, _user = acme
+    client.force_login(admin.user)
+    with _noon("2026-11-03"):  # grace: nothing is valid today
+        response = client.post("/account/renew/add-ons/", {"buy-addon_chatbot": "1"})
+    assert response.status_code == 200
+    section = response.content.decode().split('id="buy-addons"', 1)[1].split("</section>", 1)[0]
+    assert "buy add-on packs together with a renewal" in section
+    assert not Order.objects.exists()
