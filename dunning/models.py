@@ -16,6 +16,7 @@ sweep did about it, so that every side effect happens once:
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from seats.phases import Phase
 
@@ -120,14 +121,15 @@ class PhaseTransition(models.Model):
 
 
 class NoticeKind(models.TextChoices):
-    EXPIRES_IN_7_DAYS = "expires_7", _("7 days before expiry")
-    EXPIRES_IN_1_DAY = "expires_1", _("1 day before expiry")
-    GRACE = "grace", _("entered grace period")
-    BLOCKED = "blocked", _("blocked")
-    SUSPENDED = "suspended", _("suspended")
-    TRIAL_ENDING = "trial_ending", _("trial ends in 3 days")
-    TRIAL_ENDED = "trial_ended", _("trial ended")
-    CONTRACT_OVERDUE = "contract_overdue", _("overdue contract invoice")
+    # labels in their own context: "suspended" here is the organisation, not a member's state
+    EXPIRES_IN_7_DAYS = "expires_7", pgettext_lazy("notice kind", "7 days before expiry")
+    EXPIRES_IN_1_DAY = "expires_1", pgettext_lazy("notice kind", "1 day before expiry")
+    GRACE = "grace", pgettext_lazy("notice kind", "entered grace period")
+    BLOCKED = "blocked", pgettext_lazy("notice kind", "blocked")
+    SUSPENDED = "suspended", pgettext_lazy("notice kind", "suspended")
+    TRIAL_ENDING = "trial_ending", pgettext_lazy("notice kind", "trial ends in 3 days")
+    TRIAL_ENDED = "trial_ended", pgettext_lazy("notice kind", "trial ended")
+    CONTRACT_OVERDUE = "contract_overdue", pgettext_lazy("notice kind", "overdue contract invoice")
 
 
 class Notice(models.Model):

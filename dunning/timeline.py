@@ -134,7 +134,9 @@ def account_timeline(account, *, limit: int = 200) -> Timeline:
                 "at": date_format(timezone.localtime(row.emailed_at), "DATETIME_FORMAT")}
         events.append(TimelineEvent(
             row.issue_date or _local_day(row.created_at), row.created_at, "document",
-            f"{row.get_kind_display()} {row.number or _('(not numbered yet)')}", detail, row))
+            _("%(kind)s %(number)s") % {"kind": row.get_kind_display(),
+                                         "number": row.number or _("(not numbered yet)")},
+            detail, row))
     for row in newest(Notice.objects.filter(account=account).order_by("-created_on", "-id"),
                       "notice"):
         if row.sent_at:

@@ -67,24 +67,25 @@ def _admin_banner(decision, standing, as_of):
         return None
     first, count = standing.expiring_first, standing.expiring_count
     values = {"count": count, "date": _day(first)}
+    # `first` is a seat's last valid day: "valid until" it, never "expired on" it
     if first >= as_of:
         message = ngettext(
-            "%(count)d seat expires on %(date)s. Renew now to avoid a break.",
-            "%(count)d seats expire, the first on %(date)s. Renew now to avoid a break.",
-            count) % values
+            "%(count)d seat is valid only until %(date)s. Renew now to avoid a break.",
+            "%(count)d seats need renewing soon, the first is valid only until %(date)s. "
+            "Renew now to avoid a break.", count) % values
         return Banner("upcoming", message, True, f"upcoming:{first}:{count}", True)
     level = standing.phase if standing.phase != Phase.ACTIVE else Phase.GRACE
+    seats = ngettext("%(count)d seat was valid until %(date)s.",
+                     "%(count)d seats need renewing, the first was valid until %(date)s.",
+                     count) % values
     if standing.phase == Phase.SUSPENDED:
         message = _("Payment required: the organisation is suspended and its automations are "
-                    "paused. %(count)d seat(s) expired, the first on %(date)s.") % values
+                    "paused. %(seats)s") % {"seats": seats}
     elif standing.phase == Phase.BLOCKED:
         message = _("Payment required: access is blocked for everyone but administrators. "
-                    "%(count)d seat(s) expired, the first on %(date)s.") % values
+                    "%(seats)s") % {"seats": seats}
     else:
-        message = ngettext(
-            "Payment required: %(count)d seat expired on %(date)s. Renew now to keep access.",
-            "Payment required: %(count)d seats have expired or expire soon, the first on "
-            "%(date)s. Renew now to keep access.", count) % values
+        message = _("Payment required: %(seats)s Renew now to keep access.") % {"seats": seats}
     return Banner(str(level), message, False, f"{level}:{first}:{count}", True)
 
 
@@ -102,7 +103,7 @@ def _member_banner(decision, standing, as_of):
                                     "your organisation to renew it.") % {"date": _day(mine)},
                       True, f"own:{mine}", False)
     blocked_on = mine + timedelta(days=decision.policy.grace_days + 1)
-    return Banner("grace", _("Payment required: your seat expired on %(date)s. Ask an "
+    return Banner("grace", _("Payment required: your seat was valid until %(date)s. Ask an "
                              "administrator of your organisation to renew it; without payment "
                              "you cannot log in from %(blocked)s.")
                   % {"date": _day(mine), "blocked": _day(blocked_on)},

@@ -287,21 +287,22 @@ def preview(client, account, as_of):
     # d = -3: the banner before expiry; the quote to 31 Oct: 2 × 59 × 7/31 = 2 × 13.32 = 26.64
     # net, VAT 6.13
     ("2026-10-28", "active", "0",
-     "2 seats expire, the first on Oct. 31, 2026. Renew now to avoid a break.",
+     "2 seats need renewing soon, the first is valid only until Oct. 31, 2026. Renew now to "
+     "avoid a break.",
      "Your seat is paid until Oct. 31, 2026. Ask an administrator of your organisation to "
      "renew it.", "32.77 PLN"),
     # d = 3: grace; the quote to 30 Nov pays the lapsed days too: 2 × (13.32 + 59) = 144.64 net,
     # VAT 33.27
     ("2026-11-03", "grace period", "3",
-     "Payment required: 2 seats have expired or expire soon, the first on Oct. 31, 2026. "
+     "Payment required: 2 seats need renewing, the first was valid until Oct. 31, 2026. "
      "Renew now to keep access.",
-     "Payment required: your seat expired on Oct. 31, 2026. Ask an administrator of your "
+     "Payment required: your seat was valid until Oct. 31, 2026. Ask an administrator of your "
      "organisation to renew it; without payment you cannot log in from Nov. 8, 2026.",
      "177.91 PLN"),
     # d = 10: blocked; users cannot log in; the quote is the same (expired under 15 days ago)
     ("2026-11-10", "blocked", "10",
-     "Payment required: access is blocked for everyone but administrators. 2 seat(s) "
-     "expired, the first on Oct. 31, 2026.",
+     "Payment required: access is blocked for everyone but administrators. 2 seats need "
+     "renewing, the first was valid until Oct. 31, 2026.",
      "cannot log in: Your seat in Acme was paid until Oct. 31, 2026 and the payment is "
      "overdue, so it is blocked.", "177.91 PLN"),
 ])

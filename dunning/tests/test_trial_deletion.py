@@ -323,6 +323,7 @@ def test_a_received_but_unmatched_transfer_keeps_the_account(trial, staff):
         trial_account_delete(account_id=account.pk, as_of=DUE)
 
     assert refused.value.code == "account_has_money"
+    assert "(1 booked bank transfer)" in refused.value.message
     assert rows_of(account.pk) == before
 
 

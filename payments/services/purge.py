@@ -3,6 +3,7 @@ unpaid trial account, 30 days after its trial ended). Called by `dunning.service
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing_site.errors import DomainError
 
@@ -20,17 +21,22 @@ from ..models import (
 def _money_received(account) -> list[str]:
     """What says money of the account was received (or given back), in words; empty if none."""
     found = []
+    # each phrase is a literal ngettext call, so that makemessages finds its plural forms
     checks = [
         (Payment.objects.filter(account_id=account.pk, status=PaymentStatus.SUCCEEDED),
-         _("succeeded payments")),
-        (OrderApplication.objects.filter(order__account_id=account.pk), _("applied orders")),
-        (Refund.objects.filter(account_id=account.pk), _("refunds")),
-        (TransferBooking.objects.filter(account_id=account.pk), _("booked bank transfers")),
+         lambda n: ngettext("%(count)d succeeded payment", "%(count)d succeeded payments", n)),
+        (OrderApplication.objects.filter(order__account_id=account.pk),
+         lambda n: ngettext("%(count)d applied order", "%(count)d applied orders", n)),
+        (Refund.objects.filter(account_id=account.pk),
+         lambda n: ngettext("%(count)d refund", "%(count)d refunds", n)),
+        (TransferBooking.objects.filter(account_id=account.pk),
+         lambda n: ngettext("%(count)d booked bank transfer", "%(count)d booked bank transfers",
+                            n)),
     ]
-    for rows, words in checks:
+    for rows, phrase in checks:
         count = rows.count()
         if count:
-            found.append(f"{count} {words}")
+            found.append(phrase(count) % {"count": count})
     return found
 
 

@@ -180,7 +180,7 @@ def test_admin_banner_from_seven_days_before_with_count_and_date(acme, client):
     assert 'data-banner="upcoming"' not in page(client, admin, "2026-10-23")   # d = -8
     body = page(client, admin, "2026-10-24")                                  # d = -7
     assert 'data-banner="upcoming"' in body
-    assert "3 seats expire" in body and "Renew now" in body
+    assert "3 seats need renewing soon" in body and "Renew now" in body
 
 
 def test_grace_banner_cannot_be_dismissed_but_the_early_one_can(acme, client):
@@ -268,3 +268,24 @@ def test_status_api_costs_constant_queries(acme, extra_seats, django_assert_max_
     with django_assert_max_num_queries(4):  # token+user, account, seats (+ policy, hold, contract)
         response = api.get(f"/api/v1/accounts/{account.pk}/status/")
     assert len(response.json()["seats"]) == 3 + extra_seats
+
+
+@pytest.mark.parametrize(("seats", "lang", "expected"), [
+    (1, "en", "Payment required: access is blocked for everyone but administrators. 1 seat was "
+              "valid until Oct. 31, 2026."),
+    (5, "en", "5 seats need renewing, the first was valid until Oct. 31, 2026."),
+    (1, "pl", "1 stanowisko było ważne do 31 października 2026."),
+    (3, "pl", "3 stanowiska wymagają przedłużenia, pierwsze było ważne do 31 października 2026."),
+    (5, "pl", "5 stanowisk wymaga przedłużenia, pierwsze było ważne do 31 października 2026."),
+])
+def test_blocked_banner_counts_seats_with_the_languages_plural_forms(
+        make_account, client, seats, lang, expected):
+    """The seats' last valid day is "valid until" it (not "expired on" it); the count takes the
+    language's plural form (Polish has three)."""
+    account, admin = make_account("Plural", as_of=CREATED, extra_seats=seats - 1)
+    with on("2026-11-09"):  # d = 9: blocked
+        client.force_login(admin.user)
+        body = client.get("/account/users/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    banner = body.split('data-banner="blocked"', 1)[1].split("</div>", 1)[0]
+    assert expected in " ".join(banner.split())
+    assert "(s)" not in banner
