@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", include("plans.api_urls")),
     path("api/v1/", include("invoices.api_urls")),
     path("api/v1/", include("payments.api_urls")),
+    path("api/v1/", include("dunning.recurring_api_urls")),
     path("", include("seats.urls")),
     path("", include("plans.urls")),
     path("", include("invoices.urls")),

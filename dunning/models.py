@@ -10,7 +10,9 @@ sweep did about it, so that every side effect happens once:
 - `Notice`: one row per e-mail the dunning sends, unique per account, kind and reference (the
   date or document it is about), so that a notice is created once, and `sent_at` says it went;
 - `SweepRun`: one row per run of the sweep (counts, duration, the dry run's report);
-- `AccountTombstone`: what is kept of an unpaid trial account after its deletion.
+- `AccountTombstone`: what is kept of an unpaid trial account after its deletion;
+- `RecurringCharge` / `RecurringAttempt`: the off-session renewal of an account with recurring
+  card payments on, one per account and period, and each attempt to charge it.
 """
 
 from django.db import models
@@ -130,6 +132,11 @@ class NoticeKind(models.TextChoices):
     TRIAL_ENDING = "trial_ending", pgettext_lazy("notice kind", "trial ends in 3 days")
     TRIAL_ENDED = "trial_ended", pgettext_lazy("notice kind", "trial ended")
     CONTRACT_OVERDUE = "contract_overdue", pgettext_lazy("notice kind", "overdue contract invoice")
+    RECURRING_OFF = "recurring_off", pgettext_lazy("notice kind", "recurring payments turned off")
+    RECURRING_DECLINED = "recurring_declined", pgettext_lazy("notice kind",
+                                                             "recurring charge declined")
+    RECURRING_AUTH = "recurring_auth", pgettext_lazy("notice kind",
+                                                     "recurring charge needs the card holder")
 
 
 class Notice(models.Model):
@@ -214,3 +221,95 @@ class AccountTombstone(models.Model):
 
     def __str__(self):
         return f"#{self.account_id_was} {self.name} (deleted {self.deleted_on})"
+
+
+class RecurringChargeStatus(models.TextChoices):
+    DUE = "due", _("to charge")
+    AUTHENTICATION = "authentication", _("waiting for the card holder")
+    SUCCEEDED = "succeeded", _("paid")
+    FAILED = "failed", _("not paid, retries over")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class RecurringCharge(models.Model):
+    """The recurring (off-session) renewal of an account for one billing period (SPEC §6
+    "Recurring card payments"), written only by `dunning.services.recurring`.
+
+    Invariants: one per account and period — `renews_from` is the account's validity end it
+    extends (the period runs from the next day to `period_end`), unique with the account, so two
+    workers cannot both create it; `attempts` ≤ 4 (the first charge and three retries);
+    `next_attempt_on` is set only while the charge is due. `order` is the pending renewal order
+    it charges (priced by the renewal quote); it is replaced only when that order expired or was
+    cancelled unpaid (the order validity window is shorter than the retries), never while a
+    payment of it is in flight or paid."""
+
+    account = models.ForeignKey("seats.Account", on_delete=models.CASCADE,
+                                related_name="recurring_charges", verbose_name=_("account"))
+    renews_from = models.DateField(_("renews the validity ending on"))
+    period_end = models.DateField(_("period end"))
+    order = models.ForeignKey("plans.Order", on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("order"))
+    status = models.CharField(_("status"), max_length=16, choices=RecurringChargeStatus.choices,
+                              default=RecurringChargeStatus.DUE)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    first_attempt_on = models.DateField(_("first attempt on"), null=True, blank=True)
+    next_attempt_on = models.DateField(_("next attempt on"), null=True, blank=True,
+                                       db_index=True)
+    created_on = models.DateField(_("created on"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["-renews_from", "-id"]
+        verbose_name = _("recurring charge")
+        verbose_name_plural = _("recurring charges")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "renews_from"],
+                                    name="recurring_charge_once_per_period"),
+            models.CheckConstraint(condition=Q(attempts__lte=4),
+                                   name="recurring_charge_at_most_4_attempts"),
+            models.CheckConstraint(
+                condition=Q(status="due") | Q(next_attempt_on__isnull=True),
+                name="recurring_charge_next_only_when_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.renews_from} → {self.period_end} ({self.status})"
+
+
+class RecurringAttemptOutcome(models.TextChoices):
+    SUCCEEDED = "succeeded", _("paid")
+    DECLINED = "declined", _("declined")
+    REQUIRES_ACTION = "requires_action", _("needs the card holder")
+    PENDING = "pending", _("processing")
+
+
+class RecurringAttempt(models.Model):
+    """One off-session charge of a `RecurringCharge` (number 1 = the first, 2–4 the retries),
+    unique per charge and number: the number is in the Stripe idempotency key and in the
+    PaymentIntent's metadata, so an attempt is made once. Append-only."""
+
+    charge = models.ForeignKey(RecurringCharge, on_delete=models.CASCADE,
+                               related_name="attempt_rows", verbose_name=_("charge"))
+    number = models.PositiveSmallIntegerField(_("number"))
+    attempted_on = models.DateField(_("attempted on"))
+    payment = models.ForeignKey("payments.Payment", on_delete=models.PROTECT, null=True,
+                                blank=True, related_name="+", verbose_name=_("payment"))
+    outcome = models.CharField(_("outcome"), max_length=16,
+                               choices=RecurringAttemptOutcome.choices)
+    # plain words from the bank's answer, empty unless declined
+    decline_reason = models.CharField(_("decline reason"), max_length=255, blank=True)
+    # the retry planned after it (None: none left, or not declined)
+    next_attempt_on = models.DateField(_("next attempt on"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["charge", "number"]
+        verbose_name = _("recurring charge attempt")
+        verbose_name_plural = _("recurring charge attempts")
+        constraints = [
+            models.UniqueConstraint(fields=["charge", "number"],
+                                    name="recurring_attempt_once"),
+        ]
+
+    def __str__(self):
+        return f"charge {self.charge_id} #{self.number}: {self.outcome}"

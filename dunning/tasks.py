@@ -7,6 +7,7 @@ from celery import shared_task
 from billing_site.dates import today
 
 from .services.notices import notices_send
+from .services.recurring import recurring_charges_run
 from .services.sweep import dunning_sweep
 
 
@@ -28,3 +29,15 @@ def sweep(as_of: str | None = None, dry_run: bool = False) -> dict:
 def send_notices() -> int:
     """Send dunning e-mails left unsent (a sweep that died after committing a batch)."""
     return notices_send()
+
+
+@shared_task(name="dunning.charge_recurring")
+def charge_recurring(as_of: str | None = None, dry_run: bool = False) -> dict:
+    """The daily recurring card charges (beat, 06:00 Europe/Warsaw; SPEC §6) for `as_of` (ISO
+    date; default today). Returns the run's counts (and its report for a dry run)."""
+    day = date.fromisoformat(as_of) if as_of else today()
+    run = recurring_charges_run(as_of=day, dry_run=dry_run)
+    return {"as_of": day.isoformat(), "dry_run": dry_run, "opened": run.opened,
+            "succeeded": run.succeeded, "declined": run.declined,
+            "needs_authentication": run.needs_authentication, "gave_up": run.gave_up,
+            "report": run.report() if dry_run else ""}

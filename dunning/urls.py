@@ -6,9 +6,12 @@ the staff menu marks "Contracts" current by this name."""
 
 from django.urls import path
 
-from . import views_finance
+from . import views_finance, views_recurring
 
 urlpatterns = [
     path("finance/contracts/", views_finance.finance_contracts,
          name="dunning_finance_contracts"),
+    # the Renew page's "Recurring payments" card posts here ("payments_" marks the menu entry)
+    path("account/renew/recurring/", views_recurring.recurring_toggle,
+         name="payments_recurring"),
 ]

@@ -210,6 +210,36 @@ def payment_intent_create(amount_minor, currency, *, payment_method=None, custom
         raise _gateway_error(e) from e
 
 
+def payment_intent_charge_off_session(amount_minor, currency, *, customer, payment_method,
+                                      metadata, idempotency_key):
+    """Charge a saved card without the card holder (a recurring renewal, SPEC §6): one
+    PaymentIntent created with `off_session=true, confirm=true` for `amount_minor` (int, minor
+    units) in `currency` ("PLN"…), on `payment_method` ("pm_…") attached to `customer`
+    ("cus_…"). Stripe: https://docs.stripe.com/payments/save-and-reuse#charge-saved-payment-method
+
+    Returns the intent: "succeeded" (charged), "processing", or "requires_action" (the bank
+    wants the card holder: localstripe answers so even off-session). Raises `GatewayError`: a
+    declined card with `decline_reason` (402; Stripe's off-session 3-D Secure refusal has
+    stripe_code "authentication_required" and means the same as "requires_action"); the
+    decline's intent stays on record at Stripe, but the error may not name it (localstripe
+    never does): find it with `payment_intents_for_order` by `metadata`. `idempotency_key`
+    makes a retried request one charge on Stripe; localstripe ignores it, so the caller looks
+    up before charging again."""
+    if not isinstance(amount_minor, int) or amount_minor <= 0:
+        raise ValueError(f"amount_minor must be a positive int, not {amount_minor!r}")
+    code, _digits = _currency_digits(currency)
+    params = {
+        "amount": amount_minor, "currency": code.lower(), "payment_method_types": ["card"],
+        "customer": customer, "payment_method": payment_method, "off_session": True,
+        "confirm": True, "metadata": _str_values(metadata),
+    }
+    try:
+        return client().v1.payment_intents.create(
+            params=params, options={"idempotency_key": idempotency_key})
+    except stripe.StripeError as e:
+        raise _gateway_error(e) from e
+
+
 def payment_intent_confirm(intent_id):
     """Confirm (charge) a PaymentIntent created with its payment method; returns the intent:
     "succeeded", "processing", or "requires_action" (3-D Secure: the page finishes it with

@@ -118,6 +118,40 @@ class StripeCustomer(models.Model):
         return self.customer_id
 
 
+class SavedCard(models.Model):
+    """The card an account keeps for off-session (recurring) charges, and whether recurring card
+    payments are on (SPEC §6 "Recurring card payments"; §5 "enable recurring payments").
+
+    One row per account: saving another card replaces it. `payment_method` is the Stripe
+    PaymentMethod ("pm_…") attached to the account's `StripeCustomer`; brand, last four digits
+    and expiry are copied from Stripe when it is saved, for the pages and the API (no card number
+    is ever stored). Invariant: recurring payments can only be on for an account with a saved
+    card — the row's existence is the card, `recurring` the switch. `recurring_changes` counts
+    the switch's changes (each "off" notice is unique by it). Written only by
+    `payments.services.cards`."""
+
+    account = models.OneToOneField("seats.Account", on_delete=models.CASCADE,
+                                   related_name="saved_card")
+    customer = models.ForeignKey(StripeCustomer, on_delete=models.PROTECT, related_name="+")
+    payment_method = models.CharField(_("Stripe payment method"), max_length=255)
+    brand = models.CharField(_("card brand"), max_length=30, blank=True)
+    last4 = models.CharField(_("last four digits"), max_length=4, blank=True)
+    exp_month = models.PositiveSmallIntegerField(_("expiry month"), null=True, blank=True)
+    exp_year = models.PositiveSmallIntegerField(_("expiry year"), null=True, blank=True)
+    recurring = models.BooleanField(_("recurring payments"), default=False)
+    recurring_changes = models.PositiveIntegerField(default=0)
+    # business date of the last change of `recurring`
+    recurring_changed_on = models.DateField(_("recurring changed on"), null=True, blank=True)
+    saved_at = models.DateTimeField(_("saved at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("saved card")
+        verbose_name_plural = _("saved cards")
+
+    def __str__(self):
+        return f"{self.brand} •••• {self.last4} ({'recurring' if self.recurring else 'kept'})"
+
+
 class EventStatus(models.TextChoices):
     RECEIVED = "received", _("received")
     SUCCEEDED = "succeeded", _("processed")

@@ -1,5 +1,6 @@
 """Dunning e-mails to an account's admins (SPEC §6: 7 days and 1 day before expiry, on entering
-grace, blocked, suspended, trial ending and ended; SPEC §3: overdue contract invoices).
+grace, blocked, suspended, trial ending and ended, recurring payments turned off, a recurring
+charge declined or needing the card holder; SPEC §3: overdue contract invoices).
 
 A notice is created once: the `Notice` row is unique per account, kind and reference, and is
 created inside the sweep's transaction for that account (under the account's lock), so two
@@ -27,7 +28,7 @@ from catalogue.models import BillingPolicy
 from invoices.models import Document
 from seats.models import Member, MemberRole, MemberState
 
-from ..models import Notice, NoticeKind
+from ..models import Notice, NoticeKind, RecurringAttempt
 
 logger = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ def notice_message(notice, *, policy=None) -> tuple[str, str]:
         # reference "invoice:<document id>:<reminder step>"
         document_id = int(notice.reference.split(":")[1])
         context["document"] = Document.objects.filter(pk=document_id).first()
+    if notice.kind in (NoticeKind.RECURRING_DECLINED, NoticeKind.RECURRING_AUTH):
+        context.update(_recurring_context(notice))
     parts, subjects = [], []
     for language in ("pl", "en"):
         with translation.override(language):
@@ -124,3 +127,18 @@ def notice_message(notice, *, policy=None) -> tuple[str, str]:
                 "dunning/email/notice_subject.txt", context).split()))
             parts.append(render_to_string("dunning/email/notice_body.txt", context).strip())
     return " / ".join(subjects), "\n\n-----\n\n".join(parts) + "\n"
+
+
+def _recurring_context(notice) -> dict:
+    """For the recurring-charge e-mails (reference "charge:<charge id>:<attempt number>"): the
+    attempt (its decline reason and next retry), the order's amount, and the link to pay that
+    order on its payment page."""
+    _prefix, charge_id, number = notice.reference.split(":")
+    attempt = (RecurringAttempt.objects.select_related("charge__order")
+               .filter(charge_id=int(charge_id), number=int(number)).first())
+    if attempt is None:
+        return {}
+    order = attempt.charge.order
+    return {"attempt": attempt, "order": order, "period_end": attempt.charge.period_end,
+            "pay_link": settings.SITE_URL.rstrip("/") + reverse("payments_pay",
+                                                                args=[order.pk])}

@@ -14,6 +14,7 @@ from seats.models import Account
 from .. import gateway
 from ..models import IN_FLIGHT, Payment, PaymentMethod, PaymentStatus, StripeCustomer
 from .apply import order_apply_paid
+from .cards import saved_card_store
 
 # Which currencies each method takes (SPEC §5: BLIK in PLN, Przelewy24 in PLN and EUR).
 METHOD_CURRENCIES = {
@@ -145,8 +146,10 @@ def payment_online_start(*, order, method, payment_method=None, save_card=False,
 
     - card: `payment_method` ("pm_…" from Stripe.js) is confirmed on the server; the payment is
       then succeeded (the order is applied), requires_action (3-D Secure: the page finishes it
-      with `client_secret`) or failed with `decline_reason`. `save_card` attaches the card to the
-      account's Stripe Customer for off-session renewals.
+      with `client_secret`) or failed with `decline_reason`. `save_card` ("enable recurring
+      payments") attaches the card to the account's Stripe Customer, keeps it as the account's
+      `SavedCard` and turns recurring payments on (`recurring.saved_card_store`), before the
+      charge: a card the bank refuses to save fails the payment with its reason.
     - blik / p24: the intent is created for the page to confirm with Stripe.js (redirect/code
       flow); the webhook books it.
     A payment already in flight for the order is returned instead of a second intent. Refusals
@@ -179,7 +182,12 @@ def payment_online_start(*, order, method, payment_method=None, save_card=False,
     try:
         if save_card and method == PaymentMethod.CARD:
             customer = _stripe_customer(order.account, actor)
-            gateway.payment_method_attach(payment_method, customer)
+            attached = gateway.payment_method_attach(payment_method, customer)
+            # "enable recurring payments" (SPEC §5, §6): the card is kept for off-session
+            # renewals and recurring payments are switched on
+            saved_card_store(account=order.account,
+                             customer=StripeCustomer.objects.get(customer_id=customer),
+                             payment_method=attached, recurring=True, actor=actor, as_of=as_of)
         intent = gateway.payment_intent_create(
             gateway.minor_units(order.gross, order.currency), order.currency,
             payment_method=payment_method, customer=customer, payment_method_types=(method,),
