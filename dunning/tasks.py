@@ -6,6 +6,7 @@ from celery import shared_task
 
 from billing_site.dates import today
 
+from .services.contract_invoicing import contract_invoicing_run, month_parse
 from .services.notices import notices_send
 from .services.recurring import recurring_charges_run
 from .services.sweep import dunning_sweep
@@ -41,3 +42,15 @@ def charge_recurring(as_of: str | None = None, dry_run: bool = False) -> dict:
             "succeeded": run.succeeded, "declined": run.declined,
             "needs_authentication": run.needs_authentication, "gave_up": run.gave_up,
             "report": run.report() if dry_run else ""}
+
+
+@shared_task(name="dunning.invoice_contracts")
+def invoice_contracts(month: str | None = None, as_of: str | None = None,
+                      dry_run: bool = False) -> dict:
+    """Contract accounts' monthly VAT invoices (beat, the 1st of each month; SPEC §3, issue 11)
+    for `month` ("YYYY-MM"; default the month of `as_of`) issued on `as_of` (ISO date; default
+    today). Idempotent: a repeated run issues only what is missing. Returns the report's counts,
+    numbers and skipped accounts for the task result."""
+    day = date.fromisoformat(as_of) if as_of else today()
+    first = month_parse(month) if month else day.replace(day=1)
+    return contract_invoicing_run(month=first, as_of=day, dry_run=dry_run).as_dict()

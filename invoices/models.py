@@ -294,3 +294,35 @@ class DocumentVatTotal(models.Model):
 
     def __str__(self):
         return f"{self.document} {self.vat_code}"
+
+
+class ContractInvoice(models.Model):
+    """The VAT invoice of one contract account for one calendar month (SPEC §3, issue 11): at
+    most one per account and month (unique constraint), so month-end invoicing run twice, or
+    twice at once, issues each invoice once. Written only by `invoices.services.contract_documents`
+    in the transaction that issues the document; never changed afterwards (a wrong invoice is
+    corrected by a corrective invoice of `document`, the row stays)."""
+
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT,
+                                related_name="contract_invoices", verbose_name=_("account"))
+    # The first day of the invoiced month (the period is the whole calendar month).
+    month = models.DateField(_("month"))
+    document = models.OneToOneField(Document, on_delete=models.PROTECT,
+                                    related_name="contract_invoice", verbose_name=_("document"))
+    # The confirmed seat count the invoice bills (seats.ConfirmedSeatCount on the month's 1st).
+    seats = models.PositiveIntegerField(_("seats invoiced"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-month", "account"]
+        verbose_name = _("contract invoice")
+        verbose_name_plural = _("contract invoices")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "month"],
+                                    name="contract_invoice_one_per_account_month"),
+            models.CheckConstraint(condition=Q(month__day=1),
+                                   name="contract_invoice_month_first_day"),
+        ]
+
+    def __str__(self):
+        return f"{self.account} {self.month:%Y-%m}: {self.document}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api
+from . import api, api_contracts
 
 app_name = "seats_api"
 
@@ -19,6 +19,8 @@ urlpatterns = [
         "accounts/<int:account_id>/seats/<int:seat_id>/assign/",
         api.SeatAssignApi.as_view(), name="seat-assign",
     ),
+    path("accounts/<int:account_id>/contract/confirm-seats/",
+         api_contracts.ContractSeatsConfirmApi.as_view(), name="contract-confirm-seats"),
     path("accounts/<int:account_id>/members/", api.MemberListInviteApi.as_view(), name="members"),
     path(
         "accounts/<int:account_id>/members/<int:member_id>/suspend/",

@@ -21,7 +21,16 @@ def _json_safe(value):
 
 
 def audit_record(*, account, actor, action, target, before=None, after=None):
-    return AuditEntry.objects.create(
+    entry = audit_entry(account=account, actor=actor, action=action, target=target,
+                        before=before, after=after)
+    entry.save(force_insert=True)
+    return entry
+
+
+def audit_entry(*, account, actor, action, target, before=None, after=None) -> AuditEntry:
+    """The unsaved row `audit_record` would write, for batch writers that insert many at once
+    with `AuditEntry.objects.bulk_create` (month-end invoicing)."""
+    return AuditEntry(
         account=account,
         actor=actor if actor is not None and actor.pk else None,
         actor_label=(actor.get_username() if actor is not None and actor.pk else "system"),

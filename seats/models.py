@@ -116,6 +116,51 @@ class Contract(models.Model):
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
 
+class ConfirmedSeatCount(models.Model):
+    """The append-only, dated ledger of a contract account's *confirmed* seat counts (SPEC §3):
+    the admin changes seats as usual, then confirms "send the new seat count for recurring
+    billing"; each confirmation appends a row with the account's live seat count (seats not
+    removed) on that day. Contract invoicing (`dunning.services.contract_invoicing`) bills the
+    count confirmed last on or before the invoiced month's 1st
+    (`seats.selectors.confirmed_seat_count`), never the live count.
+
+    The first row is written by `contract_set` when the account becomes a contract account (the
+    count at that time), so a contract account always has a confirmed count. Written only by
+    `seats.services.contracts` (`contract_set`, `contract_seats_confirm`); rows are never
+    changed or deleted (a new confirmation supersedes the previous one). Several rows on one day
+    are allowed; the latest (highest id) wins.
+    """
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="confirmed_seat_counts",
+        verbose_name=_("account"),
+    )
+    # Number of seats (not removed) confirmed for billing; at least 1.
+    count = models.PositiveIntegerField(_("confirmed seats"))
+    # Business date (Europe/Warsaw) of the confirmation: it counts for months whose 1st is on or
+    # after this day.
+    confirmed_on = models.DateField(_("confirmed on"))
+    # Who confirmed: the account's admin, staff (through contract_set); empty for a job.
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("confirmed by"),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "-confirmed_on", "-id"]
+        verbose_name = _("confirmed seat count")
+        verbose_name_plural = _("confirmed seat counts")
+        constraints = [
+            models.CheckConstraint(condition=Q(count__gte=1),
+                                   name="confirmed_seat_count_positive"),
+        ]
+        indexes = [models.Index(fields=["account", "confirmed_on", "id"])]
+
+    def __str__(self):
+        return f"{self.account}: {self.count} ({self.confirmed_on})"
+
+
 class AccessHold(models.Model):
     """Finance blocked the account by hand (SPEC §3: an overdue contract account). While a hold
     is open (`lifted_at` empty) the account is blocked as in SPEC §6 whatever its dates: admins

@@ -1,13 +1,15 @@
 """Reads of accounts, members and seats, always scoped to what the requester may see."""
 
 from collections import Counter
+from collections.abc import Iterable
+from datetime import date
 
 from django.db.models import Count, Exists, Q
 
 from catalogue.models import BillingPolicy
 
 from .access import _POLICY_FIELDS
-from .models import AccessHold, Account, Contract, Member, Seat
+from .models import AccessHold, Account, ConfirmedSeatCount, Contract, Member, Seat
 from .phases import PhasePolicy
 from .standing import account_standing, seat_standing_phase
 
@@ -80,3 +82,52 @@ def account_status(account, as_of):
             for row in rows
         ],
     }
+
+
+# --- contract accounts: confirmed seat counts (SPEC §3, issue 11) -----------------------------
+
+
+def confirmed_seat_counts(account_ids: Iterable[int], day: date) -> dict[int, int]:
+    """{account id: the seat count to bill on `day`} for the given accounts, from the
+    `ConfirmedSeatCount` ledger: the count confirmed last (latest `confirmed_on`, then highest
+    id) on or before `day`. An account whose every confirmation is later than `day` (a contract
+    set retroactively: `contract_set` records the first count on the day it is called) gets its
+    earliest confirmation, the count it had when it became a contract account. Accounts with no
+    row at all are missing from the result. At most two queries, whatever the number of
+    accounts."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    found = dict(
+        ConfirmedSeatCount.objects.filter(account_id__in=ids, confirmed_on__lte=day)
+        .order_by("account_id", "-confirmed_on", "-id").distinct("account_id")
+        .values_list("account_id", "count"))
+    missing = [pk for pk in ids if pk not in found]
+    if missing:
+        found.update(
+            ConfirmedSeatCount.objects.filter(account_id__in=missing)
+            .order_by("account_id", "confirmed_on", "id").distinct("account_id")
+            .values_list("account_id", "count"))
+    return found
+
+
+def confirmed_seat_count(account, day: date) -> int | None:
+    """The seat count contract invoicing bills for `account` on `day` (see
+    `confirmed_seat_counts`); None when the account never had a confirmed count (it is not a
+    contract account)."""
+    return confirmed_seat_counts([account.pk], day).get(account.pk)
+
+
+def contract_seat_state(account, as_of: date) -> dict | None:
+    """What the Users page shows a contract account's admin (issue 11): None unless the account
+    has a contract that has not ended by `as_of`. Otherwise {"contract": Contract, "live": seats
+    not removed (int), "confirmed": the latest `ConfirmedSeatCount` (or None), "differs": live ≠
+    confirmed count}. Three queries."""
+    contract = Contract.objects.filter(account=account).first()
+    if contract is None or (contract.ends_on is not None and contract.ends_on < as_of):
+        return None
+    live = Seat.objects.filter(account=account, removed_on__isnull=True).count()
+    confirmed = (ConfirmedSeatCount.objects.filter(account=account)
+                 .select_related("confirmed_by").order_by("-confirmed_on", "-id").first())
+    return {"contract": contract, "live": live, "confirmed": confirmed,
+            "differs": confirmed is None or confirmed.count != live}

@@ -4,7 +4,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views
+from . import views, views_contracts
 from .forms import InvitedMemberPasswordResetForm
 from .models import MemberState
 
@@ -32,6 +32,8 @@ urlpatterns = [
          name="account_seat_remove"),
     path("account/users/seats/<int:seat_id>/assign/", views.seat_assign,
          name="account_seat_assign"),
+    path("account/users/contract/confirm-seats/",
+         views_contracts.contract_seats_confirm_view, name="account_contract_confirm_seats"),
     path("account/users/members/invite/", views.member_invite, name="account_member_invite"),
     path("account/users/members/<int:member_id>/suspend/", views.member_release,
          {"state": MemberState.SUSPENDED}, name="account_member_suspend"),

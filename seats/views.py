@@ -38,7 +38,12 @@ from .forms import (
 )
 from .middleware import pop_refusal
 from .models import Member, MemberState, Seat
-from .selectors import account_members, account_seat_counts, account_seats
+from .selectors import (
+    account_members,
+    account_seat_counts,
+    account_seats,
+    contract_seat_state,
+)
 
 # --- authentication -----------------------------------------------------------------------------
 
@@ -173,6 +178,8 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "invite_form": invite_form or MemberInviteForm(),
         "max_seats": services.MAX_SEATS_PER_REQUEST,
         "seats_only_in_renewal": services.seats_only_in_renewal(account, today()),
+        # a contract account's live vs confirmed seat count (issue 11); None otherwise
+        "contract_seats": contract_seat_state(account, today()),
     }
     return render(request, "seats/users.html", context)
 

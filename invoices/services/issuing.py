@@ -159,15 +159,11 @@ def _audit_after(doc: Document) -> dict:
             "corrects": doc.corrects_id, "order": doc.order_id}
 
 
-def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
-           treatment: VatTreatment, currency, order=None, corrects=None, correction_reason="",
-           fixed_rate: AppliedRate | None = None, actor=None, paid_by="",
-           due_on=None) -> Document:
-    if kind not in DocumentKind.values:
-        raise ValueError(f"Unknown document kind {kind!r}")
-    if (kind == DocumentKind.CORRECTION) != (corrects is not None):
-        raise ValueError("A correction, and only a correction, refers to the corrected document")
-    lines = list(lines)
+def document_totals(*, kind: str, lines: list[LineInput], treatment: VatTreatment):
+    """(the lines' nets, the totals per VAT rate) of a document with `lines` under `treatment`
+    (SPEC §2: each line rounded once, VAT once per rate on its net). Pure. Refused with
+    `DomainError`: no lines (but for a correction), unit prices with more than 2 decimal places
+    or quantities with more than 4, a total below zero."""
     if not lines and kind != DocumentKind.CORRECTION:
         raise DomainError(_("A document needs at least one line."), code="no_lines")
     for line in lines:
@@ -179,6 +175,19 @@ def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
     totals = totals_by_rate((net, treatment) for net in nets)
     if totals.gross < 0:
         raise DomainError(_("A document cannot total less than zero."), code="negative_total")
+    return nets, totals
+
+
+def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
+           treatment: VatTreatment, currency, order=None, corrects=None, correction_reason="",
+           fixed_rate: AppliedRate | None = None, actor=None, paid_by="",
+           due_on=None) -> Document:
+    if kind not in DocumentKind.values:
+        raise ValueError(f"Unknown document kind {kind!r}")
+    if (kind == DocumentKind.CORRECTION) != (corrects is not None):
+        raise ValueError("A correction, and only a correction, refers to the corrected document")
+    lines = list(lines)
+    nets, totals = document_totals(kind=kind, lines=lines, treatment=treatment)
 
     carries_foreign_vat = currency != "PLN" and totals.vat > 0
     rate = None

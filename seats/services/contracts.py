@@ -4,7 +4,10 @@ the one access decision (`seats.access`) reads.
 - `contract_set`: staff make an account a contract account (or change the contract's term):
   at least `CONTRACT_MIN_SEATS` seats, open-ended or a fixed term of at least
   `CONTRACT_MIN_MONTHS` months. While the contract runs the account is never blocked by seat
-  expiry.
+  expiry. The first time, it also records the account's seat count as its first confirmed count.
+- `contract_seats_confirm`: the account's admin confirms "send the new seat count for recurring
+  billing": the live seat count is appended to the `ConfirmedSeatCount` ledger, which monthly
+  contract invoicing reads (issue 11).
 - `account_hold_place` / `account_hold_lift`: finance blocks an account by hand (an overdue
   contract account) and unblocks it; while a hold is open the account is blocked as in SPEC §6.
 
@@ -12,6 +15,7 @@ Each locks the account row first, refuses with `DomainError`, and writes an audi
 """
 
 from datetime import date
+from typing import NamedTuple
 
 from dateutil.relativedelta import relativedelta
 from django.db import transaction
@@ -21,7 +25,7 @@ from django.utils.translation import gettext as _
 from billing_site.errors import DomainError
 
 from ..audit import audit_record
-from ..models import AccessHold, Account, Contract, Seat
+from ..models import AccessHold, Account, ConfirmedSeatCount, Contract, Seat
 from .common import _lock_account
 
 CONTRACT_MIN_SEATS = 10  # SPEC §3
@@ -43,7 +47,13 @@ def contract_set(*, account, starts_on: date, ends_on: date | None, actor,
 
     Refused with `DomainError`: fewer than 10 seats; a fixed term shorter than 6 months
     (`ends_on` earlier than the day before `starts_on` + 6 months); an end before the start or in
-    the past (`as_of`). Writes a `contract.set` audit row with the terms before and after."""
+    the past (`as_of`). Writes a `contract.set` audit row with the terms before and after.
+
+    When the account has no confirmed seat count yet (it becomes a contract account now), its
+    live seat count is recorded as the first `ConfirmedSeatCount`, dated `as_of` and confirmed
+    by `actor`: until the admin confirms another count, contract invoices bill this one
+    (`seats.selectors.confirmed_seat_count`). The audit row's `after` then carries
+    `confirmed_seats`."""
     account = _lock_account(account)
     seats = Seat.objects.filter(account=account, removed_on__isnull=True).count()
     if seats < CONTRACT_MIN_SEATS:
@@ -69,9 +79,72 @@ def contract_set(*, account, starts_on: date, ends_on: date | None, actor,
     else:
         contract.starts_on, contract.ends_on = starts_on, ends_on
         contract.save(update_fields=["starts_on", "ends_on"])
+    after = _contract_fields(contract)
+    if not ConfirmedSeatCount.objects.filter(account=account).exists():
+        ConfirmedSeatCount.objects.create(account=account, count=seats, confirmed_on=as_of,
+                                          confirmed_by=_user_or_none(actor))
+        after["confirmed_seats"] = seats
     audit_record(account=account, actor=actor, action="contract.set", target=contract,
-                 before=before, after=_contract_fields(contract))
+                 before=before, after=after)
     return contract
+
+
+def _user_or_none(actor):
+    return actor if actor is not None and actor.pk else None
+
+
+class SeatCountConfirmation(NamedTuple):
+    """What `contract_seats_confirm` did: the new ledger row and the count it replaces."""
+
+    row: ConfirmedSeatCount
+    previous: int | None  # the count confirmed last before this one; None if there was none
+
+    @property
+    def changed(self) -> bool:
+        return self.previous != self.row.count
+
+
+@transaction.atomic
+def contract_seats_confirm(*, account, actor, as_of: date) -> SeatCountConfirmation:
+    """The admin's "send the new seat count for recurring billing" (SPEC §3): append the
+    account's live seat count (seats not removed, a plain number of seats) to its
+    `ConfirmedSeatCount` ledger, dated `as_of` (business date) and confirmed by `actor`.
+    Contract invoices of months whose 1st is on or after `as_of` bill this count
+    (`dunning.services.contract_invoicing`); the seats themselves are untouched.
+
+    A confirmation is always recorded, also when the count did not change (the admin confirmed
+    it again, on purpose; the ledger and the audit say when): callers tell the two cases apart
+    with `SeatCountConfirmation.changed` and say so to the person.
+
+    Refused with `DomainError`: the account has no contract (code `not_contract_account`); its
+    contract ended before `as_of` (`contract_ended`); fewer than 10 live seats
+    (`contract_too_few_seats`: a contract account is billed for at least 10). Locks the account
+    row (serialised with the seat services, so the count read is the committed one) and writes a
+    `contract.seats_confirm` audit row with the count before and after."""
+    account = _lock_account(account)
+    contract = Contract.objects.filter(account=account).first()
+    if contract is None:
+        raise DomainError(
+            _("Only contract accounts confirm their seat count; this account pays for its seats "
+              "by renewing them."), code="not_contract_account")
+    if contract.ends_on is not None and contract.ends_on < as_of:
+        raise DomainError(
+            _("The contract ended on %(date)s; there is no recurring billing to send a seat "
+              "count to.") % {"date": contract.ends_on.isoformat()}, code="contract_ended")
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).count()
+    if seats < CONTRACT_MIN_SEATS:
+        raise DomainError(
+            _("A contract account is billed for at least %(min)d seats; this one has %(n)d. Add "
+              "seats before confirming.") % {"min": CONTRACT_MIN_SEATS, "n": seats},
+            code="contract_too_few_seats")
+    previous = (ConfirmedSeatCount.objects.filter(account=account)
+                .order_by("-confirmed_on", "-id").values_list("count", flat=True).first())
+    row = ConfirmedSeatCount.objects.create(account=account, count=seats, confirmed_on=as_of,
+                                            confirmed_by=_user_or_none(actor))
+    audit_record(account=account, actor=actor, action="contract.seats_confirm", target=row,
+                 before={"count": previous},
+                 after={"count": seats, "confirmed_on": as_of.isoformat()})
+    return SeatCountConfirmation(row=row, previous=previous)
 
 
 @transaction.atomic
