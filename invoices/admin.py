@@ -6,6 +6,7 @@ from billing_site.errors import DomainError
 
 from .models import (
     BillingProfile,
+    ContractInvoice,
     Document,
     DocumentLine,
     DocumentVatTotal,
@@ -67,6 +68,17 @@ class NumberCounterAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["kind", "year", "month", "last_number"]
     list_filter = ["kind", "year"]
     search_fields = ["kind"]
+
+
+@admin.register(ContractInvoice)
+class ContractInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Contract accounts' monthly invoices (issue 11), read-only: one per account and month,
+    written by `invoice_contracts` with the document."""
+
+    list_display = ["month", "account", "document", "seats", "created_at"]
+    list_select_related = ["account", "document"]
+    search_fields = ["account__name", "document__number"]
+    date_hierarchy = "month"
 
 
 class DocumentLineInline(ReadOnlyAdminMixin, admin.TabularInline):

@@ -5,7 +5,16 @@ from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
-from .models import AccessHold, Account, AuditEntry, Member, PurgePermit, Seat, SeatPeriod
+from .models import (
+    AccessHold,
+    Account,
+    AuditEntry,
+    ConfirmedSeatCount,
+    Member,
+    PurgePermit,
+    Seat,
+    SeatPeriod,
+)
 from .services import billing_period_change
 
 
@@ -132,6 +141,17 @@ class AccessHoldAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = [("lifted_at", admin.EmptyFieldListFilter)]
     search_fields = ["account__name", "reason"]
     list_select_related = ["account", "placed_by", "lifted_by"]
+
+
+@admin.register(ConfirmedSeatCount)
+class ConfirmedSeatCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The contract accounts' confirmed seat counts (issue 11), read-only: written by
+    `contract_set` (the first) and the admin's confirmation (`contract_seats_confirm`)."""
+
+    list_display = ["account", "count", "confirmed_on", "confirmed_by", "created_at"]
+    list_select_related = ["account", "confirmed_by"]
+    search_fields = ["account__name"]
+    date_hierarchy = "confirmed_on"
 
 
 @admin.register(PurgePermit)

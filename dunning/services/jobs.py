@@ -45,6 +45,9 @@ JOB_DESCRIPTIONS = {
         "Dunning sweep: record phases (grace, blocked, suspended), send the dunning e-mails, "
         "pause or resume automations, delete unpaid trial accounts"),
     "dunning.send_notices": gettext_lazy("Send dunning e-mails left unsent"),
+    "dunning.invoice_contracts": gettext_lazy(
+        "Issue this month's VAT invoices of contract accounts (confirmed seats, add-on packs); "
+        "accounts already invoiced are left alone"),
     "seats.apply_scheduled_member_changes": gettext_lazy(
         "Apply scheduled member suspensions and deletions"),
     "plans.refresh_orders": gettext_lazy("Close pending orders that can no longer be paid"),

@@ -313,3 +313,12 @@ def test_two_runs_at_once_issue_one_invoice_per_account(make_account, tmp_path):
     assert numbers == list(range(1, len(accounts) + 1))  # gapless, one each
     issued = sum(int(o.rsplit(": ", 1)[1].split(" invoice(s)")[0]) for o in outputs)
     assert issued == len(accounts)
+
+
+@pytest.mark.django_db
+def test_the_admin_lists_contract_invoices_read_only(big, admin_client):
+    run("2026-12")
+    listing = admin_client.get("/admin/invoices/contractinvoice/")
+    assert listing.status_code == 200
+    assert "FV/2026/12/0001" in listing.content.decode()
+    assert admin_client.get("/admin/invoices/contractinvoice/add/").status_code == 403

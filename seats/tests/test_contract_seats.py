@@ -228,3 +228,31 @@ def test_api_is_in_the_openapi_schema():
     assert set(operation["responses"]) == {"201", "400", "401", "403", "404"}
     output = schema["components"]["schemas"]["ConfirmedSeatCount"]
     assert set(output["properties"]) == {"count", "confirmed_on", "previous", "changed"}
+
+
+# --- the Django admin --------------------------------------------------------------------------
+
+
+def test_staff_mark_a_contract_account_in_the_admin_with_its_first_confirmed_count(
+        make_account, admin_client, admin_user):
+    """The contract admin (dunning.admin_contracts) saves through `contract_set`: audit row,
+    refusals on the form, and the first confirmed count, by the staff member."""
+    account, _admin = make_account("Big", extra_seats=11, as_of=CREATED)
+    small, _ = make_account("Small", extra_seats=3, as_of=CREATED)
+    add = "/admin/seats/contract/add/"
+    refused = admin_client.post(add, {"account": small.pk, "starts_on": "2026-12-01",
+                                      "ends_on": ""})
+    assert refused.status_code == 200
+    assert "at least 10 seats; this one has 4" in refused.content.decode()
+    assert not ConfirmedSeatCount.objects.exists()
+    saved = admin_client.post(add, {"account": account.pk, "starts_on": "2026-12-01",
+                                    "ends_on": ""})
+    assert saved.status_code == 302
+    [row] = ConfirmedSeatCount.objects.all()
+    assert (row.account, row.count, row.confirmed_on, row.confirmed_by) == (
+        account, 12, TODAY, admin_user)
+    assert AuditEntry.objects.get(action="contract.set").after == {
+        "starts_on": "2026-12-01", "ends_on": None, "confirmed_seats": 12}
+    listing = admin_client.get("/admin/seats/confirmedseatcount/")
+    assert listing.status_code == 200 and "Big" in listing.content.decode()
+    assert admin_client.get("/admin/seats/confirmedseatcount/add/").status_code == 403
