@@ -256,3 +256,18 @@ def test_staff_mark_a_contract_account_in_the_admin_with_its_first_confirmed_cou
     listing = admin_client.get("/admin/seats/confirmedseatcount/")
     assert listing.status_code == 200 and "Big" in listing.content.decode()
     assert admin_client.get("/admin/seats/confirmedseatcount/add/").status_code == 403
+
+
+def test_migration_gives_existing_contracts_their_first_confirmed_count(big):
+    """Contracts made before the ledger existed get their live count, dated from their start."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    account, _admin = big
+    services.seats_add(account=account, count=2, actor=None, as_of=TODAY)
+    ConfirmedSeatCount.objects.all().delete()  # as before the migration
+    import_module("seats.migrations.0008_confirmed_seat_count").backfill(apps, None)
+    [row] = ConfirmedSeatCount.objects.all()
+    assert (row.account, row.count, row.confirmed_on, row.confirmed_by) == (
+        account, 12, CREATED, None)
