@@ -1,5 +1,5 @@
-"""`manage.py invoice_contracts --month YYYY-MM [--as-of YYYY-MM-DD] [--dry-run]` (issue 11): the
-contract accounts' monthly VAT invoices (`dunning.services.contract_invoicing`)."""
+"""`manage.py invoice_contracts --month YYYY-MM [--as-of YYYY-MM-DD] [--dry-run] [--no-render]`
+(issue 11): the contract accounts' monthly VAT invoices (`dunning.services.contract_invoicing`)."""
 
 from datetime import date
 
@@ -22,10 +22,14 @@ class Command(BaseCommand):
                                  "month's 1st.")
         parser.add_argument("--dry-run", action="store_true",
                             help="Print what would be issued; issue nothing.")
+        parser.add_argument("--no-render", action="store_true",
+                            help="Queue no PDF task per invoice; the periodic rendering sweep "
+                                 "renders and e-mails them (bulk runs, benchmarks).")
         parser.add_argument("--batch-size", type=int, default=500,
                             help="Accounts per transaction (default 500).")
 
-    def handle(self, *args, month, as_of=None, dry_run=False, batch_size=500, **options):
+    def handle(self, *args, month, as_of=None, dry_run=False, batch_size=500, no_render=False,
+               **options):
         try:
             first = month_parse(month)
         except ValueError as exc:
@@ -38,7 +42,7 @@ class Command(BaseCommand):
             raise CommandError("--batch-size must be 1 or more.")
         try:
             report = contract_invoicing_run(month=first, as_of=day, dry_run=dry_run,
-                                            batch_size=batch_size)
+                                            batch_size=batch_size, render=not no_render)
         except DomainError as exc:
             raise CommandError(str(exc)) from exc
         for line in report.lines():
