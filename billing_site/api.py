@@ -2,6 +2,9 @@
 the documented error shape (`ErrorOutputSerializer`, `error_responses`) and the staff-only
 business date (`business_date`)."""
 
+from collections.abc import Mapping
+
+from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
@@ -25,7 +28,9 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
         if isinstance(response.data, dict) and "detail" not in response.data:
-            response.data = {"detail": "Invalid input.", "code": "invalid", **response.data}
+            # translated like the field errors, so that the body is in one language
+            response.data = {"detail": _("Invalid input."), "code": "invalid",
+                             **response.data}
     return response
 
 
@@ -51,14 +56,29 @@ def error_responses(*codes):
     return {code: ERRORS[code] for code in codes}
 
 
+AS_OF_YEARS = 5  # as the ops preview: "within 5 years of today"
+
+
+def as_of_allowed(request, raw) -> None:
+    """Refuse `as_of` in the raw query or body `raw` of a user who is not staff, before the
+    value itself is parsed: such a user is told the parameter is not theirs (DomainError code
+    "staff_only", field "as_of"), whatever they wrote in it."""
+    if isinstance(raw, Mapping) and "as_of" in raw and not request.user.is_staff:
+        raise DomainError(_("Only staff may preview another date."), code="staff_only",
+                          field="as_of")
+
+
 def business_date(request, data):
     """The business date an API operation runs for: today (Europe/Warsaw), or the `as_of` in
     `data` when a staff user asked for another date; anyone else passing `as_of` is refused
-    (DomainError, field "as_of"), so a date in a request never silently means something else."""
+    (DomainError, field "as_of"), so a date in a request never silently means something else.
+    A staff date more than 5 years from today is refused too (code "as_of_range")."""
     as_of = data.get("as_of")
     if as_of is None:
         return today()
-    if not request.user.is_staff:
-        raise DomainError(_("Only staff may preview another date."), code="staff_only",
+    as_of_allowed(request, data)
+    now, span = today(), relativedelta(years=AS_OF_YEARS)
+    if not now - span <= as_of <= now + span:
+        raise DomainError(_("Pick a date within 5 years of today."), code="as_of_range",
                           field="as_of")
     return as_of

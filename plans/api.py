@@ -21,7 +21,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from billing_site.api import business_date, error_responses
+from billing_site.api import as_of_allowed, business_date, error_responses
 from billing_site.dates import today
 from billing_site.money import Currency
 from seats import services as seat_services
@@ -254,6 +254,7 @@ class RenewalQuoteApi(BillingApi):
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
+        as_of_allowed(request, request.data)
         serializer = RenewalInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         quote = services.renewal_quote(account=account,
@@ -279,6 +280,7 @@ class PackageChangeApi(BillingApi):
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
+        as_of_allowed(request, request.data)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -312,6 +314,7 @@ class RenewalOrderCreateApi(BillingApi):
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
+        as_of_allowed(request, request.data)
         serializer = RenewalInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         order = services.renewal_order_create(
@@ -334,6 +337,7 @@ class AddOnOrderCreateApi(BillingApi):
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
+        as_of_allowed(request, request.data)
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data

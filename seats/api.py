@@ -26,7 +26,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import business_date, error_responses
+from billing_site.api import as_of_allowed, business_date, error_responses
 from billing_site.dates import today
 from billing_site.money import Currency
 
@@ -210,6 +210,7 @@ class AccountStatusApi(AccountScopedApi):
         account = account.filter(pk=account_id).first()
         if account is None:
             raise NotFound()
+        as_of_allowed(request, request.query_params)
         query = self.QuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         as_of = business_date(request, query.validated_data)

@@ -93,8 +93,13 @@ def _member_banner(decision, standing, as_of):
     mine = decision.seat_valid_until
     if mine is None or standing.contract:
         return None
-    if standing.trial_ends_on is not None:
-        mine = standing.trial_ends_on
+    if standing.trial_ends_on is not None:  # nothing is paid yet: the trial's end is the date
+        ends = standing.trial_ends_on
+        if as_of > ends or (ends - as_of).days > decision.policy.banner_lead_days:
+            return None  # after the trial members cannot log in at all
+        return Banner("upcoming", _("Your organisation's free trial ends on %(date)s. Ask an "
+                                    "administrator of your organisation to renew it.")
+                      % {"date": _day(ends)}, True, f"own-trial:{ends}", False)
     days_left = (mine - as_of).days
     if days_left > decision.policy.banner_lead_days:
         return None

@@ -286,3 +286,14 @@ def test_sweep_queries_do_not_grow_with_steady_accounts(make_account):
     many_steady = sweep_queries(day)
     assert RecordedPhase.objects.filter(phase=Phase.BLOCKED).count() == 2
     assert many_steady == few_steady
+
+
+def test_the_early_notice_names_the_real_date_when_the_first_sweep_is_late(acme):
+    """A sweep that first sees the seats 3 days before expiry (not 7) sends the early notice;
+    its subject gives the real last valid day, never "in 7 days"."""
+    account, _admin, _user = acme
+    dunning_sweep(as_of=D("2026-10-28"))  # 3 days left
+    assert kinds(account) == [NoticeKind.EXPIRES_IN_7_DAYS]
+    [message] = mail.outbox
+    assert "Oct. 31, 2026" in message.subject and "31 października 2026" in message.subject
+    assert "7 days" not in message.subject and "7 dni" not in message.subject

@@ -100,6 +100,20 @@ def test_unpaid_trial_blocks_the_day_after_it_ends_and_paying_ends_the_trial(
     assert access_decision(user.user, as_of=ends + timedelta(days=2)).allowed
 
 
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_a_trial_member_is_told_the_trial_ends_not_that_the_seat_is_paid(
+        make_account, make_member, client, lang):
+    account, _admin = make_account("Trial", trial=True, as_of=CREATED)
+    user = make_member(account, "u@trial.example", as_of=CREATED)
+    ends = account.trial_ends_on
+    with on((ends - timedelta(days=2)).isoformat()):
+        client.force_login(user.user)
+        body = client.get("/", HTTP_ACCEPT_LANGUAGE=lang).content.decode()
+    banner = " ".join(body.split('data-banner="upcoming"', 1)[1].split("</div>", 1)[0].split())
+    assert ("free trial ends on" if lang == "en" else "bezpłatny okres testowy") in banner.lower()
+    assert ("paid" if lang == "en" else "opłacone") not in banner
+
+
 def test_contract_account_is_never_blocked_by_expiry_but_finance_can_block_it(
         make_account, make_member, staff):
     account, admin = make_account("Big", extra_seats=9, as_of=CREATED)
@@ -256,6 +270,38 @@ def test_status_api_reports_phase_days_overdue_and_seats(acme, staff, make_accou
         f"/api/v1/accounts/{account.pk}/status/").status_code == 404
     bad = staff_api.get(f"/api/v1/accounts/{account.pk}/status/?as_of=tomorrow")
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize("as_of", ["junk", "2026-12-15", ""])
+def test_status_api_tells_a_member_as_of_is_for_staff_whatever_its_value(acme, as_of):
+    account, _admin, _manager, user = acme
+    response = token_client(user.user).get(
+        f"/api/v1/accounts/{account.pk}/status/?as_of={as_of}")
+    assert response.status_code == 400
+    assert response.json()["code"] == "staff_only"
+
+
+@pytest.mark.parametrize(("as_of", "status"), [
+    ("9999-12-31", 400), ("0001-01-01", 400), ("2031-11-03", 400), ("2031-11-02", 200),
+    ("2021-11-02", 200), ("2021-11-01", 400)])
+def test_status_api_staff_dates_stay_within_five_years(acme, staff, as_of, status):
+    account = acme[0]
+    with on("2026-11-02"):
+        response = token_client(staff).get(f"/api/v1/accounts/{account.pk}/status/?as_of={as_of}")
+    assert response.status_code == status
+    if status == 400:
+        assert response.json()["code"] == "as_of_range"
+
+
+def test_api_validation_errors_are_in_one_language(acme):
+    account, admin, _manager, _user = acme
+    api = token_client(admin.user)
+    response = api.post(f"/api/v1/accounts/{account.pk}/seats/", {"count": "abc"},
+                        format="json", HTTP_ACCEPT_LANGUAGE="pl")
+    assert response.status_code == 400
+    body = response.json()
+    assert body["detail"] == "Nieprawidłowe dane."
+    assert "liczb" in body["count"][0]  # the field's own error in Polish too
 
 
 @pytest.mark.parametrize("extra_seats", [0, 40])
