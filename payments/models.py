@@ -132,7 +132,8 @@ class SavedCard(models.Model):
 
     account = models.OneToOneField("seats.Account", on_delete=models.CASCADE,
                                    related_name="saved_card")
-    customer = models.ForeignKey(StripeCustomer, on_delete=models.PROTECT, related_name="+")
+    # the card is attached to this customer: it goes with it (an unpaid trial's purge)
+    customer = models.ForeignKey(StripeCustomer, on_delete=models.CASCADE, related_name="+")
     payment_method = models.CharField(_("Stripe payment method"), max_length=255)
     brand = models.CharField(_("card brand"), max_length=30, blank=True)
     last4 = models.CharField(_("last four digits"), max_length=4, blank=True)

@@ -26,7 +26,14 @@ from seats.phases import PhasePolicy, trial_deletion_due
 from seats.services.contracts import account_locked
 from seats.services.purge import account_purge, purge_permit
 
-from ..models import AccountTombstone, Notice, PhaseTransition, RecordedPhase, SeatRecordedPhase
+from ..models import (
+    AccountTombstone,
+    Notice,
+    PhaseTransition,
+    RecordedPhase,
+    RecurringCharge,
+    SeatRecordedPhase,
+)
 
 
 def trial_accounts_due_for_deletion(as_of: date) -> QuerySet:
@@ -44,6 +51,8 @@ def _dunning_purge(account) -> dict[str, int]:
     here first so that the tombstone counts them)."""
     removed = {}
     for key, rows in (
+        # before the payments and orders they point at (with their attempts)
+        ("recurring_charges", RecurringCharge.objects.filter(account_id=account.pk)),
         ("notices", Notice.objects.filter(account_id=account.pk)),
         ("phase_transitions", PhaseTransition.objects.filter(account_id=account.pk)),
         ("seat_recorded_phases", SeatRecordedPhase.objects.filter(account_id=account.pk)),

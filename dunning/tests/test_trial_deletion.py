@@ -211,7 +211,8 @@ def test_the_trial_account_is_deleted_on_its_day_with_a_tombstone_and_nothing_el
             tombstone.trial_ended_on, tombstone.deleted_on) == (
         account.pk, "Trial Co", account.created_at, TRIAL_END, DUE)
     assert tombstone.removed == {
-        "notices": 1, "phase_transitions": 1, "seat_recorded_phases": 3, "recorded_phases": 1,
+        "recurring_charges": 0, "notices": 1, "phase_transitions": 1, "seat_recorded_phases": 3,
+        "recorded_phases": 1,
         "payments": 2, "stripe_customers": 1, "stripe_events": 1,
         "proformas": 1, "document_lines": lines, "document_vat_totals": 1,
         "billing_profiles": 1,
