@@ -17,30 +17,37 @@ model admin's, so that their addresses say what they are, not /admin/dunning/swe
 """
 
 import json
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from celery import states
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied
 from django.db.models import Q
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django_celery_results.models import TaskResult
 
 from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from seats.models import Account
+from seats.phases import Phase
 
 from .models import (
     AccountTombstone,
     Notice,
+    NoticeKind,
     PhaseTransition,
     RecordedPhase,
     SeatRecordedPhase,
@@ -56,6 +63,10 @@ SEE_ACCOUNTS_PERMISSION = "seats.view_account"
 # a date further than this from today is a typo (year 2206), not an ops need
 MAX_DAYS_FROM_TODAY = 5 * 366
 STATUS_REFRESH_SECONDS = 2
+# the status page stops reloading itself after this long: a job still queued is waiting for a
+# worker that is not there (or is busy), one still running may have lost its worker
+STATUS_REFRESH_QUEUED_FOR = timedelta(minutes=10)
+STATUS_REFRESH_RUNNING_FOR = timedelta(minutes=60)
 
 
 def _account_links(account_id):
@@ -158,10 +169,50 @@ class AccountTombstoneAdmin(DunningAdmin):
 # --- ops pages ------------------------------------------------------------------------------
 
 
+PERMISSION_NAMES = {
+    RUN_JOBS_PERMISSION: gettext_lazy("Can change periodic task"),
+    SEE_JOBS_PERMISSION: gettext_lazy("Can view task result"),
+    SEE_ACCOUNTS_PERMISSION: gettext_lazy("Can view account"),
+}
+PERMISSION_PURPOSES = {
+    RUN_JOBS_PERMISSION: gettext_lazy("run billing jobs"),
+    SEE_JOBS_PERMISSION: gettext_lazy("see the billing jobs and their runs"),
+    SEE_ACCOUNTS_PERMISSION: gettext_lazy("see accounts' timelines and previews"),
+}
+
+
+class OpsPermissionDenied(PermissionDenied):
+    """A 403 of the ops pages, answered with the admin's look and a reason meant for staff (the
+    site's shared 403 page speaks to a customer's members: "only administrators of the
+    organisation…"). `admin.site.admin_view` lets only staff reach these views."""
+
+
 def _require(request, *perms):
-    """Any one of `perms` (superusers hold them all), else 403."""
+    """Any one of `perms` (superusers hold them all), else a 403 naming what to ask for."""
     if not any(request.user.has_perm(perm) for perm in perms):
-        raise PermissionDenied
+        raise OpsPermissionDenied(*perms)
+
+
+def _denied(request, exc):
+    perms = [perm for perm in exc.args if perm in PERMISSION_NAMES]
+    return _page(request, "dunning/admin/denied.html", _("Permission needed"), {
+        "purpose": PERMISSION_PURPOSES[perms[0]] if perms else "",
+        "permissions": [(PERMISSION_NAMES[perm], perm) for perm in perms],
+    }, status=403)
+
+
+def _ops_view(view):
+    """`view` answering its own 403s with the staff wording (see `OpsPermissionDenied`)."""
+
+    def wrapper(request, *args, **kwargs):
+        try:
+            return view(request, *args, **kwargs)
+        except OpsPermissionDenied as exc:
+            return _denied(request, exc)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
 
 
 def _page(request, template, title, context, *, status=200):
@@ -236,17 +287,35 @@ def _jobs_page(request, *, form=None, status=200):
              else RunJobForm(initial={"task": job.task}, today=today(),
                              auto_id=f"id_job{number}_%s")}
             for number, job in enumerate(all_jobs)]
-    unmatched = form is not None and not any(row["form"] is form for row in rows)
     return _page(request, "dunning/admin/jobs.html", _("Billing jobs"), {
         "rows": rows,
-        # errors of a form no row shows (a job that does not exist)
-        "other_errors": [str(error) for errors in form.errors.values() for error in errors]
-        if unmatched else [],
+        "other_errors": _errors_not_shown(form, rows),
         "recent": [(row, _decoded(row.task_kwargs)) for row in recent_results(names)],
         "sweep_runs": SweepRun.objects.order_by("-started_at", "-id")[:10],
         "can_run": request.user.has_perm(RUN_JOBS_PERMISSION),
         "form_errors": form is not None and bool(form.errors),
     }, status=status)
+
+
+def _fields_shown(job):
+    """The fields whose errors a job's row shows next to them (see jobs.html)."""
+    return {"task", *(("as_of",) if job.takes_as_of else ()),
+            *(("dry_run",) if job.takes_dry_run else ())}
+
+
+def _errors_not_shown(form, rows) -> list[str]:
+    """The errors of a refused `form` that no row shows next to their field: all of them when no
+    row shows the form (a job that does not exist), else those of the fields its job's row has
+    no input for (e.g. a date sent for a job that takes none), each named by its field."""
+    if form is None:
+        return []
+    row = next((row for row in rows if row["form"] is form), None)
+    shown = _fields_shown(row["job"]) if row else set()
+    if row:
+        shown.add(NON_FIELD_ERRORS)
+    return [f"{capfirst(form.fields[name].label)}: {error}"
+            if name in form.fields and name != "task" else str(error)
+            for name, errors in form.errors.items() if name not in shown for error in errors]
 
 
 def jobs_view(request):
@@ -281,7 +350,13 @@ def _decoded(text):
 def job_status_view(request, task_id):
     _require(request, RUN_JOBS_PERMISSION, SEE_JOBS_PERMISSION)
     row = TaskResult.objects.filter(task_id=task_id).first()
-    finished = row is not None and row.status in states.READY_STATES
+    if row is None:
+        # `job_run` stores a PENDING row before it redirects here, and beat's runs are listed
+        # from their stored rows: an id with no row is none of this site's runs (or its row
+        # was cleaned up), and waiting for it would never end
+        return _page(request, "dunning/admin/job_status.html", _("Unknown job run"), {
+            "task_id": task_id, "unknown": True}, status=404)
+    finished = row.status in states.READY_STATES
     result = sweep_run = None
     report = ""
     if row is not None and row.result:
@@ -296,17 +371,126 @@ def job_status_view(request, task_id):
     duration = None
     if finished and row.date_done:
         duration = row.date_done - (row.date_started or row.date_created)
+    refresh, waited_note = _refresh(row, finished)
     return _page(request, "dunning/admin/job_status.html", _("Job %(id)s") % {"id": task_id}, {
         "task_id": task_id, "row": row, "finished": finished,
-        "refresh_seconds": None if finished else STATUS_REFRESH_SECONDS,
-        "result_text": _decoded(row.result) if row else "",
-        "args_text": _decoded(row.task_args) if row else "",
-        "kwargs_text": _decoded(row.task_kwargs) if row else "",
+        "refresh_seconds": refresh, "waited_note": waited_note,
+        "result_text": _decoded(row.result),
+        "args_text": _decoded(row.task_args),
+        "kwargs_text": _decoded(row.task_kwargs),
+        "report_rows": _report_rows(report), "run_report_rows":
+        _report_rows(sweep_run.report) if sweep_run and sweep_run.report else None,
         "report": report, "sweep_run": sweep_run,
         "sweep_run_url": _change_url(request, sweep_run) if sweep_run else None,
-        "result_url": _change_url(request, row) if row else None,
+        "result_url": _change_url(request, row),
         "duration": duration,
     })
+
+
+def _refresh(row, finished):
+    """(seconds between reloads or None, a note why the page stopped reloading): a job still
+    queued after `STATUS_REFRESH_QUEUED_FOR`, or running after `STATUS_REFRESH_RUNNING_FOR`, is
+    not polled any more."""
+    if finished:
+        return None, ""
+    now = timezone.now()
+    if row.status == states.STARTED and row.date_started:
+        minutes = int((now - row.date_started).total_seconds() // 60)
+        if now - row.date_started < STATUS_REFRESH_RUNNING_FOR:
+            return STATUS_REFRESH_SECONDS, ""
+        return None, ngettext(
+            "Still running after %(minutes)d minute: the worker may have stopped (see its log). "
+            "This page no longer reloads itself.",
+            "Still running after %(minutes)d minutes: the worker may have stopped (see its log). "
+            "This page no longer reloads itself.", minutes) % {"minutes": minutes}
+    since = row.date_created
+    if since is None or now - since < STATUS_REFRESH_QUEUED_FOR:
+        return STATUS_REFRESH_SECONDS, ""
+    minutes = int((now - since).total_seconds() // 60)
+    return None, ngettext(
+        "Still waiting after %(minutes)d minute: is the Celery worker running? This page no "
+        "longer reloads itself.",
+        "Still waiting after %(minutes)d minutes: is the Celery worker running? This page no "
+        "longer reloads itself.", minutes) % {"minutes": minutes}
+
+
+# --- the sweep's report, translated -------------------------------------------------------------
+# `dunning.services.sweep.SweepLine.as_row` writes fixed-width English text (the command line's
+# and the stored `SweepRun.report`'s format): "<id:>8>  <name[:28]:<28>  <subject:<12>
+# <change:<34>  <ISO date>". The admin shows it as a table in the user's language, with the
+# phases' and e-mail kinds' labels and each date saying what it is. Lines it cannot read (a
+# refusal's message) are shown as they are.
+
+_REPORT_ROW = re.compile(r"^ *(?P<id>\d+)  (?P<name>.{28})  (?P<subject>.{12})  (?P<rest>.*)$")
+_REPORT_TAIL = re.compile(r"^(?P<change>.*?)\s*(?P<day>\d{4}-\d{2}-\d{2})?\s*$")
+_SEAT = re.compile(r"^seat #(\d+)$")
+_PHASE_CHANGE = re.compile(r"^(\w+) → (\w+)$")
+_EMAIL = re.compile(r"^e-mail: (\w+)(?: (.+))?$")
+# what a notice's `about_date` is (see the sweep and `services.contracts`)
+_ABOUT_SEATS = {NoticeKind.EXPIRES_IN_7_DAYS, NoticeKind.EXPIRES_IN_1_DAY, NoticeKind.GRACE,
+                NoticeKind.BLOCKED, NoticeKind.SUSPENDED}
+_ABOUT_TRIAL = {NoticeKind.TRIAL_ENDING, NoticeKind.TRIAL_ENDED}
+
+
+@dataclass(frozen=True)
+class ReportRow:
+    account_id: str = ""
+    name: str = ""
+    seat: str = ""
+    change: str = ""
+    when: str = ""
+    raw: str = ""  # a line that is not a row, as it is
+
+
+def _label(choices, value):
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+def _report_change(change: str, day: date | None) -> tuple[str, str]:
+    """(what, when) of a report row, in the user's language."""
+    shown = date_format(day, "DATE_FORMAT") if day else ""
+    effective = _("effective on %(date)s") % {"date": shown} if day else ""
+    if match := _PHASE_CHANGE.match(change):
+        return f"{_label(Phase, match[1])} → {_label(Phase, match[2])}", effective
+    if change in ("automations paused", "automations resumed", "trial account deleted"):
+        return {"automations paused": _("automations paused"),
+                "automations resumed": _("automations resumed"),
+                "trial account deleted": _("trial account deleted")}[change], effective
+    if match := _EMAIL.match(change):
+        kind = match[1]
+        what = _("e-mail: %(kind)s") % {"kind": _label(NoticeKind, kind)}
+        if match[2]:
+            what = f"{what} ({match[2]})"
+        if not day:
+            return what, ""
+        if kind in _ABOUT_SEATS:
+            return what, _("seats valid until %(date)s") % {"date": shown}
+        if kind in _ABOUT_TRIAL:
+            return what, _("trial's last day %(date)s") % {"date": shown}
+        if kind == NoticeKind.CONTRACT_OVERDUE:
+            return what, _("invoice due on %(date)s") % {"date": shown}
+        return what, _("about %(date)s") % {"date": shown}
+    return change, effective
+
+
+def _report_rows(report: str) -> list[ReportRow]:
+    rows = []
+    for line in (report or "").splitlines()[1:]:  # the first line is the header
+        match = _REPORT_ROW.match(line)
+        tail = _REPORT_TAIL.match(match["rest"]) if match else None
+        if not (match and tail):
+            rows.append(ReportRow(raw=_("nothing to change")
+                                  if line.strip() == "(nothing to change)" else line))
+            continue
+        day = date.fromisoformat(tail["day"]) if tail["day"] else None
+        change, when = _report_change(tail["change"], day)
+        seat = _SEAT.match(match["subject"].strip())
+        rows.append(ReportRow(account_id=match["id"], name=match["name"].strip(),
+                              seat=f"#{seat[1]}" if seat else "", change=change, when=when))
+    return rows
 
 
 def accounts_view(request):
@@ -386,7 +570,9 @@ def preview_view(request, account_id):
 
 
 def _ops_urls():
-    view = admin.site.admin_view
+    def view(func):
+        return admin.site.admin_view(_ops_view(func))
+
     return [
         path("dunning/jobs/", view(jobs_view), name="dunning_jobs"),
         path("dunning/jobs/<str:task_id>/", view(job_status_view), name="dunning_job_status"),

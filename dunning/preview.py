@@ -14,18 +14,59 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
+
 from billing_site.errors import DomainError
 from plans import pricing
 from plans.services import renewal_default_target, renewal_quote
 from seats.access import AccessDecision, account_dates, blocked_message, deletion_date, standing_of
 from seats.banners import Banner, banner_for
-from seats.phases import Phase
+from seats.phases import Phase, trial_deletion_due
 from seats.standing import Standing, seat_standing_phase
 
 from .models import RecordedPhase
 
 # An account has few distinct seat dates; the preview shows at most this many (the latest).
 MAX_SEAT_DATES = 50
+
+# `seats.banners.Banner.level` in words (the phases' own labels, and the banner shown before
+# expiry)
+BANNER_LEVELS = {
+    "upcoming": pgettext_lazy("banner level", "before expiry"),
+    **{phase.value: phase.label for phase in Phase},
+}
+
+
+@dataclass(frozen=True)
+class BannerShown:
+    """A `seats.banners.Banner` with its level in the user's language."""
+
+    banner: Banner
+
+    @property
+    def level(self) -> str:
+        return self.banner.level
+
+    @property
+    def level_label(self) -> str:
+        return str(BANNER_LEVELS.get(self.banner.level, self.banner.level))
+
+    @property
+    def message(self) -> str:
+        return self.banner.message
+
+    @property
+    def dismissible(self) -> bool:
+        return self.banner.dismissible
+
+    @property
+    def renew_link(self) -> bool:
+        return self.banner.renew_link
+
+
+def _shown(banner: Banner | None) -> BannerShown | None:
+    return BannerShown(banner) if banner is not None else None
 
 
 @dataclass(frozen=True)
@@ -38,7 +79,7 @@ class SeatDatePreview:
     seats: int
     phase: Phase
     member_allowed: bool
-    member_banner: Banner | None
+    member_banner: BannerShown | None
     member_refusal: str
     admin_billing_only: bool
 
@@ -48,9 +89,12 @@ class Preview:
     as_of: date
     standing: Standing
     recorded: RecordedPhase | None  # what the sweep last recorded (it may lag behind)
-    admin_banner: Banner | None
+    admin_banner: BannerShown | None
     seat_dates: list[SeatDatePreview]
     deletion_on: date | None  # an unpaid trial's deletion day
+    # the unpaid trial is gone on `as_of` (its deletion day has come, `seats.phases.
+    # trial_deletion_due`, the sweep's rule): nothing to show but when it would have been deleted
+    deleted: bool = False
     quote: object = None  # plans.services.RenewalQuote
     quote_target: tuple[int, int] | None = None
     quote_error: str = ""
@@ -88,14 +132,19 @@ def account_preview(account, *, as_of: date) -> Preview:
         as_admin = _decision(account, standing, dates, seat_date, is_admin=True, as_of=as_of)
         rows.append(SeatDatePreview(
             valid_until=seat_date, seats=dates.seat_dates[seat_date], phase=member.phase,
-            member_allowed=member.allowed, member_banner=banner_for(member, as_of),
+            member_allowed=member.allowed, member_banner=_shown(banner_for(member, as_of)),
             member_refusal=member.message, admin_billing_only=as_admin.billing_only))
     preview = Preview(
         as_of=as_of, standing=standing,
         recorded=RecordedPhase.objects.filter(account=account).first(),
-        admin_banner=banner_for(admin, as_of), seat_dates=rows,
+        admin_banner=_shown(banner_for(admin, as_of)), seat_dates=rows,
         deletion_on=deletion_date(standing, dates.policy),
     )
+    if standing.trial_ends_on is not None and trial_deletion_due(standing.trial_ends_on, as_of,
+                                                                dates.policy):
+        preview.deleted = True
+        preview.quote_error = _("the unpaid trial account would have been deleted by then.")
+        return preview
     try:
         preview.quote_target = renewal_default_target(
             account=account, valid_until=standing.valid_until, as_of=as_of)

@@ -11,8 +11,13 @@ to this page and call `contract_account_block` / `contract_account_unblock` with
 message. A successful change redirects back (post/redirect/get).
 """
 
+from functools import wraps
+
 from django import forms
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import Permission
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,7 +27,6 @@ from django.utils.translation import gettext_lazy
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from catalogue.models import BillingPolicy
-from payments.permissions import staff_permission_required
 from seats.forms import attach_domain_error
 from seats.models import Account
 
@@ -35,7 +39,34 @@ from .services.contracts import (
 FINANCE_CONTRACTS_PERMISSION = "seats.add_accesshold"
 MAX_ID = 2**63 - 1  # a larger number is no row's id (and would overflow the query)
 
-finance_contracts_required = staff_permission_required(FINANCE_CONTRACTS_PERMISSION)
+
+
+def _permission_name(perm: str) -> str:
+    app_label, codename = perm.split(".", 1)
+    row = Permission.objects.filter(content_type__app_label=app_label, codename=codename).first()
+    return row.name if row else perm
+
+
+def finance_contracts_required(view):
+    """Login required; then active staff holding `FINANCE_CONTRACTS_PERMISSION`. A staff login
+    without it gets a 403 saying which permission to ask for (the site's shared 403 page speaks
+    to a customer's members); anyone else the shared 403 (as
+    `payments.permissions.staff_permission_required`)."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            raise PermissionDenied
+        if not user.has_perm(FINANCE_CONTRACTS_PERMISSION):
+            return render(request, "dunning/finance/denied.html", {
+                "permission": FINANCE_CONTRACTS_PERMISSION,
+                "permission_name": _permission_name(FINANCE_CONTRACTS_PERMISSION),
+            }, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 class BlockForm(forms.Form):
@@ -54,19 +85,36 @@ def _page_url(account_id=None):
     return reverse("dunning_finance_contracts") + (f"#account-{account_id}" if account_id else "")
 
 
-def _render(request, *, forms_by_account=None, open_account=None, status=200):
+def _rows(forms_by_account=None, open_account=None):
     forms_by_account = forms_by_account or {}
     as_of = today()
-    rows = [{"row": row, "form": (forms_by_account.get(row.account.pk)
-                                  or _block_form(row.account.pk)),
-             "open": open_account == row.account.pk,
-             "overdue": [(invoice, invoice.days_overdue(as_of)) for invoice in row.overdue]}
-            for row in contract_accounts_overview(as_of)]
+    return as_of, [{"row": row, "form": (forms_by_account.get(row.account.pk)
+                                         or _block_form(row.account.pk)),
+                    "open": open_account == row.account.pk,
+                    "overdue": [(invoice, invoice.days_overdue(as_of)) for invoice in row.overdue]}
+                   for row in contract_accounts_overview(as_of)]
+
+
+def _render(request, *, forms_by_account=None, open_account=None, status=200, rows=None):
+    as_of, rows = rows or _rows(forms_by_account, open_account)
     return render(request, "dunning/finance_contracts.html",
                   {"rows": rows, "as_of": as_of,
                    "reminder_days": BillingPolicy.current().contract_reminder_days,
                    "attention": sum(1 for r in rows if r["row"].needs_attention)},
                   status=status)
+
+
+def _refused(request, account, form, *, status):
+    """The page again with the refused Block form of `account` open, showing its errors; when
+    the page has no Block form for the account (not a contract account, or blocked meanwhile)
+    the refusal is a message at the top naming the account."""
+    rows = _rows({account.pk: form}, open_account=account.pk)
+    if not any(item["form"] is form and item["row"].contract and not item["row"].hold
+               for item in rows[1]):
+        errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        messages.error(request, _("%(account)s was not blocked: %(errors)s")
+                       % {"account": account.name, "errors": errors})
+    return _render(request, rows=rows, status=status)
 
 
 def _account_from_post(request) -> Account:
@@ -96,15 +144,13 @@ def finance_contracts(request):
         return redirect(_page_url(account.pk))
     form = _block_form(account.pk, request.POST)
     if not form.is_valid():
-        return _render(request, forms_by_account={account.pk: form}, open_account=account.pk,
-                       status=400)
+        return _refused(request, account, form, status=400)
     try:
         contract_account_block(account=account, reason=form.cleaned_data["reason"],
                                actor=request.user)
     except DomainError as exc:
         if attach_domain_error(form, exc):
-            return _render(request, forms_by_account={account.pk: form},
-                           open_account=account.pk, status=exc.status)
+            return _refused(request, account, form, status=exc.status)
         messages.error(request, str(exc.message))  # already blocked, not a contract account
         return redirect(_page_url(account.pk))
     messages.success(request, _("%(account)s is blocked: only its administrators can log in, to "

@@ -153,10 +153,11 @@ def test_an_unknown_job_is_refused(admin_client, on_20_november):
 
 @pytest.mark.django_db
 def test_a_task_id_without_a_result_yet_shows_pending_and_reloads_itself(admin_client):
+    # a task id this site never queued (no result row): 404 with a message, no reloading
     page = admin_client.get(status_url("no-such-task"))
-    assert page.status_code == 200
-    assert "PENDING" in text(page) and 'http-equiv="refresh"' in page.content.decode()
-    assert 'href="/admin/dunning/jobs/no-such-task/">Reload' in page.content.decode()
+    assert page.status_code == 404
+    assert "No job run with the id no-such-task is known to this site" in text(page)
+    assert 'http-equiv="refresh"' not in page.content.decode()
 
 
 # --- who may use the ops pages -------------------------------------------------------------------
