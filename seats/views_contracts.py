@@ -10,7 +10,7 @@ service (`DomainError`) is an error message, never a 500.
 
 from django.contrib import messages
 from django.shortcuts import redirect
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
@@ -31,13 +31,14 @@ def contract_seats_confirm_view(request, account):
     else:
         count = confirmation.row.count
         if confirmation.changed:
-            messages.success(
-                request,
-                _("Sent: from the next monthly invoice on, recurring billing uses %(count)d "
-                  "seats.") % {"count": count})
+            messages.success(request, ngettext(
+                "Sent: from the next monthly invoice on, recurring billing uses %(count)d seat.",
+                "Sent: from the next monthly invoice on, recurring billing uses %(count)d "
+                "seats.", count) % {"count": count})
         else:
-            messages.info(
-                request,
-                _("Confirmed again: recurring billing already used %(count)d seats, the count "
-                  "your account has now.") % {"count": count})
+            messages.info(request, ngettext(
+                "Confirmed again: recurring billing already used %(count)d seat, the count your "
+                "account has now.",
+                "Confirmed again: recurring billing already used %(count)d seats, the count "
+                "your account has now.", count) % {"count": count})
     return redirect(_users_url("contract-seats"))
