@@ -8,6 +8,7 @@ from .models import (
     OrderApplication,
     Payment,
     Refund,
+    SavedCard,
     StripeCustomer,
     StripeEvent,
     TransferBooking,
@@ -55,3 +56,14 @@ class RefundAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
                     "created_at"]
     list_filter = ["kind", "full", "currency"]
     search_fields = ["account__name", "reason", "stripe_refund"]
+
+
+@admin.register(SavedCard)
+class SavedCardAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The saved card of each account and whether recurring payments are on (SPEC §6); changed
+    by the account's admin (Renew page, API), never here."""
+
+    list_display = ["account", "brand", "last4", "exp_month", "exp_year", "recurring",
+                    "recurring_changed_on", "saved_at"]
+    list_filter = ["recurring"]
+    search_fields = ["account__name", "payment_method"]

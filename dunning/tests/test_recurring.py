@@ -4,11 +4,14 @@ declined card is retried on +1, +3, +5 days, never beyond the grace window, with
 time; a card that needs its holder gets an e-mail with a link to pay the same order."""
 
 from datetime import date, datetime, timedelta
+from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
+from catalogue.models import BillingPolicy
 from dunning.models import (
     Notice,
     NoticeKind,
@@ -22,8 +25,9 @@ from dunning.services.recurring import (
     recurring_next_charge_on,
     retry_dates,
 )
+from dunning.tasks import charge_recurring
 from invoices.models import Document, DocumentKind
-from payments.models import OrderApplication, Payment, PaymentStatus
+from payments.models import OrderApplication, Payment, PaymentStatus, SavedCard
 from plans.models import Order, OrderStatus
 from seats.models import BillingPeriod
 
@@ -135,7 +139,6 @@ def test_retries_never_go_beyond_the_grace_window(run):
     """Recurring turned on late: the first attempt 3 days after the validity ended; the +5 retry
     would fall after the grace window (7 days) and is not made."""
     account = account_with_card("Acme", DECLINED_WHEN_CHARGED, recurring=False)
-    from payments.models import SavedCard
     SavedCard.objects.filter(account=account).update(recurring=True)
 
     attempted = [day for day in days(date(2027, 1, 3), date(2027, 1, 20)) if run(day).declined]
@@ -146,7 +149,6 @@ def test_retries_never_go_beyond_the_grace_window(run):
 
 
 def test_retry_dates_are_cut_at_the_end_of_the_grace_window():
-    from catalogue.models import BillingPolicy
     policy = BillingPolicy()  # defaults: retries +1, +3, +5; grace 7 days
     assert retry_dates(first_attempt_on=date(2026, 12, 30), renews_from=VALID_UNTIL,
                        policy=policy) == [date(2026, 12, 31), date(2027, 1, 2), date(2027, 1, 4)]
@@ -187,3 +189,26 @@ def test_next_charge_on_is_the_lead_day_before_the_validity_end():
     account = account_with_card("Acme")
     assert recurring_next_charge_on(account=account, as_of=date(2026, 12, 1)) == \
         date(2026, 12, 30)
+
+
+def test_the_command_and_the_task_run_the_job_for_a_date(django_capture_on_commit_callbacks):
+    account_with_card("Acme")
+    out = StringIO()
+    call_command("charge_recurring", "--as-of", "2026-12-30", "--dry-run", stdout=out)
+    assert "Dry run for 2026-12-30: 1 renewal(s) would be ordered" in out.getvalue()
+    assert not RecurringCharge.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        result = charge_recurring.delay(as_of="2026-12-30").get()
+    assert (result["opened"], result["succeeded"]) == (1, 1)
+    out = StringIO()
+    call_command("charge_recurring", "--as-of", "2026-12-30", stdout=out)
+    assert "0 renewal(s) ordered, 0 paid" in out.getvalue()
+
+
+def test_the_admin_lists_recurring_charges_and_saved_cards(run, admin_client):
+    account = account_with_card("Acme", DECLINED_WHEN_CHARGED)
+    run(date(2026, 12, 30))
+    charge = RecurringCharge.objects.get(account=account)
+    page = admin_client.get(f"/admin/dunning/recurringcharge/{charge.pk}/change/")
+    assert page.status_code == 200 and "The card was declined." in page.content.decode()
+    assert admin_client.get("/admin/payments/savedcard/").status_code == 200
