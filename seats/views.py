@@ -272,9 +272,9 @@ def member_invite(request, account):
                 role=form.cleaned_data["role"], actor=request.user, as_of=today(),
             )
         except DomainError as exc:
+            # shown above the form, which keeps what was typed
             if not attach_domain_error(form, exc):
-                messages.error(request, exc.message)
-                return redirect(_users_url("members"))
+                form.add_error(None, str(exc.message))
         else:
             messages.success(
                 request,

@@ -161,3 +161,24 @@ def test_packs_refused_for_lapsed_seats_say_why_in_the_add_on_card(client, acme)
     section = response.content.decode().split('id="buy-addons"', 1)[1].split("</section>", 1)[0]
     assert "buy add-on packs together with a renewal" in section
     assert not Order.objects.exists()
+
+
+def test_the_invite_card_points_to_the_renewal_when_no_seat_is_free_while_blocked(client, acme):
+    account, admin, user = acme
+    client.force_login(admin.user)
+    with _noon("2026-11-09"):  # blocked, both seats occupied
+        page = client.get("/account/users/").content.decode()
+        assert 'data-testid="invite-needs-renewal"' in page
+        assert 'action="/account/users/members/invite/"' not in page
+        # a form posted from a stale page: refused above the form, the typed address kept
+        response = client.post("/account/users/members/invite/",
+                               {"email": "new@acme.example", "role": "user"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "only be added in a renewal" in body
+    assert 'value="new@acme.example"' in body
+    services.member_release(account=account, member=user, state="deleted", effective=D("2026-11-09"),
+                            remove_seat=False, actor=admin.user, as_of=D("2026-11-09"))
+    with _noon("2026-11-09"):  # a free seat: inviting onto it is allowed
+        page = client.get("/account/users/").content.decode()
+    assert 'action="/account/users/members/invite/"' in page
