@@ -115,6 +115,7 @@ def recurring_payments_set(*, account, enabled: bool, actor, as_of: date) -> Sav
     """Turn recurring card payments on or off for `account` (SPEC §6), from the Renew page or
     the API. Returns the saved card (None when there is none and `enabled` is False).
 
+    Turning on again re-opens the current period's charge that "off" cancelled (due at once).
     Turning off (a change) cancels the charge still being retried, and e-mails the admins a
     `RECURRING_OFF` notice about the validity end (the e-mail names that date and the day access
     is blocked), sent after the commit. Raises `DomainError` (409, code "no_saved_card") when
@@ -122,7 +123,15 @@ def recurring_payments_set(*, account, enabled: bool, actor, as_of: date) -> Sav
     with transaction.atomic():
         card, changed = recurring_switch(account=account, enabled=enabled, actor=actor,
                                          as_of=as_of)
-        if not changed or enabled:
+        if not changed:
+            return card
+        if enabled:
+            # on again within the period: the charge cancelled by "off" goes on where it was
+            # (its attempts so far count; the grace window still bounds it)
+            RecurringCharge.objects.filter(
+                account=account, status=RecurringChargeStatus.CANCELLED,
+                renews_from=account_valid_until(account.pk)).update(
+                status=RecurringChargeStatus.DUE, next_attempt_on=as_of)
             return card
         RecurringCharge.objects.filter(account=account, status=RecurringChargeStatus.DUE).update(
             status=RecurringChargeStatus.CANCELLED, next_attempt_on=None)
@@ -222,7 +231,14 @@ def _attempt(charge: RecurringCharge, *, as_of: date, policy, run: RecurringRun)
         _close(charge, RecurringChargeStatus.CANCELLED)
         run.lines.append(f"{label}: recurring payments are off, cancelled")
         return []
-    if as_of > charge.renews_from + timedelta(days=policy.grace_days):
+    if (account_valid_until(charge.account_id) or charge.renews_from) > charge.renews_from:
+        # the period was renewed some other way (the admin paid on the Renew page): nothing
+        # more to charge for it
+        _close(charge, RecurringChargeStatus.CANCELLED)
+        run.lines.append(f"{label}: renewed otherwise, cancelled")
+        return []
+    if (as_of > charge.renews_from + timedelta(days=policy.grace_days)
+            or charge.attempts >= 1 + len(retry_days(policy))):
         _close(charge, RecurringChargeStatus.FAILED)
         run.gave_up += 1
         run.lines.append(f"{label}: grace window over, dunning follows")

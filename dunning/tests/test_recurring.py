@@ -23,13 +23,15 @@ from dunning.services.recurring import (
     account_valid_until,
     recurring_charges_run,
     recurring_next_charge_on,
+    recurring_payments_set,
     retry_dates,
 )
 from dunning.tasks import charge_recurring
 from invoices.models import Document, DocumentKind
 from payments.models import OrderApplication, Payment, PaymentStatus, SavedCard
 from plans.models import Order, OrderStatus
-from seats.models import BillingPeriod
+from seats.models import BillingPeriod, Seat
+from seats.tests.helpers import seats_pay_through
 
 from .recurring_helpers import (
     DECLINED_WHEN_CHARGED,
@@ -212,3 +214,35 @@ def test_the_admin_lists_recurring_charges_and_saved_cards(run, admin_client):
     page = admin_client.get(f"/admin/dunning/recurringcharge/{charge.pk}/change/")
     assert page.status_code == 200 and "The card was declined." in page.content.decode()
     assert admin_client.get("/admin/payments/savedcard/").status_code == 200
+
+
+def test_a_period_renewed_on_the_page_meanwhile_is_not_charged_again(run):
+    account = account_with_card("Acme", DECLINED_WHEN_CHARGED)
+    run(date(2026, 12, 30))  # declined, retry planned for the 31st
+    charge = RecurringCharge.objects.get(account=account)
+    seats_pay_through(Seat.objects.filter(account=account), date(2027, 1, 31),
+                      as_of=date(2026, 12, 30))  # as a renewal paid by hand leaves them
+
+    run(date(2026, 12, 31))
+
+    charge.refresh_from_db()
+    assert (charge.status, charge.attempts) == (RecurringChargeStatus.CANCELLED, 1)
+    assert len(intents_of(charge.order_id)) == 1
+
+
+def test_off_during_the_retries_stops_them_and_on_again_resumes(
+        run, django_capture_on_commit_callbacks):
+    account = account_with_card("Acme", DECLINED_WHEN_CHARGED)
+    run(date(2026, 12, 30))
+    with django_capture_on_commit_callbacks(execute=True):
+        recurring_payments_set(account=account, enabled=False, actor=None,
+                               as_of=date(2026, 12, 30))
+    assert run(date(2026, 12, 31)).declined == 0
+    charge = RecurringCharge.objects.get(account=account)
+    assert charge.status == RecurringChargeStatus.CANCELLED
+
+    recurring_payments_set(account=account, enabled=True, actor=None, as_of=date(2027, 1, 1))
+    assert run(date(2027, 1, 1)).declined == 1
+    charge.refresh_from_db()
+    assert (charge.status, charge.attempts, charge.next_attempt_on) == (
+        RecurringChargeStatus.DUE, 2, date(2027, 1, 2))
