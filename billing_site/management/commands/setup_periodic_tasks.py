@@ -16,7 +16,8 @@ class Command(BaseCommand):
             if PeriodicTask.objects.filter(name=name).exists():
                 continue
             schedule, _ = CrontabSchedule.objects.get_or_create(
-                minute=cron["minute"], hour=cron["hour"], day_of_week="*", day_of_month="*",
+                minute=cron["minute"], hour=cron["hour"], day_of_week="*",
+                day_of_month=cron.get("day_of_month", "*"),
                 month_of_year="*", timezone=settings.TIME_ZONE,
             )
             PeriodicTask.objects.create(name=name, task=task, crontab=schedule)
