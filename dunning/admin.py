@@ -188,7 +188,8 @@ class OpsPermissionDenied(PermissionDenied):
 
 
 def _require(request, *perms):
-    """Any one of `perms` (superusers hold them all), else a 403 naming what to ask for."""
+    """Any one of `perms` (superusers hold them all), else a 403 naming what to ask for. The
+    least of `perms` comes last: the 403 says what it allows."""
     if not any(request.user.has_perm(perm) for perm in perms):
         raise OpsPermissionDenied(*perms)
 
@@ -196,7 +197,7 @@ def _require(request, *perms):
 def _denied(request, exc):
     perms = [perm for perm in exc.args if perm in PERMISSION_NAMES]
     return _page(request, "dunning/admin/denied.html", _("Permission needed"), {
-        "purpose": PERMISSION_PURPOSES[perms[0]] if perms else "",
+        "purpose": PERMISSION_PURPOSES[perms[-1]] if perms else "",
         "permissions": [(PERMISSION_NAMES[perm], perm) for perm in perms],
     }, status=403)
 
@@ -364,8 +365,12 @@ def job_status_view(request, task_id):
             result = json.loads(row.result)
         except (TypeError, ValueError):
             result = None
+    result_text = _decoded(row.result)
     if isinstance(result, dict) and row.task_name == "dunning.sweep":
         report = result.get("report") or ""
+        # the report is shown below as a table in the user's language, not as English text
+        result_text = json.dumps({key: value for key, value in result.items() if key != "report"},
+                                 indent=2, ensure_ascii=False)
         if result.get("run_id"):
             sweep_run = SweepRun.objects.filter(pk=result["run_id"]).first()
     duration = None
@@ -375,7 +380,7 @@ def job_status_view(request, task_id):
     return _page(request, "dunning/admin/job_status.html", _("Job %(id)s") % {"id": task_id}, {
         "task_id": task_id, "row": row, "finished": finished,
         "refresh_seconds": refresh, "waited_note": waited_note,
-        "result_text": _decoded(row.result),
+        "result_text": result_text,
         "args_text": _decoded(row.task_args),
         "kwargs_text": _decoded(row.task_kwargs),
         "report_rows": _report_rows(report), "run_report_rows":
