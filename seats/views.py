@@ -64,12 +64,15 @@ class MemberLoginView(auth_views.LoginView):
 def banner_dismiss(request):
     """Hide the (dismissible, pre-expiry) banner whose key is posted until the dates change; the
     banner of an expired seat is never dismissible, so its key is ignored here (SPEC §6)."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    if request.method != "POST":  # a link followed or typed: nothing to do, back to the pages
+        return redirect("home")
     key = request.POST.get("key", "")[:100]
     banner = banner_for(request.access, today()) if request.access is not None else None
     if banner is not None and banner.dismissible and banner.key == key:
         request.session["banner_dismissed"] = key
+    else:  # an old page's key, or a banner that must stay (payment is overdue)
+        messages.info(request, _("This notice cannot be hidden: it is still current, or it "
+                                 "changed since the page was loaded."))
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):

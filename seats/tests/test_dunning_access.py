@@ -209,8 +209,10 @@ def test_grace_banner_cannot_be_dismissed_but_the_early_one_can(acme, client):
     with on("2026-11-02"):
         body = client.get("/account/users/").content.decode()
         assert 'data-banner="grace"' in body and "Dismiss" not in body
-        client.post("/banner/dismiss/", {"key": "grace:2026-10-31:3"})
+        refused = client.post("/banner/dismiss/", {"key": "grace:2026-10-31:3"}, follow=True)
+        assert "This notice cannot be hidden" in refused.content.decode()
         assert 'data-banner="grace"' in client.get("/account/users/").content.decode()
+        assert client.get("/banner/dismiss/").status_code == 302  # a GET changes nothing
 
 
 def test_manager_sees_a_banner_only_for_their_own_seat(acme, client):
