@@ -88,7 +88,7 @@ def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(de
     from invoices.models import BillingProfile, Document
     from plans.models import Order
 
-    assert BillingProfile.objects.count() == 5
+    assert BillingProfile.objects.count() == 6
     order = Order.objects.get(account__name="Acme Sp. z o.o.")
     assert order.status == "pending"
     proforma = Document.objects.get(kind="proforma")
@@ -96,9 +96,26 @@ def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(de
     assert proforma.number == "PF/2026/11/0001"
     invoices = dict(Document.objects.filter(kind="invoice").values_list("account__name",
                                                                          "vat_code"))
-    assert invoices == {"Acme Sp. z o.o.": "23", "Expiring GmbH": "reverse_charge"}
+    assert invoices == {"Acme Sp. z o.o.": "23", "Expiring GmbH": "reverse_charge",
+                        "Kontrakt S.A.": "23"}
 
 
 def test_demo_finance_may_block_contract_accounts(demo):
     finance = get_user_model().objects.get(username="finance@vendor.example")
     assert finance.has_perm("seats.add_accesshold")
+
+
+def test_demo_has_a_contract_account_with_an_overdue_contract_invoice(demo):
+    """Finance can try blocking and unblocking on /finance/contracts/ (issue 10 QA: the demo had
+    no contract account)."""
+    from dunning.services.contracts import contract_accounts_overview
+    from invoices.models import ContractInvoice
+    from seats.access import standing_of
+
+    account = Account.objects.get(name="Kontrakt S.A.")
+    assert account.contract.ends_on is None
+    assert standing_of(account, TODAY).contract is True
+    invoice = ContractInvoice.objects.get(account=account)
+    assert invoice.month == date(2026, 10, 1)
+    overdue = {row.account.pk for row in contract_accounts_overview(TODAY) if row.overdue}
+    assert account.pk in overdue

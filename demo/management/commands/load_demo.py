@@ -1,7 +1,7 @@
 """Demo data: accounts in every dunning phase (active, expiring, grace, blocked, suspended, on a
-trial that is ending, after a trial that ended unpaid), members of every role, free and occupied
-seats, and vendor staff in the finance / ops / support groups. Idempotent: existing demo rows are
-kept."""
+trial that is ending, after a trial that ended unpaid, a contract account with an overdue
+invoice), members of every role, free and occupied seats, and vendor staff in the finance / ops /
+support groups. Idempotent: existing demo rows are kept."""
 
 from datetime import timedelta
 
@@ -11,12 +11,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from billing_site.dates import end_of_month, today
+from dunning.services.contract_invoicing import contract_invoicing_run
 from invoices.models import BillingProfile, TaxIdStatus
 from invoices.services.documents import LineInput, document_issue, proforma_issue_for_order
 from plans.services import renewal_order_create
 from seats import services
 from seats.models import Account, MemberRole, MemberState, SeatPeriodCause
 from seats.services import seat_periods_append
+from seats.services.contracts import contract_set
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -37,6 +39,9 @@ PROFILES = {
                                 country="CZ", tax_id="CZ25596641",
                                 tax_id_status=TaxIdStatus.VALID,
                                 invoice_email="faktury@grace.example"),
+    "Kontrakt S.A.": dict(kind="company", name="Kontrakt S.A.", street="ul. Prosta 20",
+                          postal_code="00-850", city="Warszawa", country="PL",
+                          tax_id="7010002139", invoice_email="faktury@kontrakt.example"),
     "Dormant Sp. z o.o.": dict(kind="company", name="Dormant Sp. z o.o.",
                                street="ul. Długa 5", postal_code="80-827", city="Gdańsk",
                                country="PL", tax_id="5213003700",
@@ -67,6 +72,10 @@ ACCOUNTS = [
         ("admin@dormant.example", MemberRole.ADMIN),
         ("user@dormant.example", MemberRole.USER),
     ], 0),
+    ("Kontrakt S.A.", "PL", "professional", "contract", [
+        ("admin@kontrakt.example", MemberRole.ADMIN),
+        ("user@kontrakt.example", MemberRole.USER),
+    ], 10),
     ("Trial Start Sp. z o.o.", "PL", "automation", "trial", [
         ("admin@trialstart.example", MemberRole.ADMIN),
         ("user@trialstart.example", MemberRole.USER),
@@ -84,6 +93,8 @@ STATE_NOTES = {
     "lapsed": "expired 10 days ago: blocked, only the admin logs in, to the billing pages",
     "grace": "expired 3 days ago: grace period, everyone sees 'payment required'",
     "suspended": "expired 20 days ago: suspended, automations paused, admin reaches billing only",
+    "contract": "contract account, 12 seats: never blocked by expiry; last month's invoice is "
+                "overdue (finance can block it at /finance/contracts/)",
     "trial": "free trial ending tomorrow",
     "trial_ended": "free trial ended a week ago: blocked until paid, deleted in 23 days",
 }
@@ -112,7 +123,7 @@ GROUP_PERMISSIONS = {
 
 def validity_for(state, as_of):
     """(valid_until, paid_through) for the demo state of an account."""
-    if state == "active":
+    if state in ("active", "contract"):
         until = end_of_month(end_of_month(as_of) + timedelta(days=1))  # end of next month
         return until, until
     if state == "expiring":
@@ -188,7 +199,20 @@ class Command(BaseCommand):
                 account=account, member=suspended, state=MemberState.SUSPENDED,
                 effective=as_of, remove_seat=True, actor=None, as_of=as_of,
             )
-        self._create_documents(account, state, valid_until, as_of)
+        if state == "contract":
+            self._create_contract(account, as_of)
+        else:
+            self._create_documents(account, state, valid_until, as_of)
+
+    def _create_contract(self, account, as_of):
+        """An open-ended contract that began three months ago, and last month's contract
+        invoice, issued on that month's 1st and unpaid: overdue by now (reminders, finance's
+        block). PDFs are left to the periodic rendering job."""
+        started = (as_of.replace(day=1) - timedelta(days=80)).replace(day=1)
+        contract_set(account=account, starts_on=started, ends_on=None, actor=None,
+                     as_of=started)
+        last_month = (as_of.replace(day=1) - timedelta(days=1)).replace(day=1)
+        contract_invoicing_run(month=last_month, as_of=last_month, render=False)
 
     def _create_documents(self, account, state, valid_until, as_of):
         """An invoice for the renewal that made the seats valid, and for the active account a
