@@ -2,10 +2,12 @@
 the job run twice at once charges every card once; a worker SIGKILLed after Stripe confirmed the
 charge and before its commit is reconciled by the next run without a second charge."""
 
+import email
 import os
 import subprocess
 import sys
 from datetime import date
+from email.header import decode_header, make_header
 from pathlib import Path
 
 import pytest
@@ -61,10 +63,14 @@ def start_job(mail_dir: Path):
 
 
 def subjects(mail_dir: Path) -> list[str]:
+    """The decoded subjects of every message the file backend wrote (a Polish subject is
+    MIME-encoded and may be folded over lines)."""
     found = []
     for path in mail_dir.glob("*.log"):
-        found += [line for line in path.read_text().splitlines()
-                  if line.startswith("Subject: ")]
+        for raw in path.read_text().split("-" * 79):
+            if raw.strip():
+                message = email.message_from_string(raw.strip() + "\n")
+                found.append(str(make_header(decode_header(message["Subject"] or ""))))
     return found
 
 
