@@ -35,7 +35,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django_celery_results.models import TaskResult
 
 from billing_site.admin_mixins import ReadOnlyAdminMixin
@@ -67,6 +67,24 @@ STATUS_REFRESH_SECONDS = 2
 # worker that is not there (or is busy), one still running may have lost its worker
 STATUS_REFRESH_QUEUED_FOR = timedelta(minutes=10)
 STATUS_REFRESH_RUNNING_FOR = timedelta(minutes=60)
+
+
+# Celery's states in words (the code stays beside them: it is what the worker's log says)
+STATE_LABELS = {
+    states.PENDING: pgettext_lazy("job state", "queued"),
+    states.STARTED: pgettext_lazy("job state", "running"),
+    states.SUCCESS: pgettext_lazy("job state", "succeeded"),
+    states.FAILURE: pgettext_lazy("job state", "failed"),
+    states.RETRY: pgettext_lazy("job state", "to be retried"),
+    states.REVOKED: pgettext_lazy("job state", "cancelled"),
+}
+
+
+def _labelled(row):
+    """`row` (a TaskResult or None) with `state_label`, its state in the user's language."""
+    if row is not None:
+        row.state_label = str(STATE_LABELS.get(row.status, row.status))
+    return row
 
 
 def _account_links(account_id):
@@ -283,7 +301,7 @@ def _jobs_page(request, *, form=None, status=200):
     all_jobs = jobs()
     names = [job.task for job in all_jobs]
     last = last_results(names)
-    rows = [{"job": job, "last": last.get(job.task),
+    rows = [{"job": job, "last": _labelled(last.get(job.task)),
              "form": form if form is not None and form.data.get("task") == job.task
              else RunJobForm(initial={"task": job.task}, today=today(),
                              auto_id=f"id_job{number}_%s")}
@@ -291,7 +309,7 @@ def _jobs_page(request, *, form=None, status=200):
     return _page(request, "dunning/admin/jobs.html", _("Billing jobs"), {
         "rows": rows,
         "other_errors": _errors_not_shown(form, rows),
-        "recent": [(row, _decoded(row.task_kwargs)) for row in recent_results(names)],
+        "recent": [(_labelled(row), _decoded(row.task_kwargs)) for row in recent_results(names)],
         "sweep_runs": SweepRun.objects.order_by("-started_at", "-id")[:10],
         "can_run": request.user.has_perm(RUN_JOBS_PERMISSION),
         "form_errors": form is not None and bool(form.errors),
@@ -357,7 +375,7 @@ def job_status_view(request, task_id):
         # was cleaned up), and waiting for it would never end
         return _page(request, "dunning/admin/job_status.html", _("Unknown job run"), {
             "task_id": task_id, "unknown": True}, status=404)
-    finished = row.status in states.READY_STATES
+    finished = _labelled(row).status in states.READY_STATES
     result = sweep_run = None
     report = ""
     if row is not None and row.result:

@@ -284,3 +284,15 @@ def test_non_finance_staff_get_a_staff_reason_on_the_contracts_page(client, staf
     client.force_login(admin.user)
     with time_machine.travel(datetime(2026, 10, 28, 12, tzinfo=WARSAW), tick=False):
         assert client.get(FINANCE).status_code == 403
+
+
+@pytest.mark.django_db
+def test_job_states_are_in_the_users_language(admin_client, on_20_november):
+    response = admin_client.post(JOBS, {"task": "billing_site.heartbeat"})
+
+    page = admin_client.get(response.url, HTTP_ACCEPT_LANGUAGE="pl")
+    jobs = admin_client.get(JOBS, HTTP_ACCEPT_LANGUAGE="en")
+
+    state = re.search(r'id="job-state">(.*?)</span>', page.content.decode())[1]
+    assert state != "SUCCESS"  # a label from the catalogue (the code is shown beside it)
+    assert re.search(r'title="SUCCESS">succeeded</span>', jobs.content.decode())
