@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date
 
-from django.db.models import Count, Exists, Q
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
 from catalogue.models import BillingPolicy
 
@@ -93,22 +93,23 @@ def confirmed_seat_counts(account_ids: Iterable[int], day: date) -> dict[int, in
     id) on or before `day`. An account whose every confirmation is later than `day` (a contract
     set retroactively: `contract_set` records the first count on the day it is called) gets its
     earliest confirmation, the count it had when it became a contract account. Accounts with no
-    row at all are missing from the result. At most two queries, whatever the number of
-    accounts."""
+    row at all are missing from the result. One query, whatever the number of accounts (two
+    correlated subqueries, so that SQLite runs it too: no DISTINCT ON)."""
     ids = list(account_ids)
     if not ids:
         return {}
-    found = dict(
-        ConfirmedSeatCount.objects.filter(account_id__in=ids, confirmed_on__lte=day)
-        .order_by("account_id", "-confirmed_on", "-id").distinct("account_id")
-        .values_list("account_id", "count"))
-    missing = [pk for pk in ids if pk not in found]
-    if missing:
-        found.update(
-            ConfirmedSeatCount.objects.filter(account_id__in=missing)
-            .order_by("account_id", "confirmed_on", "id").distinct("account_id")
-            .values_list("account_id", "count"))
-    return found
+    ledger = ConfirmedSeatCount.objects.filter(account_id=OuterRef("pk"))
+    rows = (
+        Account.objects.filter(pk__in=ids)
+        .annotate(
+            last=Subquery(ledger.filter(confirmed_on__lte=day)
+                          .order_by("-confirmed_on", "-id").values("count")[:1]),
+            first=Subquery(ledger.order_by("confirmed_on", "id").values("count")[:1]),
+        )
+        .values_list("pk", "last", "first")
+    )
+    return {pk: last if last is not None else first
+            for pk, last, first in rows if first is not None}
 
 
 def confirmed_seat_count(account, day: date) -> int | None:
