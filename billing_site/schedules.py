@@ -13,6 +13,9 @@ PERIODIC_TASKS = {
     "Dunning sweep: phases, e-mails, automations, trial deletion (daily 00:15)": (
         "dunning.sweep", {"minute": "15", "hour": "0"},
     ),
+    "Recurring card charges: renewals of accounts with recurring payments on (daily 06:00)": (
+        "dunning.charge_recurring", {"minute": "0", "hour": "6"},
+    ),
     "Contract accounts' monthly VAT invoices (1st of the month, 06:30)": (
         "dunning.invoice_contracts", {"minute": "30", "hour": "6", "day_of_month": "1"},
     ),

@@ -177,8 +177,9 @@ def test_the_invite_card_points_to_the_renewal_when_no_seat_is_free_while_blocke
     body = response.content.decode()
     assert "only be added in a renewal" in body
     assert 'value="new@acme.example"' in body
-    services.member_release(account=account, member=user, state="deleted", effective=D("2026-11-09"),
-                            remove_seat=False, actor=admin.user, as_of=D("2026-11-09"))
+    services.member_release(account=account, member=user, state="deleted",
+                            effective=D("2026-11-09"), remove_seat=False, actor=admin.user,
+                            as_of=D("2026-11-09"))
     with _noon("2026-11-09"):  # a free seat: inviting onto it is allowed
         page = client.get("/account/users/").content.decode()
     assert 'action="/account/users/members/invite/"' in page
