@@ -35,7 +35,7 @@ from payments.services.recurring import payment_off_session_charge
 from plans.models import OrderStatus
 from plans.pricing import add_months, month_end
 from plans.services import order_refresh, renewal_order_create
-from seats.models import Account, BillingPeriod, Seat
+from seats.models import Account, BillingPeriod, Contract, Seat
 
 from ..models import (
     NoticeKind,
@@ -165,9 +165,13 @@ class RecurringRun:
 
 def due_accounts(*, as_of: date, policy):
     """Accounts with recurring payments on whose validity end `valid_until` (annotated) lies
-    between `as_of` − grace days and `as_of` + lead days, in id order."""
+    between `as_of` − grace days and `as_of` + lead days, in id order. Accounts under a contract
+    running on `as_of` are left out: they are invoiced monthly instead (SPEC §3), so charging
+    their card too would bill them twice."""
     lead, grace = policy.recurring_charge_lead_days, policy.grace_days
+    under_contract = Contract.objects.running_on(as_of).values("account_id")
     return (Account.objects.filter(saved_card__recurring=True)
+            .exclude(pk__in=under_contract)
             .annotate(valid_until=Max("seats__valid_until",
                                       filter=Q(seats__removed_on__isnull=True)))
             .filter(valid_until__lte=as_of + timedelta(days=lead),

@@ -187,6 +187,22 @@ def test_no_charge_while_recurring_is_off(run):
     assert not RecurringCharge.objects.filter(account=account).exists()
 
 
+def test_a_contract_account_is_invoiced_monthly_and_never_charged_by_card(run):
+    """SPEC §3: a contract account gets its monthly invoice; charging its saved card as well
+    would bill it twice."""
+    from seats import services as seat_services
+    from seats.services.contracts import contract_set
+
+    account = account_with_card("Bigco")
+    signed = VALID_UNTIL - timedelta(days=10)
+    seat_services.seats_add(account=account, count=8, actor=None, as_of=signed)
+    contract_set(account=account, starts_on=signed, ends_on=None, actor=None, as_of=signed)
+    for day in days(VALID_UNTIL - timedelta(days=3), VALID_UNTIL + timedelta(days=8)):
+        run(day)
+    assert not RecurringCharge.objects.filter(account=account).exists()
+    assert not Payment.objects.filter(account=account).exists()
+
+
 def test_next_charge_on_is_the_lead_day_before_the_validity_end():
     account = account_with_card("Acme")
     assert recurring_next_charge_on(account=account, as_of=date(2026, 12, 1)) == \
