@@ -328,3 +328,42 @@ def test_the_admin_lists_contract_invoices_read_only(big, admin_client):
     assert listing.status_code == 200
     assert "FV/2026/12/0001" in listing.content.decode()
     assert admin_client.get("/admin/invoices/contractinvoice/add/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_statements_per_batch_are_the_same_for_batches_of_10_and_50(make_account, monkeypatch):
+    """Issue 11: the statements of a batch do not grow with its size (the peer, Silver, runs 58
+    per invoice). 50 contract accounts with an add-on each, invoiced for December in batches of
+    10 and for January in one batch of 50: every batch runs the same statements."""
+    from dunning.services import contract_invoicing
+
+    chatbot = AddOn.objects.get(code="chatbot")
+    for i in range(50):
+        account, _ = make_account(f"Batch {i}", extra_seats=9, as_of=CREATED)
+        contract_set(account=account, starts_on=CREATED, ends_on=None, actor=None,
+                     as_of=CREATED)
+        billing_profile(account)
+        AccountAddOn.objects.create(account=account, addon=chatbot, packs=1 + i % 3)
+
+    per_batch = []
+    original = contract_invoicing._batch
+
+    def counted(*args, **kwargs):
+        per_batch.append(0)
+
+        def count(execute, sql, params, many, context):
+            per_batch[-1] += 1
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            return original(*args, **kwargs)
+
+    monkeypatch.setattr(contract_invoicing, "_batch", counted)
+    assert len(run("2026-12", batch_size=10).invoiced) == 50
+    small, per_batch[:] = list(per_batch), []
+    assert len(run("2027-01", batch_size=50).invoiced) == 50
+    large = list(per_batch)
+    assert len(small) == 5 and len(large) == 1
+    # lock the accounts, already invoiced, confirmed counts, invoice data, add-ons, the number
+    # block, five inserts (documents, lines, VAT totals, audit rows, contract-invoice rows)
+    assert set(small) == set(large) == {11}
