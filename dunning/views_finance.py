@@ -9,6 +9,12 @@ administrators can log in, to the billing pages) or an Unblock button. Both are 
 to this page and call `contract_account_block` / `contract_account_unblock` with
 `actor=request.user`; a `DomainError` is shown on the reason field it names, else as a page
 message. A successful change redirects back (post/redirect/get).
+
+Each overdue invoice has a "Book a transfer" form (amount, currency, received on, transfer
+title) for finance staff who also hold `TRANSFER_PERMISSION` (others see no form, and their
+POST is a 403). It calls `invoices.services.invoice_transfers.invoice_transfer_book`; a refusal
+is a 400 with the page again, the invoice's form open and the message on its field (or above
+the form); a booking redirects back with what is paid, still due or overpaid.
 """
 
 from functools import wraps
@@ -26,7 +32,10 @@ from django.utils.translation import gettext_lazy
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.money import Currency
 from catalogue.models import BillingPolicy
+from invoices.models import Document
+from invoices.services.invoice_transfers import invoice_transfer_book
 from seats.forms import attach_domain_error
 from seats.models import Account
 
@@ -37,6 +46,8 @@ from .services.contracts import (
 )
 
 FINANCE_CONTRACTS_PERMISSION = "seats.add_accesshold"
+# booking a received transfer against a contract invoice (on top of the page's permission)
+TRANSFER_PERMISSION = "invoices.add_invoicetransfer"
 MAX_ID = 2**63 - 1  # a larger number is no row's id (and would overflow the query)
 
 
@@ -81,17 +92,48 @@ def _block_form(account_id, data=None):
     return BlockForm(data, prefix=f"account-{account_id}")
 
 
+class TransferForm(forms.Form):
+    """What finance reads off the bank statement. Only required-ness is checked here: the
+    amount, date and currency rules are the service's (its refusals land on these fields)."""
+
+    amount = forms.CharField(
+        label=gettext_lazy("Amount received"), max_length=20,
+        error_messages={"required": gettext_lazy("Enter the amount as a number, e.g. 123.45.")},
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=Currency.choices)
+    received_on = forms.DateField(
+        label=gettext_lazy("Received on"),
+        error_messages={"required": gettext_lazy("Enter the day the transfer was received."),
+                        "invalid": gettext_lazy("Enter the day the transfer was received.")},
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    reference = forms.CharField(
+        label=gettext_lazy("Transfer title or bank reference"), max_length=200,
+        error_messages={"required": gettext_lazy("Enter the transfer title or bank reference.")})
+
+
+def _transfer_form(invoice, data=None, as_of=None):
+    return TransferForm(data, prefix=f"invoice-{invoice.id}",
+                        initial={"currency": invoice.document.currency, "received_on": as_of})
+
+
 def _page_url(account_id=None):
     return reverse("dunning_finance_contracts") + (f"#account-{account_id}" if account_id else "")
 
 
-def _rows(forms_by_account=None, open_account=None):
+def _rows(forms_by_account=None, open_account=None, transfer_form=None):
+    """The page's rows; `transfer_form`: (document id, bound form) of a refused booking, shown
+    open in place of that invoice's empty form."""
     forms_by_account = forms_by_account or {}
     as_of = today()
     return as_of, [{"row": row, "form": (forms_by_account.get(row.account.pk)
                                          or _block_form(row.account.pk)),
                     "open": open_account == row.account.pk,
-                    "overdue": [(invoice, invoice.days_overdue(as_of)) for invoice in row.overdue]}
+                    "overdue": [{"invoice": invoice, "days": invoice.days_overdue(as_of),
+                                 "form": (transfer_form[1] if transfer_form
+                                          and transfer_form[0] == invoice.id
+                                          else _transfer_form(invoice, as_of=as_of)),
+                                 "open": bool(transfer_form and transfer_form[0] == invoice.id)}
+                                for invoice in row.overdue]}
                    for row in contract_accounts_overview(as_of)]
 
 
@@ -124,10 +166,71 @@ def _account_from_post(request) -> Account:
     return get_object_or_404(Account, pk=int(account_id))
 
 
+def _document_from_post(request) -> Document:
+    document_id = request.POST.get("document", "")
+    if not (document_id.isascii() and document_id.isdigit()) or int(document_id) > MAX_ID:
+        raise Http404
+    return get_object_or_404(Document, pk=int(document_id))
+
+
+def _transfer_refused(request, document, form, message=None):
+    """400: the page again with `document`'s form open showing the refusal; when the invoice
+    has no form on the page (paid or corrected meanwhile, not a contract invoice) the refusal
+    is a message at the top naming the document."""
+    if message:
+        form.add_error(None, message)
+    rows = _rows(transfer_form=(document.pk, form))
+    shown = any(entry["form"] is form for item in rows[1] for entry in item["overdue"])
+    if not shown:
+        errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
+        messages.error(request, _("No transfer was booked against %(document)s: %(errors)s")
+                       % {"document": document, "errors": errors})
+    return _render(request, rows=rows, status=400)
+
+
+def _book_transfer(request):
+    if not request.user.has_perm(TRANSFER_PERMISSION):
+        return render(request, "dunning/finance/denied.html", {
+            "permission": TRANSFER_PERMISSION,
+            "permission_name": _permission_name(TRANSFER_PERMISSION),
+        }, status=403)
+    document = _document_from_post(request)
+    form = TransferForm(request.POST, prefix=f"invoice-{document.pk}")
+    if not form.is_valid():
+        return _transfer_refused(request, document, form)
+    data = form.cleaned_data
+    try:
+        booked = invoice_transfer_book(
+            document=document, amount=data["amount"], currency=data["currency"],
+            received_on=data["received_on"], reference=data["reference"], actor=request.user,
+            as_of=today())
+    except DomainError as exc:
+        if attach_domain_error(form, exc):
+            return _transfer_refused(request, document, form)
+        return _transfer_refused(request, document, form, message=str(exc.message))
+    transfer = booked.transfer
+    values = {"amount": f"{transfer.amount:.2f}", "currency": transfer.currency,
+              "number": document.number, "remaining": f"{booked.remaining:.2f}",
+              "overpaid": f"{transfer.overpaid:.2f}"}
+    if transfer.overpaid:
+        messages.warning(request, _("%(amount)s %(currency)s booked against %(number)s: it is "
+                                    "paid, overpaid by %(overpaid)s %(currency)s (kept with the "
+                                    "transfer, to refund or credit).") % values)
+    elif booked.is_paid:
+        messages.success(request, _("%(amount)s %(currency)s booked against %(number)s: it is "
+                                    "paid in full; no more reminders.") % values)
+    else:
+        messages.success(request, _("%(amount)s %(currency)s booked against %(number)s: "
+                                    "%(remaining)s %(currency)s is still due.") % values)
+    return redirect(_page_url(document.account_id))
+
+
 @finance_contracts_required
 def finance_contracts(request):
     if request.method != "POST":
         return _render(request)
+    if request.POST.get("action") == "transfer":
+        return _book_transfer(request)
     account = _account_from_post(request)
     action = request.POST.get("action")
     if action == "unblock":

@@ -11,6 +11,7 @@ from .models import (
     DocumentLine,
     DocumentVatTotal,
     ExchangeRate,
+    InvoiceTransfer,
     NumberCounter,
 )
 from .services.rates import rate_enter_manually
@@ -79,6 +80,19 @@ class ContractInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["account", "document"]
     search_fields = ["account__name", "document__number"]
     date_hierarchy = "month"
+
+
+@admin.register(InvoiceTransfer)
+class InvoiceTransferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Bank transfers booked against contract invoices (issue 11), read-only: an append-only
+    ledger written by `invoice_transfer_book` from the finance contracts page."""
+
+    list_display = ["received_on", "document", "account", "amount", "currency", "overpaid",
+                    "reference", "booked_by", "created_at"]
+    list_select_related = ["account", "document", "booked_by"]
+    list_filter = ["currency"]
+    search_fields = ["account__name", "document__number", "reference"]
+    date_hierarchy = "received_on"
 
 
 class DocumentLineInline(ReadOnlyAdminMixin, admin.TabularInline):

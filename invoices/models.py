@@ -13,7 +13,7 @@ Invariants:
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -326,3 +326,51 @@ class ContractInvoice(models.Model):
 
     def __str__(self):
         return f"{self.account} {self.month:%Y-%m}: {self.document}"
+
+
+class InvoiceTransfer(models.Model):
+    """A bank transfer finance received against a contract invoice (SPEC §3; issue 11), booked
+    by `invoices.services.invoice_transfers.invoice_transfer_book`. An append-only ledger: rows
+    are never changed or deleted, and what is paid is derived from them.
+
+    Invariants:
+    - `amount` > 0, in the invoice's `currency` (the service refuses another currency);
+    - the invoice is paid when the sum of its transfers reaches the gross its correction chain
+      leaves (`invoices.selectors_overdue`); partial transfers leave it overdue for the rest;
+    - `overpaid` is the part of this transfer above what was still due when it was booked
+      (computed under the invoice's row lock, so two bookings at once cannot both see the same
+      remainder); it is kept here, never dropped, and shown to finance for a refund or credit.
+
+    It lives in invoices, not payments, because the overdue read (`selectors_overdue`, in
+    invoices) must see it and invoices sits below payments in the layer contract."""
+
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT,
+                                related_name="invoice_transfers", verbose_name=_("account"))
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="transfers",
+                                 verbose_name=_("invoice"))
+    # what arrived, in `currency`, 2 places
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
+    # the part of `amount` above what was still due at booking (0 when nothing was overpaid)
+    overpaid = models.DecimalField(_("overpaid"), max_digits=12, decimal_places=2,
+                                   default=0)
+    received_on = models.DateField(_("received on"))
+    reference = models.CharField(_("transfer title / reference"), max_length=200)
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("booked by"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("invoice transfer")
+        verbose_name_plural = _("invoice transfers")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0),
+                                   name="invoice_transfer_amount_positive"),
+            models.CheckConstraint(condition=Q(overpaid__gte=0) & Q(overpaid__lte=F("amount")),
+                                   name="invoice_transfer_overpaid_within_amount"),
+        ]
+
+    def __str__(self):
+        return f"{self.amount} {self.currency} → {self.document}"

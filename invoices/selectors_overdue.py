@@ -9,16 +9,19 @@ An invoice is *overdue* on `as_of` when all of these hold:
   paid orders; those issued before `paid_by` existed have it empty and a due date);
 - it is not corrected to zero: the latest issued state of its correction chain (corrections
   describe the invoice *as corrected*, see `invoices.services.corrections`) has a gross above
-  zero. A correction that only lowers the amount leaves it overdue for the rest
-  (`OverdueInvoice.outstanding_gross`).
+  zero. A correction that only lowers the amount leaves it overdue for the rest;
+- it is not paid by bank transfer: the transfers finance booked against it (`InvoiceTransfer`,
+  `invoices.services.invoice_transfers`) sum to less than that gross. A partial payment leaves
+  it overdue for the rest (`OverdueInvoice.outstanding_gross` is what is still due: the
+  corrected gross less the transfers).
 
 This is the one read the reminders (`dunning.services.contracts`) and the finance contracts page
-use. There is no record yet of a contract invoice paid later by bank transfer: the issue that
-brings contract invoicing extends `overdue_invoice_candidates` here with its payment record, and
-nothing else has to change.
+use.
 
-Cost: the SQL conditions are one query; the correction chains one more (all issued corrections
-of the candidates' accounts, walked in Python), whatever the number of invoices.
+Cost: the SQL conditions are one query (the transfers summed in a subquery); the correction
+chains one more (all issued corrections of the candidates' accounts, walked in Python), whatever
+the number of invoices. An invoice paid in full and never corrected is left out in SQL; one with
+corrections is decided in Python, as the corrected gross is only known there.
 """
 
 from collections import defaultdict
@@ -27,12 +30,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from plans.models import OrderStatus
 from seats.models import Contract
 
-from .models import Document, DocumentKind, DocumentStatus
+from .models import Document, DocumentKind, DocumentStatus, InvoiceTransfer
 
 # orders whose money was received (their invoice is paid, whatever its `paid_by` says)
 PAID_ORDER_STATUSES = (OrderStatus.PAID, OrderStatus.PARTLY_REFUNDED, OrderStatus.REFUNDED)
@@ -43,10 +47,14 @@ BATCH_SIZE = 500
 
 @dataclass(frozen=True)
 class OverdueInvoice:
-    document: Document  # loaded with OVERDUE_FIELDS only
+    document: Document  # loaded with OVERDUE_FIELDS only (and `transferred`)
+    # what is still due: `invoiced_gross` less `paid` (above zero)
+    outstanding_gross: Decimal
     # the gross still invoiced: the latest state of the correction chain (the document's own
     # gross when it was never corrected)
-    outstanding_gross: Decimal
+    invoiced_gross: Decimal = Decimal("0.00")
+    # the bank transfers booked against it so far (`InvoiceTransfer`), 0.00 when none
+    paid: Decimal = Decimal("0.00")
 
     @property
     def id(self) -> int:
@@ -75,11 +83,20 @@ def overdue_invoice_candidates(as_of: date, account_ids: Iterable[int] | None = 
     contracts = Contract.objects.filter(account_id=OuterRef("account_id"))
     ran_on_issue = contracts.filter(_contract_runs(OuterRef("issue_date")))
     runs_today = contracts.filter(_contract_runs(as_of))
+    transferred = (InvoiceTransfer.objects.filter(document_id=OuterRef("pk"))
+                   .order_by().values("document_id").annotate(total=Sum("amount"))
+                   .values("total"))
+    corrected = Document.objects.filter(corrects_id=OuterRef("pk"), status=DocumentStatus.ISSUED)
     documents = (
         Document.objects.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED,
                                 due_date__isnull=False, due_date__lt=as_of, paid_by="")
         .filter(Exists(ran_on_issue) | Exists(runs_today))
         .filter(Q(order__isnull=True) | ~Q(order__status__in=PAID_ORDER_STATUSES))
+        .annotate(transferred=Coalesce(
+            Subquery(transferred), Value(Decimal("0.00")),
+            output_field=DecimalField(max_digits=12, decimal_places=2)))
+        # paid in full and never corrected: left out here (a corrected one: in `_outstanding`)
+        .filter(Q(transferred__lt=F("gross")) | Exists(corrected))
     )
     if account_ids is not None:
         documents = documents.filter(account_id__in=list(account_ids))
@@ -87,8 +104,9 @@ def overdue_invoice_candidates(as_of: date, account_ids: Iterable[int] | None = 
 
 
 def _outstanding(candidates: list[Document]) -> list[OverdueInvoice]:
-    """`candidates` with the gross their correction chain leaves, those corrected to zero left
-    out. One query: the issued corrections of the candidates' accounts since the oldest
+    """`candidates` with the gross their correction chain leaves less the transfers booked
+    (`transferred`, annotated by `overdue_invoice_candidates`), those corrected to zero or paid
+    in full left out. One query: the issued corrections of the candidates' accounts since the oldest
     candidate was issued (a correction is never issued before what it corrects)."""
     if not candidates:
         return []
@@ -107,8 +125,10 @@ def _outstanding(candidates: list[Document]) -> list[OverdueInvoice]:
         current, gross = doc.pk, doc.gross
         while children.get(current):
             current, gross = max(children[current])
-        if gross > 0:
-            found.append(OverdueInvoice(document=doc, outstanding_gross=gross))
+        paid = getattr(doc, "transferred", None) or Decimal("0.00")
+        if gross > 0 and gross > paid:
+            found.append(OverdueInvoice(document=doc, outstanding_gross=gross - paid,
+                                        invoiced_gross=gross, paid=paid))
     return found
 
 

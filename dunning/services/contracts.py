@@ -19,7 +19,11 @@ seats hold services, which lock the account, refuse with `DomainError` and write
 While a hold is open the account is blocked (SPEC §6: admins reach only the billing pages,
 everyone else is refused at login); the access decision (`seats.access`) reads it directly.
 
-The finance page's read (`contract_accounts_overview`) costs four queries whatever the number of
+Bank transfers received against contract invoices are booked by finance on the same page
+(`invoices.services.invoice_transfers.invoice_transfer_book`); the overdue read leaves out paid
+invoices and shows partly paid ones for the rest, and the overview lists over-payments.
+
+The finance page's read (`contract_accounts_overview`) costs five queries whatever the number of
 accounts and invoices.
 """
 
@@ -35,6 +39,7 @@ from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
 from catalogue.models import BillingPolicy
+from invoices.models import InvoiceTransfer
 from invoices.selectors_overdue import (
     OverdueInvoice,
     overdue_invoice_batches,
@@ -155,6 +160,9 @@ class ContractAccountRow:
     hold: AccessHold | None  # the open hold, if finance blocked it
     overdue: list[OverdueInvoice] = field(default_factory=list)  # oldest due first
     contract_runs: bool = False  # on `as_of`
+    # transfers that paid more than was due (their `overpaid` part is to be refunded or
+    # credited by finance), newest first
+    overpayments: list[InvoiceTransfer] = field(default_factory=list)
 
     @property
     def overdue_count(self) -> int:
@@ -172,8 +180,9 @@ class ContractAccountRow:
 def contract_accounts_overview(as_of: date) -> list[ContractAccountRow]:
     """The contract accounts (every account with a contract, running or not) and any other
     account finance blocked by hand, each with its contract term, open hold and overdue
-    invoices on `as_of`: those that need attention (overdue or blocked) first, then by name.
-    Four queries: the contracts, the open holds, the overdue invoices and their corrections."""
+    invoices on `as_of` and the transfers that overpaid an invoice: those that need attention
+    (overdue or blocked) first, then by name. Five queries: the contracts, the open holds, the
+    overdue invoices, their corrections and the over-payments."""
     rows: dict[int, ContractAccountRow] = {}
     for contract in Contract.objects.select_related("account").order_by("account__name", "pk"):
         rows[contract.account_id] = ContractAccountRow(
@@ -192,5 +201,9 @@ def contract_accounts_overview(as_of: date) -> list[ContractAccountRow]:
             by_account[invoice.account_id].append(invoice)
     for account_id, invoices in by_account.items():
         rows[account_id].overdue = sorted(invoices, key=lambda i: (i.due_date, i.id))
+    if rows:
+        for transfer in (InvoiceTransfer.objects.filter(account_id__in=list(rows), overpaid__gt=0)
+                         .select_related("document").order_by("-received_on", "-id")):
+            rows[transfer.account_id].overpayments.append(transfer)
     return sorted(rows.values(),
                   key=lambda r: (not r.needs_attention, r.account.name.casefold(), r.account.pk))

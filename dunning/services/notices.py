@@ -26,6 +26,7 @@ from django.utils import timezone, translation
 
 from catalogue.models import BillingPolicy
 from invoices.models import Document
+from invoices.services.invoice_transfers import invoice_balance
 from seats.models import Member, MemberRole, MemberState
 
 from ..models import Notice, NoticeKind, RecurringAttempt
@@ -117,7 +118,9 @@ def notice_message(notice, *, policy=None) -> tuple[str, str]:
     if notice.kind == NoticeKind.CONTRACT_OVERDUE:
         # reference "invoice:<document id>:<reminder step>"
         document_id = int(notice.reference.split(":")[1])
-        context["document"] = Document.objects.filter(pk=document_id).first()
+        context["document"] = document = Document.objects.filter(pk=document_id).first()
+        if document is not None:  # partly paid by transfer: the e-mail says what is left
+            _invoiced, context["paid_so_far"], context["still_due"] = invoice_balance(document)
     if notice.kind in (NoticeKind.RECURRING_DECLINED, NoticeKind.RECURRING_AUTH):
         context.update(_recurring_context(notice))
     parts, subjects = [], []
