@@ -32,3 +32,14 @@ class RecurringChargeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ["account__name", "=order__id"]
     date_hierarchy = "renews_from"
     inlines = [RecurringAttemptInline]
+
+
+@admin.register(RecurringAttempt)
+class RecurringAttemptAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every attempt across accounts, e.g. to find all declines of a day with their reasons."""
+
+    list_display = ["id", "charge", "number", "attempted_on", "outcome", "decline_reason",
+                    "next_attempt_on", "payment"]
+    list_filter = ["outcome", "attempted_on"]
+    search_fields = ["charge__account__name", "decline_reason"]
+    list_select_related = ["charge__account", "payment"]

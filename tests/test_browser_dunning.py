@@ -147,7 +147,7 @@ def test_a_manager_sees_a_banner_only_for_their_own_seat_and_the_admin_dismisses
         expect(page).to_have_url(f"{live_server.url}/")
         box = banner(page)
         expect(box).to_have_attribute("data-banner", "grace")
-        expect(box).to_contain_text(f"your seat expired on {expired}")
+        expect(box).to_contain_text(f"your seat was valid until {expired}")
         expect(box).to_contain_text(english_date(days(5)))  # the day they would be blocked
         expect(box.get_by_role("link", name="Renew now")).to_have_count(0)
         expect(box.get_by_role("button", name="Dismiss")).to_have_count(0)
@@ -160,7 +160,8 @@ def test_a_manager_sees_a_banner_only_for_their_own_seat_and_the_admin_dismisses
         box = banner(page)
         expect(box).to_have_attribute("data-banner", "upcoming")
         expect(box).to_have_attribute("role", "status")
-        expect(box).to_contain_text(f"2 seats expire, the first on {english_date(days(3))}")
+        expect(box).to_contain_text(
+            f"2 seats need renewing soon, the first is valid only until {english_date(days(3))}")
         expect(box.get_by_role("link", name="Renew now")).to_be_visible()
         shots(page, "dunning-admin-upcoming-banner")
         box.get_by_role("button", name="Dismiss").click()
