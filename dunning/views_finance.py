@@ -107,13 +107,15 @@ class TransferForm(forms.Form):
                         "invalid": gettext_lazy("Enter the day the transfer was received.")},
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     reference = forms.CharField(
-        label=gettext_lazy("Transfer title or bank reference"), max_length=200,
+        label=gettext_lazy("Transfer title / reference"), max_length=200,
         error_messages={"required": gettext_lazy("Enter the transfer title or bank reference.")})
 
 
 def _transfer_form(invoice, data=None, as_of=None):
     return TransferForm(data, prefix=f"invoice-{invoice.id}",
-                        initial={"currency": invoice.document.currency, "received_on": as_of})
+                        initial={"currency": invoice.document.currency, "received_on": as_of,
+                                 # the title customers are asked to use (as for pro-formas)
+                                 "reference": invoice.document.number})
 
 
 def _page_url(account_id=None):

@@ -80,7 +80,7 @@ def test_finance_books_a_partial_then_the_rest_and_the_invoice_leaves_the_list(
         # the wrong currency: refused on its field, nothing booked
         form.get_by_label("Amount received").fill("300")
         form.get_by_label("Currency").select_option("EUR")
-        form.get_by_label("Transfer title or bank reference").fill(invoice.number)
+        form.get_by_label("Transfer title / reference").fill(invoice.number)
         form.get_by_role("button", name="Book the transfer").click()
         form = page.get_by_test_id("transfer-form")
         expect(form.locator(".field-error")).to_have_text(
@@ -105,7 +105,7 @@ def test_finance_books_a_partial_then_the_rest_and_the_invoice_leaves_the_list(
         page.get_by_text(f"Book a transfer for {invoice.number}…").click()
         form = page.get_by_test_id("transfer-form")
         form.get_by_label("Amount received").fill("425,70")
-        form.get_by_label("Transfer title or bank reference").fill(f"{invoice.number} reszta")
+        form.get_by_label("Transfer title / reference").fill(f"{invoice.number} reszta")
         form.get_by_role("button", name="Book the transfer").click()
         expect(page.locator(".message-success")).to_contain_text("it is paid in full")
         expect(page.locator(f"#invoice-{invoice.pk}")).to_have_count(0)
