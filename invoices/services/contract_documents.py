@@ -86,9 +86,11 @@ class ContractBatchResult:
 
 def contract_invoiced_accounts(account_ids: Iterable[int], month: date) -> set[int]:
     """The accounts among `account_ids` that already have their invoice for `month` (first day of
-    the month). One query."""
+    the month). One query, unordered: the model's ordering (month, account → the account's name)
+    would join the accounts and sort for nothing (17 ms a batch of 500 re-run at 100 000
+    accounts, 0.1 ms without; bench/bench_month_end.py)."""
     return set(ContractInvoice.objects.filter(account_id__in=list(account_ids), month=month)
-               .values_list("account_id", flat=True))
+               .order_by().values_list("account_id", flat=True))
 
 
 def contract_invoices_issue(*, inputs: Sequence[ContractInvoiceInput], as_of: date, actor=None,
