@@ -37,6 +37,9 @@ def charge_recurring(as_of: str | None = None, dry_run: bool = False) -> dict:
     """The daily recurring card charges (beat, 06:00 Europe/Warsaw; SPEC §6) for `as_of` (ISO
     date; default today). Returns the run's counts (and its report for a dry run)."""
     day = date.fromisoformat(as_of) if as_of else today()
+    if day > today() and not dry_run:
+        raise ValueError(f"as_of {day.isoformat()} is in the future: only a dry run may look "
+                         "ahead (charging takes real money now)")
     run = recurring_charges_run(as_of=day, dry_run=dry_run)
     return {"as_of": day.isoformat(), "dry_run": dry_run, "opened": run.opened,
             "succeeded": run.succeeded, "declined": run.declined,

@@ -215,12 +215,32 @@ def test_the_command_and_the_task_run_the_job_for_a_date(django_capture_on_commi
     call_command("charge_recurring", "--as-of", "2026-12-30", "--dry-run", stdout=out)
     assert "Dry run for 2026-12-30: 1 renewal(s) would be ordered" in out.getvalue()
     assert not RecurringCharge.objects.exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        result = charge_recurring.delay(as_of="2026-12-30").get()
-    assert (result["opened"], result["succeeded"]) == (1, 1)
-    out = StringIO()
-    call_command("charge_recurring", "--as-of", "2026-12-30", stdout=out)
+    with time_machine.travel(datetime(2026, 12, 30, 6, tzinfo=ZoneInfo("Europe/Warsaw")),
+                             tick=False):
+        with django_capture_on_commit_callbacks(execute=True):
+            result = charge_recurring.delay(as_of="2026-12-30").get()
+        assert (result["opened"], result["succeeded"]) == (1, 1)
+        out = StringIO()
+        call_command("charge_recurring", "--as-of", "2026-12-30", stdout=out)
     assert "0 renewal(s) ordered, 0 paid" in out.getvalue()
+
+
+def test_a_future_date_is_only_a_dry_run_charging_takes_money_now():
+    """QA: `--as-of` a month ahead charged cards at once and issued invoices dated then."""
+    from django.core.management import CommandError
+
+    account = account_with_card("Acme")
+    with time_machine.travel(datetime(2026, 12, 4, 12, tzinfo=ZoneInfo("Europe/Warsaw")),
+                             tick=False):
+        with pytest.raises(CommandError, match="in the future"):
+            call_command("charge_recurring", "--as-of", "2026-12-30", stdout=StringIO())
+        with pytest.raises(ValueError, match="in the future"):
+            charge_recurring.delay(as_of="2026-12-30").get()
+        out = StringIO()
+        call_command("charge_recurring", "--as-of", "2026-12-30", "--dry-run", stdout=out)
+    assert "1 renewal(s) would be ordered" in out.getvalue()
+    assert not RecurringCharge.objects.filter(account=account).exists()
+    assert not Payment.objects.filter(account=account).exists()
 
 
 def test_the_admin_lists_recurring_charges_and_saved_cards(run, admin_client):

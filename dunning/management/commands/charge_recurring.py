@@ -28,6 +28,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, as_of=None, dry_run=False, **options):
         day = _date(as_of) if as_of else today()
+        if day > today() and not dry_run:
+            # a later date would take customers' money now for renewals not yet due
+            raise CommandError(f"--as-of {day.isoformat()} is in the future: charging cards "
+                               "takes real money now. Use --dry-run to see what that day "
+                               "would do.")
         run = recurring_charges_run(as_of=day, dry_run=dry_run)
         if run.lines:
             self.stdout.write(run.report())
