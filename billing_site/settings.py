@@ -214,8 +214,11 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"one_line_refusals": {"()": "billing_site.log_filters.OneLineRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # 403s and 404s as one line with the reason, no traceback (issue 12, item 10)
+    "loggers": {"django.request": {"filters": ["one_line_refusals"]}},
 }
 
 # Absolute base URL used in e-mails (invitations, password links)

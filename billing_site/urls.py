@@ -2,6 +2,10 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from . import views
+
+handler404 = "billing_site.views.page_not_found"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -12,6 +16,10 @@ urlpatterns = [
     path("api/v1/", include("invoices.api_urls")),
     path("api/v1/", include("payments.api_urls")),
     path("api/v1/", include("dunning.recurring_api_urls")),
+    path("favicon.ico", views.favicon, name="favicon"),
+    # before seats.urls: "/" sends a staff login to its start page, a member to seats' home
+    path("", views.home, name="home"),
+    path("staff/", views.staff_start, name="staff_start"),
     path("", include("seats.urls")),
     path("", include("plans.urls")),
     path("", include("invoices.urls")),

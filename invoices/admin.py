@@ -1,4 +1,9 @@
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import today
@@ -14,7 +19,7 @@ from .models import (
     InvoiceTransfer,
     NumberCounter,
 )
-from .services.rates import rate_enter_manually
+from .services.rates import FOREIGN_CURRENCIES, is_business_day, rate_enter_manually
 from .services.waiting import documents_issue_waiting
 
 
@@ -32,9 +37,75 @@ class BillingProfileAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     raw_id_fields = ["account"]
 
 
+class ExchangeRateForm(forms.ModelForm):
+    """A rate entered by hand (finance, when NBP has not delivered one): a foreign currency, a
+    rate above zero with at most 6 decimals (as NBP publishes; the field's own check), for a
+    business day (Mon–Fri, not a Polish holiday: only that exact day's rate is used) that is not
+    after today's business date, and one per currency and day (the unique constraint, said
+    plainly; a correction is a change of the existing rate, not a second one)."""
+
+    class Meta:
+        model = ExchangeRate
+        fields = ["currency", "effective_date", "rate", "table_number"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "currency" in self.fields:
+            self.fields["currency"].choices = [
+                choice for choice in self.fields["currency"].choices
+                if choice[0] in ("", *FOREIGN_CURRENCIES)]
+        if "rate" in self.fields:
+            self.fields["rate"].help_text = gettext_lazy(
+                "PLN for one unit of the currency, at most 6 decimals, e.g. 4.2654.")
+        if "effective_date" in self.fields:
+            self.fields["effective_date"].help_text = gettext_lazy(
+                "The business day of the NBP table (YYYY-MM-DD); not a weekend or holiday, "
+                "not after today.")
+
+    def clean_rate(self):
+        rate = self.cleaned_data["rate"]
+        if rate is not None and rate <= Decimal(0):
+            raise forms.ValidationError(_("The rate must be greater than zero."))
+        return rate
+
+    def clean_effective_date(self):
+        day = self.cleaned_data["effective_date"]
+        if self.instance.pk is not None:  # read-only on a change: the stored day
+            return day
+        if day > today():
+            raise forms.ValidationError(
+                _("The date %(date)s is in the future: NBP has not published that rate yet.")
+                % {"date": day.isoformat()})
+        if not is_business_day(day):
+            raise forms.ValidationError(
+                _("%(date)s is not a business day: NBP publishes no table on weekends and "
+                  "holidays.") % {"date": day.isoformat()})
+        return day
+
+    def validate_unique(self):
+        # the (currency, day) pair is checked in clean() with a message that says what to do
+        pass
+
+    def clean(self):
+        data = super().clean()
+        currency, day = data.get("currency"), data.get("effective_date")
+        if self.instance.pk is None and currency and day:
+            existing = ExchangeRate.objects.filter(currency=currency, effective_date=day).first()
+            if existing is not None:
+                raise forms.ValidationError(
+                    _("There already is a %(currency)s rate for %(date)s (%(rate)s, source: "
+                      "%(source)s). One rate per currency and day: open it to correct it.")
+                    % {"currency": currency, "date": day.isoformat(), "rate": existing.rate,
+                       "source": existing.get_source_display()})
+        return data
+
+
 @admin.register(ExchangeRate)
 class ExchangeRateAdmin(admin.ModelAdmin):
-    """Staff may enter a rate by hand when NBP has not delivered one (source: manual)."""
+    """Staff may enter a rate by hand when NBP has not delivered one (source: manual). Finance's
+    group holds add and view (see demo's `load_demo`); `ExchangeRateForm` validates the entry."""
+
+    form = ExchangeRateForm
 
     list_display = ["currency", "effective_date", "rate", "table_number", "source"]
     list_filter = ["currency", "source"]

@@ -138,10 +138,13 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         as_of = today()
         with transaction.atomic():
-            # finance blocks and unblocks contract accounts by hand (/finance/contracts/)
+            # finance blocks and unblocks contract accounts by hand (/finance/contracts/) and
+            # enters a missing NBP rate in the admin (view: with "invoices" below)
             Group.objects.get_or_create(name="finance")[0].permissions.add(
                 *Permission.objects.filter(content_type__app_label="seats",
-                                           codename="add_accesshold"))
+                                           codename="add_accesshold"),
+                *Permission.objects.filter(content_type__app_label="invoices",
+                                           codename="add_exchangerate"))
             for group_name, perms in GROUP_PERMISSIONS.items():
                 group, _ = Group.objects.get_or_create(name=group_name)
                 for app_label, actions in perms.items():

@@ -1,0 +1,32 @@
+"""Logging filters of the site (wired in `settings.LOGGING`)."""
+
+import logging
+
+REFUSALS = (403, 404)
+
+
+class OneLineRefusals(logging.Filter):
+    """`django.request` logs each 403 with the PermissionDenied's full traceback, and each 404 as
+    "Not Found: <path>". A refusal is not an error: rewrite both to one line that says who was
+    refused what and why — status, method, path, user id ("-" when anonymous) and the reason
+    (the exception's message; for a 404 the one `billing_site.views.page_not_found` kept;
+    "-" when the view gave none) — without the traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        request = getattr(record, "request", None)
+        if status not in REFUSALS or request is None:
+            return True
+        reason = ""
+        if record.exc_info and record.exc_info[1] is not None:
+            reason = str(record.exc_info[1])
+        reason = reason or getattr(request, "refusal_reason", "") or "-"
+        user = getattr(request, "user", None)
+        user_id = user.pk if user is not None and user.is_authenticated else "-"
+        record.msg = "Refused %s %s %s user=%s reason=%s"
+        record.args = (status, request.method, request.path, user_id,
+                       " ".join(str(reason).split()))  # one line, whatever the message holds
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
