@@ -433,3 +433,28 @@ class MemberCancelScheduledApi(AccountScopedApi):
             account=account, member=member, actor=request.user, as_of=today()
         )
         return self.member_response(account, member)
+
+
+class MemberRoleApi(AccountScopedApi):
+    """Give a member another role (admin, manager or user). Taking the admin role from the
+    account's last active administrator is refused (400, code `last_admin`); a deleted member's
+    role cannot be changed (400, code `member_deleted`: invite them again with the role)."""
+
+    @extend_schema_serializer(component_name="MemberRoleInput")
+    class InputSerializer(serializers.Serializer):
+        role = serializers.ChoiceField(choices=MemberRole.choices)
+
+    @extend_schema(
+        operation_id="members_role", tags=["members"], request=InputSerializer,
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def post(self, request, account_id, member_id):
+        account = self.get_account(account_id)
+        member = self.get_member(account, member_id)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        member = services.member_role_change(
+            account=account, member=member, role=serializer.validated_data["role"],
+            actor=request.user, as_of=today(),
+        )
+        return self.member_response(account, member)

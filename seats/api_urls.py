@@ -35,6 +35,10 @@ urlpatterns = [
         api.MemberRestoreApi.as_view(), name="member-restore",
     ),
     path(
+        "accounts/<int:account_id>/members/<int:member_id>/role/",
+        api.MemberRoleApi.as_view(), name="member-role",
+    ),
+    path(
         "accounts/<int:account_id>/members/<int:member_id>/cancel-scheduled/",
         api.MemberCancelScheduledApi.as_view(), name="member-cancel-scheduled",
     ),

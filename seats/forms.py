@@ -148,6 +148,12 @@ class MemberInviteForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"), choices=_role_choices, initial=MemberRole.USER)
 
 
+class MemberRoleForm(forms.Form):
+    """The role of one member, on their row of the Users page."""
+
+    role = forms.ChoiceField(label=_("Role"), choices=_role_choices)
+
+
 class MemberReleaseForm(forms.Form):
     """Suspend or delete a member: the state comes from the button (URL) pressed."""
 

@@ -4,7 +4,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_contracts
+from . import views, views_contracts, views_users
 from .forms import InvitedMemberPasswordResetForm
 from .models import MemberState
 
@@ -41,6 +41,8 @@ urlpatterns = [
          {"state": MemberState.DELETED}, name="account_member_delete"),
     path("account/users/members/<int:member_id>/cancel-scheduled/",
          views.member_cancel_scheduled, name="account_member_cancel_scheduled"),
+    path("account/users/members/<int:member_id>/role/", views_users.member_role,
+         name="account_member_role"),
     path("account/users/members/<int:member_id>/restore/", views.member_restore,
          name="account_member_restore"),
 ]

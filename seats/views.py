@@ -31,6 +31,7 @@ from .forms import (
     MemberAuthenticationForm,
     MemberInviteForm,
     MemberReleaseForm,
+    MemberRoleForm,
     SeatAssignForm,
     SeatsAddForm,
     SignupForm,
@@ -161,6 +162,8 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         form = release_forms.get(m.pk)
         members.append({
             "member": m,
+            "role_form": MemberRoleForm(initial={"role": m.role},
+                                        auto_id=f"id_role{m.pk}_%s"),
             "seat": getattr(m, "seat", None),
             "release_form": form or MemberReleaseForm(auto_id=_release_auto_id(m.pk)),
             "release_open": form is not None,

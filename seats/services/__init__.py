@@ -4,7 +4,7 @@
   `currency_for_country`;
 - `seats`: `seats_add`, `seats_only_in_renewal`, `seat_remove`, `seat_assign`;
 - `members`: `member_invite`, `member_release`, `member_cancel_scheduled`, `member_restore`,
-  `members_apply_scheduled`, `send_invitation`;
+  `member_role_change`,  `members_apply_scheduled`, `send_invitation`;
 - `ledger`: the one writer of `Seat.valid_until` / `paid_through` — `seats_open` (a new seat's
   first period), `seat_periods_append`, `seat_periods_reverse` (see `seats.models.SeatPeriod`);
 - `common`: the account lock, the audited fields, e-mail normalising.
@@ -31,10 +31,12 @@ from .ledger import (
     seats_open,
 )
 from .members import (
+    last_active_admin,
     member_cancel_scheduled,
     member_invite,
     member_release,
     member_restore,
+    member_role_change,
     members_apply_scheduled,
     send_invitation,
 )
@@ -49,8 +51,8 @@ from .seats import (
 __all__ = [
     "MAX_SEATS_PER_REQUEST", "MEMBER_FIELDS", "SEAT_FIELDS", "SeatValidityChange",
     "_normalise_email", "account_billing_country_set", "account_create", "billing_period_change",
-    "currency_for_country", "member_cancel_scheduled", "member_invite", "member_release",
-    "member_restore", "members_apply_scheduled", "new_seat_valid_until", "seat_assign",
-    "seat_periods_append", "seat_periods_reverse", "seat_remove", "seats_add",
-    "seats_only_in_renewal", "seats_open", "send_invitation", "signup",
+    "currency_for_country", "last_active_admin", "member_cancel_scheduled", "member_invite",
+    "member_release", "member_restore", "member_role_change", "members_apply_scheduled",
+    "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",
+    "seat_remove", "seats_add", "seats_only_in_renewal", "seats_open", "send_invitation", "signup",
 ]

@@ -197,6 +197,52 @@ def member_release(*, account, member, state, effective, remove_seat, actor, as_
 
 
 @transaction.atomic
+def member_role_change(*, account, member, role, actor, as_of) -> Member:
+    """Give a member another role (issue 12). Taking the admin role from the account's last
+    active administrator is refused (`_last_admin_guard`, under the account lock, so that two
+    admins demoting each other at once are serialised). A deleted member keeps their role: they
+    come back with the role they are invited with. Writes a `member.role` audit row."""
+    if role not in MemberRole.values:
+        raise DomainError(
+            _("Choose a role: %(roles)s.") % {"roles": ", ".join(MemberRole.values)}, field="role"
+        )
+    account = _lock_account(account)
+    member = Member.objects.select_for_update().select_related("user").get(
+        pk=member.pk, account=account
+    )
+    if member.state == MemberState.DELETED:
+        raise DomainError(
+            _("%(email)s has been deleted; invite the user again with the role instead.")
+            % {"email": member.email},
+            code="member_deleted",
+        )
+    if member.role == role:
+        raise DomainError(
+            _("%(email)s is already %(role)s.")
+            % {"email": member.email, "role": member.get_role_display()},
+            code="role_unchanged", field="role",
+        )
+    if role != MemberRole.ADMIN:
+        _last_admin_guard(account, member)
+    before = snapshot(member, MEMBER_FIELDS)
+    member.role = role
+    member.save(update_fields=["role"])
+    audit_record(account=account, actor=actor, action="member.role", target=member,
+                 before=before, after=snapshot(member, MEMBER_FIELDS))
+    return member
+
+
+def last_active_admin(account, member) -> bool:
+    """True when `member` is the account's only active admin not already scheduled to go: a
+    read for the pages, which warn before asking; the services re-check under the lock."""
+    try:
+        _last_admin_guard(account, member)
+    except DomainError:
+        return True
+    return False
+
+
+@transaction.atomic
 def member_cancel_scheduled(*, account, member, actor, as_of) -> Member:
     account = _lock_account(account)
     member = Member.objects.select_for_update().get(pk=member.pk, account=account)

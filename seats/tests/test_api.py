@@ -98,6 +98,7 @@ ENDPOINTS = {
     "member_delete": ("post", "members/{member}/delete/", {"remove_seat": True}),
     "member_restore": ("post", "members/{member}/restore/", {}),
     "member_cancel_scheduled": ("post", "members/{member}/cancel-scheduled/", {}),
+    "member_role": ("post", "members/{member}/role/", {"role": "manager"}),
 }
 ADMIN_ONLY_ENDPOINTS = [name for name in ENDPOINTS if name != "account_detail"]
 NESTED_ID_ENDPOINTS = [name for name in ENDPOINTS if "{" in ENDPOINTS[name][1]]

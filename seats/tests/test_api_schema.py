@@ -22,6 +22,7 @@ EXPECTED_OPERATIONS = {
     f"{V1}/{{account_id}}/members/{{member_id}}/cancel-scheduled/": {
         "post": "members_cancel_scheduled"
     },
+    f"{V1}/{{account_id}}/members/{{member_id}}/role/": {"post": "members_role"},
     # plans (issue 3)
     f"{V1}/{{account_id}}/entitlements/": {"get": "entitlements_retrieve"},
     f"{V1}/{{account_id}}/renewal-quote/": {"post": "renewal_quote"},

@@ -1,0 +1,58 @@
+"""More of "Account settings → Users" (issue 12): role changes, removing several free seats at
+once (the confirmation step is `seats.confirm`).
+"""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from billing_site.dates import today
+from billing_site.errors import DomainError
+
+from . import services
+from .confirm import confirm_page, confirmed
+from .forms import MemberRoleForm
+from .models import Member, MemberRole
+from .views import _not_post, account_admin_required
+
+
+@account_admin_required
+def member_role(request, account, member_id):
+    """Change a member's role; an admin giving up their own admin role confirms first."""
+    if refused := _not_post(request):
+        return refused
+    member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
+                               account=account)
+    form = MemberRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a role: %(roles)s.")
+                       % {"roles": ", ".join(MemberRole.values)})
+        return redirect(reverse("account_users") + "#members")
+    role = form.cleaned_data["role"]
+    demoting_self = (member.user_id == request.user.pk and member.is_admin
+                     and role != MemberRole.ADMIN)
+    if demoting_self and not confirmed(request):
+        if services.last_active_admin(account, member):
+            messages.error(request, _("You are the last active administrator; make someone else "
+                                      "an administrator first."))
+            return redirect(reverse("account_users") + "#members")
+        return confirm_page(
+            request, title=_("Give up your administrator role?"),
+            consequences=[_("You will be %(role)s and no longer an administrator: the Users, "
+                            "billing and renewal pages close for you at once, and only another "
+                            "administrator can give the role back.")
+                          % {"role": MemberRole(role).label}],
+            confirm_label=_("Change my role"), cancel_anchor="members",
+        )
+    try:
+        member = services.member_role_change(account=account, member=member, role=role,
+                                             actor=request.user, as_of=today())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(reverse("account_users") + "#members")
+    messages.success(request, _("%(email)s is now %(role)s.")
+                     % {"email": member.email, "role": member.get_role_display()})
+    if demoting_self:  # this page is for admins only
+        return redirect("home")
+    return redirect(reverse("account_users") + "#members")
