@@ -82,21 +82,18 @@ class ExchangeRateForm(forms.ModelForm):
                   "holidays.") % {"date": day.isoformat()})
         return day
 
-    def validate_unique(self):
-        # the (currency, day) pair is checked in clean() with a message that says what to do
-        pass
-
     def clean(self):
         data = super().clean()
         currency, day = data.get("currency"), data.get("effective_date")
         if self.instance.pk is None and currency and day:
             existing = ExchangeRate.objects.filter(currency=currency, effective_date=day).first()
             if existing is not None:
-                raise forms.ValidationError(
+                # on the field: Django then skips its own unique-constraint message
+                self.add_error("effective_date", forms.ValidationError(
                     _("There already is a %(currency)s rate for %(date)s (%(rate)s, source: "
                       "%(source)s). One rate per currency and day: open it to correct it.")
                     % {"currency": currency, "date": day.isoformat(), "rate": existing.rate,
-                       "source": existing.get_source_display()})
+                       "source": existing.get_source_display()}))
         return data
 
 

@@ -1,0 +1,101 @@
+"""Noise (issue 12, item 10): a refusal (403, 404) is one log line with its reason, never a
+traceback; `/favicon.ico` answers, and every page links the icon."""
+
+import logging
+
+import pytest
+from django.contrib.staticfiles import finders
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def request_records(caplog):
+    return [r for r in caplog.records if r.name == "django.request"]
+
+
+def test_a_403_is_one_log_line_with_the_reason_and_no_traceback(client, make_account,
+                                                                make_member, caplog):
+    account, _admin = make_account("Acme")
+    user = make_member(account, "user@acme.example")
+    client.force_login(user.user)
+
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        response = client.get(reverse("account_users"))
+
+    assert response.status_code == 403
+    [record] = request_records(caplog)
+    assert record.levelno == logging.WARNING
+    assert record.exc_info is None and record.exc_text is None
+    line = record.getMessage()
+    assert "\n" not in line
+    assert line == f"Refused 403 GET /account/users/ user={user.user.pk} reason=-"
+    assert "Traceback" not in caplog.text
+
+
+def test_an_api_403_is_one_line_too(client, make_account, make_member, caplog):
+    # DRF answers its own PermissionDenied: the log sees no exception, so the reason is "-"
+    account, _admin = make_account("Acme")
+    user = make_member(account, "user@acme.example")
+    client.force_login(user.user)
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        response = client.get(f"/api/v1/accounts/{account.pk}/seats/")
+    assert response.status_code == 403
+    [record] = request_records(caplog)
+    assert record.exc_info is None
+    assert record.getMessage() == (
+        f"Refused 403 GET /api/v1/accounts/{account.pk}/seats/ user={user.user.pk} reason=-")
+
+
+def test_a_permission_denied_message_is_the_logged_reason(rf, caplog):
+    # as django.core.handlers.exception logs a view's PermissionDenied
+    from django.contrib.auth.models import AnonymousUser
+    from django.core.exceptions import PermissionDenied
+    from django.http import HttpResponseForbidden
+    from django.utils.log import log_response
+
+    request = rf.post("/finance/refunds/")
+    request.user = AnonymousUser()
+    try:
+        raise PermissionDenied("Only finance staff can refund payments.")
+    except PermissionDenied as exc:
+        with caplog.at_level(logging.INFO, logger="django.request"):
+            log_response("Forbidden (Permission denied): %s", request.path,
+                         response=HttpResponseForbidden(), request=request, exception=exc)
+    [record] = request_records(caplog)
+    assert record.getMessage() == ("Refused 403 POST /finance/refunds/ user=- "
+                                   "reason=Only finance staff can refund payments.")
+    assert record.exc_info is None and "Traceback" not in caplog.text
+
+
+def test_a_404_is_one_line_with_its_reason(client, caplog):
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    [record] = request_records(caplog)
+    assert record.getMessage() == ("Refused 404 GET /no-such-page/ user=- "
+                                   "reason=no page at this address")
+    assert record.exc_info is None
+
+
+def test_an_object_404_logs_the_exceptions_message(admin_client, caplog):
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        response = admin_client.get(reverse("admin:dunning_account_timeline", args=[999999]))
+    assert response.status_code == 404
+    [record] = request_records(caplog)
+    assert record.getMessage().startswith("Refused 404 GET /admin/dunning/accounts/999999/")
+    assert "reason=-" not in record.getMessage()
+
+
+def test_favicon_ico_redirects_permanently_to_the_static_icon(client, caplog):
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("favicon.svg")
+    assert finders.find("favicon.svg")
+    assert not request_records(caplog)
+
+
+def test_every_page_links_the_icon(client):
+    page = client.get(reverse("login")).content.decode()
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
