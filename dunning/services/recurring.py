@@ -25,6 +25,7 @@ from datetime import date, timedelta
 
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
 from catalogue.models import BillingPolicy
@@ -92,11 +93,14 @@ def account_valid_until(account_id: int) -> date | None:
 def recurring_next_charge_on(*, account, as_of: date, policy=None) -> date | None:
     """When the saved card will next be charged (a business date), None when recurring payments
     are off, there is no card, nothing is valid, the current charge waits for the card holder,
-    or its retries are over. A charge due today or overdue reads `as_of`."""
+    its retries are over, or a contract runs on `as_of` (invoiced monthly instead). A charge due
+    today or overdue reads `as_of`."""
     policy = policy or BillingPolicy.current()
     card = SavedCard.objects.filter(account=account).first()
     valid_until = account_valid_until(account.pk)
     if card is None or not card.recurring or valid_until is None:
+        return None
+    if Contract.objects.running_on(as_of).filter(account=account).exists():
         return None
     charge = RecurringCharge.objects.filter(account=account, renews_from=valid_until).first()
     if charge is not None:
@@ -119,7 +123,12 @@ def recurring_payments_set(*, account, enabled: bool, actor, as_of: date) -> Sav
     Turning off (a change) cancels the charge still being retried, and e-mails the admins a
     `RECURRING_OFF` notice about the validity end (the e-mail names that date and the day access
     is blocked), sent after the commit. Raises `DomainError` (409, code "no_saved_card") when
-    turning on without a saved card."""
+    turning on without a saved card, and (409, code "contract_account") when turning on for an
+    account under a running contract (its seats are invoiced monthly, SPEC §3)."""
+    if enabled and Contract.objects.running_on(as_of).filter(account=account).exists():
+        raise DomainError(
+            _("This account has a contract and is invoiced on the 1st of each month, so its "
+              "card is not charged for renewals."), code="contract_account", status=409)
     with transaction.atomic():
         card, changed = recurring_switch(account=account, enabled=enabled, actor=actor,
                                          as_of=as_of)

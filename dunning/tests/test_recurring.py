@@ -201,6 +201,19 @@ def test_a_contract_account_is_invoiced_monthly_and_never_charged_by_card(run):
         run(day)
     assert not RecurringCharge.objects.filter(account=account).exists()
     assert not Payment.objects.filter(account=account).exists()
+    # nor does the page/API promise a charge, nor can it be turned on again, nor renewed by hand
+    assert recurring_next_charge_on(account=account, as_of=VALID_UNTIL) is None
+    from billing_site.errors import DomainError
+    from plans.services import renewal_order_create
+
+    recurring_payments_set(account=account, enabled=False, actor=None, as_of=VALID_UNTIL)
+    with pytest.raises(DomainError) as refused:
+        recurring_payments_set(account=account, enabled=True, actor=None, as_of=VALID_UNTIL)
+    assert refused.value.code == "contract_account"
+    with pytest.raises(DomainError) as refused:
+        renewal_order_create(account=account, until=(2027, 1), actor=None, as_of=VALID_UNTIL)
+    assert (refused.value.code, refused.value.status) == ("contract_account", 409)
+    assert not Order.objects.filter(account=account).exists()
 
 
 def test_next_charge_on_is_the_lead_day_before_the_validity_end():

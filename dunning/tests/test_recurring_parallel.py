@@ -55,9 +55,23 @@ def environment(mail_dir: Path):
             "STRIPE_WEBHOOK_SECRET": settings.STRIPE_WEBHOOK_SECRET}
 
 
+# the real command, in a process whose clock reads the morning of AS_OF (the command refuses
+# to charge for a day still to come)
+JOB_ON_AS_OF = """
+import os, sys, time_machine
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "billing_site.settings")
+from datetime import datetime
+from zoneinfo import ZoneInfo
+day = datetime.fromisoformat(sys.argv[1]).replace(hour=6, tzinfo=ZoneInfo("Europe/Warsaw"))
+with time_machine.travel(day, tick=True):
+    from django.core.management import execute_from_command_line
+    execute_from_command_line(["manage.py", "charge_recurring", "--as-of", sys.argv[1]])
+"""
+
+
 def start_job(mail_dir: Path):
     return subprocess.Popen(
-        [sys.executable, "manage.py", "charge_recurring", "--as-of", AS_OF.isoformat()],
+        [sys.executable, "-c", JOB_ON_AS_OF, AS_OF.isoformat()],
         cwd=settings.BASE_DIR, env=environment(mail_dir), stdout=subprocess.PIPE,
         stderr=subprocess.PIPE)
 

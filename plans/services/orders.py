@@ -16,7 +16,7 @@ from billing_site.vat import (
 )
 from catalogue.models import AddOn
 from seats.audit import audit_record
-from seats.models import Account, Seat
+from seats.models import Account, Contract, Seat
 
 from .. import pricing
 from ..models import AccountAddOn, Order, OrderKind, OrderStatus, OrderVoidReason
@@ -95,8 +95,19 @@ def _order_create(*, account, kind, quote: OrderQuote, actor, as_of) -> Order:
 def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as_of) -> Order:
     """A pending renewal order holding exactly the quote (and the request that produced it);
     payment applies it later. It is payable through `as_of + ORDER_VALIDITY_DAYS` and only while
-    what it was priced on stays as it was (`order_refresh`)."""
+    what it was priced on stays as it was (`order_refresh`).
+
+    Refused with `DomainError` (409, "contract_account") while a contract runs on `as_of`: the
+    account's seats are invoiced monthly for the confirmed count (SPEC §3), so a renewal paid on
+    top would bill the same seats twice."""
     account = _lock_account(account)
+    if Contract.objects.running_on(as_of).filter(account=account).exists():
+        raise DomainError(
+            _("This account has a contract: its seats are invoiced on the 1st of each month, so "
+              "they are not renewed here. To change the number of seats billed, send the new "
+              "seat count on the Users page."),
+            code="contract_account", status=409,
+        )
     quote = renewal_quote(account=account, until=until, add_seats=add_seats, add_ons=add_ons,
                           as_of=as_of)
     if quote.gross <= 0:
