@@ -186,6 +186,7 @@ def test_the_overdue_read_costs_the_same_queries_with_transfers(big, django_asse
     ({"amount": "lots"}, "Enter the amount as a number, e.g. 123.45."),
     ({"amount": ""}, "Enter the amount as a number, e.g. 123.45."),
     ({"received_on": "2026-11-19"}, "The transfer cannot be received after today."),
+    ({"received_on": "1900-01-01"}, "a transfer received before it cannot pay it"),
     ({"received_on": ""}, "Enter the day the transfer was received."),
     ({"reference": "  "}, "Enter the transfer title or bank reference."),
     ({"currency": "GBP"}, "Select a valid choice."),

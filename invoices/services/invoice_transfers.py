@@ -110,7 +110,7 @@ def invoice_transfer_book(*, document: Document, amount, currency: str, received
     contract invoice `document`, with an audit row ("invoice.transfer"). Refused with
     `DomainError` (400) — nothing booked — when the amount is not a positive number with at most
     2 decimals ("amount"), the reference is empty or too long ("reference"), the date is missing
-    or after `as_of` ("received_on"), the currency is not the invoice's ("currency"), the
+    or after `as_of` or before the invoice's issue date ("received_on"), the currency is not the invoice's ("currency"), the
     document is not a contract invoice (code "not_contract_invoice") or its corrections brought
     it to zero ("invoice_corrected_to_zero"). A transfer above what is still due is booked in
     full, its excess kept as `overpaid`."""
@@ -133,6 +133,12 @@ def invoice_transfer_book(*, document: Document, amount, currency: str, received
                   "booked against it.") % {"number": locked.number, "currency": locked.currency,
                                             "given": currency or "?"},
                 field="currency", code="currency_mismatch")
+        if locked.issue_date and received_on < locked.issue_date:
+            raise DomainError(
+                _("Invoice %(number)s was issued on %(issued)s; a transfer received before it "
+                  "cannot pay it.") % {"number": locked.number,
+                                       "issued": locked.issue_date.isoformat()},
+                field="received_on", code="received_before_issue")
         invoiced = _latest_state(locked).gross
         if invoiced <= 0:
             raise DomainError(
