@@ -8,6 +8,7 @@ account's admins and staff only (a manager or user 403, another tenant's account
 every `/accounts/{id}/…` view; errors in the project's JSON shape (`billing_site.api`).
 """
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -20,9 +21,21 @@ from .selectors import recurring_overview
 from .services.recurring import recurring_payments_set
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true or false: a switch that takes money must not read "yes", "0" or 1 as a
+    choice (DRF's BooleanField accepts all of those)."""
+
+    default_error_messages = {"invalid": _("Must be true or false (a JSON boolean).")}
+
+    def to_internal_value(self, data):
+        if data is True or data is False:
+            return data
+        self.fail("invalid")
+
+
 @extend_schema_serializer(component_name="RecurringInput")
 class RecurringInputSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(
+    enabled = StrictBooleanField(
         help_text="true: charge the saved card off-session for each renewal; false: stop.")
 
 
