@@ -45,8 +45,13 @@ def start_localstripe():
     app_host = "127.0.0.1" if HOST in ("0.0.0.0", "::", "") else HOST  # noqa: S104 (a name)
     webhook_url = f"http://{app_host}:{PORT}/webhooks/stripe/"
     server.register_webhook("app", webhook_url, webhook_secret)
+    # for a shell running the card jobs by hand next to the demo: `set -a; . var/stripe.env`
+    names = ("STRIPE_API_BASE", "STRIPE_SECRET_KEY", "STRIPE_PUBLISHABLE_KEY",
+             "STRIPE_WEBHOOK_SECRET")
+    (VAR_DIR / "stripe.env").write_text("".join(f"{n}={os.environ[n]}\n" for n in names))
     print(f"Stripe:   localstripe runs at {server.url} (test keys; events to {webhook_url}; "
-          f"log in {VAR_DIR / 'localstripe.log'})")
+          f"log in {VAR_DIR / 'localstripe.log'}; settings for a shell in "
+          f"{VAR_DIR / 'stripe.env'})")
     return server
 
 
