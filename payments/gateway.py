@@ -35,6 +35,7 @@ from functools import lru_cache
 import stripe
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from billing_site.errors import DomainError
@@ -67,6 +68,18 @@ DECLINE_REASONS = {
     "do_not_honor": _("The card was declined."),
 }
 CARD_DECLINED = _("The card was declined.")
+
+
+def decline_reason_known(text: str):
+    """The lazy (translatable) reason whose English or Polish wording is `text` — a reason
+    stored as words in the language active when the charge was declined — so that an e-mail can
+    give it in each of its languages; `text` itself when it is none of ours."""
+    for reason in (*DECLINE_REASONS.values(), CARD_DECLINED):
+        for language in ("en", "pl"):
+            with translation.override(language):
+                if str(reason) == text:
+                    return reason
+    return text
 
 
 def decline_reason(code, decline_code=None):

@@ -27,6 +27,7 @@ from django.utils import timezone, translation
 from catalogue.models import BillingPolicy
 from invoices.models import Document
 from invoices.services.invoice_transfers import invoice_balance
+from payments.gateway import decline_reason_known
 from seats.models import Member, MemberRole, MemberState
 
 from ..models import Notice, NoticeKind, RecurringAttempt
@@ -143,5 +144,7 @@ def _recurring_context(notice) -> dict:
         return {}
     order = attempt.charge.order
     return {"attempt": attempt, "order": order, "period_end": attempt.charge.period_end,
+            # stored as words in the language of the moment: given in each e-mail language
+            "reason": decline_reason_known(attempt.decline_reason),
             "pay_link": settings.SITE_URL.rstrip("/") + reverse("payments_pay",
                                                                 args=[order.pk])}

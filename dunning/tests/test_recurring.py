@@ -137,6 +137,20 @@ def test_a_declined_card_is_retried_on_days_1_3_5_with_an_email_each_time(run, m
     assert f"/account/orders/{charge.order_id}/pay/" in declined[-1].body
 
 
+def test_the_decline_reason_is_given_in_each_language_of_the_email(run, mailoutbox):
+    """QA: a charge declined while Polish was active wrote the Polish reason into the English
+    half of the e-mail too."""
+    from django.utils import translation
+
+    account_with_card("Acme", DECLINED_WHEN_CHARGED)
+    with translation.override("pl"):
+        run(date(2026, 12, 30))
+    [message] = [m for m in mailoutbox if "was declined" in m.subject]
+    polish, english = message.body.split("-----", 1)
+    assert "Karta została odrzucona." in polish
+    assert "The card was declined." in english and "odrzucona" not in english
+
+
 def test_retries_never_go_beyond_the_grace_window(run):
     """Recurring turned on late: the first attempt 3 days after the validity ended; the +5 retry
     would fall after the grace window (7 days) and is not made."""
