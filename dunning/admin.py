@@ -54,7 +54,14 @@ from .models import (
     SweepRun,
 )
 from .preview import account_preview
-from .services.jobs import job_named, job_run, jobs, last_results, recent_results
+from .services.jobs import (
+    CHARGE_RECURRING,
+    job_named,
+    job_run,
+    jobs,
+    last_results,
+    recent_results,
+)
 from .timeline import account_timeline
 
 RUN_JOBS_PERMISSION = "django_celery_beat.change_periodictask"
@@ -290,10 +297,15 @@ class RunJobForm(forms.Form):
         if abs((as_of - self.today).days) > MAX_DAYS_FROM_TODAY:
             self.add_error("as_of", _("Pick a date within 5 years of today."))
         elif as_of > self.today and not data.get("dry_run"):
-            # a real run for a later day would record phases and e-mail customers before the
-            # day comes; the command line (`dunning_sweep --as-of`) remains for exceptional cases
-            self.add_error("as_of", _("A sweep for a future date can only be a dry run: a real "
-                                      "run would record phases and send e-mails early."))
+            # a real run for a later day would record phases and e-mail customers (or charge
+            # their cards) before the day comes; the sweep's command line remains for exceptions
+            if self.job.task == CHARGE_RECURRING:
+                self.add_error("as_of", _("Card charges for a future date can only be a dry run: "
+                                          "a real run would take the money now."))
+            else:
+                self.add_error("as_of", _("A sweep for a future date can only be a dry run: a "
+                                          "real run would record phases and send e-mails "
+                                          "early."))
         return data
 
 

@@ -1,8 +1,8 @@
 """Running a billing job now, from the admin's Jobs page (issue 10, "Ops in the Django admin").
 
 The jobs are the periodic tasks declared in `billing_site.schedules` (so a job a later slice
-schedules, e.g. recurring charges, is listed by itself) plus the dunning sweep, which alone takes
-a business date and a dry-run flag (SPEC §6: "can be run for any date and as a dry run").
+schedules is listed by itself) plus the dunning sweep; the sweep and the recurring card charges
+take a business date and a dry-run flag (SPEC §6: "can be run for any date and as a dry run").
 
 `job_run` queues the task by name (`billing_site.jobs.queue_task`) and makes sure its result row
 (django-celery-results' `TaskResult`) exists at once, so the status page has something to show
@@ -37,6 +37,9 @@ from billing_site.schedules import PERIODIC_TASKS
 from seats.audit import audit_record
 
 SWEEP = "dunning.sweep"
+CHARGE_RECURRING = "dunning.charge_recurring"
+# the jobs that take a business date and a dry-run flag
+DATED_JOBS = {SWEEP, CHARGE_RECURRING}
 
 # What each job does, in words ops read (the schedule names of `PERIODIC_TASKS` are the beat
 # rows' names, not translated); a task without an entry here shows its schedule name.
@@ -45,6 +48,9 @@ JOB_DESCRIPTIONS = {
         "Dunning sweep: record phases (grace, blocked, suspended), send the dunning e-mails, "
         "pause or resume automations, delete unpaid trial accounts"),
     "dunning.send_notices": gettext_lazy("Send dunning e-mails left unsent"),
+    "dunning.charge_recurring": gettext_lazy(
+        "Recurring card charges: order and charge the renewals of accounts with recurring "
+        "payments on, retry declined cards"),
     "dunning.invoice_contracts": gettext_lazy(
         "Issue this month's VAT invoices of contract accounts (confirmed seats, add-on packs); "
         "accounts already invoiced are left alone"),
@@ -92,8 +98,8 @@ def jobs() -> list[Job]:
     registered = _registered_tasks(names)
     return [
         Job(task=name, description=str(JOB_DESCRIPTIONS.get(name, schedules.get(name, name))),
-            schedule=schedules.get(name, ""), takes_as_of=name == SWEEP,
-            takes_dry_run=name == SWEEP, registered=name in registered)
+            schedule=schedules.get(name, ""), takes_as_of=name in DATED_JOBS,
+            takes_dry_run=name in DATED_JOBS, registered=name in registered)
         for name in names
     ]
 

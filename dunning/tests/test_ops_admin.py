@@ -70,7 +70,8 @@ def test_jobs_page_lists_every_billing_job_with_run_now_and_the_sweep_date(admin
                  "invoices.recheck_pending_vat_ids", "plans.refresh_orders",
                  "payments.retry_events", "billing_site.heartbeat"):
         assert f'value="{task}"' in body, task  # a "Run now" form per job
-    assert body.count('type="date"') == 1 and 'name="dry_run"' in body  # the sweep's only
+    # the sweep and the recurring card charges take a date and a dry run
+    assert body.count('type="date"') == 2 and body.count('name="dry_run"') == 2
     assert "csrfmiddlewaretoken" in body
 
 
@@ -142,6 +143,22 @@ def test_a_bad_sweep_date_is_refused_with_a_message_and_nothing_is_queued(
     assert response.status_code == 400
     assert message in text(response)
     assert not TaskResult.objects.exists() and not SweepRun.objects.exists()
+
+
+@pytest.mark.django_db
+def test_card_charges_for_a_future_date_are_only_a_dry_run_from_the_jobs_page(
+        admin_client, on_20_november):
+    response = admin_client.post(JOBS, {"task": "dunning.charge_recurring",
+                                        "as_of": "2026-12-30"})
+    assert response.status_code == 400
+    assert "Card charges for a future date can only be a dry run" in text(response)
+    assert not TaskResult.objects.exists()
+    response = admin_client.post(JOBS, {"task": "dunning.charge_recurring",
+                                        "as_of": "2026-12-30", "dry_run": "on"})
+    assert response.status_code == 302
+    row = TaskResult.objects.get()
+    assert (row.task_name, row.status) == ("dunning.charge_recurring", "SUCCESS")
+    assert '"dry_run": true' in row.result and '"as_of": "2026-12-30"' in row.result
 
 
 @pytest.mark.django_db
