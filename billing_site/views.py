@@ -13,6 +13,7 @@ exception is the finance documents page: `invoices.views_documents.is_finance` l
 
 from dataclasses import dataclass
 
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -118,6 +119,8 @@ def staff_start(request):
         raise Http404
     return render(request, "staff/start.html", {
         "areas": staff_areas(request.user), "nav_section": "staff_start",
+        # what the admin lets this login see, by the admin's own permission checks
+        "admin_apps": admin.site.get_app_list(request),
     })
 
 

@@ -69,6 +69,11 @@ def test_support_start_page_says_the_queue_comes_with_support_plans(client, demo
     assert "The ticket queue comes with support plans" in page
     assert "What you can open" in page and "Accounts" in page
     assert "Documents" not in page and "Jobs" not in page
+    # and, from the admin's own permission checks, the models support may look at
+    assert "In the administration" in page
+    models = client.get("/staff/").content.decode()
+    assert reverse("admin:seats_account_changelist") in models
+    assert reverse("admin:invoices_document_changelist") not in models
 
 
 def test_a_superuser_lands_on_the_staff_start_page_and_sees_every_entry(admin_client):
