@@ -71,3 +71,18 @@ def test_support_sees_the_ticket_queue_note_in_polish(live_server, demo):
         expect(page.get_by_test_id("ticket-queue")).to_be_visible()
         expect(page.get_by_test_id("staff-areas").locator("a[data-area=accounts]")).to_have_text(
             "Konta")
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_a_staff_403_speaks_to_staff(live_server, demo, lang):
+    with browser_page(live_server.url, locale=LOCALES[lang], width=390, height=844) as page:
+        log_in(page, "support@vendor.example", DEMO_PASSWORD)
+        response = page.goto("/finance/documents/")
+
+        assert response.status == 403
+        expect(page.get_by_test_id("refusal-reason")).to_be_visible()
+        assert "Only administrators of the organisation" not in page.content()
+        assert "Tylko administratorzy organizacji" not in page.content()
+        screenshot(page, f"staff-403-{lang}-390")
+        page.locator("main a.btn").click()  # back to the start page
+        assert page.url == live_server.url + "/staff/"
