@@ -55,7 +55,10 @@ class AccountOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="Seat")
 class SeatOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = serializers.IntegerField(help_text="Database id: use it in the URLs.")
+    number = serializers.IntegerField(
+        help_text="The seat's number within the account (1, 2, 3…), as the pages show it."
+    )
     valid_until = serializers.DateField(help_text="Last day the seat works (inclusive).")
     paid_through = serializers.DateField(
         allow_null=True, help_text="Last day already paid; null for a seat never paid."
@@ -75,6 +78,10 @@ class MemberOutputSerializer(serializers.Serializer):
     # reverse one-to-one: DRF returns None when the member occupies no seat
     seat = serializers.IntegerField(
         source="seat.id", allow_null=True, help_text="Id of the occupied seat; null if none."
+    )
+    seat_number = serializers.IntegerField(
+        source="seat.number", allow_null=True,
+        help_text="Number (within the account) of the occupied seat; null if none.",
     )
 
 
@@ -165,6 +172,7 @@ class AccountListCreateApi(APIView):
 @extend_schema_serializer(component_name="SeatStatus")
 class SeatStatusOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
+    number = serializers.IntegerField(help_text="The seat's number within the account.")
     phase = serializers.ChoiceField(choices=Phase.choices)
     valid_until = serializers.DateField(help_text="Last day the seat works (inclusive).")
 

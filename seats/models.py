@@ -289,6 +289,11 @@ class Seat(models.Model):
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="seats", verbose_name=_("account")
     )
+    # The seat's number within its account (1, 2, 3…), what the tenant sees instead of the
+    # database id: assigned by `seats.services.ledger.seats_open` under the account lock (the
+    # next after the highest the account ever had, removed seats included, so a number is never
+    # reused); unique per account. On PostgreSQL a trigger numbers a row inserted without one.
+    number = models.PositiveIntegerField(_("number"), editable=False)
     # Cache of the ledger (see the class docstring): assigned only in seats.services.ledger.
     valid_until = models.DateField(_("valid until"))
     paid_through = models.DateField(_("paid through"), null=True, blank=True)
@@ -310,11 +315,12 @@ class Seat(models.Model):
                 condition=Q(removed_on__isnull=True) | Q(member__isnull=True),
                 name="seat_removed_is_free",
             ),
+            models.UniqueConstraint(fields=["account", "number"], name="seat_number_per_account"),
         ]
         indexes = [models.Index(fields=["account", "valid_until"])]
 
     def __str__(self):
-        return f"#{self.pk} ({self.account}, {self.valid_until})"
+        return f"#{self.number} ({self.account}, {self.valid_until})"
 
     @property
     def is_free(self):

@@ -25,7 +25,7 @@ def account_seats(account, *, include_removed=False):
     qs = Seat.objects.filter(account=account).select_related("member__user")
     if not include_removed:
         qs = qs.filter(removed_on__isnull=True)
-    return qs.order_by("id")
+    return qs.order_by("number")
 
 
 def account_members(account):
@@ -48,14 +48,14 @@ def account_status(account, as_of):
     the contract and the hold are uncorrelated subqueries of the seats query).
 
     Returns {"phase", "days_overdue", "valid_until", "automations_paused", "trial_ends_on",
-    "seats": [{"id", "phase", "valid_until"}]}; dates inclusive (Europe/Warsaw)."""
+    "seats": [{"id", "number", "phase", "valid_until"}]}; dates inclusive (Europe/Warsaw)."""
     policy_fields = BillingPolicy.subqueries(_POLICY_FIELDS)
     contract = Contract.objects.running_on(as_of).filter(account_id=account.pk)
     hold = AccessHold.objects.open().filter(account_id=account.pk)
     rows = list(
         Seat.objects.filter(account_id=account.pk, removed_on__isnull=True)
         .annotate(contract_runs=Exists(contract), held=Exists(hold), **policy_fields)
-        .values("id", "valid_until", "contract_runs", "held", *policy_fields)
+        .values("id", "number", "valid_until", "contract_runs", "held", *policy_fields)
         .order_by("id")
     )
     if rows:
@@ -75,7 +75,7 @@ def account_status(account, as_of):
         "automations_paused": standing.automations_paused,
         "trial_ends_on": trial_ends_on,
         "seats": [
-            {"id": row["id"], "valid_until": row["valid_until"],
+            {"id": row["id"], "number": row["number"], "valid_until": row["valid_until"],
              "phase": seat_standing_phase(row["valid_until"], as_of, policy,
                                           trial_ends_on=trial_ends_on, contract=contract_runs,
                                           held=held)}

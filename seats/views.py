@@ -235,7 +235,7 @@ def seat_remove(request, account, seat_id):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Seat #%(id)d has been removed.") % {"id": seat.pk})
+        messages.success(request, _("Seat #%(number)d has been removed.") % {"number": seat.number})
     return redirect(_users_url("seats"))
 
 
@@ -261,7 +261,8 @@ def seat_assign(request, account, seat_id):
     else:
         messages.success(
             request,
-            _("%(email)s now occupies seat #%(id)d.") % {"email": member.email, "id": seat.pk},
+            _("%(email)s now occupies seat #%(number)d.")
+            % {"email": member.email, "number": seat.number},
         )
     return redirect(_users_url("seats"))
 

@@ -15,6 +15,7 @@ from datetime import date
 from typing import NamedTuple
 
 from django.db import transaction
+from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from billing_site.dates import end_of_month
@@ -103,9 +104,12 @@ def seats_open(*, account, count, as_of, actor, member=None) -> list[Seat]:
     cause = SeatPeriodCause.TRIAL if in_trial(account, as_of) else SeatPeriodCause.SEAT_ADDED
     if member is not None and count != 1:
         raise ValueError("a member occupies one seat")
-    seats = [Seat.objects.create(account=account, valid_until=valid_until, created_on=as_of,
-                                 member=member)
-             for _i in range(count)]
+    # numbered after the highest number the account ever had (removed seats included), safe
+    # because the caller holds the account lock
+    last = Seat.objects.filter(account=account).aggregate(last=Max("number"))["last"] or 0
+    seats = [Seat.objects.create(account=account, number=last + i, valid_until=valid_until,
+                                 created_on=as_of, member=member)
+             for i in range(1, count + 1)]
     SeatPeriod.objects.bulk_create(
         SeatPeriod(account=account, seat=seat, first_day=min(as_of, valid_until),
                    last_day=valid_until, paid=False, cause=cause, **_actor_fields(actor))
@@ -148,8 +152,8 @@ def seat_periods_append(*, account, changes, cause, order_id=None, actor,
             )
         except ValidityChangeError as exc:
             raise DomainError(
-                _("Seat #%(id)d cannot be given these dates: %(reason)s.")
-                % {"id": seat.pk, "reason": exc}, code="seat_validity_invalid",
+                _("Seat #%(number)d cannot be given these dates: %(reason)s.")
+                % {"number": seat.number, "reason": exc}, code="seat_validity_invalid",
             ) from exc
         new_rows += [
             SeatPeriod(account=account, seat=seat, first_day=first, last_day=last, paid=paid,
@@ -239,8 +243,8 @@ def seat_periods_reverse(*, account, periods=None, order_id=None,
         rows_by_seat[row.seat_id].append(row)
     for seat in seats:
         if derive_validity(rows_by_seat[seat.pk]).valid_until is None:
-            raise DomainError(_("Seat #%(id)d would have no period left: its first period "
-                                "cannot be reverted.") % {"id": seat.pk},
+            raise DomainError(_("Seat #%(number)d would have no period left: its first "
+                                "period cannot be reverted.") % {"number": seat.number},
                               code="seat_first_period")
     moved = _refresh_cache(seats, rows_by_seat)
     _audit(account=account, actor=actor, cause=cause, order_id=order_id, as_of=as_of,

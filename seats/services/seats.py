@@ -62,13 +62,41 @@ def _refuse_if_lapsed(account, as_of):
 def seat_remove(*, account, seat, actor, as_of) -> Seat:
     """Remove a free seat. Occupied seats are refused; paid time is not refunded."""
     account = _lock_account(account)
-    seat = Seat.objects.select_for_update().get(pk=seat.pk, account=account)
+    seat = Seat.objects.select_for_update(of=("self",)).select_related("member__user").get(
+        pk=seat.pk, account=account
+    )
+    _remove(account=account, seat=seat, actor=actor, as_of=as_of)
+    return seat
+
+
+@transaction.atomic
+def seats_remove(*, account, seats, actor, as_of) -> list[Seat]:
+    """Remove several free seats at once (issue 12): all of them or, when one of them is
+    occupied, already removed or not the account's, none (`DomainError`). Paid time is not
+    refunded. Returns the seats in number order."""
+    ids = {getattr(seat, "pk", seat) for seat in seats}
+    if not ids:
+        raise DomainError(_("Choose at least one free seat to remove."), code="no_seats")
+    account = _lock_account(account)
+    rows = list(
+        Seat.objects.select_for_update(of=("self",)).select_related("member__user")
+        .filter(account=account, pk__in=ids).order_by("number")
+    )
+    if len(rows) != len(ids):
+        raise DomainError(_("These seats do not belong to the account."), code="seat_unknown")
+    for seat in rows:
+        _remove(account=account, seat=seat, actor=actor, as_of=as_of)
+    return rows
+
+
+def _remove(*, account, seat, actor, as_of):
     if seat.removed_on is not None:
         raise DomainError(_("This seat has already been removed."), code="seat_removed")
     if seat.member_id is not None:
         raise DomainError(
-            _("Seat #%(id)d is occupied by %(email)s. Suspend or delete that user first, "
-              "choosing “remove the seat too”.") % {"id": seat.pk, "email": seat.member.email},
+            _("Seat #%(number)d is occupied by %(email)s. Suspend or delete that user first, "
+              "choosing “remove the seat too”.")
+            % {"number": seat.number, "email": seat.member.email},
             code="seat_occupied",
         )
     before = snapshot(seat, SEAT_FIELDS)
@@ -76,7 +104,6 @@ def seat_remove(*, account, seat, actor, as_of) -> Seat:
     seat.save(update_fields=["removed_on"])
     audit_record(account=account, actor=actor, action="seat.remove", target=seat, before=before,
                  after=snapshot(seat, SEAT_FIELDS))
-    return seat
 
 
 def _free_seat(account):

@@ -234,13 +234,17 @@ def test_seat_list_shows_the_accounts_current_seats_with_occupants(acme):
 
     assert response.status_code == 200
     assert response.json() == [
-        {"id": paid.pk, "valid_until": END_OF_MONTH, "paid_through": "2026-11-30",
+        {"id": paid.pk, "number": paid.number,
+         "valid_until": END_OF_MONTH, "paid_through": "2026-11-30",
          "created": "2026-11-16", "member": acme.admin.pk},
-        {"id": seat_of(acme.manager).pk, "valid_until": END_OF_MONTH, "paid_through": None,
+        {"id": seat_of(acme.manager).pk, "number": seat_of(acme.manager).number,
+         "valid_until": END_OF_MONTH, "paid_through": None,
          "created": "2026-11-16", "member": acme.manager.pk},
-        {"id": seat_of(acme.user).pk, "valid_until": END_OF_MONTH, "paid_through": None,
+        {"id": seat_of(acme.user).pk, "number": seat_of(acme.user).number,
+         "valid_until": END_OF_MONTH, "paid_through": None,
          "created": "2026-11-16", "member": acme.user.pk},
-        {"id": acme.free_seat.pk, "valid_until": END_OF_MONTH, "paid_through": None,
+        {"id": acme.free_seat.pk, "number": acme.free_seat.number,
+         "valid_until": END_OF_MONTH, "paid_through": None,
          "created": "2026-11-16", "member": None},
     ]
 
@@ -257,7 +261,7 @@ def test_adding_seats_creates_free_unpaid_seats_valid_until_the_end_of_the_month
                .order_by("id"))
     assert len(new) == 2
     assert response.json() == [
-        {"id": seat.pk, "valid_until": "2026-12-31", "paid_through": None,
+        {"id": seat.pk, "number": seat.number, "valid_until": "2026-12-31", "paid_through": None,
          "created": "2026-12-03", "member": None}
         for seat in new
     ]
@@ -286,7 +290,7 @@ def test_removing_an_occupied_seat_is_refused_with_a_clear_detail(acme):
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": f"Seat #{seat.pk} is occupied by user@acme.example. Suspend or delete that "
+        "detail": f"Seat #{seat.number} is occupied by user@acme.example. Suspend or delete that "
                   "user first, choosing “remove the seat too”.",
         "code": "seat_occupied",
     }
@@ -314,7 +318,8 @@ def test_assigning_a_free_seat_to_an_active_seatless_member(acme):
     )
 
     assert response.status_code == 200
-    assert response.json() == {"id": acme.free_seat.pk, "valid_until": END_OF_MONTH,
+    assert response.json() == {"id": acme.free_seat.pk, "number": acme.free_seat.number,
+                               "valid_until": END_OF_MONTH,
                                "paid_through": None, "created": "2026-11-16",
                                "member": acme.user.pk}
     assert seat_of(acme.user) == acme.free_seat
@@ -422,11 +427,13 @@ def test_member_list_shows_every_member_with_role_state_and_seat(acme):
     assert response.status_code == 200
     assert response.json() == [
         {"id": acme.admin.pk, "email": "admin@acme.example", "role": "admin",
-         "state": "active", "seat": seat_of(acme.admin).pk},
+         "state": "active", "seat": seat_of(acme.admin).pk,
+         "seat_number": seat_of(acme.admin).number},
         {"id": acme.manager.pk, "email": "manager@acme.example", "role": "manager",
-         "state": "active", "seat": seat_of(acme.manager).pk},
+         "state": "active", "seat": seat_of(acme.manager).pk,
+         "seat_number": seat_of(acme.manager).number},
         {"id": acme.user.pk, "email": "user@acme.example", "role": "user",
-         "state": "suspended", "seat": None},
+         "state": "suspended", "seat": None, "seat_number": None},
     ]
 
 
@@ -441,7 +448,8 @@ def test_inviting_a_member_takes_a_free_seat_first(acme):
     assert response.status_code == 201
     member = Member.objects.get(user__username="new@acme.example")
     assert response.json() == {"id": member.pk, "email": "new@acme.example", "role": "manager",
-                               "state": "active", "seat": acme.free_seat.pk}
+                               "state": "active", "seat": acme.free_seat.pk,
+                               "seat_number": acme.free_seat.number}
     assert member.account == acme.account
     assert Seat.objects.filter(account=acme.account).count() == seats_before
 
@@ -501,7 +509,7 @@ def test_suspending_a_member_today_frees_their_seat_which_stays_valid(acme):
 
     assert response.status_code == 200
     assert response.json() == {"id": acme.user.pk, "email": "user@acme.example", "role": "user",
-                               "state": "suspended", "seat": None}
+                               "state": "suspended", "seat": None, "seat_number": None}
     seat.refresh_from_db()
     assert (seat.member_id, seat.removed_on, seat.valid_until) == (None, None, date(2026, 11, 30))
 
@@ -528,7 +536,8 @@ def test_suspending_on_a_later_date_schedules_it_and_keeps_the_seat(acme):
 
     assert response.status_code == 200
     assert response.json() == {"id": acme.user.pk, "email": "user@acme.example", "role": "user",
-                               "state": "active", "seat": seat_of(acme.user).pk}
+                               "state": "active", "seat": seat_of(acme.user).pk,
+                               "seat_number": seat_of(acme.user).number}
     acme.user.refresh_from_db()
     assert (acme.user.pending_state, acme.user.pending_on, acme.user.pending_remove_seat) == (
         MemberState.SUSPENDED, date(2026, 11, 20), True
@@ -545,7 +554,7 @@ def test_deleting_a_member_deactivates_their_login_and_frees_the_seat(acme):
 
     assert response.status_code == 200
     assert response.json() == {"id": acme.user.pk, "email": "user@acme.example", "role": "user",
-                               "state": "deleted", "seat": None}
+                               "state": "deleted", "seat": None, "seat_number": None}
     acme.user.user.refresh_from_db()
     assert acme.user.user.is_active is False
     seat.refresh_from_db()
@@ -596,7 +605,8 @@ def test_cancelling_a_scheduled_release_clears_it(acme):
 
     assert response.status_code == 200
     assert response.json() == {"id": acme.user.pk, "email": "user@acme.example", "role": "user",
-                               "state": "active", "seat": seat_of(acme.user).pk}
+                               "state": "active", "seat": seat_of(acme.user).pk,
+                               "seat_number": seat_of(acme.user).number}
     acme.user.refresh_from_db()
     assert (acme.user.pending_state, acme.user.pending_on) == ("", None)
 
@@ -621,7 +631,8 @@ def test_restoring_a_suspended_member_puts_them_on_a_free_seat(acme):
 
     assert response.status_code == 200
     assert response.json() == {"id": acme.user.pk, "email": "user@acme.example", "role": "user",
-                               "state": "active", "seat": acme.free_seat.pk}
+                               "state": "active", "seat": acme.free_seat.pk,
+                               "seat_number": acme.free_seat.number}
     assert seat_of(acme.user) == acme.free_seat
 
 

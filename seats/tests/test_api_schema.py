@@ -85,13 +85,14 @@ def test_schema_documents_the_output_field_names_of_the_contract(schema):
         "billing_period",
     }
     assert set(components["Seat"]["properties"]) == {
-        "id", "valid_until", "paid_through", "created", "member"
+        "id", "number", "valid_until", "paid_through", "created", "member"
     }
     assert components["Seat"]["properties"]["paid_through"] == {
         "type": "string", "format": "date", "nullable": True,
         "description": "Last day already paid; null for a seat never paid.",
     }
-    assert set(components["Member"]["properties"]) == {"id", "email", "role", "state", "seat"}
+    assert set(components["Member"]["properties"]) == {"id", "email", "role", "state", "seat",
+                                                         "seat_number"}
     assert components["Member"]["properties"]["seat"]["nullable"] is True
 
 

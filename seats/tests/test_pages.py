@@ -190,7 +190,7 @@ def test_removing_a_free_seat_marks_it_removed(admin_client, acme):
 
     seat.refresh_from_db()
     assert seat.removed_on == TODAY
-    assert f"Seat #{seat.pk} has been removed." in text(response)
+    assert f"Seat #{seat.number} has been removed." in text(response)
     assert (shown_count(response, "total"), shown_count(response, "free")) == (1, 0)
     assert f'id="seat-{seat.pk}"' not in response.content.decode()
 
@@ -204,7 +204,7 @@ def test_removing_an_occupied_seat_is_refused_with_the_reason(admin_client, acme
     seat.refresh_from_db()
     assert seat.removed_on is None and seat.member_id == admin.pk
     page = text(response)
-    assert (f"Seat #{seat.pk} is occupied by {admin.email}. Suspend or delete that user first"
+    assert (f"Seat #{seat.number} is occupied by {admin.email}. Suspend or delete that user first"
             in page)
     assert "has been removed" not in page
     assert shown_count(response, "total") == 2
@@ -247,7 +247,7 @@ def test_assigning_a_free_seat_to_an_active_member_without_one(admin_client, acm
 
     seat.refresh_from_db()
     assert seat.member_id == carol.pk
-    assert f"carol@acme.example now occupies seat #{seat.pk}." in text(response)
+    assert f"carol@acme.example now occupies seat #{seat.number}." in text(response)
     assert shown_count(response, "free") == 0
 
 
