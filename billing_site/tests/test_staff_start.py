@@ -59,7 +59,7 @@ def test_each_staff_group_lands_on_its_start_page_with_its_menu(client, demo, gr
     assert menu(page) == entries
     assert "This login does not belong to an organisation" not in text(page)
     for key in entries:  # every entry opens for this login
-        link = re.search(rf'<a href="([^"]+)" data-area="{key}"', page.content.decode())[1]
+        link = re.search(rf'<a data-area="{key}" href="([^"]+)"', page.content.decode())[1]
         assert client.get(link).status_code == 200, (group, link)
 
 
