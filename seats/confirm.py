@@ -8,8 +8,14 @@ step works without JavaScript, and a form posted by an old page or a script neve
 accident.
 """
 
+from collections import defaultdict
+
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from .models import MemberState
 
 
 def confirmed(request) -> bool:
@@ -28,3 +34,63 @@ def confirm_page(request, *, title, consequences, confirm_label, cancel_anchor, 
         "confirm_label": confirm_label, "danger": danger, "hidden": hidden,
         "action": request.path, "cancel_url": reverse("account_users") + f"#{cancel_anchor}",
     })
+
+
+def _numbers(seats, limit=10) -> str:
+    shown = ", ".join(f"#{seat.number}" for seat in seats[:limit])
+    return shown + (" …" if len(seats) > limit else "")
+
+
+def seat_removal_consequences(seats, as_of) -> list[str]:
+    """What removing `seats` (free, not removed) loses: paid time, per paid-through date, is not
+    refunded (SPEC §3); a removed seat does not come back."""
+    lines = []
+    paid = defaultdict(list)
+    unpaid = []
+    for seat in sorted(seats, key=lambda s: s.number):
+        if seat.paid_through is not None and seat.paid_through >= as_of:
+            paid[seat.paid_through].append(seat)
+        else:
+            unpaid.append(seat)
+    for day in sorted(paid):
+        group = paid[day]
+        lines.append(ngettext("Seat %(numbers)s is paid until %(date)s, no refund.",
+                              "Seats %(numbers)s are paid until %(date)s, no refund.",
+                              len(group))
+                     % {"numbers": _numbers(group), "date": day.isoformat()})
+    if unpaid:
+        lines.append(ngettext("Seat %(numbers)s has no paid time left.",
+                              "Seats %(numbers)s have no paid time left.", len(unpaid))
+                     % {"numbers": _numbers(unpaid)})
+    lines.append(ngettext("A removed seat cannot be brought back; add a new one when needed.",
+                          "Removed seats cannot be brought back; add new ones when needed.",
+                          len(seats)))
+    return lines
+
+
+def member_release_consequences(member, *, state, effective, remove_seat, seat, as_of,
+                                is_self) -> tuple[list[str], str | None]:
+    """(what suspending or deleting `member` does, a warning when the admin releases themselves)."""
+    email, date = member.email, effective.isoformat()
+    today = effective == as_of
+    if state == MemberState.SUSPENDED:
+        line = (_("%(email)s is suspended today and can no longer log in.") if today else
+                _("%(email)s will be suspended on %(date)s and cannot log in from then."))
+    else:
+        line = (_("%(email)s is deleted today: their login is switched off; to bring them back "
+                  "you must invite them again.") if today else
+                _("%(email)s will be deleted on %(date)s: their login is switched off then; to "
+                  "bring them back you must invite them again."))
+    lines = [line % {"email": email, "date": date}]
+    if seat is not None:
+        if remove_seat:
+            lines.append(_("Their seat #%(number)d is removed too.") % {"number": seat.number})
+            lines += seat_removal_consequences([seat], as_of)
+        else:
+            lines.append(_("Their seat #%(number)d stays valid and becomes free for someone "
+                           "else.") % {"number": seat.number})
+    warning = None
+    if is_self:
+        warning = (_("This is you: you will be logged out at once.") if today else
+                   _("This is you: you will be logged out on %(date)s.") % {"date": date})
+    return lines, warning

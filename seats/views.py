@@ -27,6 +27,12 @@ from catalogue.models import BillingPolicy
 
 from . import services
 from .banners import banner_for
+from .confirm import (
+    confirm_page,
+    confirmed,
+    member_release_consequences,
+    seat_removal_consequences,
+)
 from .forms import (
     MemberAuthenticationForm,
     MemberInviteForm,
@@ -230,6 +236,13 @@ def seat_remove(request, account, seat_id):
     seat = get_object_or_404(Seat, pk=seat_id, account=account)
     if refused := _not_post(request):
         return refused
+    # a seat that cannot be removed goes straight to the service, which says why
+    if not confirmed(request) and seat.is_free and seat.removed_on is None:
+        return confirm_page(
+            request, title=_("Remove seat #%(number)d?") % {"number": seat.number},
+            consequences=seat_removal_consequences([seat], today()),
+            confirm_label=_("Remove seat"), cancel_anchor="seats",
+        )
     try:
         services.seat_remove(account=account, seat=seat, actor=request.user, as_of=today())
     except DomainError as exc:
@@ -321,8 +334,13 @@ def member_release(request, account, member_id, state):
         return refused
     form = MemberReleaseForm(request.POST, auto_id=_release_auto_id(member.pk))
     if form.is_valid():
-        had_seat = Seat.objects.filter(member=member).exists()
+        seat = Seat.objects.filter(member=member).first()
+        had_seat = seat is not None
         effective, remove_seat = form.cleaned_data["effective"], form.cleaned_data["remove_seat"]
+        if not confirmed(request) and member.state not in (state, MemberState.DELETED) and (
+                effective is None or effective >= today()):
+            return _confirm_release(request, account, member, state=state, seat=seat,
+                                    effective=effective or today(), remove_seat=remove_seat)
         try:
             released = services.member_release(
                 account=account, member=member, state=state, effective=effective,
@@ -338,6 +356,31 @@ def member_release(request, account, member_id, state):
             ))
             return redirect(_users_url("members"))
     return _render_users(request, account, release_forms={member.pk: form})
+
+
+def _confirm_release(request, account, member, *, state, seat, effective, remove_seat):
+    """The confirmation step of a suspension or deletion; releasing the last active admin is
+    refused here already (the service refuses it again under the lock)."""
+    is_self = member.user_id == request.user.pk
+    if services.last_active_admin(account, member):
+        if is_self:
+            messages.error(request, _("You are the last active administrator; make someone else "
+                                      "an administrator first."))
+        else:
+            messages.error(request, _("%(email)s is the last active administrator; make someone "
+                                      "else an administrator first.") % {"email": member.email})
+        return redirect(_users_url("members"))
+    consequences, warning = member_release_consequences(
+        member, state=state, effective=effective, remove_seat=remove_seat, seat=seat,
+        as_of=today(), is_self=is_self,
+    )
+    if state == MemberState.SUSPENDED:
+        title, label = _("Suspend %(email)s?"), _("Suspend")
+    else:
+        title, label = _("Delete %(email)s?"), _("Delete")
+    return confirm_page(request, title=title % {"email": member.email},
+                        consequences=consequences, warning=warning, confirm_label=label,
+                        cancel_anchor="members")
 
 
 @account_admin_required

@@ -20,10 +20,10 @@ from .views import _not_post, account_admin_required
 @account_admin_required
 def member_role(request, account, member_id):
     """Change a member's role; an admin giving up their own admin role confirms first."""
-    if refused := _not_post(request):
-        return refused
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
+    if refused := _not_post(request):
+        return refused
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a role: %(roles)s.")

@@ -60,6 +60,12 @@ def test_admin_adds_seats_invites_and_suspends_with_seat_counts_following(
         row.get_by_label("Effective date").fill(as_of.isoformat())
         row.get_by_label("Remove the seat too").check()
         row.get_by_role("button", name="Suspend", exact=True).click()
+        # nothing happens until the consequence is confirmed
+        confirm = page.get_by_test_id("confirm")
+        expect(confirm).to_contain_text("uma@acme.example is suspended today")
+        expect(confirm).to_contain_text("is removed too")
+        assert Member.objects.get(pk=uma.pk).state == MemberState.ACTIVE
+        confirm.get_by_role("button", name="Suspend", exact=True).click()
         assert "uma@acme.example has been suspended. Their seat has been removed." in (
             success_message(page))
         assert seat_counts(page) == (3, 2, 1)

@@ -97,7 +97,7 @@ def suspend(member, *, remove_seat=False, effective=TODAY):
 
 
 def release_post(effective=TODAY, remove_seat=False):
-    data = {"effective": effective.isoformat()}
+    data = {"effective": effective.isoformat(), "confirm": "1"}  # past the confirmation step
     if remove_seat:
         data["remove_seat"] = "on"
     return data
@@ -118,7 +118,7 @@ def test_users_page_shows_seats_counts_and_members(admin_client, acme, make_memb
     assert (shown_count(response, "total"), shown_count(response, "occupied"),
             shown_count(response, "free")) == (3, 2, 1)
     seat_row = re.search(rf'<tr id="seat-{extra.pk}">(.*?)</tr>', page, re.S).group(1)
-    assert f"#{extra.pk}" in seat_row
+    assert f"#{extra.number}" in seat_row
     assert END_OF_MONTH.isoformat() in seat_row
     assert "not paid yet" in seat_row
     assert "free" in seat_row
@@ -126,7 +126,7 @@ def test_users_page_shows_seats_counts_and_members(admin_client, acme, make_memb
     assert "ann@acme.example" in ann_row
     assert "Manager" in ann_row
     assert "active" in ann_row
-    assert f"#{seat_of(ann).pk}" in ann_row
+    assert f"#{seat_of(ann).number}" in ann_row
     assert admin.email in page
 
 
@@ -186,7 +186,8 @@ def test_removing_a_free_seat_marks_it_removed(admin_client, acme):
     account, _admin = acme
     seat = free_seat(account)
 
-    response = admin_client.post(reverse("account_seat_remove", args=[seat.pk]), follow=True)
+    response = admin_client.post(reverse("account_seat_remove", args=[seat.pk]),
+                                 {"confirm": "1"}, follow=True)
 
     seat.refresh_from_db()
     assert seat.removed_on == TODAY
@@ -199,7 +200,8 @@ def test_removing_an_occupied_seat_is_refused_with_the_reason(admin_client, acme
     account, admin = acme
     seat = seat_of(admin)
 
-    response = admin_client.post(reverse("account_seat_remove", args=[seat.pk]), follow=True)
+    response = admin_client.post(reverse("account_seat_remove", args=[seat.pk]),
+                                 {"confirm": "1"}, follow=True)
 
     seat.refresh_from_db()
     assert seat.removed_on is None and seat.member_id == admin.pk
@@ -215,7 +217,8 @@ def test_removing_an_already_removed_seat_is_refused(admin_client, acme):
     seat = free_seat(account)
     services.seat_remove(account=account, seat=seat, actor=None, as_of=TODAY)
 
-    response = admin_client.post(reverse("account_seat_remove", args=[seat.pk]), follow=True)
+    response = admin_client.post(reverse("account_seat_remove", args=[seat.pk]),
+                                 {"confirm": "1"}, follow=True)
 
     assert "This seat has already been removed." in text(response)
 
@@ -585,6 +588,7 @@ def admin_urls(seat, member):
         reverse("account_member_delete", args=[member.pk]),
         reverse("account_member_cancel_scheduled", args=[member.pk]),
         reverse("account_member_restore", args=[member.pk]),
+        reverse("account_member_role", args=[member.pk]),
     ]
 
 
