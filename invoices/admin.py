@@ -91,7 +91,7 @@ class ExchangeRateForm(forms.ModelForm):
                 # on the field: Django then skips its own unique-constraint message
                 self.add_error("effective_date", forms.ValidationError(
                     _("There already is a %(currency)s rate for %(date)s (%(rate)s, source: "
-                      "%(source)s). One rate per currency and day: open it to correct it.")
+                      "%(source)s). One rate per currency and day: correct that one instead.")
                     % {"currency": currency, "date": day.isoformat(), "rate": existing.rate,
                        "source": existing.get_source_display()}))
         return data

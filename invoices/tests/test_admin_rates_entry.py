@@ -89,8 +89,32 @@ def test_one_rate_per_currency_and_day(finance):
     assert response.status_code == 200
     assert errors(response) == [
         "There already is a EUR rate for 2026-11-17 (4.251200, source: entered by staff). One "
-        "rate per currency and day: open it to correct it."]
+        "rate per currency and day: correct that one instead."]
     assert ExchangeRate.objects.get().rate == Decimal("4.2512")
     # another currency the same day is fine
     with time_machine.travel(NOW, tick=False):
         assert post(finance, currency="USD", rate="3.98").status_code == 302
+
+
+def test_a_superuser_corrects_an_entered_rate(admin_client):
+    with time_machine.travel(NOW, tick=False):
+        assert post(admin_client).status_code == 302
+        rate = ExchangeRate.objects.get()
+        response = admin_client.post(
+            reverse("admin:invoices_exchangerate_change", args=[rate.pk]),
+            {"rate": "4.2600", "table_number": "222/A/NBP/2026"})
+
+    assert response.status_code == 302, errors(response)
+    assert ExchangeRate.objects.get().rate == Decimal("4.26")
+
+
+def test_finance_may_not_change_a_rate(finance):
+    with time_machine.travel(NOW, tick=False):
+        assert post(finance).status_code == 302
+        rate = ExchangeRate.objects.get()
+        response = finance.post(
+            reverse("admin:invoices_exchangerate_change", args=[rate.pk]),
+            {"rate": "9.99", "table_number": ""})
+
+    assert response.status_code == 403
+    assert ExchangeRate.objects.get().rate == Decimal("4.2512")
