@@ -21,8 +21,14 @@ class OneLineRefusals(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None:
             reason = str(record.exc_info[1])
         reason = reason or getattr(request, "refusal_reason", "") or "-"
-        user = getattr(request, "user", None)
-        user_id = user.pk if user is not None and user.is_authenticated else "-"
+        user_id = "-"
+        try:  # a lazy user may need the database: logging must never raise (filters are not
+            # guarded by the handler's error handling)
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated:
+                user_id = user.pk
+        except Exception:  # noqa: BLE001
+            user_id = "?"
         record.msg = "Refused %s %s %s user=%s reason=%s"
         record.args = (status, request.method, request.path, user_id,
                        " ".join(str(reason).split()))  # one line, whatever the message holds
