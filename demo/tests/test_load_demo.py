@@ -103,6 +103,9 @@ def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(de
 def test_demo_finance_may_block_contract_accounts(demo):
     finance = get_user_model().objects.get(username="finance@vendor.example")
     assert finance.has_perm("seats.add_accesshold")
+    # and book transfers against contract invoices, and make accounts contract accounts (QA)
+    assert finance.has_perm("invoices.add_invoicetransfer")
+    assert finance.has_perm("seats.add_contract") and finance.has_perm("seats.change_contract")
 
 
 def test_demo_has_a_contract_account_with_an_overdue_contract_invoice(demo):

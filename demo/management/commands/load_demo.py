@@ -138,13 +138,16 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         as_of = today()
         with transaction.atomic():
-            # finance blocks and unblocks contract accounts by hand (/finance/contracts/) and
-            # enters a missing NBP rate in the admin (view: with "invoices" below)
+            # finance blocks and unblocks contract accounts by hand and books transfers against
+            # their invoices (/finance/contracts/), makes accounts contract accounts in the
+            # admin, and enters a missing NBP rate there (view: with "invoices" below)
             Group.objects.get_or_create(name="finance")[0].permissions.add(
                 *Permission.objects.filter(content_type__app_label="seats",
-                                           codename="add_accesshold"),
+                                           codename__in=["add_accesshold", "add_contract",
+                                                         "change_contract", "view_contract"]),
                 *Permission.objects.filter(content_type__app_label="invoices",
-                                           codename="add_exchangerate"))
+                                           codename__in=["add_exchangerate",
+                                                         "add_invoicetransfer"]))
             for group_name, perms in GROUP_PERMISSIONS.items():
                 group, _ = Group.objects.get_or_create(name=group_name)
                 for app_label, actions in perms.items():
