@@ -206,6 +206,13 @@ class BillingPolicy(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(90)],
         help_text=_("Length of the free trial in days, the sign-up day included."),
     )
+    # Issue 12: a trial account once reached 204 seats (500 per click); seats beyond this many
+    # come only with a paid renewal.
+    trial_max_seats = models.PositiveSmallIntegerField(
+        _("seats during the free trial (at most)"), default=25,
+        validators=[MinValueValidator(1), MaxValueValidator(10000)],
+        help_text=_("Most seats (not removed) an account may have while on its free trial."),
+    )
     trial_deletion_days = models.PositiveSmallIntegerField(
         _("unpaid trial deletion (days)"), default=30,
         validators=[MinValueValidator(1), MaxValueValidator(365)],
@@ -272,6 +279,11 @@ class BillingPolicy(models.Model):
         verbose_name = _("billing policy")
         verbose_name_plural = _("billing policy")
         constraints = [
+            models.CheckConstraint(
+                condition=Q(trial_max_seats__gte=1, trial_max_seats__lte=10000),
+                name="billing_policy_trial_max_seats_range",
+                violation_error_message=_("A number of the billing policy is out of range."),
+            ),
             models.CheckConstraint(condition=Q(id=1), name="billing_policy_singleton",
                                    violation_error_message=_("There is only one billing policy.")),
             models.CheckConstraint(

@@ -3,7 +3,8 @@ the request (no query of its own).
 
 - An admin sees one when any seat of the account expires within the banner lead (default 7 days)
   or has expired: how many seats, the earliest date, and a "renew now" link. The same for a trial
-  about to end or ended, and for an account finance blocked by hand.
+  about to end (with the days left, today included) or ended, and for an account finance blocked
+  by hand.
 - A manager or user sees one only for their own seat.
 - Before expiry the banner can be dismissed (until the dates change); from the first unpaid day
   (grace, blocked, suspended) it cannot.
@@ -33,6 +34,14 @@ def _day(value: date) -> str:
     return date_format(value, "DATE_FORMAT")
 
 
+def _trial_days_left(ends: date, as_of: date) -> str:
+    """"Free trial: 3 days left (today included)." — `ends` is the trial's last day (inclusive),
+    so on that day one day is left."""
+    days = (ends - as_of).days + 1
+    return ngettext("Free trial: %(days)d day left (today included).",
+                    "Free trial: %(days)d days left (today included).", days) % {"days": days}
+
+
 def banner_for(decision, as_of: date) -> Banner | None:
     """The banner for the person `decision` (a `seats.access.AccessDecision`) is about, or None."""
     standing = getattr(decision, "standing", None)
@@ -59,8 +68,9 @@ def _admin_banner(decision, standing, as_of):
                 % {"end": _day(ends), "deleted": _day(deleted_on)},
                 False, f"trial-ended:{ends}", True)
         if (ends - as_of).days <= decision.policy.banner_lead_days:
-            return Banner("upcoming", _("Your free trial ends on %(end)s. Renew to keep "
-                                        "working without a break.") % {"end": _day(ends)},
+            return Banner("upcoming", _trial_days_left(ends, as_of) + " "
+                          + _("Your free trial ends on %(end)s. Renew to keep working without "
+                              "a break.") % {"end": _day(ends)},
                           True, f"trial:{ends}", True)
         return None
     if not standing.expiring_count:
@@ -97,8 +107,9 @@ def _member_banner(decision, standing, as_of):
         ends = standing.trial_ends_on
         if as_of > ends or (ends - as_of).days > decision.policy.banner_lead_days:
             return None  # after the trial members cannot log in at all
-        return Banner("upcoming", _("Your organisation's free trial ends on %(date)s. Ask an "
-                                    "administrator of your organisation to renew it.")
+        return Banner("upcoming", _trial_days_left(ends, as_of) + " "
+                      + _("Your organisation's free trial ends on %(date)s. Ask an "
+                          "administrator of your organisation to renew it.")
                       % {"date": _day(ends)}, True, f"own-trial:{ends}", False)
     days_left = (mine - as_of).days
     if days_left > decision.policy.banner_lead_days:

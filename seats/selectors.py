@@ -2,7 +2,7 @@
 
 from collections import Counter
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 
@@ -26,6 +26,23 @@ def account_seats(account, *, include_removed=False):
     if not include_removed:
         qs = qs.filter(removed_on__isnull=True)
     return qs.order_by("number")
+
+
+SEAT_FILTERS = ("free", "occupied", "expiring")
+
+
+def account_seats_filtered(account, which, as_of, lead_days):
+    """The account's live seats for the Users page's filter (issue 12): "free", "occupied",
+    "expiring" (valid until at most `lead_days` after `as_of`, the expired included) or, for
+    anything else, all of them; in number order."""
+    qs = account_seats(account)
+    if which == "free":
+        return qs.filter(member__isnull=True)
+    if which == "occupied":
+        return qs.filter(member__isnull=False)
+    if which == "expiring":
+        return qs.filter(valid_until__lte=as_of + timedelta(days=lead_days))
+    return qs
 
 
 def account_members(account):

@@ -28,6 +28,7 @@ urlpatterns = [
     # Account settings → Users (admins only)
     path("account/users/", views.users_page, name="account_users"),
     path("account/users/seats/add/", views.seats_add, name="account_seats_add"),
+    path("account/users/seats/remove/", views_users.seats_remove, name="account_seats_remove"),
     path("account/users/seats/<int:seat_id>/remove/", views.seat_remove,
          name="account_seat_remove"),
     path("account/users/seats/<int:seat_id>/assign/", views.seat_assign,

@@ -14,6 +14,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -46,11 +47,14 @@ from .forms import (
 from .middleware import pop_refusal
 from .models import Member, MemberState, Seat
 from .selectors import (
+    SEAT_FILTERS,
     account_members,
     account_seat_counts,
-    account_seats,
+    account_seats_filtered,
     contract_seat_state,
 )
+
+SEATS_PER_PAGE = 50
 
 # --- authentication -----------------------------------------------------------------------------
 
@@ -162,7 +166,13 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         Member.objects.filter(account=account, state=MemberState.ACTIVE, seat__isnull=True)
         .select_related("user").order_by("user__email")
     )
-    seats = list(account_seats(account))
+    which = request.GET.get("seats", "")
+    which = which if which in SEAT_FILTERS else ""
+    policy = BillingPolicy.current()
+    seats_page = Paginator(
+        account_seats_filtered(account, which, today(), policy.banner_lead_days), SEATS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    seats = list(seats_page.object_list)
     members = []
     for m in account_members(account):
         form = release_forms.get(m.pk)
@@ -183,12 +193,21 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
     context = {
         "account": account,
         "seats": seats,
+        "seats_page": seats_page,
+        "seat_filter": which,
+        "seat_filters": [("", _("All")), ("free", _("Free")), ("occupied", _("Occupied")),
+                         ("expiring", _("Expiring"))],
+        "expiring_lead_days": policy.banner_lead_days,
         "counts": counts,
         "occupied": counts["total"] - counts["free"],
         "members": members,
         "add_form": add_form or SeatsAddForm(),
         "invite_form": invite_form or MemberInviteForm(),
         "max_seats": services.MAX_SEATS_PER_REQUEST,
+        # the cap on seats during the free trial (issue 12); None once the trial is over
+        "trial_max_seats": (policy.trial_max_seats
+                            if account.trial and account.trial_ends_on
+                            and today() <= account.trial_ends_on else None),
         "seats_only_in_renewal": services.seats_only_in_renewal(account, today()),
         # a contract account's live vs confirmed seat count (issue 11); None otherwise
         "contract_seats": contract_seat_state(account, today()),

@@ -6,14 +6,15 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
 from . import services
-from .confirm import confirm_page, confirmed
+from .confirm import confirm_page, confirmed, seat_removal_consequences
 from .forms import MemberRoleForm
-from .models import Member, MemberRole
+from .models import Member, MemberRole, Seat
 from .views import _not_post, account_admin_required
 
 
@@ -56,3 +57,38 @@ def member_role(request, account, member_id):
     if demoting_self:  # this page is for admins only
         return redirect("home")
     return redirect(reverse("account_users") + "#members")
+
+
+@account_admin_required
+def seats_remove(request, account):
+    """Remove the free seats ticked on the Users page, after one confirmation for all of them
+    that states any paid time lost."""
+    if refused := _not_post(request):
+        return refused
+    ids = sorted({int(value) for value in request.POST.getlist("seat") if value.isdigit()})
+    back = reverse("account_users") + "#seats"
+    if not ids:
+        messages.error(request, _("Choose at least one free seat to remove."))
+        return redirect(back)
+    seats = list(Seat.objects.filter(account=account, pk__in=ids, removed_on__isnull=True,
+                                     member__isnull=True).order_by("number"))
+    # seats that cannot be removed go straight to the service, which says why
+    if not confirmed(request) and len(seats) == len(ids):
+        return confirm_page(
+            request,
+            title=ngettext("Remove %(count)d seat?", "Remove %(count)d seats?", len(seats))
+            % {"count": len(seats)},
+            consequences=seat_removal_consequences(seats, today()),
+            confirm_label=_("Remove seats"), cancel_anchor="seats",
+        )
+    try:
+        removed = services.seats_remove(account=account, seats=ids, actor=request.user,
+                                        as_of=today())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, ngettext("Removed %(count)d seat: %(numbers)s.",
+                                           "Removed %(count)d seats: %(numbers)s.", len(removed))
+                         % {"count": len(removed),
+                            "numbers": ", ".join(f"#{seat.number}" for seat in removed)})
+    return redirect(back)

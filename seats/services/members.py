@@ -110,7 +110,13 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
 
     seat = _free_seat(account)
     if seat is None:
-        seat = seats_add(account=account, count=1, actor=actor, as_of=as_of)[0]
+        try:
+            seat = seats_add(account=account, count=1, actor=actor, as_of=as_of)[0]
+        except DomainError as exc:
+            if exc.code != "trial_seat_cap":
+                raise
+            # the trial's cap is about the account, not a field of the invitation
+            raise DomainError(exc.message, code=exc.code) from exc
     _occupy(account=account, seat=seat, member=member, actor=actor)
     if notify:
         inviter = actor.email if actor is not None else ""

@@ -2,14 +2,16 @@
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from billing_site.errors import DomainError
+from catalogue.models import BillingPolicy
 
 from ..access import standing_of
 from ..audit import audit_record, snapshot
 from ..models import Member, MemberState, Seat
 from .common import SEAT_FIELDS, _lock_account
-from .ledger import seats_open
+from .ledger import in_trial, seats_open
 
 MAX_SEATS_PER_REQUEST = 500
 
@@ -34,6 +36,7 @@ def seats_add(*, account, count, actor, as_of, for_order=False) -> list[Seat]:
     account = _lock_account(account)
     if not for_order:
         _refuse_if_lapsed(account, as_of)
+        _refuse_over_trial_cap(account, count, as_of)
     seats = seats_open(account=account, count=count, as_of=as_of, actor=actor)
     for seat in seats:
         audit_record(account=account, actor=actor, action="seat.add", target=seat,
@@ -47,6 +50,26 @@ def seats_only_in_renewal(account, as_of) -> bool:
     standing = standing_of(account, as_of)
     lapsed = standing.valid_until is not None or standing.trial_ends_on is not None
     return standing.blocked and lapsed and not standing.held
+
+
+def _refuse_over_trial_cap(account, count, as_of):
+    """During the free trial an account has at most `BillingPolicy.trial_max_seats` seats (not
+    removed; issue 12). Checked under the account lock, so two requests cannot both pass it. A
+    paid renewal (`for_order=True`) is not capped: it ends the trial."""
+    if not in_trial(account, as_of):
+        return
+    cap = BillingPolicy.current().trial_max_seats
+    live = Seat.objects.filter(account=account, removed_on__isnull=True).count()
+    if live + count > cap:
+        raise DomainError(
+            ngettext(
+                "During the free trial an organisation can have at most %(max)d seat; it has "
+                "%(count)d. To add more, renew (pay) first, or remove free seats.",
+                "During the free trial an organisation can have at most %(max)d seats; it has "
+                "%(count)d. To add more, renew (pay) first, or remove free seats.", cap,
+            ) % {"max": cap, "count": live},
+            code="trial_seat_cap", field="count",
+        )
 
 
 def _refuse_if_lapsed(account, as_of):

@@ -16,3 +16,17 @@ document.querySelectorAll("[data-counter]").forEach((counter) => {
   });
   counter.classList.add("counter-enhanced");
 });
+
+// The "scroll sideways" hint above a wide table shows (on narrow screens, by CSS) only while its
+// table does not fit its card; without JavaScript it stays, which is harmless.
+const scrollHints = Array.from(document.querySelectorAll(".users-table-wrap")).map((wrap) => {
+  const hint = wrap.previousElementSibling;
+  return () => {
+    if (hint && hint.classList.contains("scroll-hint")) {
+      hint.classList.toggle("is-hidden", wrap.scrollWidth <= wrap.clientWidth + 1);
+    }
+  };
+});
+const updateScrollHints = () => scrollHints.forEach((update) => update());
+window.addEventListener("resize", updateScrollHints);
+updateScrollHints();
