@@ -3,14 +3,16 @@
 may unblock; 403 for anyone else).
 
 It lists the contract accounts (and any account blocked by hand) with their contract term, the
-open hold and the overdue invoices (`services.contracts.contract_accounts_overview`). Each row
+open hold and every unpaid contract invoice, overdue ones ("N days overdue") and those not yet
+due ("due on …") (`services.contracts.contract_accounts_overview`). Each row
 has a Block form (the reason is required; the form says what blocking does: only
 administrators can log in, to the billing pages) or an Unblock button. Both are POSTs with CSRF
 to this page and call `contract_account_block` / `contract_account_unblock` with
 `actor=request.user`; a `DomainError` is shown on the reason field it names, else as a page
 message. A successful change redirects back (post/redirect/get).
 
-Each overdue invoice has a "Book a transfer" form (amount, currency, received on, transfer
+Each unpaid invoice, overdue or not yet due (money paid on time is booked before the due date,
+so no reminder goes out), has a "Book a transfer" form (amount, currency, received on, transfer
 title) for finance staff who also hold `TRANSFER_PERMISSION` (others see no form, and their
 POST is a 403). It calls `invoices.services.invoice_transfers.invoice_transfer_book`; a refusal
 is a 400 with the page again, the invoice's form open and the message on its field (or above
@@ -124,18 +126,22 @@ def _page_url(account_id=None):
 
 def _rows(forms_by_account=None, open_account=None, transfer_form=None):
     """The page's rows; `transfer_form`: (document id, bound form) of a refused booking, shown
-    open in place of that invoice's empty form."""
+    open in place of that invoice's empty form. Each row's `invoices` are its unpaid invoices
+    by due date (the overdue ones first), each with its booking form."""
     forms_by_account = forms_by_account or {}
     as_of = today()
+
+    def entry(invoice):
+        refused = bool(transfer_form and transfer_form[0] == invoice.id)
+        return {"invoice": invoice, "overdue": invoice.is_overdue(as_of),
+                "days": invoice.days_overdue(as_of),
+                "form": transfer_form[1] if refused else _transfer_form(invoice, as_of=as_of),
+                "open": refused}
+
     return as_of, [{"row": row, "form": (forms_by_account.get(row.account.pk)
                                          or _block_form(row.account.pk)),
                     "open": open_account == row.account.pk,
-                    "overdue": [{"invoice": invoice, "days": invoice.days_overdue(as_of),
-                                 "form": (transfer_form[1] if transfer_form
-                                          and transfer_form[0] == invoice.id
-                                          else _transfer_form(invoice, as_of=as_of)),
-                                 "open": bool(transfer_form and transfer_form[0] == invoice.id)}
-                                for invoice in row.overdue]}
+                    "invoices": [entry(invoice) for invoice in row.unpaid]}
                    for row in contract_accounts_overview(as_of)]
 
 
@@ -182,7 +188,7 @@ def _transfer_refused(request, document, form, message=None):
     if message:
         form.add_error(None, message)
     rows = _rows(transfer_form=(document.pk, form))
-    shown = any(entry["form"] is form for item in rows[1] for entry in item["overdue"])
+    shown = any(entry["form"] is form for item in rows[1] for entry in item["invoices"])
     if not shown:
         errors = " ".join(str(error) for errors in form.errors.values() for error in errors)
         messages.error(request, _("No transfer was booked against %(document)s: %(errors)s")

@@ -16,7 +16,9 @@ An invoice is *overdue* on `as_of` when all of these hold:
   corrected gross less the transfers).
 
 This is the one read the reminders (`dunning.services.contracts`) and the finance contracts page
-use.
+use. The page also lists the contract invoices *not yet due* (`unpaid_contract_invoices`: every
+rule above but the due date, so an invoice paid on time can be booked before it falls due and
+never gets a reminder); the reminders read overdue invoices only.
 
 Cost: the SQL conditions are one query (the transfers summed in a subquery); the correction
 chains one more (all issued corrections of the candidates' accounts, walked in Python), whatever
@@ -69,7 +71,12 @@ class OverdueInvoice:
         return self.document.due_date
 
     def days_overdue(self, as_of: date) -> int:
+        """Days since the due date on `as_of`: 0 on the due date, negative before it."""
         return (as_of - self.document.due_date).days
+
+    def is_overdue(self, as_of: date) -> bool:
+        """Overdue on `as_of`: its due date has passed (on the due date itself it is not)."""
+        return self.document.due_date < as_of
 
 
 def _contract_runs(day) -> Q:
@@ -77,9 +84,12 @@ def _contract_runs(day) -> Q:
     return Q(starts_on__lte=day) & (Q(ends_on__isnull=True) | Q(ends_on__gte=day))
 
 
-def overdue_invoice_candidates(as_of: date, account_ids: Iterable[int] | None = None) -> QuerySet:
+def overdue_invoice_candidates(as_of: date, account_ids: Iterable[int] | None = None, *,
+                               overdue_only: bool = True) -> QuerySet:
     """The VAT invoices that are overdue on `as_of` by every rule but the correction chain
-    (module docstring), by id. Staff-wide unless `account_ids` limits it."""
+    (module docstring), by id. Staff-wide unless `account_ids` limits it. `overdue_only=False`
+    drops the due-date condition: the unpaid contract invoices, overdue or not yet due (a due
+    date is still required: an invoice without one was issued for money already received)."""
     contracts = Contract.objects.filter(account_id=OuterRef("account_id"))
     ran_on_issue = contracts.filter(_contract_runs(OuterRef("issue_date")))
     runs_today = contracts.filter(_contract_runs(as_of))
@@ -89,7 +99,7 @@ def overdue_invoice_candidates(as_of: date, account_ids: Iterable[int] | None = 
     corrected = Document.objects.filter(corrects_id=OuterRef("pk"), status=DocumentStatus.ISSUED)
     documents = (
         Document.objects.filter(kind=DocumentKind.INVOICE, status=DocumentStatus.ISSUED,
-                                due_date__isnull=False, due_date__lt=as_of, paid_by="")
+                                due_date__isnull=False, paid_by="")
         .filter(Exists(ran_on_issue) | Exists(runs_today))
         .filter(Q(order__isnull=True) | ~Q(order__status__in=PAID_ORDER_STATUSES))
         .annotate(transferred=Coalesce(
@@ -98,6 +108,8 @@ def overdue_invoice_candidates(as_of: date, account_ids: Iterable[int] | None = 
         # paid in full and never corrected: left out here (a corrected one: in `_outstanding`)
         .filter(Q(transferred__lt=F("gross")) | Exists(corrected))
     )
+    if overdue_only:
+        documents = documents.filter(due_date__lt=as_of)
     if account_ids is not None:
         documents = documents.filter(account_id__in=list(account_ids))
     return documents.only(*OVERDUE_FIELDS).order_by("id")
@@ -137,6 +149,14 @@ def overdue_invoices(as_of: date, account_ids: Iterable[int] | None = None
     """Every invoice overdue on `as_of` (of the accounts `account_ids`, or all), by id. Two
     queries. For a staff-wide walk in bounded memory use `overdue_invoice_batches`."""
     return _outstanding(list(overdue_invoice_candidates(as_of, account_ids)))
+
+
+def unpaid_contract_invoices(as_of: date, account_ids: Iterable[int]) -> list[OverdueInvoice]:
+    """Every unpaid contract invoice of the accounts `account_ids` on `as_of`, overdue or not yet
+    due (`overdue_invoice_candidates(..., overdue_only=False)`, then `_outstanding`), by id; the
+    overdue ones are those with `is_overdue(as_of)`. Two queries. For the finance page, not the
+    reminders (they read `overdue_invoice_batches`)."""
+    return _outstanding(list(overdue_invoice_candidates(as_of, account_ids, overdue_only=False)))
 
 
 def overdue_invoice_batches(as_of: date, *, batch_size: int = BATCH_SIZE

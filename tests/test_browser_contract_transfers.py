@@ -1,6 +1,7 @@
 """End-to-end (issue 11): finance books bank transfers against an overdue contract invoice on
 /finance/contracts/ in Chromium — a refusal on the form, a partial payment that leaves the rest
-overdue, then the rest, after which the invoice leaves the list; at 1280 px and at 390 px.
+overdue, then the rest, after which the invoice leaves the list; at 1280 px and at 390 px. An
+invoice not yet due is listed too ("due on …") and booked when paid on time, at 390 px.
 
 The live server runs on the real clock: the invoice was issued 20 days ago and fell due 6 days
 ago, under a contract that started 30 days ago.
@@ -28,19 +29,28 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def invoice(make_account):
+def contract_account(make_account):
     start = today() - timedelta(days=30)
     account, _admin = make_account("Kontrakt", extra_seats=9, as_of=start)
     contract_set(account=account, starts_on=start, ends_on=None, actor=None, as_of=start)
     billing_profile(account)
-    issued = today() - timedelta(days=20)
+    return account
+
+
+def issue(account, *, issued_days_ago, due_in_days):
+    issued = today() - timedelta(days=issued_days_ago)
     document = document_issue(
         account=account, kind=DocumentKind.INVOICE,
         lines=[LineInput("Licencje stanowisk — umowa", quantity=Decimal(10),
                          unit_price=Decimal("59.00"))],
-        sale_date=issued, as_of=issued, due_on=today() - timedelta(days=6))
+        sale_date=issued, as_of=issued, due_on=today() + timedelta(days=due_in_days))
     assert document.gross == Decimal("725.70")
     return document
+
+
+@pytest.fixture
+def invoice(contract_account):
+    return issue(contract_account, issued_days_ago=20, due_in_days=-6)
 
 
 @pytest.fixture
@@ -114,3 +124,26 @@ def test_finance_books_a_partial_then_the_rest_and_the_invoice_leaves_the_list(
 
     assert sorted(InvoiceTransfer.objects.values_list("amount", flat=True)) == [
         Decimal("300.00"), Decimal("425.70")]
+
+
+def test_an_invoice_not_yet_due_is_booked_when_paid_on_time(live_server, contract_account, clerk):
+    document = issue(contract_account, issued_days_ago=5, due_in_days=9)
+    with browser_page(live_server.url, width=PHONE["width"], height=PHONE["height"]) as page:
+        log_in(page, clerk.email, PASSWORD)
+        page.goto("/finance/contracts/")
+        row = page.locator(f"#invoice-{document.pk}")
+        expect(row.get_by_test_id("due-on")).to_have_text(f"due on {document.due_date:%Y-%m-%d}")
+        expect(row.get_by_test_id("outstanding")).to_have_text("725.70 PLN")
+        expect(page.get_by_test_id("overdue-count")).to_have_text("nothing overdue")
+        expect(page.get_by_test_id("not-due-count")).to_have_text("· 1 not yet due")
+        page.get_by_text(f"Book a transfer for {document.number}…").click()
+        screenshot(page, "finance-contract-not-due-narrow")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert inside_the_card(page) == []
+        form = page.get_by_test_id("transfer-form")
+        form.get_by_label("Amount received").fill("725,70")
+        form.get_by_role("button", name="Book the transfer").click()
+        expect(page.locator(".message-success")).to_contain_text("it is paid in full")
+        expect(page.locator(f"#invoice-{document.pk}")).to_have_count(0)
+    assert list(InvoiceTransfer.objects.values_list("document_id", "amount")) == [
+        (document.pk, Decimal("725.70"))]

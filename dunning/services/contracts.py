@@ -21,7 +21,9 @@ everyone else is refused at login); the access decision (`seats.access`) reads i
 
 Bank transfers received against contract invoices are booked by finance on the same page
 (`invoices.services.invoice_transfers.invoice_transfer_book`); the overdue read leaves out paid
-invoices and shows partly paid ones for the rest, and the overview lists over-payments.
+invoices and shows partly paid ones for the rest, and the overview lists over-payments. The
+page lists every unpaid contract invoice, not only overdue ones: an invoice paid on time is
+booked before (or on) its due date, and then never reminded.
 
 The finance page's read (`contract_accounts_overview`) costs five queries whatever the number of
 accounts and invoices.
@@ -43,7 +45,7 @@ from invoices.models import InvoiceTransfer
 from invoices.selectors_overdue import (
     OverdueInvoice,
     overdue_invoice_batches,
-    overdue_invoices,
+    unpaid_contract_invoices,
 )
 from seats.models import AccessHold, Account, Contract
 from seats.services.contracts import account_hold_lift, account_hold_place
@@ -158,11 +160,25 @@ class ContractAccountRow:
     account: Account
     contract: Contract | None  # None: blocked by hand without a contract (shown to be lifted)
     hold: AccessHold | None  # the open hold, if finance blocked it
-    overdue: list[OverdueInvoice] = field(default_factory=list)  # oldest due first
+    # the day the row was read for: decides which unpaid invoices are overdue
+    as_of: date
+    # every unpaid contract invoice, overdue or not yet due, by due date (oldest first)
+    unpaid: list[OverdueInvoice] = field(default_factory=list)
     contract_runs: bool = False  # on `as_of`
     # transfers that paid more than was due (their `overpaid` part is to be refunded or
     # credited by finance), newest first
     overpayments: list[InvoiceTransfer] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> list[OverdueInvoice]:
+        """The unpaid invoices overdue on `as_of` (their due date has passed), oldest due
+        first; what the reminders are about and what makes the row need attention."""
+        return [invoice for invoice in self.unpaid if invoice.is_overdue(self.as_of)]
+
+    @property
+    def not_due(self) -> list[OverdueInvoice]:
+        """The unpaid invoices not yet due on `as_of` (due today or later)."""
+        return [invoice for invoice in self.unpaid if not invoice.is_overdue(self.as_of)]
 
     @property
     def overdue_count(self) -> int:
@@ -170,37 +186,40 @@ class ContractAccountRow:
 
     @property
     def oldest_due(self) -> date | None:
-        return self.overdue[0].due_date if self.overdue else None
+        overdue = self.overdue
+        return overdue[0].due_date if overdue else None
 
     @property
     def needs_attention(self) -> bool:
+        """Overdue or blocked; an invoice not yet due needs none."""
         return bool(self.overdue) or self.hold is not None
 
 
 def contract_accounts_overview(as_of: date) -> list[ContractAccountRow]:
     """The contract accounts (every account with a contract, running or not) and any other
-    account finance blocked by hand, each with its contract term, open hold and overdue
-    invoices on `as_of` and the transfers that overpaid an invoice: those that need attention
-    (overdue or blocked) first, then by name. Five queries: the contracts, the open holds, the
-    overdue invoices, their corrections and the over-payments."""
+    account finance blocked by hand, each with its contract term, open hold, unpaid invoices
+    on `as_of` (overdue and not yet due, by due date; `overdue` is derived from them) and the
+    transfers that overpaid an invoice: those that need attention (overdue or blocked) first,
+    then by name. Five queries: the contracts, the open holds, the unpaid invoices, their
+    corrections and the over-payments."""
     rows: dict[int, ContractAccountRow] = {}
     for contract in Contract.objects.select_related("account").order_by("account__name", "pk"):
         rows[contract.account_id] = ContractAccountRow(
-            account=contract.account, contract=contract, hold=None,
+            account=contract.account, contract=contract, hold=None, as_of=as_of,
             contract_runs=contract.runs_on(as_of))
     for hold in (AccessHold.objects.open()
                  .select_related("account", "placed_by")):
         row = rows.get(hold.account_id)
         if row is None:
             rows[hold.account_id] = row = ContractAccountRow(
-                account=hold.account, contract=None, hold=None)
+                account=hold.account, contract=None, hold=None, as_of=as_of)
         row.hold = hold
     by_account: dict[int, list[OverdueInvoice]] = defaultdict(list)
     if rows:
-        for invoice in overdue_invoices(as_of, account_ids=list(rows)):
+        for invoice in unpaid_contract_invoices(as_of, account_ids=list(rows)):
             by_account[invoice.account_id].append(invoice)
     for account_id, invoices in by_account.items():
-        rows[account_id].overdue = sorted(invoices, key=lambda i: (i.due_date, i.id))
+        rows[account_id].unpaid = sorted(invoices, key=lambda i: (i.due_date, i.id))
     if rows:
         for transfer in (InvoiceTransfer.objects.filter(account_id__in=list(rows), overpaid__gt=0)
                          .select_related("document").order_by("-received_on", "-id")):
