@@ -1,6 +1,7 @@
 """API plumbing shared by every app: domain errors become clear JSON errors (`exception_handler`),
 the documented error shape (`ErrorOutputSerializer`, `error_responses`) and the staff-only
-business date (`business_date`)."""
+business date (`business_date`). The language of the answers is negotiated in
+`billing_site.api_language`."""
 
 from collections.abc import Mapping
 

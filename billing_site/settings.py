@@ -161,6 +161,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "billing_site.api.exception_handler",
+    # the API answers in the language of Accept-Language, English by default (issue 12)
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "billing_site.api_language.LanguageNegotiation",
     "DATE_FORMAT": "%Y-%m-%d",
     "UNAUTHENTICATED_USER": None,
 }

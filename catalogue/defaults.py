@@ -1,27 +1,33 @@
 """The default catalogue of SPEC §4 (demo values), shared by the seed migration and the tests.
-Ops change prices, limits and the ladder in the admin afterwards; seeding never overwrites them."""
+Ops change prices, limits and the ladder in the admin afterwards; seeding never overwrites them.
+
+The names are marked with `gettext_noop` so that `makemessages` puts them in the catalogue: they are
+stored in English and translated on display (`catalogue.models.catalogue_name`)."""
 
 from decimal import Decimal
+
+from django.utils.translation import gettext_noop
 
 D = Decimal
 
 # code: (name, position, storage GB per seat, features, {currency: monthly price per seat})
 DEFAULT_PACKAGES = {
-    "base": ("Base", 1, 3, ["contacts", "deals", "email"],
+    "base": (gettext_noop("Base"), 1, 3, ["contacts", "deals", "email"],
              {"PLN": D("59.00"), "EUR": D("14.00"), "USD": D("15.00"), "CZK": D("340.00")}),
-    "automation": ("Automation", 2, 8, ["contacts", "deals", "email", "automations",
+    "automation": (gettext_noop("Automation"), 2, 8, ["contacts", "deals", "email", "automations",
                                         "sequences"],
                    {"PLN": D("119.00"), "EUR": D("28.00"), "USD": D("30.00"),
                     "CZK": D("690.00")}),
-    "professional": ("Professional", 3, 15, ["contacts", "deals", "email", "automations",
-                                             "sequences", "advanced_reports"],
+    "professional": (gettext_noop("Professional"), 3, 15,
+                     ["contacts", "deals", "email", "automations", "sequences",
+                      "advanced_reports"],
                      {"PLN": D("179.00"), "EUR": D("42.00"), "USD": D("45.00"),
                       "CZK": D("1040.00")}),
 }
 
 # code: (name, units per pack, {currency: monthly price per pack}, {package: (included, cap)})
 DEFAULT_ADDONS = {
-    "chatbot": ("Chatbot conversations", 100,
+    "chatbot": (gettext_noop("Chatbot conversations"), 100,
                 {"PLN": D("20.00"), "EUR": D("5.00"), "USD": D("5.00"), "CZK": D("115.00")},
                 {"base": (100, 500), "automation": (500, 10000),
                  "professional": (500, 10000)}),

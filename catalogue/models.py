@@ -9,9 +9,18 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q, Subquery
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from billing_site.money import Currency
+
+
+def catalogue_name(name: str) -> str:
+    """A package or add-on name as people read it: the name staff typed in the admin, translated
+    into the active language when the Polish catalogue (locale/) has it as a msgid (the default
+    names do, see `catalogue.defaults`). Staff rename freely; a new name is shown as typed until
+    a translation for it is added. Names are stored once, in English; codes never shown."""
+    return gettext(name) if name else name
 
 
 class Package(models.Model):
@@ -37,6 +46,10 @@ class Package(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return catalogue_name(self.name)
 
 
 class PackagePrice(models.Model):
@@ -81,6 +94,10 @@ class AddOn(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        return catalogue_name(self.name)
 
 
 class AddOnPrice(models.Model):
