@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing_site.errors import DomainError
+from catalogue.models import catalogue_name
 from seats.models import BillingPeriod
 
 from . import services
@@ -19,8 +20,16 @@ def addon_field_name(code):
 
 
 def _packs_field(state):
+    name = catalogue_name(state.name)
     return forms.IntegerField(
-        label=state.name, required=False, initial=0,
+        label=name, required=False, initial=0, min_value=0,
+        # named by the add-on's display name, never its code (issue 12)
+        error_messages={
+            "min_value": _("The number of packs of %(name)s must be a whole number, 0 or more.")
+            % {"name": name},
+            "invalid": _("The number of packs of %(name)s must be a whole number, 0 or more.")
+            % {"name": name},
+        },
         widget=forms.NumberInput(attrs={"min": 0, "max": state.max_more_packs,
                                         "inputmode": "numeric", "class": "packs-input"}),
     )
@@ -127,7 +136,19 @@ class AddOnBuyForm(AddOnPacksMixin, forms.Form):
 
 
 class BillingPeriodForm(forms.Form):
+    """The billing period. Switching to annual billing cannot be undone by the admin (only
+    staff switch back), so it needs `confirm` ticked; the form refuses it otherwise."""
+
     period = forms.ChoiceField(choices=BillingPeriod.choices, widget=forms.HiddenInput)
+    confirm = forms.BooleanField(required=False)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("period") == BillingPeriod.ANNUAL and not cleaned.get("confirm"):
+            self.add_error("confirm", _(
+                "Annual billing was not switched on: tick the box to confirm that you know only "
+                "support can switch you back to monthly billing."))
+        return cleaned
 
 
 class PackageApplyForm(forms.Form):

@@ -23,8 +23,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from billing_site import formatting
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from catalogue.models import catalogue_name
 from seats import services as seat_services
 from seats.models import BillingPeriod
 from seats.views import account_admin_required
@@ -131,9 +133,22 @@ def _quote(form, account, as_of):
 
 
 def _summary(data):
-    """The quote JSON with the percents as people write them, for the summary template."""
-    return {**data, "discount_percent_display": _percent(data["discount_percent"]),
-            "vat_rate_display": _percent(data["vat_rate"])}
+    """The quote JSON for the summary template (which formats it with `billing_site.formatting`
+    filters)."""
+    return dict(data)
+
+
+QUOTE_AMOUNTS = ("net_before_discount", "discount", "net", "vat", "gross")
+QUOTE_PERCENTS = ("discount_percent", "vat_rate")
+
+
+def _display(data):
+    """The summary values of a quote JSON as the page shows them in the active language, for
+    renew.js, which puts these strings on screen and never formats numbers itself."""
+    shown = {key: formatting.amount(data[key]) for key in QUOTE_AMOUNTS}
+    shown.update({key: formatting.percent(data[key]) for key in QUOTE_PERCENTS})
+    shown["valid_until"] = formatting.day(data["valid_until"])
+    return shown
 
 
 def _details(data, addon_names):
@@ -189,7 +204,7 @@ def _render_renew(request, account, *, buy_form=None, status=200):
     form = RenewForm(_normalised(data, shortcuts), addon_states=states)
     quote = _quote(form, account, as_of)
     quote_data = services.quote_json(quote, account.currency) if quote is not None else None
-    addon_names = {code: state.name for code, state in states.items()}
+    addon_names = {code: catalogue_name(state.name) for code, state in states.items()}
     context = {
         "account": account,
         "package": account.package,
@@ -238,7 +253,9 @@ def renew_quote(request, account):
         field, message = form.first_error()
         return JsonResponse({"error": str(message), "field": field}, status=400)
     data = services.quote_json(quote, account.currency)
-    details = _details(data, {code: state.name for code, state in states.items()})
+    details = _details(data, {code: catalogue_name(state.name)
+                             for code, state in states.items()})
+    data["display"] = _display(data)
     data["details_html"] = render_to_string("plans/includes/quote_details.html", details,
                                             request=request)
     return JsonResponse(data)
@@ -307,7 +324,10 @@ def billing_period(request, account):
         return refused
     form = BillingPeriodForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose monthly or annual."))
+        if "confirm" in form.errors:
+            messages.error(request, form.errors["confirm"][0])
+        else:
+            messages.error(request, _("Choose monthly or annual."))
     else:
         try:
             changed = seat_services.billing_period_change(
@@ -317,8 +337,10 @@ def billing_period(request, account):
         except DomainError as exc:
             messages.error(request, str(exc.message))
         else:
-            messages.success(request, _("Your billing period is now %(period)s.")
-                             % {"period": changed.get_billing_period_display()})
+            # one sentence per period, not "now %(period)s" (issue 12: grammar in both languages)
+            messages.success(request, _("You are now billed annually.")
+                             if changed.billing_period == BillingPeriod.ANNUAL
+                             else _("You are now billed monthly."))
     return redirect(reverse("payments_renew") + "#billing-period")
 
 
@@ -329,7 +351,8 @@ def order_page(request, account, order_id):
         raise Http404
     order = services.order_refresh(order=order, as_of=today())
     quote = services.order_quote(order)
-    names = selectors.add_on_names({line.add_on for line in quote.add_on_lines})
+    names = {code: catalogue_name(name) for code, name in
+             selectors.add_on_names({line.add_on for line in quote.add_on_lines}).items()}
     context = {"order": order, "request_data": quote.request or {},
                **_details(order.quote, names)}
     return render(request, "plans/order.html", context)
@@ -407,6 +430,6 @@ def package_page(request, account):
                  "been converted at the price ratio.",
                  "Your package is now %(package)s. The remaining time of %(count)d seats has "
                  "been converted at the price ratio.", len(result.seats))
-        % {"package": result.package.name, "count": len(result.seats)},
+        % {"package": result.package.display_name, "count": len(result.seats)},
     )
     return redirect("package_change")

@@ -11,8 +11,10 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.utils import translation
 from playwright.sync_api import expect
 
+from billing_site import formatting
 from billing_site.dates import end_of_month, today
 from invoices.models import DocumentKind
 from invoices.tests import billing_profile
@@ -60,6 +62,12 @@ def finance(django_user_model):
         is_staff=True)
     user.user_permissions.add(Permission.objects.get(codename="add_transferbooking"))
     return user
+
+
+def english_date(day):
+    """A date as the English pages write it (`billing_site.formatting.day`, issue 12)."""
+    with translation.override("en"):
+        return formatting.day(day)
 
 
 def seat_dates(account):
@@ -110,7 +118,7 @@ def test_an_admin_renews_six_months_and_pays_by_card(live_server, acme):
         page.get_by_test_id("pay-now").click()
 
         order = Order.objects.get(account=account)
-        valid_until = f"{order_quote(order).valid_until:%Y-%m-%d}"
+        valid_until = english_date(order_quote(order).valid_until)
         assert order.quote["term_months"] == 6
         expect(page.get_by_role("heading", name=f"Pay order #{order.pk}")).to_be_visible()
         expect(page.get_by_test_id("pay-gross")).to_have_text(f"{order.gross} PLN")
@@ -176,7 +184,7 @@ def test_three_d_secure_is_completed_on_the_page_and_the_result_waits_for_it(liv
         release(page, held)
 
         expect(page.get_by_test_id("payment-result")).to_have_attribute("data-state", "paid")
-        expect(page.get_by_test_id("new-validity")).to_have_text(f"{valid_until:%Y-%m-%d}")
+        expect(page.get_by_test_id("new-validity")).to_have_text(english_date(valid_until))
         expect(page.get_by_test_id("invoice-link")).to_be_visible()
         assert fits_the_screen(page)
         screenshot(page, "payment-result-paid-narrow")
@@ -265,7 +273,7 @@ def test_proforma_then_finance_books_the_transfer_and_the_admin_sees_it_paid(
         log_in(page, admin.email, PASSWORD)
         page.goto(transfer_page)
         expect(page.get_by_test_id("payment-result")).to_have_attribute("data-state", "paid")
-        expect(page.get_by_test_id("new-validity")).to_have_text(f"{valid_until:%Y-%m-%d}")
+        expect(page.get_by_test_id("new-validity")).to_have_text(english_date(valid_until))
         expect(page.get_by_test_id("order-status")).to_have_text("paid")
         expect(page.get_by_test_id("invoice-link")).to_be_visible()
         screenshot(page, "transfer-result-paid")

@@ -8,8 +8,10 @@ seat is paid through the end of the current month, hence +6 months is a 6-month 
 from decimal import Decimal
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import expect
 
+from billing_site import formatting
 from billing_site.dates import end_of_month, today
 from plans.models import Order, OrderKind, OrderStatus
 from seats.models import Seat
@@ -18,6 +20,12 @@ from seats.tests.helpers import seats_pay_through
 from .browser import browser_page, log_in, screenshot, success_message
 
 PASSWORD = "pass-Word-123"
+
+
+def english_date(day):
+    """A date as the English pages write it (`billing_site.formatting.day`, issue 12)."""
+    with translation.override("en"):
+        return formatting.day(day)
 
 # the live server runs in another thread: it sees only committed rows
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,7 +54,7 @@ def test_the_total_and_the_discount_follow_the_target_month_without_a_reload(liv
         expect(page.get_by_role("heading", name="Renew", exact=True)).to_be_visible()
         summary = page.locator("#renew-summary")
         expect(page.get_by_test_id("seat-groups")).to_contain_text(
-            f"2 seats valid until {end_of_month(today()):%Y-%m-%d}")
+            f"2 seats valid until {english_date(end_of_month(today()))}")
         # everything is paid through this month: the default is +1 month, never 0.00 (issue 7)
         expect(page.get_by_label("+1 month")).to_be_checked()
         assert summary_value(page, "gross") == "145.14"  # 2 × 59.00 + 23 % VAT
@@ -69,9 +77,9 @@ def test_the_total_and_the_discount_follow_the_target_month_without_a_reload(liv
         page.get_by_label("+12 months").check()
         expect(summary.get_by_test_id("quote-discount-percent")).to_have_text("10")
         expect(summary).to_have_attribute("data-state", "ready")
-        assert summary_value(page, "net_before_discount") == "1416.00"
+        assert summary_value(page, "net_before_discount") == "1,416.00"
         assert summary_value(page, "discount") == "141.60"
-        assert summary_value(page, "gross") == "1567.51"
+        assert summary_value(page, "gross") == "1,567.51"
         assert summary_value(page, "term_months") == "12"
         # the page never reloaded: the marker set before the changes survives
         assert page.evaluate("window.pageMarker") == "still here"
@@ -85,7 +93,7 @@ def test_the_total_and_the_discount_follow_the_target_month_without_a_reload(liv
         expect(details.locator("tbody tr")).to_have_count(1)
         expect(details.locator("tbody tr")).to_contain_text("2 seats")
         expect(details.locator("tbody tr")).to_contain_text("12 months")
-        expect(details.get_by_test_id("details-gross")).to_have_text("1567.51 PLN")
+        expect(details.get_by_test_id("details-gross")).to_have_text("1,567.51 PLN")
 
         # a refused month: the reason in place, nothing can be ordered
         # typing a month picks "Another month"
@@ -103,7 +111,7 @@ def test_the_total_and_the_discount_follow_the_target_month_without_a_reload(liv
         # continue to payment orders exactly what is on screen
         page.get_by_role("button", name="Continue to payment").click()
         expect(page.get_by_role("heading", name="Order #")).to_be_visible()
-        expect(page.get_by_test_id("order-gross")).to_have_text("1567.51 PLN")
+        expect(page.get_by_test_id("order-gross")).to_have_text("1,567.51 PLN")
         expect(page.get_by_test_id("pay-now")).to_have_attribute(
             "href", f"/account/orders/{Order.objects.get(account=account).pk}/pay/")
         screenshot(page, "order-page")
@@ -140,7 +148,7 @@ def test_an_admin_previews_and_applies_a_package_change(live_server, acme):
         page.get_by_role("button", name="Preview the change").click()
 
         preview = page.get_by_test_id("package-preview")
-        expect(preview).to_contain_text(f"{end_of_month(today()):%Y-%m-%d}")
+        expect(preview).to_contain_text(english_date(end_of_month(today())))
         expect(page.get_by_role("heading", name="Preview: Base → Automation")).to_be_visible()
         screenshot(page, "package-change")
 

@@ -96,16 +96,16 @@ def test_history_lists_orders_payments_and_documents(acme):
     assert response.status_code == 200
     page = text(response)
     assert "Renewals and orders" in page
-    assert f"2026-11-02 #{paid.pk} Renewal Paid 145.14 PLN" in page
+    assert f"Nov. 2, 2026 #{paid.pk} Renewal Paid 145.14 PLN" in page
     assert "Add-on packs Pending payment 60.27 PLN" in page
     assert 'href="/account/payments/"' in response.content.decode()
     assert row(response, invoice) == (
-        "FV/2026/11/0001 VAT invoice 2026-11-16 72.57 PLN Issued Download PDF "
+        "FV/2026/11/0001 VAT invoice Nov. 16, 2026 72.57 PLN Issued Download PDF "
         "Add note Note on FV/2026/11/0001 Printed on the invoice PDF (at most 500 "
         "characters). Save note"
     )
     assert row(response, proforma) == (
-        "PF/2026/11/0001 Pro-forma 2026-11-16 72.57 PLN Issued PDF being prepared"
+        "PF/2026/11/0001 Pro-forma Nov. 16, 2026 72.57 PLN Issued PDF being prepared"
     )
     assert "Waiting for the NBP rate" in row(response, waiting)
     content = response.content.decode()
@@ -132,7 +132,7 @@ def test_history_closes_an_order_past_its_payment_window_before_listing_it(acme)
 
     response = client_for(acme.admin.user).get(HISTORY)
 
-    assert f"2026-11-01 #{stale.pk} Renewal Expired 145.14 PLN" in text(response)
+    assert f"Nov. 1, 2026 #{stale.pk} Renewal Expired 145.14 PLN" in text(response)
     stale.refresh_from_db()
     assert (stale.status, stale.status_reason) == (OrderStatus.EXPIRED, "expired")
 
@@ -151,7 +151,7 @@ def test_history_shows_the_proforma_of_an_order_that_can_no_longer_be_paid_as_vo
     assert f"#{pending.pk} Renewal Cancelled {pending.gross} PLN" in page
     assert "Pending payment" not in page
     assert row(response, proforma) == (
-        f"PF/2026/11/0001 Pro-forma 2026-11-16 {proforma.gross} PLN Void — order cancelled: "
+        f"PF/2026/11/0001 Pro-forma Nov. 16, 2026 {proforma.gross} PLN Void — order cancelled: "
         "the seats or their validity have changed since it was quoted PDF being prepared"
     )
     proforma.refresh_from_db()

@@ -136,11 +136,11 @@ def test_a_buyer_data_correction_shows_and_counts_a_difference_of_zero(acme, fin
 
     history = admin_client(user).get(HISTORY)
     assert row(history, correction) == (
-        "KOR/2026/11/0001 Corrective invoice corrects FV/2026/11/0001 2026-11-17 0.00 "
+        "KOR/2026/11/0001 Corrective invoice corrects FV/2026/11/0001 Nov. 17, 2026 0.00 "
         "difference; 362.85 after correction PLN Issued PDF being prepared Add note "
         "Note on KOR/2026/11/0001 Printed on the invoice PDF (at most 500 characters). "
         "Save note")
-    assert "2026-11-16 362.85 PLN" in row(history, invoice)
+    assert "Nov. 16, 2026 362.85 PLN" in row(history, invoice)
 
     finance = finance_client.get(FINANCE)
     assert ("0.00 295.00 after correction 0.00 67.85 after correction "

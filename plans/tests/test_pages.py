@@ -117,8 +117,8 @@ def test_renew_page_shows_package_currency_and_validity_per_seat_group(admin_cli
     page = squashed(response)
     assert "Base · 59.00 PLN per seat per month, net" in page
     assert re.search(r'data-testid="currency">PLN<', response.content.decode())
-    assert "1 seat valid until 2026-11-30 0 occupied, 1 free" in page
-    assert "2 seats valid until 2026-12-31 1 occupied, 1 free" in page
+    assert "1 seat valid until Nov. 30, 2026 0 occupied, 1 free" in page
+    assert "2 seats valid until Dec. 31, 2026 1 occupied, 1 free" in page
     assert "Monthly" in page
 
 
@@ -127,9 +127,9 @@ def test_target_month_shortcuts_count_from_the_month_of_current_validity(admin_c
 
     page = squashed(response)
     # seats are valid until 2026-12-31: +1 is the month after December (SPEC §5, issue 7)
-    for label, end in [("End of this month", "2026-11-30"), ("+1 month", "2027-01-31"),
-                       ("+3 months", "2027-03-31"), ("+6 months", "2027-06-30"),
-                       ("+12 months", "2027-12-31")]:
+    for label, end in [("End of this month", "Nov. 30, 2026"), ("+1 month", "Jan. 31, 2027"),
+                       ("+3 months", "March 31, 2027"), ("+6 months", "June 30, 2027"),
+                       ("+12 months", "Dec. 31, 2027")]:
         assert f"{label} {end}" in page
     # the end of this month cannot be quoted any more
     assert "disabled" in radio(response, "2026-11")
@@ -155,7 +155,7 @@ def test_default_never_costs_nothing_when_every_seat_is_paid_to_the_month_end(ad
 
     # the end of this month would cost 0.00: the default is +1 month, December
     assert "checked" in radio(response, "2026-12")
-    assert quoted(response, "valid_until") == "2026-12-31"
+    assert quoted(response, "valid_until") == "Dec. 31, 2026"
     assert quoted(response, "net") == "177.00"  # 3 seats × 59
     assert continue_enabled(response)
 
@@ -174,7 +174,7 @@ def test_default_quote_charges_the_unpaid_seat_from_its_creation(admin_client):
     response = admin_client.get(RENEW)
 
     # 2026-11-15..2026-12-31: 59 × (1 + 16/30) = 90.47; VAT 23 %
-    assert quoted(response, "valid_until") == "2026-12-31"
+    assert quoted(response, "valid_until") == "Dec. 31, 2026"
     assert quoted(response, "term_months") == "0"
     assert quoted(response, "net_before_discount") == "90.47"
     assert quoted(response, "discount_percent") == "0"
@@ -187,7 +187,7 @@ def test_default_quote_charges_the_unpaid_seat_from_its_creation(admin_client):
     assert hidden(response, "add_seats") == "0"
     assert hidden(response, "addon_chatbot") == "0"
     details = squashed(response).split("Show billing details", 1)[1]
-    assert "1 seat 2026-11-15 – 2026-12-31 1 month + 16/30 days 59.00 90.47" in details
+    assert "1 seat Nov. 15, 2026 – Dec. 31, 2026 1 month + 16/30 days 59.00 90.47" in details
     assert "Gross 111.28 PLN" in details
 
 
@@ -198,25 +198,25 @@ def test_recalculate_without_javascript_quotes_another_month_with_the_discount(a
     # term 2027-01..2027-12 = 12 months → 10 %
     # paid seats: 2 × 12 × 59 = 1416.00; unpaid seat: 59 × (13 + 16/30) = 798.47
     assert quoted(response, "term_months") == "12"
-    assert quoted(response, "net_before_discount") == "2214.47"
+    assert quoted(response, "net_before_discount") == "2,214.47"
     assert quoted(response, "discount_percent") == "10"
     assert quoted(response, "discount") == "221.45"
-    assert quoted(response, "net") == "1993.02"
+    assert quoted(response, "net") == "1,993.02"
     assert quoted(response, "vat") == "458.39"
-    assert quoted(response, "gross") == "2451.41"
+    assert quoted(response, "gross") == "2,451.41"
     assert "checked" in radio(response, "other")
     assert 'value="2027-12"' in response.content.decode()
     assert hidden(response, "until") == "2027-12"
     details = squashed(response).split("Show billing details", 1)[1]
-    assert "2 seats 2027-01-01 – 2027-12-31 12 months 59.00 1416.00" in details
-    assert "1 seat 2026-11-15 – 2027-12-31 13 months + 16/30 days 59.00 798.47" in details
+    assert "2 seats Jan. 1, 2027 – Dec. 31, 2027 12 months 59.00 1,416.00" in details
+    assert "1 seat Nov. 15, 2026 – Dec. 31, 2027 13 months + 16/30 days 59.00 798.47" in details
 
 
 def test_a_month_given_in_the_link_is_shown_as_another_month(admin_client):
     response = admin_client.get(RENEW, {"until": "2027-04"})
 
     assert "checked" in radio(response, "other")
-    assert quoted(response, "valid_until") == "2027-04-30"
+    assert quoted(response, "valid_until") == "April 30, 2027"
 
 
 def test_new_seats_and_addon_packs_are_quoted_with_the_renewal(admin_client):
@@ -230,8 +230,9 @@ def test_new_seats_and_addon_packs_are_quoted_with_the_renewal(admin_client):
     assert hidden(response, "add_seats") == "2"
     assert hidden(response, "addon_chatbot") == "1"
     details = squashed(response).split("Show billing details", 1)[1]
-    assert "3 seats (2 new) 2026-11-15 – 2026-12-31 1 month + 16/30 days 59.00 271.41" in details
-    assert ("Chatbot conversations: 1 pack 2026-11-15 – 2026-12-31 1 month + 16/30 days "
+    assert ("3 seats (2 new) Nov. 15, 2026 – Dec. 31, 2026 1 month + 16/30 days 59.00 271.41"
+            in details)
+    assert ("Chatbot conversations: 1 pack Nov. 15, 2026 – Dec. 31, 2026 1 month + 16/30 days "
             "20.00 30.67") in details
 
 
@@ -284,7 +285,7 @@ def test_quote_endpoint_returns_the_quote_json_and_the_billing_details(admin_cli
 
     assert response.status_code == 200
     data = response.json()
-    assert set(data) == API_KEYS | {"details_html"}
+    assert set(data) == API_KEYS | {"details_html", "display"}
     assert {k: data[k] for k in ["currency", "term_months", "discount_percent",
                                  "net_before_discount", "discount", "net", "vat_rate", "vat",
                                  "gross", "valid_until"]} == {
@@ -294,8 +295,13 @@ def test_quote_endpoint_returns_the_quote_json_and_the_billing_details(admin_cli
     }
     assert len(data["lines"]) == 3
     details = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.unescape(data["details_html"])))
-    assert "2 seats 2027-01-01 – 2027-12-31 12 months 59.00 1416.00" in details
+    assert "2 seats Jan. 1, 2027 – Dec. 31, 2027 12 months 59.00 1,416.00" in details
     assert "Discount (10 %) −221.45 PLN" in details
+    # what renew.js puts on screen, formatted like the page (issue 12)
+    assert data["display"] == {
+        "net_before_discount": "2,214.47", "discount": "221.45", "net": "1,993.02",
+        "vat": "458.39", "gross": "2,451.41", "discount_percent": "10", "vat_rate": "23",
+        "valid_until": "Dec. 31, 2027"}
 
 
 def test_quote_endpoint_answers_400_with_the_message_for_a_past_month(admin_client):
@@ -373,9 +379,9 @@ def test_continue_to_payment_creates_a_pending_order_with_exactly_the_quote(admi
     shown = squashed(page)
     assert f"Order #{order.pk}" in shown
     assert "pending payment" in shown
-    assert "Total to pay 2451.41 PLN" in shown
+    assert "Total to pay 2,451.41 PLN" in shown
     assert f'href="/account/orders/{order.pk}/pay/" data-testid="pay-now"' in page.content.decode()
-    assert "2 seats 2027-01-01 – 2027-12-31 12 months 59.00 1416.00" in shown
+    assert "2 seats Jan. 1, 2027 – Dec. 31, 2027 12 months 59.00 1,416.00" in shown
     assert "Discount (10 %) −221.45 PLN" in shown
 
 
@@ -416,7 +422,7 @@ def test_buying_addon_packs_creates_a_pending_order_until_the_current_validity(
     assert (order.kind, order.net, order.vat, order.gross) == (
         OrderKind.ADDONS, Decimal("61.33"), Decimal("14.11"), Decimal("75.44"))
     shown = squashed(admin_client.get(response.url))
-    assert ("Chatbot conversations: 2 packs 2026-11-15 – 2026-12-31 1 month + 16/30 days "
+    assert ("Chatbot conversations: 2 packs Nov. 15, 2026 – Dec. 31, 2026 1 month + 16/30 days "
             "20.00 61.33") in shown
     assert "Total to pay 75.44 PLN" in shown
 
@@ -426,7 +432,11 @@ def test_buying_addon_packs_creates_a_pending_order_until_the_current_validity(
     [
         ("0", "Choose at least one pack to buy."),
         ("5", "you can add at most 4 more packs."),
-        ("many", "Enter a whole number."),
+        # named by the add-on's name, not its code "chatbot" (issue 12)
+        ("many", "The number of packs of Chatbot conversations must be a whole number, 0 or "
+                 "more."),
+        ("-2", "The number of packs of Chatbot conversations must be a whole number, 0 or "
+               "more."),
     ],
 )
 def test_refused_addon_purchases_show_why_and_create_nothing(admin_client, acme, packs, error):
@@ -444,14 +454,33 @@ def test_refused_addon_purchases_show_why_and_create_nothing(admin_client, acme,
 def test_an_admin_switches_from_monthly_to_annual_billing(admin_client, acme):
     account, _admin = acme
 
-    response = admin_client.post(PERIOD, {"period": "annual"}, follow=True)
+    page = squashed(admin_client.get(RENEW))
+    assert "Your recurring payments are billed monthly." in page
+    assert "I understand that only support can switch us back to monthly billing." in page
+
+    response = admin_client.post(PERIOD, {"period": "annual", "confirm": "1"}, follow=True)
 
     account.refresh_from_db()
     assert account.billing_period == BillingPeriod.ANNUAL
-    assert "Your billing period is now annual." in messages_of(response)
+    assert "You are now billed annually." in messages_of(response)
     page = squashed(response)
+    assert "Your recurring payments are billed annually." in page
     assert "To switch back to monthly billing, contact support." in page
     assert "Switch to annual billing" not in page
+
+
+def test_switching_to_annual_billing_without_the_confirmation_is_refused(admin_client, acme):
+    """The admin cannot undo the switch, so it needs the box ticked; without JavaScript the
+    server is what refuses it (issue 12)."""
+    account, _admin = acme
+
+    response = admin_client.post(PERIOD, {"period": "annual"}, follow=True)
+
+    account.refresh_from_db()
+    assert account.billing_period == BillingPeriod.MONTHLY
+    assert ("Annual billing was not switched on: tick the box to confirm that you know only "
+            "support can switch you back to monthly billing.") in messages_of(response)
+    assert "Switch to annual billing" in squashed(response)
 
 
 def test_annual_to_monthly_is_refused_with_contact_support(admin_client, acme):
@@ -501,7 +530,7 @@ def test_package_preview_shows_the_converted_dates_and_changes_nothing(admin_cli
     assert "3 seats" in page
     row = re.search(r'data-testid="package-preview".*?<tbody>(.*?)</tbody>',
                     text(response), re.S).group(1)
-    assert "2026-12-31" in row and "2026-12-07" in row
+    assert "Dec. 31, 2026" in row and "Dec. 7, 2026" in row
     assert "I accept the terms of the package change" in page
     account.refresh_from_db()
     assert account.package.code == "base"
@@ -535,7 +564,7 @@ def test_applying_a_package_change_converts_the_seats(admin_client, all_paid):
     assert (change.effective_on, change.actor) == (TODAY, admin.user)
     assert ("Your package is now Automation. The remaining time of 3 seats has been converted "
             "at the price ratio." in messages_of(response))
-    assert "2026-11-15: Base → Automation" in squashed(response)
+    assert "Nov. 15, 2026: Base → Automation" in squashed(response)
 
 
 def test_a_cheaper_package_lengthens_validity(admin_client, all_paid):

@@ -21,12 +21,10 @@
   // the total is live: "Recalculate" is for browsers without JavaScript
   form.querySelectorAll("[data-recalculate]").forEach((el) => { el.hidden = true; });
 
-  const percent = (value) => String(parseFloat(value));
-
   function setState(state) {
     summary.dataset.state = state;
     details.dataset.state = state; // stale details are dimmed like the summary
-    continueButton.disabled = state !== "ready" || summary.dataset.gross === "0.00";
+    continueButton.disabled = state !== "ready" || !(parseFloat(summary.dataset.gross) > 0);
   }
 
   function markField(name) {
@@ -39,13 +37,24 @@
     errorBox.textContent = message || summary.dataset.msgFailed;
     errorBox.hidden = false;
     markField(field === "other_month" ? "until" : field);
+    // no stale total next to an error: the values and the details of the last quote are
+    // cleared, as on a page rendered without a quote
+    summary.querySelectorAll("[data-quote]").forEach((el) => {
+      const empty = el.dataset.quote === "vat_note" ? "" : "—";
+      el.textContent = el.dataset.format === "percent" ? "0" : empty;
+    });
+    details.innerHTML = "";
+    summary.dataset.gross = "";
     setState("error");
   }
 
   function show(quote) {
+    // amounts, percents and the date as the server formatted them for the page's language
+    // (`display`), so the live values read exactly like those rendered with the page
+    const shown = quote.display || {};
     summary.querySelectorAll("[data-quote]").forEach((el) => {
-      const value = quote[el.dataset.quote];
-      el.textContent = el.dataset.format === "percent" ? percent(value) : String(value);
+      const name = el.dataset.quote;
+      el.textContent = name in shown ? shown[name] : String(quote[name]);
     });
     details.innerHTML = quote.details_html;
     // "Continue to payment" orders exactly what is on screen
@@ -115,6 +124,5 @@
       if (target) target.open = true;
     });
   });
-  summary.dataset.gross = summary.querySelector("[data-quote=gross]").textContent.trim();
   window.renewLiveQuote = true; // the page is enhanced (tests check it survives a change)
 })();
