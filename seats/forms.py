@@ -8,6 +8,7 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
@@ -74,6 +75,11 @@ class InvitedMemberPasswordResetForm(PasswordResetForm):
         )
 
 
+def _country_choices():
+    # a callable, so that the names follow the language of each request
+    return [(country.code, country.name) for country in countries]
+
+
 class SignupForm(forms.Form):
     organisation = forms.CharField(label=_("Organisation name"), max_length=200)
     email = forms.EmailField(
@@ -83,10 +89,12 @@ class SignupForm(forms.Form):
         label=_("Password"), strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
-    country = forms.CharField(
-        label=_("Country"), max_length=2, initial="PL",
-        help_text=_("Two-letter ISO code, e.g. PL, DE, CZ, US."),
-        widget=forms.TextInput(attrs={"size": 3, "autocomplete": "country"}),
+    # Every country, named and sorted in the active language by django-countries (a dependency
+    # already: the account's CountryField); the value posted is the ISO code the service takes.
+    country = forms.ChoiceField(
+        label=_("Country"), initial="PL", choices=_country_choices,
+        help_text=_("It decides the currency and the VAT on your invoices."),
+        widget=forms.Select(attrs={"autocomplete": "country"}),
     )
     package = forms.ModelChoiceField(
         label=_("Package"), queryset=Package.objects.filter(active=True),

@@ -20,9 +20,11 @@ def apply_scheduled_member_changes(as_of=None):
     name="seats.send_invitation_email", autoretry_for=(OSError,), retry_backoff=30,
     max_retries=8,
 )
-def send_invitation_email(member_id, inviter_email=""):
+def send_invitation_email(member_id, inviter_email="", language=""):
+    """`language`: the one to write in (the inviter's); tasks queued before it existed have none
+    and get the site default."""
     member = Member.objects.select_related("user", "account").filter(pk=member_id).first()
     if member is None:
         return {"sent": False, "reason": "member gone"}
-    services.send_invitation(member, inviter_email)
+    services.send_invitation(member, inviter_email, language)
     return {"sent": True, "to": member.email}

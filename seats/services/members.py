@@ -6,10 +6,11 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.tokens import default_token_generator
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import translation
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
@@ -26,8 +27,11 @@ from .seats import _free_seat, _occupy, seats_add
 logger = logging.getLogger(__name__)
 
 
-def send_invitation(member, inviter_email=""):
-    """E-mail a new member the link that sets their password (called by the Celery task)."""
+def send_invitation(member, inviter_email="", language=""):
+    """E-mail a new member the link that sets their password (called by the Celery task), in
+    `language`: the recipient's when known (there is no stored language preference yet, so the
+    caller passes the inviter's active language), else the site default. A plain-text part
+    (not HTML-escaped: "Smith & Co" stays as typed) and an HTML part, from the same context."""
     user = member.user
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
@@ -36,17 +40,22 @@ def send_invitation(member, inviter_email=""):
     )
     context = {"member": member, "account": member.account, "link": link,
                "inviter": inviter_email}
-    send_mail(
-        subject=_("You have been invited to %(account)s") % {"account": member.account.name},
-        message=render_to_string("seats/email/invitation.txt", context),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        recipient_list=[user.email],
-    )
+    with translation.override(language or settings.LANGUAGE_CODE):
+        subject = _("You have been invited to %(account)s") % {"account": member.account.name}
+        message = EmailMultiAlternatives(
+            subject=" ".join(subject.split()),  # no line breaks in a header
+            body=render_to_string("seats/email/invitation.txt", context),
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[user.email],
+        )
+        message.attach_alternative(render_to_string("seats/email/invitation.html", context),
+                                   "text/html")
+    message.send()
 
 
-def _queue_invitation(member_id, inviter_email):
+def _queue_invitation(member_id, inviter_email, language):
     try:  # by name: seats.tasks imports this module (billing_site.jobs)
-        queue_task("seats.send_invitation_email", member_id, inviter_email)
+        queue_task("seats.send_invitation_email", member_id, inviter_email, language)
     except Exception:  # broker down: the member exists; the admin can invite again later
         logger.exception("Could not queue the invitation e-mail for member %s", member_id)
 
@@ -120,7 +129,9 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
     _occupy(account=account, seat=seat, member=member, actor=actor)
     if notify:
         inviter = actor.email if actor is not None else ""
-        transaction.on_commit(lambda: _queue_invitation(member.pk, inviter))
+        # the recipient's language is not known: the e-mail goes out in the inviter's
+        language = translation.get_language() or ""
+        transaction.on_commit(lambda: _queue_invitation(member.pk, inviter, language))
     return member
 
 
