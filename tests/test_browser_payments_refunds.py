@@ -67,7 +67,7 @@ def test_finance_refunds_part_of_a_payment_and_the_admin_sees_it_on_a_phone(live
 
     with browser_page(live_server.url) as page:
         log_in(page, finance.email, PASSWORD)
-        page.get_by_role("link", name="Refunds").click()
+        page.get_by_test_id("staff-nav").get_by_role("link", name="Refunds").click()
         page.get_by_label("Order number or account name").fill(str(payment.order_id))
         page.get_by_role("button", name="Search").click()
         item = page.locator(f"#payment-{payment.pk}")
