@@ -17,6 +17,7 @@ from seats.access import access_decision
 from seats.banners import banner_for
 from seats.models import Seat
 from seats.tests.helpers import seats_pay_through, seats_set_validity
+from tests.helpers import token_client
 
 TODAY = date(2026, 11, 16)
 
@@ -206,3 +207,16 @@ def test_the_trial_banner_shows_the_days_left(make_account, days_before_end, exp
     banner = banner_for(access_decision(admin.user, as_of=as_of), as_of)
 
     assert banner.message.startswith(expected)
+
+
+def test_the_api_refuses_seats_past_the_trial_cap_on_the_count_field(make_account):
+    account, admin = make_account("Trial", trial=True, as_of=TODAY)
+
+    response = token_client(admin.user).post(f"/api/v1/accounts/{account.pk}/seats/",
+                                             {"count": 25}, format="json")
+
+    assert response.status_code == 400
+    assert response.json()["count"] == [
+        "During the free trial an organisation can have at most 25 seats; it has 1. To add "
+        "more, renew (pay) first, or remove free seats."]
+    assert Seat.objects.filter(account=account).count() == 1
