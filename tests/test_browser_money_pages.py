@@ -7,6 +7,7 @@ total (item 7). Screenshots of every page, language and width are written to art
 The live server runs on the real clock: every seat is paid through the end of this month.
 """
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -189,3 +190,29 @@ def test_a_disabled_continue_looks_disabled_and_hides_the_stale_total(live_serve
         # the total of the last good quote is not left on screen next to the error
         expect(page.get_by_test_id("quote-gross")).to_have_text("—")
         screenshot(page, "issue12-renew-continue-disabled")
+
+
+# --- 3. the live total in Polish ----------------------------------------------------------------
+
+
+def test_the_live_total_is_written_like_the_rest_of_the_polish_page(live_server, acme):
+    """renew.js shows what the quote endpoint formatted for the page's language: after a change
+    the Polish summary still reads "1 416,00", never the raw "1416.00"."""
+    _account, admin, _order = acme
+    with browser_page(live_server.url, locale="pl-PL") as page:
+        log_in(page, admin.email, PASSWORD)
+        page.goto("/account/renew/")
+        summary = page.locator("#renew-summary")
+        page.get_by_label("+12 miesięcy").check()
+        expect(summary).to_have_attribute("data-state", "ready")
+        expect(summary.get_by_test_id("quote-discount-percent")).to_have_text("10")
+        gross = summary.get_by_test_id("quote-gross").inner_text()
+        assert re.fullmatch(r"\d\xa0\d{3},\d{2}", gross), gross
+        net = summary.locator('[data-quote="net_before_discount"]').inner_text()
+        assert net.replace("\xa0", " ") == "2 124,00"  # 3 seats × 12 × 59,00
+        valid_until = summary.get_by_test_id("quote-valid-until").inner_text()
+        assert re.fullmatch(r"\d{1,2} \w+ \d{4}", valid_until), valid_until
+        page.locator("#billing-details > summary").click()
+        expect(page.get_by_test_id("details-gross")).to_have_text(f"{gross} PLN")
+        expect(page.locator("html")).to_have_attribute("lang", "pl")
+        screenshot(page, "issue12-renew-live-pl")

@@ -68,6 +68,7 @@ def test_amounts_and_dates_follow_the_language_of_the_page(acme, language):
         text = visible_text(response)
         assert wrong.findall(text) == [], f"{name} ({language}): the other language's amounts"
         assert ISO_DATE.findall(text) == [], f"{name} ({language}): ISO dates"
+        assert "{#" not in text and "{%" not in text, f"{name}: template syntax shown"
         seen += len(right.findall(text))
     assert seen > 20  # the pages do show amounts, in this language
 

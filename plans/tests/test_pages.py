@@ -131,8 +131,10 @@ def test_target_month_shortcuts_count_from_the_month_of_current_validity(admin_c
                        ("+3 months", "March 31, 2027"), ("+6 months", "June 30, 2027"),
                        ("+12 months", "Dec. 31, 2027")]:
         assert f"{label} {end}" in page
-    # the end of this month cannot be quoted any more
+    # the end of this month cannot be quoted any more, and the tile says why (issue 12)
     assert "disabled" in radio(response, "2026-11")
+    assert "End of this month Nov. 30, 2026 · already paid" in page
+    assert "+1 month Jan. 31, 2027 · already paid" not in page
     assert "disabled" not in radio(response, "2027-06")
     # an unpaid seat is due within December: the default pays it without extending
     assert "checked" in radio(response, "other")
@@ -496,6 +498,18 @@ def test_annual_to_monthly_is_refused_with_contact_support(admin_client, acme):
 
 
 # --- Change package -----------------------------------------------------------------------------
+
+
+def test_a_package_without_a_price_in_the_currency_is_shown_but_cannot_be_chosen(admin_client):
+    """An offer the account cannot take says why and is disabled (issue 12)."""
+    Package.objects.create(code="euro-only", name="Euro only", position=9)
+
+    response = admin_client.get(PACKAGE)
+
+    option = re.search(r'<label class="package-option package-unavailable">.*?</label>',
+                       text(response), re.S)
+    assert option and 'value="euro-only" disabled' in option.group(0)
+    assert "no price in your currency" in option.group(0)
 
 
 @pytest.fixture
