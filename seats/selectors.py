@@ -9,7 +9,16 @@ from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from catalogue.models import BillingPolicy
 
 from .access import _POLICY_FIELDS
-from .models import AccessHold, Account, ConfirmedSeatCount, Contract, Member, Seat
+from .models import (
+    AccessHold,
+    Account,
+    ConfirmedSeatCount,
+    Contract,
+    Member,
+    MemberRole,
+    MemberState,
+    Seat,
+)
 from .phases import PhasePolicy
 from .standing import account_standing, seat_standing_phase
 
@@ -51,6 +60,21 @@ def account_members(account):
         .select_related("user", "seat")
         .order_by("state", "user__email")
     )
+
+
+def is_last_active_admin(account, member, *, scheduled_count_as_gone=True) -> bool:
+    """True when `member` is an active admin of `account` and no other active admin is left
+    (admins with a release scheduled count as gone unless `scheduled_count_as_gone` is False).
+    The pages ask it to warn before the confirmation step; the services ask it again with the
+    account row locked (`seats.services.members._last_admin_guard`)."""
+    if member.role != MemberRole.ADMIN or member.state != MemberState.ACTIVE:
+        return False
+    others = Member.objects.filter(
+        account=account, role=MemberRole.ADMIN, state=MemberState.ACTIVE
+    ).exclude(pk=member.pk)
+    if scheduled_count_as_gone:
+        others = others.exclude(pending_state__in=[MemberState.SUSPENDED, MemberState.DELETED])
+    return not others.exists()
 
 
 def account_seat_counts(account):

@@ -52,6 +52,7 @@ from .selectors import (
     account_seat_counts,
     account_seats_filtered,
     contract_seat_state,
+    is_last_active_admin,
 )
 
 SEATS_PER_PAGE = 50
@@ -381,7 +382,7 @@ def _confirm_release(request, account, member, *, state, seat, effective, remove
     """The confirmation step of a suspension or deletion; releasing the last active admin is
     refused here already (the service refuses it again under the lock)."""
     is_self = member.user_id == request.user.pk
-    if services.last_active_admin(account, member):
+    if is_last_active_admin(account, member):
         if is_self:
             messages.error(request, _("You are the last active administrator; make someone else "
                                       "an administrator first."))

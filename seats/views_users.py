@@ -15,6 +15,7 @@ from . import services
 from .confirm import confirm_page, confirmed, seat_removal_consequences
 from .forms import MemberRoleForm
 from .models import Member, MemberRole, Seat
+from .selectors import is_last_active_admin
 from .views import _not_post, account_admin_required
 
 
@@ -34,7 +35,7 @@ def member_role(request, account, member_id):
     demoting_self = (member.user_id == request.user.pk and member.is_admin
                      and role != MemberRole.ADMIN)
     if demoting_self and not confirmed(request):
-        if services.last_active_admin(account, member):
+        if is_last_active_admin(account, member):
             messages.error(request, _("You are the last active administrator; make someone else "
                                       "an administrator first."))
             return redirect(reverse("account_users") + "#members")

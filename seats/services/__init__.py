@@ -32,7 +32,6 @@ from .ledger import (
     seats_open,
 )
 from .members import (
-    last_active_admin,
     member_cancel_scheduled,
     member_invite,
     member_release,
@@ -53,7 +52,7 @@ from .seats import (
 __all__ = [
     "MAX_SEATS_PER_REQUEST", "MEMBER_FIELDS", "SEAT_FIELDS", "SeatValidityChange",
     "_normalise_email", "account_billing_country_set", "account_create", "billing_period_change",
-    "currency_for_country", "last_active_admin", "member_cancel_scheduled", "member_invite",
+    "currency_for_country", "member_cancel_scheduled", "member_invite",
     "member_release", "member_restore", "member_role_change", "members_apply_scheduled",
     "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",
     "seat_remove", "seats_add", "seats_only_in_renewal", "seats_open", "seats_remove",

@@ -21,6 +21,7 @@ from billing_site.jobs import queue_task
 from ..audit import audit_record, snapshot
 from ..auth import logins_with_email
 from ..models import Account, Member, MemberRole, MemberState, Seat
+from ..selectors import is_last_active_admin
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
 from .seats import _free_seat, _occupy, seats_add
 
@@ -140,14 +141,7 @@ def _last_admin_guard(account, member, *, scheduled_count_as_gone=True):
     so that two admins releasing each other at once are serialised and the second sees the first
     one's change. When scheduling, admins with a release already scheduled count as gone; the
     daily job applying a release counts who is active now (`scheduled_count_as_gone=False`)."""
-    if member.role != MemberRole.ADMIN or member.state != MemberState.ACTIVE:
-        return
-    others = Member.objects.filter(
-        account=account, role=MemberRole.ADMIN, state=MemberState.ACTIVE
-    ).exclude(pk=member.pk)
-    if scheduled_count_as_gone:
-        others = others.exclude(pending_state__in=[MemberState.SUSPENDED, MemberState.DELETED])
-    if not others.exists():
+    if is_last_active_admin(account, member, scheduled_count_as_gone=scheduled_count_as_gone):
         raise DomainError(
             _("%(email)s is the last active administrator; make someone else an administrator "
               "first.") % {"email": member.email},
@@ -247,16 +241,6 @@ def member_role_change(*, account, member, role, actor, as_of) -> Member:
     audit_record(account=account, actor=actor, action="member.role", target=member,
                  before=before, after=snapshot(member, MEMBER_FIELDS))
     return member
-
-
-def last_active_admin(account, member) -> bool:
-    """True when `member` is the account's only active admin not already scheduled to go: a
-    read for the pages, which warn before asking; the services re-check under the lock."""
-    try:
-        _last_admin_guard(account, member)
-    except DomainError:
-        return True
-    return False
 
 
 @transaction.atomic
