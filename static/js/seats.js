@@ -17,13 +17,15 @@ document.querySelectorAll("[data-counter]").forEach((counter) => {
   counter.classList.add("counter-enhanced");
 });
 
-// The "scroll sideways" hint above a wide table shows (on narrow screens, by CSS) only while its
-// table does not fit its card; without JavaScript it stays, which is harmless.
+// The "scroll sideways" hint above a wide table shows whenever its table does not fit its card
+// (at any width); without JavaScript CSS shows it on narrow screens, which is harmless.
 const scrollHints = Array.from(document.querySelectorAll(".users-table-wrap")).map((wrap) => {
   const hint = wrap.previousElementSibling;
   return () => {
     if (hint && hint.classList.contains("scroll-hint")) {
-      hint.classList.toggle("is-hidden", wrap.scrollWidth <= wrap.clientWidth + 1);
+      const fits = wrap.scrollWidth <= wrap.clientWidth + 1;
+      hint.classList.toggle("is-hidden", fits);
+      hint.classList.toggle("is-visible", !fits);
     }
   };
 });
