@@ -15,10 +15,10 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -151,8 +151,19 @@ def account_admin_required(view):
     return wrapper
 
 
-def _users_url(anchor=""):
-    return reverse("account_users") + (f"#{anchor}" if anchor else "")
+def _users_url(anchor="", request=None):
+    """The Users page (at `anchor`); given the request of a seat action, with the seat filter
+    and page the admin was looking at (posted back as `view`; anything else in it is dropped)."""
+    query = ""
+    if request is not None:
+        view = QueryDict(request.POST.get("view", ""))
+        kept = {}
+        if view.get("seats") in SEAT_FILTERS:
+            kept["seats"] = view["seats"]
+        if view.get("page", "").isdigit():
+            kept["page"] = view["page"]
+        query = f"?{urlencode(kept)}" if kept else ""
+    return reverse("account_users") + query + (f"#{anchor}" if anchor else "")
 
 
 def _release_auto_id(member_pk):
@@ -269,7 +280,7 @@ def seat_remove(request, account, seat_id):
         messages.error(request, exc.message)
     else:
         messages.success(request, _("Seat #%(number)d has been removed.") % {"number": seat.number})
-    return redirect(_users_url("seats"))
+    return redirect(_users_url("seats", request))
 
 
 @account_admin_required
@@ -283,7 +294,7 @@ def seat_assign(request, account, seat_id):
     )
     if not form.is_valid():
         messages.error(request, _("Choose a member of your organisation for the seat."))
-        return redirect(_users_url("seats"))
+        return redirect(_users_url("seats", request))
     member = form.cleaned_data["member"]
     try:
         services.seat_assign(
@@ -297,7 +308,7 @@ def seat_assign(request, account, seat_id):
             _("%(email)s now occupies seat #%(number)d.")
             % {"email": member.email, "number": seat.number},
         )
-    return redirect(_users_url("seats"))
+    return redirect(_users_url("seats", request))
 
 
 @account_admin_required

@@ -16,7 +16,7 @@ from .confirm import confirm_page, confirmed, seat_removal_consequences
 from .forms import MemberRoleForm
 from .models import Member, MemberRole, Seat
 from .selectors import is_last_active_admin
-from .views import _not_post, account_admin_required
+from .views import _not_post, _users_url, account_admin_required
 
 
 @account_admin_required
@@ -67,7 +67,7 @@ def seats_remove(request, account):
     if refused := _not_post(request):
         return refused
     ids = sorted({int(value) for value in request.POST.getlist("seat") if value.isdigit()})
-    back = reverse("account_users") + "#seats"
+    back = _users_url("seats", request)
     if not ids:
         messages.error(request, _("Choose at least one free seat to remove."))
         return redirect(back)

@@ -220,3 +220,16 @@ def test_the_api_refuses_seats_past_the_trial_cap_on_the_count_field(make_accoun
         "During the free trial an organisation can have at most 25 seats; it has 1. To add "
         "more, renew (pay) first, or remove free seats."]
     assert Seat.objects.filter(account=account).count() == 1
+
+
+def test_after_removing_a_seat_the_page_keeps_the_filter_and_page(client, big):
+    account, admin, _bob = big
+    client.force_login(admin.user)
+    seat = Seat.objects.filter(account=account, member__isnull=True).order_by("number").last()
+
+    page = client.get("/account/users/?seats=free&page=2").content.decode()
+    assert 'name="view" value="seats=free&amp;page=2"' in page
+    response = client.post(reverse("account_seat_remove", args=[seat.pk]),
+                           {"confirm": "1", "view": "seats=free&page=2&evil=https://x"})
+
+    assert response["Location"] == "/account/users/?seats=free&page=2#seats"
