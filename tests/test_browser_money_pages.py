@@ -89,6 +89,13 @@ SCROLLING = """() => Array.from(document.querySelectorAll('main .table-wrap'))
   .map(w => w.querySelector('table')?.dataset.testid || w.className)"""
 
 
+OFF_SCREEN = """() => Array.from(document.querySelectorAll(
+    'main .col-amount, main .amount, main .doc-pdf'))
+  .filter(el => el.getClientRects().length)
+  .filter(el => el.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+  .map(el => el.textContent.trim().slice(0, 30))"""
+
+
 def check_layout(page, name):
     """Screenshots at both widths; no sideways scroll, nothing past its card, and a table that
     scrolls inside its card shows it (a shadow at the edge where more columns are)."""
@@ -100,6 +107,8 @@ def check_layout(page, name):
         assert width <= size["width"], f"{name} {label}: the page scrolls sideways ({width})"
         assert page.evaluate(SPILLS) == [], f"{name} {label}: spills out of its card"
         assert page.evaluate(HIDDEN_SCROLL) == [], f"{name} {label}: scrolls with no hint"
+        if name.startswith("history"):  # its tables stack on a phone: amounts stay on screen
+            assert page.evaluate(OFF_SCREEN) == [], f"{name} {label}: an amount is off-screen"
         if label == "desktop":  # on a desktop every table fits its card
             assert page.evaluate(SCROLLING) == [], f"{name}: a table scrolls at 1280 px"
 
