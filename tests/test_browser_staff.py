@@ -21,7 +21,7 @@ STAFF = {
                  "admin"]),
     "ops": ("/admin/dunning/jobs/", {"en": "Billing jobs", "pl": "Zadania rozliczeniowe"},
             ["jobs", "accounts", "rates", "admin"]),
-    "support": ("/staff/", {"en": "Staff start page", "pl": "Staff start page"},
+    "support": ("/staff/", {"en": "Staff start page", "pl": "Strona startowa personelu"},
                 ["accounts", "admin"]),
 }
 
