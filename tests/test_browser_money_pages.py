@@ -198,6 +198,8 @@ def test_a_disabled_continue_looks_disabled_and_hides_the_stale_total(live_serve
         assert disabled_look[2] == "not-allowed"
         # the total of the last good quote is not left on screen next to the error
         expect(page.get_by_test_id("quote-gross")).to_have_text("—")
+        # "—" alone, not "— PLN"
+        expect(page.locator("#renew-summary .quote-total .quote-unit")).to_be_hidden()
         screenshot(page, "issue12-renew-continue-disabled")
 
 
