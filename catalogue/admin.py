@@ -84,7 +84,7 @@ class BillingPolicyAdmin(admin.ModelAdmin):
         (_("Access after expiry"),
          {"fields": ["banner_lead_days", "grace_days", "blocked_through_day"]}),
         (_("Renewals"), {"fields": ["renewal_paid_grace_days"]}),
-        (_("Free trial"), {"fields": ["trial_days", "trial_deletion_days"]}),
+        (_("Free trial"), {"fields": ["trial_days", "trial_deletion_days", "trial_max_seats"]}),
         (_("Recurring card payments"),
          {"fields": ["recurring_charge_lead_days", "charge_retry_1_days", "charge_retry_2_days",
                      "charge_retry_3_days"]}),

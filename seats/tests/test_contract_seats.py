@@ -156,6 +156,21 @@ def test_page_shows_live_and_confirmed_counts_and_the_button_sends_the_new_count
     assert "Confirmed again: recurring billing already used 12 seats" in again
 
 
+@pytest.mark.parametrize(("extra", "label"), [(2, "stanowisk teraz"), (-8, "stanowiska teraz")])
+def test_the_live_count_takes_the_polish_plural(big, client, extra, label):
+    """QA: "12 stanowiska teraz" (12 takes "stanowisk")."""
+    account, admin = big
+    if extra > 0:
+        services.seats_add(account=account, count=extra, actor=None, as_of=TODAY)
+    else:
+        for seat in account.seats.filter(member__isnull=True)[:-extra]:
+            services.seat_remove(account=account, seat=seat, actor=None, as_of=TODAY)
+    client.force_login(admin.user)
+    page = client.get(USERS, HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    card = page.split('data-testid="contract-seats"', 1)[1].split("</section>", 1)[0]
+    assert label in " ".join(card.split())
+
+
 def test_page_shows_no_card_to_an_account_without_contract(make_account, client):
     _account, admin = make_account("Plain", extra_seats=9, as_of=CREATED)
     client.force_login(admin.user)
