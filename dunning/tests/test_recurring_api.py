@@ -158,6 +158,8 @@ def test_the_renew_page_without_a_card_explains_how_to_save_one(make_account, cl
     client.force_login(admin.user)
     page = client.get("/account/renew/").content.decode()
     assert "No card is saved." in page
+    polish = client.get("/account/renew/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    assert "Nie zapisano żadnej karty." in polish  # QA: the escaped quotes kept it English
     response = client.post("/account/renew/recurring/", {"enabled": "1"}, follow=True)
     assert "There is no saved card to charge." in response.content.decode()
 
