@@ -92,7 +92,9 @@ def test_render_task_stores_the_pdf_and_emails_it_to_the_invoice_address(acme, m
                             "Seat Billing Sp. z o.o.")
     assert "w załączniku przesyłamy fakturę VAT nr FV/2026/11/0001" in mail.body
     assert "please find attached our VAT invoice no. FV/2026/11/0001" in mail.body
-    assert "72,57 PLN" in mail.body and "2026-11-30" in mail.body
+    # each half in its own language (issue 12)
+    assert "72,57 PLN" in mail.body and "płatną do 30 listopada 2026" in mail.body
+    assert "72.57 PLN" in mail.body and "due on Nov. 30, 2026" in mail.body
     [(name, attached, mimetype)] = mail.attachments
     assert (name, mimetype) == ("FV-2026-11-0001.pdf", "application/pdf")
     assert attached == content  # the stored file, not another rendering
