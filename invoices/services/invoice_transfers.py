@@ -110,7 +110,8 @@ def invoice_transfer_book(*, document: Document, amount, currency: str, received
     contract invoice `document`, with an audit row ("invoice.transfer"). Refused with
     `DomainError` (400) — nothing booked — when the amount is not a positive number with at most
     2 decimals ("amount"), the reference is empty or too long ("reference"), the date is missing
-    or after `as_of` or before the invoice's issue date ("received_on"), the currency is not the invoice's ("currency"), the
+    or after `as_of` or before the invoice's issue date ("received_on"), the currency is not the
+    invoice's ("currency"), the
     document is not a contract invoice (code "not_contract_invoice") or its corrections brought
     it to zero ("invoice_corrected_to_zero"). A transfer above what is still due is booked in
     full, its excess kept as `overpaid`."""

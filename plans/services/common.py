@@ -13,7 +13,7 @@ from billing_site.vat import (
     VatTreatment,
     buyer_vat_treatment,
 )
-from catalogue.models import AddOnPrice, DiscountRung, PackageAddOn, PackagePrice
+from catalogue.models import AddOnPrice, DiscountRung, PackageAddOn, PackagePrice, catalogue_name
 from seats.models import Account
 
 from .. import pricing
@@ -121,8 +121,8 @@ def _validate_addon_request(states, add_ons):
             )
         if not isinstance(packs, int) or isinstance(packs, bool) or packs < 0:
             raise DomainError(
-                _("The number of packs of %(code)s must be a whole number, 0 or more.")
-                % {"code": code},
+                _("The number of packs of %(name)s must be a whole number, 0 or more.")
+                % {"name": catalogue_name(states[code].name)},
                 field="add_ons",
             )
         state = states[code]
@@ -130,14 +130,15 @@ def _validate_addon_request(states, add_ons):
             raise DomainError(
                 _("%(name)s: at most %(cap)d units in total on this package (%(included)d "
                   "included, %(bought)d bought); you can add at most %(more)d more packs.")
-                % {"name": state.name, "cap": state.cap, "included": state.included,
+                % {"name": catalogue_name(state.name), "cap": state.cap,
+                   "included": state.included,
                    "bought": state.bought_units, "more": state.max_more_packs},
                 field="add_ons",
             )
         if packs and state.price_per_pack is None:
             raise DomainError(
                 _("%(name)s has no price in this currency; contact support.")
-                % {"name": state.name},
+                % {"name": catalogue_name(state.name)},
                 field="add_ons",
             )
         if packs:

@@ -265,7 +265,7 @@ def test_a_member_asking_for_another_date_is_refused(acme):
          "Chatbot conversations: at most 500 units in total on this package (100 included, "
          "0 bought); you can add at most 4 more packs."),
         ({"until": "2026-12", "add_ons": {"chatbot": -1}}, "add_ons",
-         "The number of packs of chatbot must be a whole number, 0 or more."),
+         "The number of packs of Chatbot conversations must be a whole number, 0 or more."),
         ({"until": "2026-12", "add_ons": ["chatbot"]}, "add_ons",
          'Expected a dictionary of items but got type "list".'),
         ({"until": "2026-12", "as_of": "yesterday"}, "as_of",
