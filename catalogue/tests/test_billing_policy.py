@@ -20,6 +20,7 @@ SPEC_DEFAULTS = {
     "renewal_paid_grace_days": 14,
     "trial_days": 14,
     "trial_deletion_days": 30,
+    "trial_max_seats": 25,
     "recurring_charge_lead_days": 1,
     "charge_retry_1_days": 1,
     "charge_retry_2_days": 3,
