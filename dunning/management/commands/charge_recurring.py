@@ -1,19 +1,11 @@
 """`manage.py charge_recurring [--as-of YYYY-MM-DD] [--dry-run]` (issue 11, SPEC §6): the daily
 recurring card charges (beat `dunning.charge_recurring`, 06:00 Europe/Warsaw)."""
 
-from datetime import date
-
 from django.core.management.base import BaseCommand, CommandError
 
 from billing_site.dates import today
+from dunning.management.commands.dunning_sweep import _date
 from dunning.services.recurring import recurring_charges_run
-
-
-def _date(value: str) -> date:
-    try:
-        return date.fromisoformat(value)
-    except ValueError as exc:
-        raise CommandError(f"--as-of must be a date like 2026-12-31, not {value!r}.") from exc
 
 
 class Command(BaseCommand):
