@@ -337,3 +337,35 @@ def test_blocked_banner_counts_seats_with_the_languages_plural_forms(
     banner = body.split('data-banner="blocked"', 1)[1].split("</div>", 1)[0]
     assert expected in " ".join(banner.split())
     assert "(s)" not in banner
+
+
+@pytest.mark.parametrize(("extra", "label"), [(0, "1 stanowisko łącznie"),
+                                              (4, "5 stanowisk łącznie"),
+                                              (2, "3 stanowiska łącznie")])
+def test_the_users_page_seat_total_takes_the_polish_plural(make_account, client, extra, label):
+    """QA (issue 12): "5 stanowiska łącznie" / "1 stanowiska łącznie" from a fixed label."""
+    _account, admin = make_account("Plural", as_of=CREATED, extra_seats=extra)
+    with on("2026-10-26"):
+        client.force_login(admin.user)
+        page = client.get("/account/users/", HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    stats = " ".join(page.split('aria-label="Podsumowanie stanowisk"', 1)[-1]
+                     .split("</section>", 1)[0].split())
+    words = " ".join(part.split(">")[-1] for part in stats.split("<") if part.split(">")[-1])
+    assert label in " ".join(words.split())
+
+
+def test_dismissing_a_banner_shown_on_a_post_answer_goes_back_to_a_page_not_the_post_url(
+        acme, client):
+    """QA (issue 12): a refused POST re-renders a page with the dismissible banner; its form
+    pointed back at the POST-only address, which answered a blank 405."""
+    _account, admin, _manager, _user = acme
+    with on("2026-10-26"):  # the upcoming banner is up
+        client.force_login(admin.user)
+        page = client.post("/account/users/seats/add/", {"count": "0"}).content.decode()
+        assert 'name="next" value="/account/users/seats/add/"' not in page
+        key = page.split('name="key" value="')[1].split('"')[0]
+        next_url = page.split('class="banner-dismiss"', 1)[1].split('name="next" value="')[1]
+        next_url = next_url.split('"')[0]
+        response = client.post("/banner/dismiss/", {"key": key, "next": next_url})
+        assert response.status_code == 302
+        assert client.get(response.url, follow=True).status_code == 200
