@@ -7,6 +7,9 @@ import re
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import models
+from django.utils.translation import gettext as _
+
+from .errors import DomainError
 
 CENTS = Decimal("0.01")
 
@@ -47,4 +50,22 @@ def parse_amount(value) -> Decimal:
     amount = money(text.replace(",", "."))
     if amount > MAX_AMOUNT:
         raise ValueError(f"amount too large: {value!r}")
+    return amount
+
+
+def amount_input(value) -> Decimal:
+    """`value` as a positive amount with 2 places (`parse_amount`: "123.45" or "123,45"; no signs,
+    exponents or more than 2 decimals), else `DomainError` on the field "amount". The one rule
+    for amounts typed by finance or sent to the API (payments' transfers and refunds, invoices'
+    contract transfers)."""
+    try:
+        amount = parse_amount(value)
+    except ValueError:
+        if re.fullmatch(r"\d+[.,]\d{3,}", str(value).strip()):  # a number, too precise
+            raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
+                              field="amount") from None
+        raise DomainError(_("Enter the amount as a number, e.g. 123.45."), field="amount") from None
+    if amount <= 0:
+        raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
+                          field="amount")
     return amount

@@ -20,7 +20,6 @@ correction services lock the same row (the root of the chain), so a correction a
 cannot interleave either.
 """
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -30,7 +29,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from billing_site.money import parse_amount
+from billing_site.money import amount_input
 from seats.audit import audit_record
 from seats.models import Contract
 
@@ -41,22 +40,11 @@ REFERENCE_MAX = 200
 
 
 def _amount(value) -> Decimal:
-    """As `payments.services.amounts.amount_input` (same rule and messages; payments sits above
-    invoices in the layer contract, so it cannot be imported here)."""
+    """`billing_site.money.amount_input`, with a negative amount told it must be above zero."""
     if str(value).strip().startswith("-"):
         raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
                           field="amount")
-    try:
-        amount = parse_amount(value)
-    except ValueError:
-        if re.fullmatch(r"\d+[.,]\d{3,}", str(value).strip()):  # a number, too precise
-            raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
-                              field="amount") from None
-        raise DomainError(_("Enter the amount as a number, e.g. 123.45."), field="amount") from None
-    if amount <= 0:
-        raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
-                          field="amount")
-    return amount
+    return amount_input(value)
 
 
 def _reference(reference) -> str:

@@ -216,7 +216,8 @@ def test_bought_add_on_packs_renew_over_the_renewal_span_and_extra_packs_from_as
         ({"chatbot": 3}, "Chatbot conversations: at most 500 units in total on this package "
                          "(100 included, 200 bought); you can add at most 2 more packs."),
         ({"stickers": 1}, "Unknown add-on “stickers” for this package."),
-        ({"chatbot": -1}, "The number of packs of Chatbot conversations must be a whole number, 0 or more."),
+        ({"chatbot": -1},
+         "The number of packs of Chatbot conversations must be a whole number, 0 or more."),
     ],
     ids=["cap-exceeded", "unknown", "negative"],
 )
