@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from . import views
 
 handler404 = "billing_site.views.page_not_found"
+# a database that is down answers 503, not 500 (issue 13)
+handler500 = "billing_site.outages.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

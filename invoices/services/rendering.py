@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from billing_site.jobs import queue_task
+from billing_site.outbox import enqueue
 from seats.audit import audit_record
 
 from .. import pdf
@@ -203,12 +203,13 @@ def document_note_add(*, account, document, note, actor, as_of):
         row.save(update_fields=["note", "needs_render"])
         audit_record(account=account, actor=actor, action="document.note", target=row,
                      before={"note": before}, after={"note": note, "as_of": as_of.isoformat()})
-        transaction.on_commit(lambda: _queue_render(row.pk))
+        _queue_render(row.pk)
     return row
 
 
 def _queue_render(document_id):
-    queue_task("invoices.render_document", document_id)
+    enqueue("invoices.render_document", args=[document_id],
+            key=f"invoices.render_document:{document_id}")
 
 
 # --- the sweep ----------------------------------------------------------------------------------
