@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -105,9 +106,10 @@ class WorkerProcess:
     SIGKILL of it is the whole worker dying, the harder case), on `broker_url`, writing e-mails
     as files into `mail_dir` and PDFs into `media_root`."""
 
-    def __init__(self, *, broker_url, mail_dir, media_root, visibility_timeout=3600):
+    def __init__(self, *, broker_url, mail_dir, media_root, visibility_timeout=3600,
+                 email_url=""):
         env = {**os.environ, "DATABASE_URL": database_url(), "REDIS_URL": broker_url,
-               "EMAIL_URL": f"filemail:///{mail_dir}", "MEDIA_ROOT": str(media_root),
+               "EMAIL_URL": email_url or f"filemail:///{mail_dir}", "MEDIA_ROOT": str(media_root),
                "CELERY_VISIBILITY_TIMEOUT": str(visibility_timeout), "LANGUAGE_CODE": "en"}
         self.log_path = Path(mail_dir).parent / f"worker-{time.monotonic_ns()}.log"
         self._log = open(self.log_path, "w")  # noqa: SIM115 (closed in stop)
@@ -149,3 +151,58 @@ def emails_to(mail_dir, address: str) -> int:
     """How many e-mails the file backend wrote to `address` (one `To:` header each)."""
     return sum(path.read_text(errors="replace").count(f"\nTo: {address}\n")
                for path in Path(mail_dir).glob("*.log"))
+
+
+class StallingSmtp:
+    """A minimal SMTP server on a free port that can stall: while `stalling`, it takes a
+    message's DATA and never answers it (the sender is stuck mid-send, as with a slow mail
+    server), and counts it as not delivered when the sender goes away. `accepted` holds the raw
+    messages it answered 250 to: what a real server would deliver."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        self.url = f"smtp://127.0.0.1:{self.port}"
+        self.stalling = False
+        self.stalled = threading.Event()  # a sender is stuck in DATA
+        self.accepted: list[str] = []
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def close(self):
+        self.sock.close()
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _address = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._session, args=(conn,), daemon=True).start()
+
+    def _session(self, conn):
+        reader = conn.makefile("rb")
+        with conn, reader:
+            conn.sendall(b"220 stub\r\n")
+            for raw in reader:
+                command = raw.decode(errors="replace").strip().upper()
+                if command.startswith("DATA"):
+                    conn.sendall(b"354 go on\r\n")
+                    lines = []
+                    for line in reader:
+                        if line in (b".\r\n", b".\n"):
+                            break
+                        lines.append(line.decode(errors="replace"))
+                    if self.stalling:
+                        self.stalled.set()
+                        while reader.readline():  # until the sender is gone
+                            pass
+                        return
+                    self.accepted.append("".join(lines))
+                    conn.sendall(b"250 queued\r\n")
+                elif command.startswith("QUIT"):
+                    conn.sendall(b"221 bye\r\n")
+                    return
+                else:  # EHLO, MAIL FROM, RCPT TO, RSET, NOOP
+                    conn.sendall(b"250 ok\r\n")

@@ -17,6 +17,7 @@ from seats.models import Member
 from tests.helpers import token_client
 from tests.outages import (
     PrivateRedis,
+    StallingSmtp,
     backends_waiting_for_a_lock,
     emails_to,
     lock_connection,
@@ -127,6 +128,31 @@ def test_a_worker_killed_while_rendering_leaves_the_pdf_and_the_email_to_the_nex
     document.refresh_from_db()
     assert document.pdf and not document.needs_render
     assert emails_to(dirs["mail_dir"], BUYER_EMAIL) == 1
+
+
+def test_a_worker_killed_while_sending_an_email_leaves_it_to_the_next_one(
+        private_redis, dirs, make_account):
+    smtp = StallingSmtp()
+    smtp.stalling = True
+    try:
+        with worker_process(broker_url=private_redis.url, email_url=smtp.url, **dirs) as first:
+            # the account's first admin is invited: the worker gets stuck sending that e-mail
+            _account, admin = make_account("Acme")
+            assert smtp.stalled.wait(30), first.log()
+            first.kill()
+        smtp.stalling = False
+        assert smtp.accepted == []
+        key = SentEmail.objects.filter(key__startswith="invitation:")
+        assert not key.exists()  # killed before the send was recorded
+
+        time.sleep(1.5)  # the message comes back after its visibility timeout (1 s here)
+        with worker_process(broker_url=private_redis.url, email_url=smtp.url,
+                            visibility_timeout=1, **dirs) as second:
+            wait_for(lambda: key.filter(sent_at__isnull=False).exists(),
+                     what=f"the next worker to send the invitation\n{second.log_path}")
+    finally:
+        smtp.close()
+    assert len(smtp.accepted) == 1 and f"To: {admin.email}" in smtp.accepted[0]
 
 
 # --- item 13: PostgreSQL drops the task's connection --------------------------------------------
