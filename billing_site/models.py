@@ -9,6 +9,7 @@
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class OutboxMessage(models.Model):
@@ -20,20 +21,24 @@ class OutboxMessage(models.Model):
     same message from a new one. At most one unpublished row per non-empty `key` (a second
     request for the same work while the first waits adds nothing)."""
 
-    task_name = models.CharField(max_length=200)  # a registered Celery task name
-    args = models.JSONField(default=list, blank=True)  # positional arguments, JSON values
-    kwargs = models.JSONField(default=dict, blank=True)  # keyword arguments, JSON values
+    task_name = models.CharField(_("task"), max_length=200)  # a registered Celery task name
+    # positional and keyword arguments, JSON values
+    args = models.JSONField(_("arguments"), default=list, blank=True)
+    kwargs = models.JSONField(_("keyword arguments"), default=dict, blank=True)
     # what the work is about, e.g. "invoices.render_document:42"; "" when repeats are wanted
-    key = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    key = models.CharField(_("key"), max_length=200, blank=True, default="")
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
     # the task may not run before this moment (a countdown: the ETA of the message, whenever
     # it is published)
-    not_before = models.DateTimeField(null=True, blank=True)
-    published_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)  # publishing attempts that failed
-    last_error = models.TextField(blank=True, default="")  # the broker's last refusal
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
+    published_at = models.DateTimeField(_("handed to the broker at"), null=True, blank=True)
+    # publishing attempts that failed
+    attempts = models.PositiveIntegerField(_("failed attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True, default="")  # the broker's refusal
 
     class Meta:
+        verbose_name = _("queued task")
+        verbose_name_plural = _("queued tasks (outbox)")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -59,9 +64,14 @@ class SentEmail(models.Model):
     """An e-mail that went out, recorded in the transaction that sent it. `key` names the
     message (e.g. "invitation:outbox-12": the task message that sent it); unique."""
 
-    key = models.CharField(max_length=200, unique=True)
-    sent_at = models.DateTimeField(null=True, blank=True)  # null: claimed, not sent yet
-    recipients = models.JSONField(default=list, blank=True)  # addresses, as sent
+    key = models.CharField(_("key"), max_length=200, unique=True)
+    # null: claimed, not sent yet
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)  # as sent
+
+    class Meta:
+        verbose_name = _("sent e-mail")
+        verbose_name_plural = _("sent e-mails")
 
     def __str__(self):
         return self.key

@@ -4,7 +4,7 @@ and API write still succeeds and nothing it would have queued is lost").
 
 - `enqueue(task_name, args=..., kwargs=..., key=..., countdown=...)` writes an `OutboxMessage`
   row in the caller's transaction (so the work exists exactly when the business change does) and
-  asks for an attempt to publish it right after the commit.
+  asks for an attempt to publish it right after the commit; `enqueue_many` does it for a batch.
 - `publish(ids)` / `drain()` hand pending rows to the broker, each under its row lock (two
   publishers never send the same row at once), and mark a row published only after the broker
   accepted it. A broker that refuses stops the run: the rows wait for the next one. The beat task
@@ -65,6 +65,25 @@ def enqueue(task_name: str, *, args=(), kwargs=None, key: str = "",
         row = OutboxMessage.objects.create(**fields)
     transaction.on_commit(lambda: publish([row.pk]), robust=True)
     return row
+
+
+def enqueue_many(task_name: str, items) -> list[OutboxMessage]:
+    """`enqueue` for a batch in a constant number of queries and one after-commit attempt:
+    `items` is a list of (args, key) pairs. Keys already waiting are skipped (see `enqueue`).
+    Returns the new rows."""
+    _task(task_name)
+    items = list(items)
+    waiting = set(OutboxMessage.objects.filter(
+        key__in=[key for _args, key in items if key], published_at__isnull=True,
+    ).values_list("key", flat=True))
+    rows = OutboxMessage.objects.bulk_create([
+        OutboxMessage(task_name=task_name, args=list(args), kwargs={}, key=key)
+        for args, key in items if not key or key not in waiting
+    ])
+    if rows:
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: publish(ids), robust=True)
+    return rows
 
 
 def publish(ids=None, *, limit: int = DRAIN_MAX) -> dict:

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from billing_site.models import OutboxMessage, SentEmail
-from billing_site.outbox import email_send_once, enqueue
+from billing_site.outbox import email_send_once, enqueue, enqueue_many
 from seats.models import MemberRole
 from seats.tasks import send_invitation_email
 
@@ -102,3 +102,14 @@ def test_an_invitation_message_delivered_twice_sends_one_email(make_account, mai
                                                "to": "new@acme.example"}
     assert other["sent"] is True  # another message (an invitation sent again) is sent
     assert [m.to for m in mailoutbox] == [["new@acme.example"], ["new@acme.example"]]
+
+
+def test_a_batch_is_one_insert_and_one_publication_skipping_work_already_waiting(
+        django_capture_on_commit_callbacks, django_assert_num_queries):
+    waiting = enqueue("invoices.render_document", args=[1], key="invoices.render_document:1")
+    with django_capture_on_commit_callbacks() as callbacks, transaction.atomic():
+        with django_assert_num_queries(2):  # which keys wait, one insert
+            rows = enqueue_many("invoices.render_document",
+                                [([n], f"invoices.render_document:{n}") for n in (1, 2, 3)])
+    assert [row.args for row in rows] == [[2], [3]] and len(callbacks) == 1
+    assert OutboxMessage.objects.filter(key="invoices.render_document:1").get() == waiting

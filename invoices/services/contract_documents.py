@@ -29,6 +29,7 @@ from decimal import Decimal
 
 from django.db import transaction
 
+from billing_site.outbox import enqueue_many
 from billing_site.vat import money
 from invoices.models import (
     BillingProfile,
@@ -48,7 +49,6 @@ from .issuing import (
     LineInput,
     _audit_after,
     _lookup_rate,
-    _queue_render,
     buyer_snapshot,
     buyer_treatment,
     document_totals,
@@ -175,8 +175,9 @@ def contract_invoices_issue(*, inputs: Sequence[ContractInvoiceInput], as_of: da
         for doc, (item, *_rest) in zip(documents, prepared, strict=True)
     ])
     if render:
-        for doc in documents:
-            _queue_render(doc.pk)
+        # one insert and one after-commit publication for the whole batch
+        enqueue_many("invoices.render_document",
+                     [([doc.pk], f"invoices.render_document:{doc.pk}") for doc in documents])
     result.issued = documents
     return result
 
