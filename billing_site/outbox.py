@@ -27,6 +27,7 @@ from datetime import timedelta
 
 from celery import current_app
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from .models import OutboxMessage, SentEmail
@@ -52,16 +53,18 @@ def enqueue(task_name: str, *, args=(), kwargs=None, key: str = "",
     not_before = timezone.now() + timedelta(seconds=countdown) if countdown else None
     fields = {"task_name": task_name, "args": list(args), "kwargs": dict(kwargs or {}),
               "not_before": not_before}
+    row = None
     if key:
-        existing = OutboxMessage.objects.filter(key=key, published_at__isnull=True).first()
-        if existing is not None:
-            return existing
-        try:
-            with transaction.atomic():  # a savepoint: a concurrent twin must not spoil ours
-                row = OutboxMessage.objects.create(key=key, **fields)
-        except IntegrityError:  # a concurrent transaction queued the same work first
-            return OutboxMessage.objects.get(key=key, published_at__isnull=True)
-    else:
+        # locked until we commit: no publisher hands it over before our change is visible
+        row = (OutboxMessage.objects.select_for_update()
+               .filter(key=key, published_at__isnull=True).first())
+        if row is None:
+            try:
+                with transaction.atomic():  # a savepoint: a concurrent twin must not spoil ours
+                    row = OutboxMessage.objects.create(key=key, **fields)
+            except IntegrityError:  # a concurrent transaction queued the same work first; it
+                row = None  # may be handed over before we commit, so ours goes too (unkeyed)
+    if row is None:
         row = OutboxMessage.objects.create(**fields)
     transaction.on_commit(lambda: publish([row.pk]), robust=True)
     return row
@@ -73,28 +76,29 @@ def enqueue_many(task_name: str, items) -> list[OutboxMessage]:
     Returns the new rows."""
     _task(task_name)
     items = list(items)
-    waiting = set(OutboxMessage.objects.filter(
+    waiting = set(OutboxMessage.objects.select_for_update().filter(  # locked as in `enqueue`
         key__in=[key for _args, key in items if key], published_at__isnull=True,
     ).values_list("key", flat=True))
     rows = OutboxMessage.objects.bulk_create([
         OutboxMessage(task_name=task_name, args=list(args), kwargs={}, key=key)
         for args, key in items if not key or key not in waiting
     ])
-    if rows:
+    if rows or waiting:
         ids = [row.pk for row in rows]
-        transaction.on_commit(lambda: publish(ids), robust=True)
+        keys = sorted(waiting)
+        transaction.on_commit(lambda: publish(ids, keys=keys), robust=True)
     return rows
 
 
-def publish(ids=None, *, limit: int = DRAIN_MAX) -> dict:
-    """Hand pending rows to the broker (those of `ids`, or the oldest `limit`), one
+def publish(ids=None, *, keys=(), limit: int = DRAIN_MAX) -> dict:
+    """Hand pending rows to the broker (those of `ids` or `keys`, or the oldest `limit`), one
     transaction per row holding its lock; rows another publisher holds are skipped. Returns
     {"published": n, "failed": n, "left": rows still pending}. Stops at the first refusal
     of the broker (the error is stored on the row and logged on one line)."""
     counts = {"published": 0, "failed": 0}
     pending = OutboxMessage.objects.filter(published_at__isnull=True).order_by("pk")
     if ids is not None:
-        pending = pending.filter(pk__in=list(ids))
+        pending = pending.filter(Q(pk__in=list(ids)) | Q(key__in=list(keys)))
     for pk in list(pending.values_list("pk", flat=True)[:limit]):
         with transaction.atomic():
             row = (OutboxMessage.objects.select_for_update(skip_locked=True)
