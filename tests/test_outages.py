@@ -7,6 +7,7 @@ import time
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.urls import reverse
 from django_celery_results.models import TaskResult
 
 from billing_site.models import OutboxMessage, SentEmail
@@ -91,6 +92,22 @@ def test_an_invitation_made_while_redis_is_down_is_sent_once_when_it_is_back(
                  what="the repeated message to be handled")
 
     assert emails_to(dirs["mail_dir"], "new@acme.example") == 1
+
+
+def test_page_writes_succeed_while_redis_is_down_and_their_work_waits_in_the_outbox(
+        private_redis, make_account, client):
+    account, admin = make_account("Acme")
+    client.force_login(admin.user)
+    private_redis.stop()
+
+    response = client.post(reverse("account_member_invite"),
+                           {"email": "page@acme.example", "role": "user"}, follow=True)
+
+    assert response.status_code == 200
+    assert "page@acme.example has been invited" in response.content.decode()
+    member = Member.objects.get(user__email="page@acme.example")
+    assert OutboxMessage.objects.filter(task_name="seats.send_invitation_email",
+                                        args__0=member.pk, published_at__isnull=True).exists()
 
 
 # --- item 14: a worker killed mid-task ----------------------------------------------------------
