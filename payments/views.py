@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.security import csp_allow, origin_of
 from invoices.models import Document, DocumentKind
 from plans import selectors as plan_selectors
 from plans.models import Order, OrderStatus
@@ -128,7 +129,24 @@ def payment_page(request, account, order_id):
         "transfer": transfer,
         "succeeded": succeeded,
     }
-    return render(request, "payments/pay.html", context)
+    response = render(request, "payments/pay.html", context)
+    if context["stripe_js_url"]:
+        _allow_stripe(response, js_url, local=local_stripe)
+    return response
+
+
+def _allow_stripe(response, js_url, *, local):
+    """The site's Content-Security-Policy allows scripts from itself only; the payment page also
+    loads Stripe.js and lets it talk to its API and show its frames (3-D Secure) — Stripe's own
+    origins, or localstripe's when it stands in."""
+    if local:
+        origin = origin_of(js_url)
+        return csp_allow(response, script_src=[origin], connect_src=[origin],
+                         frame_src=[origin])
+    return csp_allow(response, script_src=["https://js.stripe.com"],
+                     connect_src=["https://api.stripe.com"],
+                     frame_src=["https://js.stripe.com", "https://hooks.stripe.com"],
+                     img_src=["https://*.stripe.com"])
 
 
 @account_admin_required
