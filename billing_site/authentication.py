@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
@@ -35,10 +35,13 @@ class ExpiringStaffTokenAuthentication(TokenAuthentication):
         """The (user, token) pair of `key`; AuthenticationFailed for an expired staff token."""
         user, token = super().authenticate_credentials(key)
         if token_expired(token):
+            hours = settings.STAFF_TOKEN_TTL_HOURS
             raise AuthenticationFailed(
-                _("This API token of a staff login expired %(hours)d hours after it was made. "
-                  "Make a new one on the API tokens page.")
-                % {"hours": settings.STAFF_TOKEN_TTL_HOURS},
+                ngettext("This API token of a staff login expired %(hours)d hour after it was "
+                         "made. Make a new one on the API tokens page.",
+                         "This API token of a staff login expired %(hours)d hours after it was "
+                         "made. Make a new one on the API tokens page.", hours)
+                % {"hours": hours},
                 code="token_expired",
             )
         return user, token
