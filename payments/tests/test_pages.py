@@ -208,6 +208,28 @@ def test_stripe_js_comes_from_localstripe_locally_and_from_stripe_with_real_keys
     assert "Online payments are not available at the moment." in squashed(page)
 
 
+def script_sources(response):
+    policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+    return policy["script-src"].split(), policy.get("frame-src", "").split()
+
+
+def test_only_the_payment_page_lets_stripe_js_in_past_the_content_security_policy(
+        shop, client, settings, localstripe_server):
+    order = shop()
+    local = client.get(pay_url(order))
+    origin = localstripe_server.url.rstrip("/")
+    assert script_sources(local) == (["'self'", origin], [origin])
+
+    settings.STRIPE_API_BASE = ""
+    assert script_sources(client.get(pay_url(order))) == (
+        ["'self'", "https://js.stripe.com"], ["https://js.stripe.com", "https://hooks.stripe.com"])
+
+    # the other pages, and the payment page without Stripe, allow this site's scripts only
+    assert script_sources(client.get(f"/account/orders/{order.pk}/"))[0] == ["'self'"]
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_PUBLISHABLE_KEY = ""
+    assert script_sources(client.get(pay_url(order)))[0] == ["'self'"]
+
+
 def test_the_order_page_links_to_the_payment_page_while_pending(shop, client):
     order = shop()
     html = client.get(f"/account/orders/{order.pk}/").content.decode()
