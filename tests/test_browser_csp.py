@@ -89,3 +89,18 @@ def test_a_blocked_inline_script_would_be_reported(live_server, demo):
 
         assert page.evaluate("window.injected === undefined")
     assert any("Content Security Policy" in report for report in reports), reports
+
+
+def test_the_periodic_task_form_script_runs_from_its_file(live_server, demo):
+    """django-celery-beat's form script, moved to static/js, still explains the chosen crontab."""
+    from django_celery_beat.models import CrontabSchedule
+
+    crontab = CrontabSchedule.objects.create(minute="0", hour="3")
+    with browser_page(live_server.url) as page:
+        log_in(page, "root@vendor.example", DEMO_PASSWORD)
+        page.goto(reverse("admin:django_celery_beat_periodictask_add"))
+        expect(page.locator(".field-crontab_translation")).to_be_hidden()
+
+        page.locator("#id_crontab").select_option(str(crontab.pk))
+
+        expect(page.locator(".field-crontab .help")).to_contain_text("Translation: At 03:00")
