@@ -1,0 +1,17 @@
+"""A test urlconf (`@override_settings(ROOT_URLCONF="billing_site.tests.error_urls")`): the real
+site plus two views that fail, to see the site's 500 answers. Not part of the product's urls."""
+
+from django.urls import include, path
+
+from billing_site.urls import handler400, handler404, handler500  # noqa: F401 (the real ones)
+
+
+def broken(request):
+    raise RuntimeError("boom (a test of the 500 answer)")
+
+
+urlpatterns = [
+    path("api/v1/broken/", broken),
+    path("broken/", broken),
+    path("", include("billing_site.urls")),
+]
