@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular import authentication
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound, ParseError
@@ -16,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_auth import CsrfFailed
+from .choices import accepted_values
 from .dates import today
 from .errors import DomainError
 
@@ -75,6 +78,30 @@ def _unreadable_body(exc, context):
             message = _("The request body is not valid JSON.")
         return MalformedBody(message, code="malformed_json")
     return MalformedBody(_("The request body could not be read."), code="malformed_body")
+
+
+class SessionScheme(authentication.SessionScheme):
+    """The schema documents the site's session authentication (`billing_site.api_auth`) as
+    drf-spectacular documents DRF's: the session cookie ("cookieAuth")."""
+
+    target_class = "billing_site.api_auth.SessionAuthentication"
+
+
+class ChoiceField(serializers.ChoiceField):
+    """DRF's ChoiceField whose refusal names the accepted values, each with its display name in
+    the API's language (`billing_site.choices.accepted_values`): "“boss” is not one of the
+    accepted values: admin (administrator), manager, user." DRF's own says only "“boss” is not a
+    valid choice." Use it for every choice an API client sends."""
+
+    default_error_messages = {
+        "invalid_choice": gettext_lazy("“{input}” is not one of the accepted values: {accepted}."),
+    }
+
+    def fail(self, key, **kwargs):
+        if key == "invalid_choice":
+            kwargs["input"] = str(kwargs.get("input", ""))[:50]  # never echo a whole body back
+            kwargs["accepted"] = accepted_values(self.choices.items())
+        super().fail(key, **kwargs)
 
 
 @extend_schema_serializer(component_name="Error")

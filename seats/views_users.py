@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing_site.actions import post_only
+from billing_site.choices import choice_labels
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
@@ -28,8 +29,9 @@ def member_role(request, account, member_id):
                                account=account)
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
+        # the display names in the page's language, not the internal codes (issue 12)
         messages.error(request, _("Choose a role: %(roles)s.")
-                       % {"roles": ", ".join(MemberRole.values)})
+                       % {"roles": choice_labels(MemberRole.choices)})
         return redirect(reverse("account_users") + "#members")
     role = form.cleaned_data["role"]
     demoting_self = (member.user_id == request.user.pk and member.is_admin
