@@ -2,6 +2,7 @@
 language, whatever refused the request (Django's resolver, its body limit, the CSRF check, an
 unexpected exception, DRF's parser); pages get the site's layout."""
 
+import json
 import logging
 
 import pytest
@@ -29,7 +30,7 @@ def acme(make_account, make_member):
 def assert_json_error(response, status, code):
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
-    body = response.json()
+    body = json.loads(response.content)
     assert body["code"] == code
     assert body["detail"]
     return body
@@ -205,3 +206,37 @@ def test_a_csrf_failure_with_a_stale_token_says_the_form_expired_and_never_links
     assert "Formularz wygasł" in page
     assert 'href="/" data-testid="csrf-back"' in page
     assert "evil.example" not in page
+
+
+def test_the_csrf_failure_view_answers_json_under_api(rf):
+    # DRF's views are exempt from Django's CSRF middleware (their session check is
+    # test_a_session_api_post_without_csrf_token_…): the failure view still never answers HTML
+    from billing_site.error_views import csrf_failure
+
+    request = rf.post("/api/v1/accounts/", HTTP_ACCEPT_LANGUAGE="pl")
+    response = csrf_failure(request, reason="CSRF cookie not set.")
+    body = assert_json_error(response, 403, "csrf")
+    assert body["detail"].startswith("Żądanie zostało odrzucone")
+    assert request.refusal_reason == "csrf: CSRF cookie not set."
+
+
+@override_settings(DATA_UPLOAD_MAX_NUMBER_FIELDS=5)
+def test_too_many_form_fields_is_a_400_that_says_so(acme):
+    account, admin, bob = acme
+    browser = Client()
+    browser.force_login(admin.user)
+    fields = {f"f{n}": "x" for n in range(10)}
+
+    api = browser.post(f"{API}{account.pk}/members/{bob.pk}/role/", fields)
+    assert assert_json_error(api, 400, "too_many_fields")["detail"] == (
+        "The request sends too many fields.")
+    page = browser.post("/account/users/seats/add/", fields)
+    assert page.status_code == 400
+    assert "The request sends too many fields." in page.content.decode()
+
+
+def test_a_bad_id_in_another_apps_api_is_a_json_404_too(acme):
+    account, admin, _bob = acme
+    response = token_client(admin.user).get("/api/v1/orders/first/")
+    body = assert_json_error(response, 404, "invalid_id")
+    assert body["detail"] == "“first” is not an id: ids are whole numbers from 1."
