@@ -28,8 +28,9 @@ def exception_handler(exc, context):
     under its field) with the error's status; a missing object a 404; DRF's own exceptions keep
     DRF's answer, a 400 without a `detail` gets a translated one with code "invalid", and a body
     DRF's parser could not read is a translated 400 with code "malformed_json" (or
-    "malformed_body" for a form body). The error's code is kept on the request as the reason of
-    the one-line refusal log (`billing_site.log_filters`)."""
+    "malformed_body" for a form body); a parse error and a CSRF refusal carry their code. The
+    error's code is kept on the request as the reason of the one-line refusal log
+    (`billing_site.log_filters`)."""
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message), "code": exc.code}
         if exc.field:
@@ -39,13 +40,13 @@ def exception_handler(exc, context):
     if isinstance(exc, ObjectDoesNotExist):
         exc = NotFound()
     if isinstance(exc, ParseError) and exc.get_codes() == ParseError.default_code:
-        exc = _unreadable_body(exc, context)
+        exc = _unreadable_body(exc)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, APIException):
         codes = exc.get_codes()
         _keep_reason(context, codes if isinstance(codes, str) else "invalid")
-        if isinstance(exc, (MalformedBody, CsrfFailed)):  # the project's errors, coded
-            response.data["code"] = codes
+        if isinstance(exc, (ParseError, CsrfFailed)) and isinstance(codes, str):
+            response.data["code"] = codes  # an unreadable body, a CSRF refusal: coded too
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
         if isinstance(response.data, dict) and "detail" not in response.data:
             # translated like the field errors, so that the body is in one language
@@ -65,7 +66,7 @@ class MalformedBody(ParseError):
     with the parser's own words: "JSON parse error - Expecting value: line 1 column 1")."""
 
 
-def _unreadable_body(exc, context):
+def _unreadable_body(exc):
     """`MalformedBody` for DRF's `ParseError`: code "malformed_json" for a JSON body (naming
     the line and column of the fault when the JSON decoder gave them), "malformed_body" for
     any other."""

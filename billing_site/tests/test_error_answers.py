@@ -240,3 +240,12 @@ def test_a_bad_id_in_another_apps_api_is_a_json_404_too(acme):
     response = token_client(admin.user).get("/api/v1/orders/first/")
     body = assert_json_error(response, 404, "invalid_id")
     assert body["detail"] == "“first” is not an id: ids are whole numbers from 1."
+
+
+def test_a_broken_multipart_body_is_a_translated_400_with_a_code(acme):
+    account, admin, bob = acme
+    response = token_client(admin.user).post(
+        f"{API}{account.pk}/members/{bob.pk}/role/", data=b"--x\r\nbroken",
+        content_type="multipart/form-data", HTTP_ACCEPT_LANGUAGE="pl")
+    body = assert_json_error(response, 400, "malformed_body")
+    assert body["detail"] == "Nie udało się odczytać treści żądania."
