@@ -74,11 +74,10 @@ class MemberLoginView(auth_views.LoginView):
 
 
 @login_required
+@post_only("home")  # its form is on every page: a GET (a link followed or typed) goes home
 def banner_dismiss(request):
     """Hide the (dismissible, pre-expiry) banner whose key is posted until the dates change; the
     banner of an expired seat is never dismissible, so its key is ignored here (SPEC §6)."""
-    if request.method != "POST":  # a link followed or typed: nothing to do, back to the pages
-        return redirect("home")
     key = request.POST.get("key", "")[:100]
     banner = banner_for(request.access, today()) if request.access is not None else None
     if banner is not None and banner.dismissible and banner.key == key:
