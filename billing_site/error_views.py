@@ -12,9 +12,11 @@ Each 4xx handler keeps its reason on the request (`request.refusal_reason`, "<co
 "<code>: <detail>") for the one-line refusal log (`billing_site.log_filters`), which only sees the
 response."""
 
+import logging
+
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import REASON_NO_CSRF_COOKIE
 from django.shortcuts import render
 from django.template.defaultfilters import filesizeformat
@@ -28,6 +30,7 @@ from .api_auth import CsrfFailed
 from .api_language import api_language
 
 API_PREFIX = "/api/"
+logger = logging.getLogger(__name__)
 
 
 def is_api_request(request) -> bool:
@@ -116,7 +119,12 @@ def bad_request(request, exception, template_name="400.html"):
     if is_api_request(request):
         return api_error(request, status, code, message)
     request.refusal_reason = code
-    return render(request, template_name, {"message": message()}, status=status)
+    try:
+        return render(request, template_name, {"message": message()}, status=status)
+    except Exception:  # a request refused before the middleware ran (an unknown Host …) may lack
+        # what the layout reads: still a 400 with the message, never a 500
+        logger.exception("The 400 page could not be rendered; answering without the layout")
+        return HttpResponse(message(), status=status, content_type="text/plain; charset=utf-8")
 
 
 def server_error(request, template_name="500.html"):

@@ -249,3 +249,15 @@ def test_a_broken_multipart_body_is_a_translated_400_with_a_code(acme):
         content_type="multipart/form-data", HTTP_ACCEPT_LANGUAGE="pl")
     body = assert_json_error(response, 400, "malformed_body")
     assert body["detail"] == "Nie udało się odczytać treści żądania."
+
+
+def test_an_unknown_host_is_a_400_never_a_500(caplog):
+    # Django refuses the Host before the middleware has run (no user, no member on the request)
+    browser = Client(HTTP_HOST="evil.example", raise_request_exception=False)
+    page = browser.get("/login/")
+    assert page.status_code == 400
+    assert "The request could not be read." in page.content.decode()
+    assert 'class="site-header"' in page.content.decode()  # the layout renders without a user
+    api = browser.get(API, HTTP_ACCEPT_LANGUAGE="en")
+    assert assert_json_error(api, 400, "bad_request")["detail"] == (
+        "The request could not be read. Reload the page and try again.")
