@@ -161,9 +161,11 @@ def test_an_unexpected_error_under_api_is_a_json_500(language, start, caplog):
     client = Client(raise_request_exception=False)
     with caplog.at_level(logging.ERROR, logger="django.request"):
         response = client.get("/api/v1/broken/", HTTP_ACCEPT_LANGUAGE=language)
-    body = assert_json_error(response, 500, "server_error")
-    assert body["detail"].startswith(start)
-    assert "boom" not in body["detail"]
+        drf = client.get("/api/v1/broken-drf/", HTTP_ACCEPT_LANGUAGE=language)
+    for answer in (response, drf):
+        body = assert_json_error(answer, 500, "server_error")
+        assert body["detail"].startswith(start)
+        assert "boom" not in body["detail"]
     # a 500 is an error: logged with its traceback, not as a refusal
     assert "RuntimeError: boom" in caplog.text and not refusal_lines(caplog)
 
