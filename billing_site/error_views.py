@@ -34,9 +34,9 @@ logger = logging.getLogger(__name__)
 
 
 def is_api_request(request) -> bool:
-    """Whether `request` addresses the API (its path starts with /api/): it is answered in
-    JSON."""
-    return request.path_info.startswith(API_PREFIX)
+    """Whether `request` addresses the API (its path is /api or starts with /api/): it is
+    answered in JSON."""
+    return request.path_info.startswith(API_PREFIX) or request.path_info == API_PREFIX[:-1]
 
 
 def api_error(request, status: int, code: str, message, *, log_detail: str = "") -> JsonResponse:

@@ -46,6 +46,7 @@ def test_an_unknown_api_address_is_a_json_404_with_the_reason_logged(acme, caplo
     # the token is DRF's to check, and no DRF view answered: the log knows no user
     assert refusal_lines(caplog) == [
         "Refused 404 GET /api/v1/no-such-thing/ user=- reason=not_found: no page at this address"]
+    assert_json_error(token_client(admin.user).get("/api"), 404, "not_found")  # the bare prefix
 
 
 @pytest.mark.parametrize("bad", ["abc", "-1", "1.5"])
