@@ -156,7 +156,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        # DRF's session authentication, its CSRF refusal translated and coded "csrf"
+        "billing_site.api_auth.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -210,14 +211,20 @@ VIES_API_URL = env.str("VIES_API_URL",
                        default="https://ec.europa.eu/taxation_customs/vies/rest-api")
 VIES_TIMEOUT = env.float("VIES_TIMEOUT", default=10)
 
+# a page in the site's layout (JSON under /api/) instead of Django's bare one (issue 13)
+CSRF_FAILURE_VIEW = "billing_site.error_views.csrf_failure"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"one_line_refusals": {"()": "billing_site.log_filters.OneLineRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # 403s and 404s as one line with the reason, no traceback (issue 12, item 10)
-    "loggers": {"django.request": {"filters": ["one_line_refusals"]}},
+    # refusals (4xx) as one line with the reason, no traceback (issue 12, item 10; issue 13):
+    # Django's request log, its CSRF refusals and its refusals of oversized requests
+    "loggers": {name: {"filters": ["one_line_refusals"]} for name in (
+        "django.request", "django.security.csrf", "django.security.RequestDataTooBig",
+        "django.security.TooManyFieldsSent", "django.security.TooManyFilesSent")},
 }
 
 # Absolute base URL used in e-mails (invitations, password links)

@@ -4,7 +4,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from . import views
 
-handler404 = "billing_site.views.page_not_found"
+# JSON under /api/, the site's pages elsewhere (billing_site.error_views)
+handler400 = "billing_site.error_views.bad_request"
+handler404 = "billing_site.error_views.page_not_found"
+handler500 = "billing_site.error_views.server_error"
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -4,6 +4,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from billing_site.actions import post_only
+
 from . import views, views_contracts, views_tokens, views_users
 from .forms import InvitedMemberPasswordResetForm
 from .models import MemberState
@@ -11,7 +13,8 @@ from .models import MemberState
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.MemberLoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # POST only (Django's); a GET (a typed or bookmarked address) goes to the start page
+    path("logout/", post_only("home")(auth_views.LogoutView.as_view()), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("banner/dismiss/", views.banner_dismiss, name="banner_dismiss"),
     path(

@@ -294,7 +294,8 @@ def test_refusals_come_back_as_json_with_the_message(shop, client):
     assert (response.status_code, response.json()["field"]) == (400, "method")
     response = start(client, eur, method="card")
     assert response.json()["error"] == "Enter the card details."
-    assert client.get(f"/account/orders/{eur.pk}/pay/start/").status_code == 405
+    # a GET goes to the payment page the JSON endpoint belongs to (issue 13)
+    assert client.get(f"/account/orders/{eur.pk}/pay/start/")["Location"] == pay_url(eur)
 
 
 def test_the_status_endpoint_syncs_a_3d_secure_payment_from_stripe(shop, client, settings):
@@ -342,7 +343,7 @@ def test_the_proforma_page_gives_the_number_bank_account_amount_and_title(shop, 
     again = client.post(f"/account/orders/{order.pk}/pay/transfer/")
     assert again["Location"] == response["Location"]
     assert f"Your pro-forma {proforma.number} is ready." in squashed(client.get(pay_url(order)))
-    assert client.get(f"/account/orders/{order.pk}/pay/transfer/").status_code == 405
+    assert client.get(f"/account/orders/{order.pk}/pay/transfer/")["Location"] == pay_url(order)
 
 
 def test_a_proforma_for_a_void_order_is_refused_with_the_reason(shop, client):
