@@ -10,10 +10,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from rest_framework.authtoken.models import Token
 
+from billing_site.actions import post_only
 from billing_site.authentication import token_expired, token_expires_at
 
 from . import services
-from .views import _not_post
 
 
 def _render(request, *, new_key=None, status=200):
@@ -37,21 +37,19 @@ def api_tokens_page(request):
 
 @never_cache
 @login_required
+@post_only("api_tokens")
 def api_token_create_view(request):
     """POST: a new token replacing the old one; the page shows its full key this once (the answer
     is not cached, and the key is never put in the session or a redirect)."""
-    if (refused := _not_post(request)) is not None:
-        return refused
     token = services.api_token_create(user=request.user)
     return _render(request, new_key=token.key)
 
 
 @never_cache
 @login_required
+@post_only("api_tokens")
 def api_token_revoke_view(request):
     """POST: asks for a confirmation first (`confirm=1` acts), then deletes the token."""
-    if (refused := _not_post(request)) is not None:
-        return refused
     if request.POST.get("confirm") != "1":
         token = Token.objects.filter(user=request.user).first()
         if token is None:
