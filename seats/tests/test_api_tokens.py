@@ -107,8 +107,10 @@ def test_revoking_without_a_token_says_so(client, member):
 def test_making_and_revoking_take_only_post(client, member):
     client = logged_in(client, member.user)
 
-    assert client.get(CREATE).status_code == 405
-    assert client.get(REVOKE).status_code == 405
+    for address in (CREATE, REVOKE):
+        response = client.get(address)
+        assert response.status_code == 302 and response["Location"] == PAGE
+    assert client.put(CREATE).status_code == 405
     assert not Token.objects.exists()
 
 
