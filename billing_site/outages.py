@@ -15,30 +15,29 @@ import sys
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
-from django.views import defaults
+
+from . import error_views
 
 logger = logging.getLogger(__name__)
 
 # psycopg's "connection refused / terminated / server closed the connection" and Django's
 # "connection already closed" (InterfaceError)
 DATABASE_DOWN = (OperationalError, InterfaceError)
-API_PREFIX = "/api/"
 
 
 def database_unavailable_response(request) -> HttpResponse:
-    """The 503 answer: JSON {"detail", "code": "database_unavailable"} under /api/, else the
-    static page `503.html` (rendered without a request: no context processor may query the
-    database). Retry-After: `settings.DATABASE_DOWN_RETRY_AFTER` seconds."""
+    """The 503 answer: JSON {"detail", "code": "database_unavailable"} under /api/ (the API's
+    error shape and language, `error_views.api_error`), else the static page `503.html`
+    (rendered without a request: no context processor may query the database). Retry-After:
+    `settings.DATABASE_DOWN_RETRY_AFTER` seconds."""
     retry_after = settings.DATABASE_DOWN_RETRY_AFTER
-    if request.path.startswith(API_PREFIX):
-        response = JsonResponse(
-            {"detail": _("The service is temporarily unavailable: its database cannot be "
-                         "reached. Try again in a minute."),
-             "code": "database_unavailable"},
-            status=503)
+    if error_views.is_api_request(request):
+        response = error_views.api_error(request, 503, "database_unavailable", lambda: _(
+            "The service is temporarily unavailable: its database cannot be reached. Try again "
+            "in a minute."))
     else:
         response = HttpResponse(render_to_string("503.html", {"retry_after": retry_after}),
                                 status=503)
@@ -67,7 +66,8 @@ class DatabaseUnavailableMiddleware:
 
 def server_error(request, template_name="500.html"):
     """handler500: the 503 answer when the error being handled is an unreachable database (it
-    was raised by a middleware, before any view), Django's 500 page otherwise."""
+    was raised by a middleware, before any view), the site's 500 answer otherwise
+    (`error_views.server_error`: JSON under /api/, the static page elsewhere)."""
     if isinstance(sys.exc_info()[1], DATABASE_DOWN):
         return database_unavailable_response(request)
-    return defaults.server_error(request, template_name=template_name)
+    return error_views.server_error(request, template_name=template_name)

@@ -15,6 +15,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
+from billing_site.choices import accepted_values
 from billing_site.errors import DomainError
 from billing_site.outbox import email_send_once, enqueue
 
@@ -66,7 +67,8 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
     email = _normalise_email(email)
     if role not in MemberRole.values:
         raise DomainError(
-            _("Choose a role: %(roles)s.") % {"roles": ", ".join(MemberRole.values)}, field="role"
+            _("Choose a role: %(roles)s.") % {"roles": accepted_values(MemberRole.choices)},
+            field="role",
         )
     account = _lock_account(account)
     User = get_user_model()
@@ -215,7 +217,8 @@ def member_role_change(*, account, member, role, actor, as_of) -> Member:
     come back with the role they are invited with. Writes a `member.role` audit row."""
     if role not in MemberRole.values:
         raise DomainError(
-            _("Choose a role: %(roles)s.") % {"roles": ", ".join(MemberRole.values)}, field="role"
+            _("Choose a role: %(roles)s.") % {"roles": accepted_values(MemberRole.choices)},
+            field="role",
         )
     account = _lock_account(account)
     member = Member.objects.select_for_update().select_related("user").get(
