@@ -169,11 +169,7 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        # DRF's session authentication, its CSRF refusal translated and coded "csrf"
-        "billing_site.api_auth.SessionAuthentication",
-    ],
+    # DEFAULT_AUTHENTICATION_CLASSES: in the production security block below
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "billing_site.api.exception_handler",
@@ -312,7 +308,8 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 STAFF_TOKEN_TTL_HOURS = env.int("STAFF_TOKEN_TTL_HOURS", default=8)
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "billing_site.authentication.ExpiringStaffTokenAuthentication",
-    "rest_framework.authentication.SessionAuthentication",
+    # DRF's session authentication, its CSRF refusal translated and coded "csrf"
+    "billing_site.api_auth.SessionAuthentication",
 ]
 # one schema enum for the billing period (seats, plans and the recurring API use the same values);
 # without it drf-spectacular's deploy check warns about a name collision
