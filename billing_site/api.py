@@ -3,14 +3,16 @@ the documented error shape (`ErrorOutputSerializer`, `error_responses`) and the 
 business date (`business_date`). The language of the answers is negotiated in
 `billing_site.api_language`."""
 
+import math
 from collections.abc import Mapping
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -26,7 +28,15 @@ def exception_handler(exc, context):
         return Response(body, status=exc.status)
     if isinstance(exc, ObjectDoesNotExist):
         exc = NotFound()
+    if isinstance(exc, Throttled):
+        # DRF's own wording is not in our catalogue; the wait is also in Retry-After
+        wait = max(1, math.ceil(exc.wait or 1))
+        exc = Throttled(wait=wait, detail=ngettext(
+            "Too many requests. Try again in %(seconds)d second.",
+            "Too many requests. Try again in %(seconds)d seconds.", wait) % {"seconds": wait})
     response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
+        response.data = {"detail": str(exc.detail), "code": "throttled"}
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
         if isinstance(response.data, dict) and "detail" not in response.data:
             # translated like the field errors, so that the body is in one language
@@ -49,12 +59,15 @@ ERRORS = {
     401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
     403: OpenApiResponse(ErrorOutputSerializer, description="Access refused or wrong role."),
     404: OpenApiResponse(ErrorOutputSerializer, description="No such account, seat or member."),
+    429: OpenApiResponse(ErrorOutputSerializer,
+                         description="Too many requests (see the Retry-After header)."),
 }
 
 
 def error_responses(*codes):
-    """The OpenAPI responses of the given error status codes (400, 401, 403, 404)."""
-    return {code: ERRORS[code] for code in codes}
+    """The OpenAPI responses of the given error status codes (400, 401, 403, 404), plus 429:
+    every API operation is throttled (settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])."""
+    return {code: ERRORS[code] for code in (*codes, 429)}
 
 
 AS_OF_YEARS = 5  # as the ops preview: "within 5 years of today"

@@ -2,7 +2,7 @@
 
 import logging
 
-REFUSALS = (403, 404)
+REFUSALS = (403, 404, 429)
 
 
 class OneLineRefusals(logging.Filter):

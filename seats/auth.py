@@ -60,3 +60,15 @@ class EmailLoginBackend(AllowAllUsersModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         username = await sync_to_async(stored_username)(username)
         return await super().aauthenticate(request, username=username, password=password)
+
+
+def axes_username(request, credentials):
+    """The name django-axes counts failed logins under (settings.AXES_USERNAME_CALLABLE): what
+    was typed, stripped and lower-cased, so that `A@X.example` and `a@x.example` share one
+    failure count, as they share one login. Read from the credentials passed to authenticate(),
+    else from the posted form field."""
+    field = get_user_model().USERNAME_FIELD
+    typed = (credentials or {}).get("username") or (credentials or {}).get(field)
+    if typed is None and request is not None:
+        typed = request.POST.get("username", "")
+    return (typed or "").strip().lower()

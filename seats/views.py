@@ -108,7 +108,7 @@ def signup(request):
                 if not attach_domain_error(form, exc, SignupForm.FIELD_MAP):
                     form.add_error(None, str(exc.message))
             else:
-                login(request, member.user, backend=settings.AUTHENTICATION_BACKENDS[0])
+                login(request, member.user, backend=settings.LOGIN_BACKEND)
                 messages.success(
                     request,
                     _("Welcome! Your free trial of %(account)s runs until %(date)s.")
