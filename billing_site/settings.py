@@ -104,7 +104,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # (seats.access), which the default backend would hide behind a generic error. The login name (an
 # e-mail address) is matched ignoring letter case. django-axes' backend comes first: it refuses a
 # locked-out login before any password is checked (issue 13); it never logs anyone in itself.
-AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "seats.auth.EmailLoginBackend"]
+AUTHENTICATION_BACKENDS = ["seats.auth.LockoutBackend", "seats.auth.EmailLoginBackend"]
 # The backend that logs people in, for code that calls login() without authenticate()
 LOGIN_BACKEND = "seats.auth.EmailLoginBackend"
 LOGIN_URL = "login"

@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from seats.access import access_decision
 from seats.models import Account, Member, MemberRole, MemberState, Seat
+from tests.helpers import login_request
 
 TODAY = date(2026, 11, 21)
 
@@ -81,7 +82,8 @@ def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
 
 
 def test_demo_logins_work_with_the_printed_password(demo, client):
-    assert client.login(username="admin@acme.example", password="demo-pass-2026")
+    assert client.login(request=login_request(), username="admin@acme.example",
+                        password="demo-pass-2026")
 
 
 def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(demo):

@@ -20,6 +20,7 @@ from rest_framework.test import APIClient
 from catalogue.models import Package
 from seats import services
 from seats.models import Account, AuditEntry, Member, MemberRole, MemberState, Seat
+from tests.helpers import login_request
 from tests.helpers import token_client as client_for
 
 TODAY = date(2026, 11, 16)
@@ -689,7 +690,8 @@ def test_a_wrong_token_is_401(acme):
 
 def test_session_auth_works_for_reads_and_writes(acme):
     client = APIClient()
-    assert client.login(username="admin@acme.example", password="pass-Word-123")
+    assert client.login(request=login_request(), username="admin@acme.example",
+                 password="pass-Word-123")
 
     assert client.get(f"{API}{acme.account.pk}/").json() == acme_json(acme)
     response = client.post(f"{API}{acme.account.pk}/seats/", {"count": 1}, format="json")
@@ -700,7 +702,8 @@ def test_session_auth_works_for_reads_and_writes(acme):
 
 def test_session_writes_need_the_csrf_token(acme):
     client = APIClient(enforce_csrf_checks=True)
-    client.login(username="admin@acme.example", password="pass-Word-123")
+    client.login(request=login_request(), username="admin@acme.example",
+                 password="pass-Word-123")
     before = db_state(acme.account)
 
     response = client.post(f"{API}{acme.account.pk}/seats/", {"count": 1}, format="json")

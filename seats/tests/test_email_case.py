@@ -23,7 +23,7 @@ from rest_framework.test import APIClient
 from billing_site.errors import DomainError
 from seats import services
 from seats.models import Account, Member, MemberRole, MemberState, Seat
-from tests.helpers import token_client
+from tests.helpers import login_request, token_client
 
 TODAY = date(2026, 11, 16)
 PASSWORD = "pass-Word-123"
@@ -129,13 +129,16 @@ def test_login_names_differing_only_in_case_each_keep_their_own_login(db):
     lower = login_stored_with_capitals("twin@x.example", password="lower-Pass-1")
     upper = login_stored_with_capitals("Twin@X.example", password="upper-Pass-1")
 
-    assert authenticate(None, username="TWIN@X.EXAMPLE", password="lower-Pass-1") == lower
-    assert authenticate(None, username="TWIN@X.EXAMPLE", password="upper-Pass-1") is None
-    assert authenticate(None, username="Twin@X.example", password="upper-Pass-1") == upper
+    def check(username, password):
+        return authenticate(login_request(), username=username, password=password)
+
+    assert check("TWIN@X.EXAMPLE", "lower-Pass-1") == lower
+    assert check("TWIN@X.EXAMPLE", "upper-Pass-1") is None
+    assert check("Twin@X.example", "upper-Pass-1") == upper
 
 
 def test_async_authentication_matches_the_email_ignoring_case(new_person):
-    user = async_to_sync(aauthenticate)(None, username="NEW.Person@example.COM",
+    user = async_to_sync(aauthenticate)(login_request(), username="NEW.Person@example.COM",
                                         password=PASSWORD)
 
     assert user == new_person.user
@@ -264,7 +267,8 @@ def test_api_session_login_matches_the_email_ignoring_case(acme):
     account, admin = acme
     client = APIClient()
 
-    assert client.login(username="ADMIN@Acme.Example", password=PASSWORD)
+    assert client.login(request=login_request(), username="ADMIN@Acme.Example",
+                        password=PASSWORD)
     response = client.get(f"{API}{account.pk}/")
 
     assert response.status_code == 200 and response.json()["id"] == account.pk
