@@ -31,12 +31,13 @@ def exception_handler(exc, context):
     if isinstance(exc, Throttled):
         # DRF's own wording is not in our catalogue; the wait is also in Retry-After
         wait = max(1, math.ceil(exc.wait or 1))
-        exc = Throttled(wait=wait, detail=ngettext(
+        response = drf_exception_handler(Throttled(wait=wait), context)
+        response.data = {"detail": ngettext(
             "Too many requests. Try again in %(seconds)d second.",
-            "Too many requests. Try again in %(seconds)d seconds.", wait) % {"seconds": wait})
+            "Too many requests. Try again in %(seconds)d seconds.", wait) % {"seconds": wait},
+            "code": "throttled"}
+        return response
     response = drf_exception_handler(exc, context)
-    if response is not None and response.status_code == status.HTTP_429_TOO_MANY_REQUESTS:
-        response.data = {"detail": str(exc.detail), "code": "throttled"}
     if response is not None and response.status_code == status.HTTP_400_BAD_REQUEST:
         if isinstance(response.data, dict) and "detail" not in response.data:
             # translated like the field errors, so that the body is in one language

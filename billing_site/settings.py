@@ -162,7 +162,8 @@ STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # wrong tokens count against the caller's IP address (billing_site.throttling)
+        "billing_site.throttling.ThrottledTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -276,8 +277,7 @@ AXES_VERBOSE = False  # axes' own banner and per-attempt INFO lines; refusals lo
 API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="600/min")
 API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="60/min")
 REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
-    "rest_framework.throttling.UserRateThrottle",
-    "rest_framework.throttling.AnonRateThrottle",
+    "billing_site.throttling.UserThrottle", "billing_site.throttling.AnonThrottle",
 ]
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
     "user": API_THROTTLE_USER_RATE, "anon": API_THROTTLE_ANON_RATE,
