@@ -31,6 +31,7 @@ from billing_site.dates import today
 from billing_site.money import Currency
 
 from . import services
+from .invitations import invitation_sent_message
 from .models import BillingPeriod, MemberRole, MemberState
 from .permissions import HasProductAccess, IsAccountAdmin, IsStaff
 from .phases import Phase
@@ -340,19 +341,32 @@ class MemberListInviteApi(AccountScopedApi):
         account = self.get_account(account_id)
         return Response(MemberOutputSerializer(account_members(account), many=True).data)
 
+    @extend_schema_serializer(component_name="MemberInvitation")
+    class InvitationOutputSerializer(serializers.Serializer):
+        detail = serializers.CharField(help_text="What happened, in the request's language.")
+        email = serializers.EmailField(help_text="The address invited, as stored (lower-case).")
+        role = serializers.ChoiceField(choices=MemberRole.choices)
+
     @extend_schema(
         operation_id="members_invite", tags=["members"], request=InviteInputSerializer,
-        responses={201: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={202: InvitationOutputSerializer, **error_responses(400, 401, 403, 404)},
+        description=(
+            "202 for every accepted invitation, whoever owns the address: an address that "
+            "already has a login elsewhere is not added (its owner is e-mailed instead), so the "
+            "answer never tells one organisation about another's members. The new member, with "
+            "their seat, is in GET members."
+        ),
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
         serializer = self.InviteInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        member = services.member_invite(
-            account=account, email=serializer.validated_data["email"],
-            role=serializer.validated_data["role"], actor=request.user, as_of=today(),
-        )
-        return self.member_response(account, member, status.HTTP_201_CREATED)
+        email, role = serializer.validated_data["email"], serializer.validated_data["role"]
+        services.member_invite(account=account, email=email, role=role, actor=request.user,
+                               as_of=today())
+        email = email.strip().lower()
+        return Response({"detail": invitation_sent_message(email), "email": email, "role": role},
+                        status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema_serializer(component_name="MemberReleaseInput")

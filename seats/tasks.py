@@ -28,3 +28,23 @@ def send_invitation_email(member_id, inviter_email="", language=""):
         return {"sent": False, "reason": "member gone"}
     services.send_invitation(member, inviter_email, language)
     return {"sent": True, "to": member.email}
+
+
+@shared_task(name="seats.send_signup_confirmation_email", autoretry_for=(OSError,),
+             retry_backoff=30, max_retries=8)
+def send_signup_confirmation_email(member_id, language=""):
+    """The link that finishes a sign-up (issue 13: sign-up no longer logs in at once)."""
+    member = Member.objects.select_related("user", "account").filter(pk=member_id).first()
+    if member is None:
+        return {"sent": False, "reason": "member gone"}
+    services.send_signup_confirmation(member, language)
+    return {"sent": True, "to": member.email}
+
+
+@shared_task(name="seats.send_address_taken_email", autoretry_for=(OSError,),
+             retry_backoff=30, max_retries=8)
+def send_address_taken_email(email, reason, account_name="", inviter_email=""):
+    """The note to an address that already has a login, sent instead of revealing that to
+    whoever signed up or invited it (issue 13)."""
+    services.send_address_taken(email, reason, account_name, inviter_email)
+    return {"sent": True, "to": email, "reason": reason}

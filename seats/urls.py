@@ -4,7 +4,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_contracts, views_users
+from . import views, views_contracts, views_signup, views_users
 from .forms import InvitedMemberPasswordResetForm
 from .models import MemberState
 
@@ -12,7 +12,9 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.MemberLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("signup/", views.signup, name="signup"),
+    path("signup/", views_signup.signup, name="signup"),
+    path("signup/done/", views_signup.signup_done, name="signup_done"),
+    path("signup/confirm/<uidb64>/<token>/", views_signup.signup_confirm, name="signup_confirm"),
     path("banner/dismiss/", views.banner_dismiss, name="banner_dismiss"),
     path(
         "password-reset/",
