@@ -31,6 +31,9 @@ def exception_handler(exc, context):
     if isinstance(exc, Throttled):
         # DRF's own wording is not in our catalogue; the wait is also in Retry-After
         wait = max(1, math.ceil(exc.wait or 1))
+        django_request = getattr(context.get("request"), "_request", None)
+        if django_request is not None:  # the one-line refusal in the log says why
+            django_request.refusal_reason = f"throttled, retry after {wait} s"
         response = drf_exception_handler(Throttled(wait=wait), context)
         response.data = {"detail": ngettext(
             "Too many requests. Try again in %(seconds)d second.",
