@@ -172,7 +172,9 @@ def test_sign_up_answers_the_same_for_a_taken_and_a_new_address(
     assert Account.objects.filter(name="Umbrella").count() == 1
     by_address = {m.to[0]: m for m in mailoutbox}
     assert set(by_address) == {admin.email, "founder@umbrella.example"}
-    assert "already has a login" in by_address[admin.email].body
+    owner_note = by_address[admin.email]
+    assert admin.email in owner_note.body and "/password-reset/" in owner_note.body
+    assert 'lang="pl"' in owner_note.alternatives[0][0]  # Acme is in Poland: Polish
     assert "/signup/confirm/" not in by_address[admin.email].body
     assert "/signup/confirm/" in by_address["founder@umbrella.example"].body
 
