@@ -75,6 +75,8 @@ def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
     ops = get_user_model().objects.get(username="ops@vendor.example")
     assert ops.has_perm("django_celery_beat.change_periodictask")
     assert ops.has_perm("catalogue.change_packageprice")
+    # login lockouts: ops see them and lift them by deleting the attempt (issue 13)
+    assert ops.has_perm("axes.view_accessattempt") and ops.has_perm("axes.delete_accessattempt")
     finance = get_user_model().objects.get(username="finance@vendor.example")
     for user in (ops, finance):  # invoice data and documents, read-only in the admin
         assert user.has_perm("invoices.view_billingprofile")

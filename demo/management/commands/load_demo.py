@@ -116,6 +116,8 @@ GROUP_PERMISSIONS = {
         "catalogue": ["view", "add", "change"], "invoices": ["view"], "payments": ["view"],
         "django_celery_beat": ["view", "add", "change", "delete"],
         "django_celery_results": ["view"], "dunning": ["view"],
+        # login lockouts (django-axes): deleting an access attempt lifts it (issue 13)
+        "axes": ["view", "delete"],
     },
     "support": {"seats": ["view"]},
 }
