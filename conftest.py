@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests. State is built through the services, at fixed dates."""
 
+import uuid
 from datetime import date
 
 import pytest
@@ -44,6 +45,17 @@ def _celery_eager(request):
 def _fast_password_hasher(settings):
     """Real hashers cost ~0.3 s a user; the suite creates hundreds. Login still checks them."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """Each test counts API throttles and per-address e-mail limits afresh: the shared cache
+    (Redis, like production) gets a key prefix of its own per test, so counts neither leak from
+    one test to the next nor survive a run."""
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -4,16 +4,17 @@ business date (`business_date`). The language of the answers is negotiated in
 `billing_site.api_language`."""
 
 import json
+import math
 from collections.abc import Mapping
 
 from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from drf_spectacular import authentication
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
 from rest_framework import serializers, status
-from rest_framework.exceptions import APIException, NotFound, ParseError
+from rest_framework.exceptions import APIException, NotFound, ParseError, Throttled
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -41,6 +42,18 @@ def exception_handler(exc, context):
         exc = NotFound()
     if isinstance(exc, ParseError) and exc.get_codes() == ParseError.default_code:
         exc = _unreadable_body(exc)
+    if isinstance(exc, Throttled):
+        # DRF's own wording is not in our catalogue; the wait is also in Retry-After
+        wait = max(1, math.ceil(exc.wait or 1))
+        django_request = getattr(context.get("request"), "_request", None)
+        if django_request is not None:  # the one-line refusal in the log says why
+            django_request.refusal_reason = f"throttled, retry after {wait} s"
+        response = drf_exception_handler(Throttled(wait=wait), context)
+        response.data = {"detail": ngettext(
+            "Too many requests. Try again in %(seconds)d second.",
+            "Too many requests. Try again in %(seconds)d seconds.", wait) % {"seconds": wait},
+            "code": "throttled"}
+        return response
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(exc, APIException):
         codes = exc.get_codes()
@@ -119,12 +132,15 @@ ERRORS = {
     401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
     403: OpenApiResponse(ErrorOutputSerializer, description="Access refused or wrong role."),
     404: OpenApiResponse(ErrorOutputSerializer, description="No such account, seat or member."),
+    429: OpenApiResponse(ErrorOutputSerializer,
+                         description="Too many requests (see the Retry-After header)."),
 }
 
 
 def error_responses(*codes):
-    """The OpenAPI responses of the given error status codes (400, 401, 403, 404)."""
-    return {code: ERRORS[code] for code in codes}
+    """The OpenAPI responses of the given error status codes (400, 401, 403, 404), plus 429:
+    every API operation is throttled (settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])."""
+    return {code: ERRORS[code] for code in (*codes, 429)}
 
 
 AS_OF_YEARS = 5  # as the ops preview: "within 5 years of today"

@@ -11,8 +11,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import ngettext
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
+
+from .throttling import ThrottledTokenAuthentication
 
 
 def token_expires_at(token):
@@ -28,8 +29,9 @@ def token_expired(token, *, now=None) -> bool:
     return expires_at is not None and (now or timezone.now()) >= expires_at
 
 
-class ExpiringStaffTokenAuthentication(TokenAuthentication):
-    """`Authorization: Token <key>`, refusing a staff token past its lifetime with a 401."""
+class ExpiringStaffTokenAuthentication(ThrottledTokenAuthentication):
+    """`Authorization: Token <key>`, refusing a staff token past its lifetime with a 401; wrong
+    (and expired) tokens count against the caller's IP address (`ThrottledTokenAuthentication`)."""
 
     def authenticate_credentials(self, key):
         """The (user, token) pair of `key`; AuthenticationFailed for an expired staff token."""

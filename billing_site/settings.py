@@ -4,6 +4,7 @@ With no configuration the project runs on SQLite with Celery's filesystem broker
 anyone can try it; with DATABASE_URL / REDIS_URL it uses PostgreSQL and Redis.
 """
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -35,6 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
+    "axes",
     "billing_site",
     "catalogue",
     "plans",
@@ -59,6 +61,8 @@ MIDDLEWARE = [
     "seats.middleware.MemberAccessMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # last, as django-axes asks: it turns a locked-out login attempt into the lockout page
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "billing_site.urls"
@@ -107,8 +111,11 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Deleted members' users are inactive; the login form itself refuses them with the reason
 # (seats.access), which the default backend would hide behind a generic error. The login name (an
-# e-mail address) is matched ignoring letter case.
-AUTHENTICATION_BACKENDS = ["seats.auth.EmailLoginBackend"]
+# e-mail address) is matched ignoring letter case. django-axes' backend comes first: it refuses a
+# locked-out login before any password is checked (issue 13); it never logs anyone in itself.
+AUTHENTICATION_BACKENDS = ["seats.auth.LockoutBackend", "seats.auth.EmailLoginBackend"]
+# The backend that logs people in, for code that calls login() without authenticate()
+LOGIN_BACKEND = "seats.auth.EmailLoginBackend"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -238,7 +245,8 @@ LOGGING = {
         "django.security.TooManyFieldsSent", "django.security.TooManyFilesSent")},
 }
 
-# Absolute base URL used in e-mails (invitations, password links)
+# Absolute base URL of every link in e-mails (invitations, password links, sign-up, notices);
+# never the request's Host header, which a client chooses (issue 13)
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
 
 # --- Production security (issue 13, item 11) ----------------------------------------------------
@@ -314,3 +322,55 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 # one schema enum for the billing period (seats, plans and the recurring API use the same values);
 # without it drf-spectacular's deploy check warns about a name collision
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"BillingPeriodEnum": "seats.models.BillingPeriod"}
+# Shared cache: API throttling and the per-address limits below count in it, so it must be one
+# store for every web process — Redis when REDIS_URL is set; the zero-configuration demo keeps
+# its counters in files under ./var (shared by its processes, not atomic: demo only).
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": REDIS_URL, "KEY_PREFIX": "billing-cache"}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(VAR_DIR / "cache")}}
+
+# --- brute-force protection (issue 13) ----------------------------------------------------------
+# Login lockout (django-axes) on the members' login page and /admin/login/: after
+# AXES_FAILURE_LIMIT wrong passwords for one address from one IP address, that pair is refused
+# for AXES_COOLOFF_MINUTES (every attempt during the lockout starts the wait again). Locking the
+# address+IP *combination* means an attacker cannot lock a member out of their own login from
+# elsewhere (locking by address alone would), and a shared office IP does not lock out everyone
+# behind it (locking by IP alone would); the per-IP API throttle and the per-address e-mail
+# limits below cover the rest. Ops unlock in the admin (Axes → Access attempts: delete the row)
+# or with `manage.py axes_reset` / `axes_reset_username EMAIL` / `axes_reset_ip IP`.
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_MINUTES = env.int("AXES_COOLOFF_MINUTES", default=15)
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True  # a member who finally types the right password starts afresh
+# one address is one login whatever its case (seats.auth): count its failures together
+AXES_USERNAME_CALLABLE = "seats.auth.axes_username"
+AXES_LOCKOUT_CALLABLE = "seats.views_lockout.lockout_response"
+# The client's IP address (billing_site.client_ip): REMOTE_ADDR, or behind TRUSTED_PROXIES
+# reverse proxies the address the outermost one saw (X-Forwarded-For); a header a client sends
+# directly is never trusted. DRF's throttles read the same number (NUM_PROXIES).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+AXES_CLIENT_IP_CALLABLE = "billing_site.client_ip.client_ip"
+AXES_VERBOSE = False  # axes' own banner and per-attempt INFO lines; refusals log one line
+
+# API throttling (DRF): per user (token or session) and per IP address for anonymous callers;
+# a scripted client far above what a person or an integration does is answered 429 with
+# Retry-After. The counters live in CACHES["default"].
+API_THROTTLE_USER_RATE = env.str("API_THROTTLE_USER_RATE", default="600/min")
+API_THROTTLE_ANON_RATE = env.str("API_THROTTLE_ANON_RATE", default="60/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = [
+    "billing_site.throttling.UserThrottle", "billing_site.throttling.AnonThrottle",
+]
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    "user": API_THROTTLE_USER_RATE, "anon": API_THROTTLE_ANON_RATE,
+}
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXIES
+# Per-address limits on the e-mails anyone can trigger (password reset, invitations) and per-IP
+# on sign-up, as (count, seconds). The request over the limit answers exactly like any other
+# (so it tells nothing about the address) but sends nothing, and logs one "Rate limited" line.
+PASSWORD_RESET_LIMIT = (env.int("PASSWORD_RESET_PER_ADDRESS_PER_HOUR", default=3), 3600)
+INVITATION_LIMIT = (env.int("INVITATIONS_PER_ADDRESS_PER_HOUR", default=3), 3600)
+SIGNUP_LIMIT = (env.int("SIGNUPS_PER_IP_PER_HOUR", default=10), 3600)

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import api, api_contracts
+from . import api, api_contracts, api_members
 
 app_name = "seats_api"
 
@@ -21,25 +21,26 @@ urlpatterns = [
     ),
     path("accounts/<int:account_id>/contract/confirm-seats/",
          api_contracts.ContractSeatsConfirmApi.as_view(), name="contract-confirm-seats"),
-    path("accounts/<int:account_id>/members/", api.MemberListInviteApi.as_view(), name="members"),
+    path("accounts/<int:account_id>/members/", api_members.MemberListInviteApi.as_view(),
+         name="members"),
     path(
         "accounts/<int:account_id>/members/<int:member_id>/suspend/",
-        api.MemberSuspendApi.as_view(), name="member-suspend",
+        api_members.MemberSuspendApi.as_view(), name="member-suspend",
     ),
     path(
         "accounts/<int:account_id>/members/<int:member_id>/delete/",
-        api.MemberDeleteApi.as_view(), name="member-delete",
+        api_members.MemberDeleteApi.as_view(), name="member-delete",
     ),
     path(
         "accounts/<int:account_id>/members/<int:member_id>/restore/",
-        api.MemberRestoreApi.as_view(), name="member-restore",
+        api_members.MemberRestoreApi.as_view(), name="member-restore",
     ),
     path(
         "accounts/<int:account_id>/members/<int:member_id>/role/",
-        api.MemberRoleApi.as_view(), name="member-role",
+        api_members.MemberRoleApi.as_view(), name="member-role",
     ),
     path(
         "accounts/<int:account_id>/members/<int:member_id>/cancel-scheduled/",
-        api.MemberCancelScheduledApi.as_view(), name="member-cancel-scheduled",
+        api_members.MemberCancelScheduledApi.as_view(), name="member-cancel-scheduled",
     ),
 ]

@@ -7,6 +7,7 @@ through this module, so that one address is one login whatever its case.
 """
 
 from asgiref.sync import sync_to_async
+from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import AllowAllUsersModelBackend
 from django.db.models import Q
@@ -60,3 +61,26 @@ class EmailLoginBackend(AllowAllUsersModelBackend):
             username = kwargs.get(get_user_model().USERNAME_FIELD)
         username = await sync_to_async(stored_username)(username)
         return await super().aauthenticate(request, username=username, password=password)
+
+
+def axes_username(request, credentials):
+    """The name django-axes counts failed logins under (settings.AXES_USERNAME_CALLABLE): what
+    was typed, stripped and lower-cased, so that `A@X.example` and `a@x.example` share one
+    failure count, as they share one login. Read from the credentials passed to authenticate(),
+    else from the posted form field."""
+    field = get_user_model().USERNAME_FIELD
+    typed = (credentials or {}).get("username") or (credentials or {}).get(field)
+    if typed is None and request is not None:
+        typed = request.POST.get("username", "")
+    return (typed or "").strip().lower()
+
+
+class LockoutBackend(AxesStandaloneBackend):
+    """django-axes' lockout check (first in settings.AUTHENTICATION_BACKENDS): refuses any
+    login of an address+IP that is locked out, before a password is checked; never logs anyone
+    in. Axes' class has no `aauthenticate`, which Django's `aauthenticate()` calls on every
+    backend: this one runs the same check in a thread."""
+
+    async def aauthenticate(self, request, username=None, password=None, **kwargs):
+        return await sync_to_async(self.authenticate)(request, username=username,
+                                                      password=password, **kwargs)

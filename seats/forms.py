@@ -2,7 +2,10 @@
 e-mail); every business rule is in `seats.services`, whose `DomainError`s the views attach to the
 field they name (see `attach_domain_error`)."""
 
+from urllib.parse import urlsplit
+
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
@@ -12,6 +15,7 @@ from django_countries import countries
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.ratelimit import allow
 from catalogue.models import Package
 
 from . import services
@@ -61,7 +65,24 @@ class MemberAuthenticationForm(AuthenticationForm):
 class InvitedMemberPasswordResetForm(PasswordResetForm):
     """Django's reset form skips users without a usable password. Invited members get one only by
     following the invitation link, so "forgot password" must also reach a member who lost that
-    e-mail. Inactive (deleted) users are still skipped."""
+    e-mail. Inactive (deleted) users are still skipped.
+
+    Issue 13: the link in the e-mail is built from settings.SITE_URL, never from the request's
+    Host header (which the client chooses: a forged Host would send the token to its owner's
+    site); and at most settings.PASSWORD_RESET_LIMIT requests per address are sent — beyond it
+    the page answers as always but nothing is sent (`billing_site.ratelimit`)."""
+
+    def save(self, *args, **kwargs):
+        if not allow("password_reset", self.cleaned_data["email"],
+                     settings.PASSWORD_RESET_LIMIT):
+            return
+        site = urlsplit(settings.SITE_URL)
+        kwargs.update(
+            domain_override=site.netloc, use_https=site.scheme == "https",
+            extra_email_context={**(kwargs.get("extra_email_context") or {}),
+                                 "site_url": settings.SITE_URL.rstrip("/")},
+        )
+        super().save(*args, **kwargs)
 
     def get_users(self, email):
         User = get_user_model()

@@ -36,3 +36,31 @@ def send_invitation_email(self, member_id, inviter_email="", language=""):
     if not sent:
         return {"sent": False, "reason": "already sent", "to": member.email}
     return {"sent": True, "to": member.email}
+
+
+@shared_task(
+    bind=True, name="seats.send_signup_confirmation_email",
+    autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=30, max_retries=8,
+    acks_late=True, reject_on_worker_lost=True,
+)
+def send_signup_confirmation_email(self, member_id, language=""):
+    """The link that finishes a sign-up (issue 13: sign-up no longer logs in at once)."""
+    member = Member.objects.select_related("user", "account").filter(pk=member_id).first()
+    if member is None:
+        return {"sent": False, "reason": "member gone"}
+    # sent once per task message, like the invitation
+    services.send_signup_confirmation(member, language, once_key=self.request.id or "")
+    return {"sent": True, "to": member.email}
+
+
+@shared_task(
+    bind=True, name="seats.send_address_taken_email",
+    autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=30, max_retries=8,
+    acks_late=True, reject_on_worker_lost=True,
+)
+def send_address_taken_email(self, email, reason, account_name="", inviter_email=""):
+    """The note to an address that already has a login, sent instead of revealing that to
+    whoever signed up or invited it (issue 13)."""
+    services.send_address_taken(email, reason, account_name, inviter_email,
+                                once_key=self.request.id or "")
+    return {"sent": True, "to": email, "reason": reason}

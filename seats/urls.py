@@ -6,7 +6,7 @@ from django.urls import path
 
 from billing_site.actions import post_only
 
-from . import views, views_contracts, views_tokens, views_users
+from . import views, views_contracts, views_signup, views_tokens, views_users
 from .forms import InvitedMemberPasswordResetForm
 from .models import MemberState
 
@@ -15,7 +15,9 @@ urlpatterns = [
     path("login/", views.MemberLoginView.as_view(), name="login"),
     # POST only (Django's); a GET (a typed or bookmarked address) goes to the start page
     path("logout/", post_only("home")(auth_views.LogoutView.as_view()), name="logout"),
-    path("signup/", views.signup, name="signup"),
+    path("signup/", views_signup.signup, name="signup"),
+    path("signup/done/", views_signup.signup_done, name="signup_done"),
+    path("signup/confirm/<uidb64>/<token>/", views_signup.signup_confirm, name="signup_confirm"),
     path("banner/dismiss/", views.banner_dismiss, name="banner_dismiss"),
     path(
         "password-reset/",

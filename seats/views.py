@@ -1,4 +1,4 @@
-"""Browser pages: login, sign-up, home and "Account settings → Users".
+"""Browser pages: login, home and "Account settings → Users".
 
 Views only translate HTTP into service calls: they fetch rows scoped to the requester's account
 (so another account's ids give 404), call `seats.services` with `actor=request.user` and
@@ -8,9 +8,7 @@ names a field of the submitted form, otherwise an error message; it is never a 5
 
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -42,9 +40,9 @@ from .forms import (
     MemberRoleForm,
     SeatAssignForm,
     SeatsAddForm,
-    SignupForm,
     attach_domain_error,
 )
+from .invitations import invitation_sent_message
 from .middleware import pop_refusal
 from .models import Member, MemberState, Seat
 from .selectors import (
@@ -90,36 +88,6 @@ def banner_dismiss(request):
                                            require_https=request.is_secure()):
         target = reverse("home")
     return redirect(target)
-
-
-def signup(request):
-    """Start a free trial: services.signup creates the account and its first admin on a seat."""
-    if request.method == "POST":
-        form = SignupForm(request.POST)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                _account, member = services.signup(
-                    organisation=data["organisation"], email=data["email"],
-                    password=data["password"], country=data["country"],
-                    package_code=data["package"].code, as_of=today(),
-                )
-            except DomainError as exc:
-                if not attach_domain_error(form, exc, SignupForm.FIELD_MAP):
-                    form.add_error(None, str(exc.message))
-            else:
-                login(request, member.user, backend=settings.AUTHENTICATION_BACKENDS[0])
-                messages.success(
-                    request,
-                    _("Welcome! Your free trial of %(account)s runs until %(date)s.")
-                    % {"account": member.account.name,
-                       "date": member.account.trial_ends_on.isoformat()},
-                )
-                return redirect("account_users")
-    else:
-        form = SignupForm()
-    return render(request, "seats/signup.html",
-                  {"form": form, "trial_days": BillingPolicy.current().trial_days})
 
 
 @login_required
@@ -310,8 +278,9 @@ def member_invite(request, account):
     form = MemberInviteForm(request.POST)
     if form.is_valid():
         try:
-            member = services.member_invite(
-                account=account, email=form.cleaned_data["email"],
+            email = form.cleaned_data["email"]
+            services.member_invite(
+                account=account, email=email,
                 role=form.cleaned_data["role"], actor=request.user, as_of=today(),
             )
         except DomainError as exc:
@@ -319,11 +288,9 @@ def member_invite(request, account):
             if not attach_domain_error(form, exc):
                 form.add_error(None, str(exc.message))
         else:
-            messages.success(
-                request,
-                _("%(email)s has been invited and occupies a seat. An e-mail with a link to set "
-                  "a password is on its way.") % {"email": member.email},
-            )
+            # the same words whoever owns the address (issue 13): an address with a login
+            # elsewhere is not added, and its owner is told by e-mail instead
+            messages.success(request, invitation_sent_message(email))
             return redirect(_users_url("members"))
     return _render_users(request, account, invite_form=form)
 

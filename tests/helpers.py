@@ -10,3 +10,12 @@ def token_client(user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+def login_request(path="/login/"):
+    """A request to pass to `authenticate()` / `client.login(request=...)`: django-axes, the first
+    authentication backend, refuses to check a password without the request it came with (it
+    counts failures per address and IP address, issue 13)."""
+    from django.test import RequestFactory
+
+    return RequestFactory().post(path)

@@ -48,7 +48,7 @@ def test_admin_adds_seats_invites_and_suspends_with_seat_counts_following(
         invite.get_by_label("E-mail").fill("uma@acme.example")
         invite.get_by_label("Role").select_option("user")
         invite.get_by_role("button", name="Send invitation").click()
-        assert "uma@acme.example has been invited" in success_message(page)
+        assert "An invitation has been sent to uma@acme.example." in success_message(page)
         assert seat_counts(page) == (4, 3, 1)
         uma = Member.objects.select_related("user").get(user__username="uma@acme.example")
         uma.user.set_password(PASSWORD)

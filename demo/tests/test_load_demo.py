@@ -8,6 +8,7 @@ from django.core.management import call_command
 
 from seats.access import access_decision
 from seats.models import Account, Member, MemberRole, MemberState, Seat
+from tests.helpers import login_request
 
 TODAY = date(2026, 11, 21)
 
@@ -77,6 +78,8 @@ def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
     # ops list and revoke API tokens in the admin (issue 13, item 11), never make them
     assert ops.has_perm("authtoken.delete_tokenproxy")
     assert not ops.has_perm("authtoken.add_tokenproxy")
+    # login lockouts: ops see them and lift them by deleting the attempt (issue 13)
+    assert ops.has_perm("axes.view_accessattempt") and ops.has_perm("axes.delete_accessattempt")
     finance = get_user_model().objects.get(username="finance@vendor.example")
     for user in (ops, finance):  # invoice data and documents, read-only in the admin
         assert user.has_perm("invoices.view_billingprofile")
@@ -84,7 +87,8 @@ def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
 
 
 def test_demo_logins_work_with_the_printed_password(demo, client):
-    assert client.login(username="admin@acme.example", password="demo-pass-2026")
+    assert client.login(request=login_request(), username="admin@acme.example",
+                        password="demo-pass-2026")
 
 
 def test_demo_has_invoice_data_invoices_and_a_pending_order_with_its_proforma(demo):

@@ -10,7 +10,9 @@
   first period), `seat_periods_append`, `seat_periods_reverse` (see `seats.models.SeatPeriod`);
 - `tokens`: `api_token_create`, `api_token_revoke` (a login's API token, made and revoked by its
   owner), `key_prefix`;
-- `common`: the account lock, the audited fields, e-mail normalising.
+- `common`: the account lock, the audited fields, e-mail normalising;
+- `emails`: the sign-up link and the note to an address that already has a login (issue 13:
+  sign-up and invitations never disclose who owns an address), with a per-address limit.
 
 Each service owns its transaction, locks the account row first (so that concurrent operations on
 one account are serialised), refuses a bad request with `DomainError`, writes an audit row, and
@@ -26,6 +28,7 @@ from .accounts import (
     signup,
 )
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _normalise_email
+from .emails import send_address_taken, send_signup_confirmation, signup_token_generator
 from .ledger import (
     SeatValidityChange,
     new_seat_valid_until,
@@ -59,5 +62,6 @@ __all__ = [
     "member_release", "member_restore", "member_role_change", "members_apply_scheduled",
     "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",
     "seat_remove", "seats_add", "seats_only_in_renewal", "seats_open", "seats_remove",
-    "send_invitation", "signup", "api_token_create", "api_token_revoke", "key_prefix",
+    "api_token_create", "api_token_revoke", "key_prefix", "send_address_taken",
+    "send_invitation", "send_signup_confirmation", "signup", "signup_token_generator",
 ]

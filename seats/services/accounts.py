@@ -17,6 +17,7 @@ from ..audit import audit_record, snapshot
 from ..auth import logins_with_email
 from ..models import Account, BillingPeriod, Member, MemberRole
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
+from .emails import queue_limited
 from .ledger import seats_open
 
 
@@ -46,8 +47,9 @@ def _validate_country(country):
 # --- accounts -----------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def account_create(*, name, package_code, country, trial=True, actor, as_of) -> Account:
+def _account_input(name, package_code, country):
+    """The organisation name, package and country of a new account, checked: (name, Package,
+    ISO code). DomainError on the field at fault ("name", "package", "country")."""
     name = (name or "").strip()
     if not name:
         raise DomainError(_("Enter the organisation name."), field="name")
@@ -62,6 +64,12 @@ def account_create(*, name, package_code, country, trial=True, actor, as_of) -> 
             _("Package “%(code)s” is not offered any more.") % {"code": package_code},
             field="package",
         )
+    return name, package, country
+
+
+@transaction.atomic
+def account_create(*, name, package_code, country, trial=True, actor, as_of) -> Account:
+    name, package, country = _account_input(name, package_code, country)
     account = Account.objects.create(
         name=name,
         package=package,
@@ -79,15 +87,24 @@ def account_create(*, name, package_code, country, trial=True, actor, as_of) -> 
     return account
 
 
-def signup(*, organisation, email, password, country, package_code="base", as_of):
-    """Self-service sign-up: a trial account whose first admin takes its first seat."""
+def signup(*, organisation, email, password, country, package_code="base", as_of,
+           language=""):
+    """Self-service sign-up: a trial account whose first admin takes its first seat.
+
+    Returns (account, member), or (None, None) when the address already has a login (of any
+    organisation, or vendor staff): then nothing is created and the owner of the address is
+    e-mailed instead (`emails.send_address_taken`, through the outbox). The new admin gets the link
+    that finishes the sign-up by e-mail (`emails.send_signup_confirmation`, in `language`), so
+    the caller answers the same for every address and never says one is taken (issue 13).
+    Both e-mails count against settings.INVITATION_LIMIT per address. DomainError only for the
+    input itself ("email", "name", "package", "country"), checked before the address is looked
+    up."""
     email = _normalise_email(email)
+    _account_input(organisation, package_code, country)
     User = get_user_model()
     if logins_with_email(email).exists():  # whatever the case it was stored in
-        raise DomainError(
-            _("A user with this e-mail address already exists. Log in or reset your password."),
-            field="email",
-        )
+        _signup_address_taken(email)
+        return None, None
     with transaction.atomic():
         account = account_create(
             name=organisation, package_code=package_code, country=country, trial=True,
@@ -96,19 +113,28 @@ def signup(*, organisation, email, password, country, package_code="base", as_of
         try:
             with transaction.atomic():
                 user = User.objects.create_user(username=email, email=email, password=password)
-        except IntegrityError as exc:  # the same e-mail signed up at the same moment
-            raise DomainError(
-                _("A user with this e-mail address already exists. Log in or reset your "
-                  "password."),
-                field="email",
-            ) from exc
-        member = Member.objects.create(account=account, user=user, role=MemberRole.ADMIN)
-        [seat] = seats_open(account=account, count=1, as_of=as_of, actor=user, member=member)
-        audit_record(account=account, actor=user, action="member.create", target=member,
-                     after=snapshot(member, MEMBER_FIELDS))
-        audit_record(account=account, actor=user, action="seat.add", target=seat,
-                     after=snapshot(seat, SEAT_FIELDS))
+        except IntegrityError:  # the same e-mail signed up at the same moment
+            transaction.set_rollback(True)
+            created = False
+        else:
+            created = True
+            member = Member.objects.create(account=account, user=user, role=MemberRole.ADMIN)
+            [seat] = seats_open(account=account, count=1, as_of=as_of, actor=user,
+                                member=member)
+            audit_record(account=account, actor=user, action="member.create", target=member,
+                         after=snapshot(member, MEMBER_FIELDS))
+            audit_record(account=account, actor=user, action="seat.add", target=seat,
+                         after=snapshot(seat, SEAT_FIELDS))
+            # through the outbox in this transaction (billing_site.outbox)
+            queue_limited("seats.send_signup_confirmation_email", email, member.pk, language)
+    if not created:
+        _signup_address_taken(email)
+        return None, None
     return account, member
+
+
+def _signup_address_taken(email):
+    queue_limited("seats.send_address_taken_email", email, email, "signup")
 
 
 # --- billing period ---------------------------------------------------------------------------

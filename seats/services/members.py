@@ -17,13 +17,14 @@ from django.utils.translation import gettext as _
 
 from billing_site.choices import accepted_values
 from billing_site.errors import DomainError
-from billing_site.outbox import email_send_once, enqueue
+from billing_site.outbox import email_send_once
 
 from ..audit import audit_record, snapshot
 from ..auth import logins_with_email
 from ..models import Account, Member, MemberRole, MemberState, Seat
 from ..selectors import is_last_active_admin
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
+from .emails import queue_limited
 from .seats import _free_seat, _occupy, seats_add
 
 logger = logging.getLogger(__name__)
@@ -60,10 +61,37 @@ def send_invitation(member, inviter_email="", language="", *, once_key="") -> bo
     return email_send_once(f"invitation:{once_key}", message.send, message.to)
 
 
+def _queue_invitation(email, member_id, inviter_email, language):
+    queue_limited("seats.send_invitation_email", email, member_id, inviter_email, language)
+
+
+def _address_taken(*, account, email, actor):
+    """An invitation of an address that already has a login elsewhere (a member of another
+    organisation, or a login without one, e.g. vendor staff): nothing changes in `account`, and
+    the owner of the address is told (`emails.send_address_taken`, queued in this
+    transaction). The caller answers as for any invitation, so the inviter learns nothing about
+    the address; the audit row keeps what happened for our staff."""
+    audit_record(account=account, actor=actor, action="member.invite_elsewhere", target=account,
+                 after={"email": email})
+    inviter = actor.email if actor is not None else ""
+    # through the outbox in this transaction (billing_site.outbox): a broker that is down loses
+    # nothing
+    queue_limited("seats.send_address_taken_email", email, email, "invitation", account.name,
+                  inviter)
+
+
 @transaction.atomic
-def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
+def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member | None:
     """Add a member: they take a free seat, or a new seat is added when none is free (SPEC §3).
-    The new user sets a password through the link in the invitation e-mail."""
+    The new user sets a password through the link in the invitation e-mail (at most
+    settings.INVITATION_LIMIT e-mails per address per hour; the excess is not sent).
+
+    An address that already has a login outside this account — a member of another
+    organisation or a vendor staff login — is not added: the service returns None and its owner
+    gets an e-mail saying so (`_address_taken`). Callers answer exactly as for an added member,
+    so an invitation never tells one tenant who has a login elsewhere (issue 13). Refused with
+    DomainError (field "email" or "role"): a bad address or role, an active or suspended member
+    of this account; (no field) the trial's seat cap."""
     email = _normalise_email(email)
     if role not in MemberRole.values:
         raise DomainError(
@@ -78,10 +106,8 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
         .select_related("account").order_by("pk").first()
     )
     if existing is not None and existing.account_id != account.pk:
-        raise DomainError(
-            _("%(email)s already belongs to another organisation.") % {"email": email},
-            field="email",
-        )
+        _address_taken(account=account, email=email, actor=actor)
+        return None
     if existing is not None and existing.state == MemberState.ACTIVE:
         raise DomainError(_("%(email)s is already a member.") % {"email": email}, field="email")
     if existing is not None and existing.state == MemberState.SUSPENDED:
@@ -90,9 +116,8 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
             field="email",
         )
     if existing is None and logins_with_email(email).exists():
-        raise DomainError(
-            _("%(email)s is already used by another login.") % {"email": email}, field="email"
-        )
+        _address_taken(account=account, email=email, actor=actor)
+        return None
 
     if existing is not None:  # a deleted member comes back
         member = existing
@@ -109,11 +134,9 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
         try:
             with transaction.atomic():
                 user = User.objects.create_user(username=email, email=email, password=None)
-        except IntegrityError as exc:  # invited into another account at the same moment
-            raise DomainError(
-                _("%(email)s is already used by another login.") % {"email": email},
-                field="email",
-            ) from exc
+        except IntegrityError:  # invited or signed up elsewhere at the same moment
+            _address_taken(account=account, email=email, actor=actor)
+            return None
         member = Member.objects.create(account=account, user=user, role=role)
         audit_record(account=account, actor=actor, action="member.invite", target=member,
                      after=snapshot(member, MEMBER_FIELDS))
@@ -134,7 +157,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member:
         language = translation.get_language() or ""
         # by name, through the outbox in this transaction: a broker that is down when the
         # invitation commits loses nothing (seats.tasks imports this module)
-        enqueue("seats.send_invitation_email", args=[member.pk, inviter, language])
+        _queue_invitation(email, member.pk, inviter, language)
     return member
 
 

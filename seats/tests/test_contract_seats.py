@@ -243,7 +243,8 @@ def test_api_is_in_the_openapi_schema():
                              HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
     operation = schema["paths"]["/api/v1/accounts/{account_id}/contract/confirm-seats/"]["post"]
     assert operation["operationId"] == "contract_seats_confirm"
-    assert set(operation["responses"]) == {"201", "400", "401", "403", "404"}
+    # 429: every API call is throttled (issue 13)
+    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "429"}
     output = schema["components"]["schemas"]["ConfirmedSeatCount"]
     assert set(output["properties"]) == {"count", "confirmed_on", "previous", "changed"}
 

@@ -117,6 +117,8 @@ GROUP_PERMISSIONS = {
         "django_celery_beat": ["view", "add", "change", "delete"],
         "django_celery_results": ["view"], "dunning": ["view"],
         "authtoken": ["view", "delete"],  # lists and revokes API tokens
+        # login lockouts (django-axes): deleting an access attempt lifts it (issue 13)
+        "axes": ["view", "delete"],
     },
     "support": {"seats": ["view"]},
 }
