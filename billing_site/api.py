@@ -5,7 +5,6 @@ business date (`business_date`). The language of the answers is negotiated in
 
 from collections.abc import Mapping
 
-from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema_serializer
@@ -14,7 +13,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .dates import today
+from .dates import as_of_out_of_window, today
 from .errors import DomainError
 
 
@@ -57,9 +56,6 @@ def error_responses(*codes):
     return {code: ERRORS[code] for code in codes}
 
 
-AS_OF_YEARS = 5  # as the ops preview: "within 5 years of today"
-
-
 def as_of_allowed(request, raw) -> None:
     """Refuse `as_of` in the raw query or body `raw` of a user who is not staff, before the
     value itself is parsed: such a user is told the parameter is not theirs (DomainError code
@@ -73,13 +69,13 @@ def business_date(request, data):
     """The business date an API operation runs for: today (Europe/Warsaw), or the `as_of` in
     `data` when a staff user asked for another date; anyone else passing `as_of` is refused
     (DomainError, field "as_of"), so a date in a request never silently means something else.
-    A staff date more than 5 years from today is refused too (code "as_of_range")."""
+    A staff date outside `billing_site.dates.as_of_window` (settings.AS_OF_WINDOW_YEARS either
+    side of today) is refused too (code "as_of_range")."""
     as_of = data.get("as_of")
     if as_of is None:
         return today()
     as_of_allowed(request, data)
-    now, span = today(), relativedelta(years=AS_OF_YEARS)
-    if not now - span <= as_of <= now + span:
-        raise DomainError(_("Pick a date within 5 years of today."), code="as_of_range",
-                          field="as_of")
+    message = as_of_out_of_window(as_of, today())
+    if message:
+        raise DomainError(message, code="as_of_range", field="as_of")
     return as_of

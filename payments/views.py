@@ -38,6 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.inputs import StrictDateFormField
 from invoices.models import Document, DocumentKind
 from plans import selectors as plan_selectors
 from plans.models import Order, OrderStatus
@@ -262,7 +263,7 @@ class TransferBookingForm(forms.Form):
     amount = forms.CharField(label=gettext_lazy("Amount received"), max_length=20,
                              widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     # an <input type="date"> reads and writes ISO dates, whatever the page's language
-    received_on = forms.DateField(label=gettext_lazy("Received on"), input_formats=["%Y-%m-%d"],
+    received_on = StrictDateFormField(label=gettext_lazy("Received on"), input_formats=["%Y-%m-%d"],
                                   widget=forms.DateInput(attrs={"type": "date"},
                                                          format="%Y-%m-%d"))
     reference = forms.CharField(label=gettext_lazy("Transfer title / reference"),

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from billing_site.api import as_of_allowed, business_date, error_responses
 from billing_site.dates import today
+from billing_site.inputs import StrictDateField, StrictIntegerField
 from billing_site.money import Currency
 from seats import services as seat_services
 from seats.api import AccountOutputSerializer, AccountScopedApi
@@ -49,11 +50,11 @@ def _amount(help_text, **kwargs):
 class AddOnEntitlementOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    pack_size = serializers.IntegerField(help_text="Units one pack adds per month.")
-    included = serializers.IntegerField(help_text="Units the package includes.")
-    bought = serializers.IntegerField(help_text="Units bought (packs × pack size).")
-    packs = serializers.IntegerField(help_text="Packs bought.")
-    cap = serializers.IntegerField(help_text="Most units the package allows, included ones too.")
+    pack_size = StrictIntegerField(help_text="Units one pack adds per month.")
+    included = StrictIntegerField(help_text="Units the package includes.")
+    bought = StrictIntegerField(help_text="Units bought (packs × pack size).")
+    packs = StrictIntegerField(help_text="Packs bought.")
+    cap = StrictIntegerField(help_text="Most units the package allows, included ones too.")
 
 
 @extend_schema_serializer(component_name="Entitlements")
@@ -61,9 +62,9 @@ class EntitlementsOutputSerializer(serializers.Serializer):
     package = serializers.CharField(help_text="Package code, e.g. base.")
     features = serializers.ListField(child=serializers.CharField(),
                                      help_text="Feature flags, e.g. automations.")
-    seats = serializers.IntegerField(help_text="Seats of the account (removed ones excluded).")
-    storage_gb_per_seat = serializers.IntegerField()
-    storage_quota_gb = serializers.IntegerField(help_text="seats × storage_gb_per_seat.")
+    seats = StrictIntegerField(help_text="Seats of the account (removed ones excluded).")
+    storage_gb_per_seat = StrictIntegerField()
+    storage_quota_gb = StrictIntegerField(help_text="seats × storage_gb_per_seat.")
     add_ons = AddOnEntitlementOutputSerializer(many=True)
     automations_paused = serializers.BooleanField(
         help_text="True while automations are paused (account suspended for non-payment)."
@@ -72,19 +73,19 @@ class EntitlementsOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="QuoteLine")
 class QuoteLineOutputSerializer(serializers.Serializer):
-    seat = serializers.IntegerField(
+    seat = StrictIntegerField(
         allow_null=True, help_text="Seat id; null for a seat added in this renewal and for "
                                    "add-on lines."
     )
-    start = serializers.DateField(help_text="First day charged.")
-    end = serializers.DateField(help_text="Last day charged (inclusive).")
-    months = serializers.IntegerField(help_text="Whole calendar months.")
-    days = serializers.IntegerField(help_text="Days of the partial month(s).")
-    days_in_month = serializers.IntegerField(
+    start = StrictDateField(help_text="First day charged.")
+    end = StrictDateField(help_text="Last day charged (inclusive).")
+    months = StrictIntegerField(help_text="Whole calendar months.")
+    days = StrictIntegerField(help_text="Days of the partial month(s).")
+    days_in_month = StrictIntegerField(
         allow_null=True, help_text="Days of that partial month; null when there is none."
     )
     partials = serializers.ListField(
-        child=serializers.ListField(child=serializers.IntegerField(), min_length=2,
+        child=serializers.ListField(child=StrictIntegerField(), min_length=2,
                                     max_length=2),
         help_text="Each partial month covered, in date order, as [days covered, days in that "
                   "month]; `days`/`days_in_month` describe the first.",
@@ -92,13 +93,13 @@ class QuoteLineOutputSerializer(serializers.Serializer):
     unit_price = _amount("Monthly net price of one seat (or of one pack).")
     amount = _amount("Net amount of the line, rounded once.")
     add_on = serializers.CharField(required=False, help_text="Add-on lines only: its code.")
-    packs = serializers.IntegerField(required=False, help_text="Add-on lines only: packs.")
+    packs = StrictIntegerField(required=False, help_text="Add-on lines only: packs.")
 
 
 @extend_schema_serializer(component_name="RenewalQuote")
 class QuoteOutputSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=Currency.choices)
-    term_months = serializers.IntegerField(help_text="Term the discount ladder is read at.")
+    term_months = StrictIntegerField(help_text="Term the discount ladder is read at.")
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     lines = QuoteLineOutputSerializer(many=True, help_text="Seat lines, then add-on lines.")
     net_before_discount = _amount("Sum of the lines.")
@@ -118,14 +119,14 @@ class QuoteOutputSerializer(serializers.Serializer):
     vat_note = serializers.CharField(help_text="The reason in words.")
     vat = _amount("VAT on the net.")
     gross = _amount("net + vat.")
-    valid_until = serializers.DateField(help_text="Every seat's validity once paid.")
+    valid_until = StrictDateField(help_text="Every seat's validity once paid.")
 
 
 @extend_schema_serializer(component_name="OrderRequest")
 class OrderRequestOutputSerializer(serializers.Serializer):
     until = serializers.CharField(required=False, help_text="Renewal orders: the target month.")
-    add_seats = serializers.IntegerField(required=False, help_text="Renewal orders.")
-    add_ons = serializers.DictField(child=serializers.IntegerField(),
+    add_seats = StrictIntegerField(required=False, help_text="Renewal orders.")
+    add_ons = serializers.DictField(child=StrictIntegerField(),
                                     help_text="Add-on code → extra packs.")
 
 
@@ -136,7 +137,7 @@ class OrderQuoteOutputSerializer(QuoteOutputSerializer):
 
 @extend_schema_serializer(component_name="Order")
 class OrderOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     kind = serializers.ChoiceField(choices=OrderKind.choices)
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     currency = serializers.ChoiceField(choices=Currency.choices)
@@ -148,7 +149,7 @@ class OrderOutputSerializer(serializers.Serializer):
                   "request; payment applies this, never a recomputation."
     )
     created = serializers.DateTimeField(source="created_at")
-    valid_through = serializers.DateField(
+    valid_through = StrictDateField(
         allow_null=True, help_text="Last day a pending order can be paid (inclusive)."
     )
     status_reason = serializers.ChoiceField(
@@ -165,16 +166,16 @@ class OrderOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="SeatValidityChange")
 class SeatChangeOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="seat_id")
-    valid_until_before = serializers.DateField()
-    valid_until_after = serializers.DateField()
+    id = StrictIntegerField(source="seat_id")
+    valid_until_before = StrictDateField()
+    valid_until_after = StrictDateField()
 
 
 @extend_schema_serializer(component_name="PackageChange")
 class PackageChangeOutputSerializer(serializers.Serializer):
     package = serializers.CharField(source="package.code", help_text="The new package's code.")
     applied = serializers.BooleanField(help_text="False for a dry run (nothing changed).")
-    effective = serializers.DateField(help_text="The day the change takes effect.")
+    effective = StrictDateField(help_text="The day the change takes effect.")
     seats = SeatChangeOutputSerializer(
         many=True, help_text="Every seat still valid on that day; expired seats do not move."
     )
@@ -184,7 +185,7 @@ class PackageChangeOutputSerializer(serializers.Serializer):
 
 
 class AsOfInputSerializer(serializers.Serializer):
-    as_of = serializers.DateField(
+    as_of = StrictDateField(
         required=False, help_text="Staff only: act as of this business date (default today)."
     )
 
@@ -193,7 +194,7 @@ class AddOnsField(serializers.DictField):
     """{add-on code: packs}; the service knows the codes and the limits."""
 
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.IntegerField(), **kwargs)
+        super().__init__(child=StrictIntegerField(), **kwargs)
 
 
 @extend_schema_serializer(component_name="RenewalQuoteInput")
@@ -203,7 +204,7 @@ class RenewalInputSerializer(AsOfInputSerializer):
         error_messages={"invalid": MONTH_FORMAT_MESSAGE},
     )
     # the limits (0 … 500) are a rule of the service, which reports them on this field
-    add_seats = serializers.IntegerField(default=0, help_text="New free seats to add (0-500).")
+    add_seats = StrictIntegerField(default=0, help_text="New free seats to add (0-500).")
     add_ons = AddOnsField(default=dict, help_text="Add-on code → extra packs to buy.")
 
 
