@@ -44,15 +44,19 @@ class ErrorOutputSerializer(serializers.Serializer):
 
 
 ERRORS = {
-    400: OpenApiResponse(ErrorOutputSerializer, description="Invalid input or refused operation."),
+    400: OpenApiResponse(ErrorOutputSerializer, description="Invalid input."),
     401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
     403: OpenApiResponse(ErrorOutputSerializer, description="Access refused or wrong role."),
     404: OpenApiResponse(ErrorOutputSerializer, description="No such account, seat or member."),
+    409: OpenApiResponse(ErrorOutputSerializer,
+                         description="Refused by the current state (an occupied seat, the last "
+                                     "admin, a package changed too recently, an order already "
+                                     "paid, …); the request itself was well formed."),
 }
 
 
 def error_responses(*codes):
-    """The OpenAPI responses of the given error status codes (400, 401, 403, 404)."""
+    """The OpenAPI responses of the given error status codes (400, 401, 403, 404, 409)."""
     return {code: ERRORS[code] for code in codes}
 
 

@@ -17,19 +17,19 @@ What is refused here never reaches a service, the database, the parser's recursi
 
 import codecs
 import datetime
-import json
 import re
 
 from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
-from rest_framework.utils.encoders import json as drf_json
+from rest_framework.utils import json as drf_json
 
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
@@ -41,6 +41,13 @@ ASCII_MONTH = re.compile(r"\A[0-9]{4}-[0-9]{2}\Z")
 TEXT_MESSAGE = gettext_lazy("Text may not contain NUL bytes or unpaired surrogate characters.")
 INTEGER_MESSAGE = gettext_lazy("Enter a whole number written with the digits 0-9.")
 DATE_MESSAGE = gettext_lazy("Enter the date as YYYY-MM-DD, for example 2026-11-16.")
+
+
+def lazy_text(build):
+    """A lazy string built by `build()` when it is shown, so that a message with arguments
+    ("At most %(max)d seats …" % {...}) is translated in the language of the request, not at
+    import. For DRF `error_messages`, which are formatted lazily too."""
+    return lazy(build, str)()
 
 
 def has_bad_characters(value: str) -> bool:
@@ -103,7 +110,7 @@ class StrictJSONParser(JSONParser):
             raise ParseError(_("The JSON of the request nests deeper than %(limit)d levels.")
                              % {"limit": limit}, code="json_too_deep")
         try:
-            strict = json.strict_constant if api_settings.STRICT_JSON else None  # NaN refused
+            strict = drf_json.strict_constant if api_settings.STRICT_JSON else None  # no NaN
             data = drf_json.loads(text, parse_constant=strict)
         except ValueError as exc:
             raise ParseError(f"JSON parse error - {exc}") from exc
@@ -131,8 +138,6 @@ class StrictDateField(serializers.DateField):
     """A date written exactly YYYY-MM-DD in ASCII digits; rendered the same way (4-digit year,
     also for years below 1000)."""
 
-    default_error_messages = {"invalid": DATE_MESSAGE}
-
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["iso-8601"])
         kwargs.setdefault("format", "iso-8601")
@@ -140,7 +145,7 @@ class StrictDateField(serializers.DateField):
 
     def to_internal_value(self, value):
         if isinstance(value, str) and not ASCII_DATE.match(value):
-            self.fail("invalid")
+            self.fail("invalid", format="YYYY-MM-DD")
         return super().to_internal_value(value)
 
 

@@ -72,7 +72,7 @@ class RecurringApi(AccountScopedApi):
     @extend_schema(operation_id="account_recurring_set", tags=["payments"],
                    request=RecurringInputSerializer,
                    responses={200: RecurringOutputSerializer,
-                              **error_responses(400, 401, 403, 404)})
+                              **error_responses(400, 401, 403, 404, 409)})
     def post(self, request, account_id):
         account = self.get_account(account_id)
         serializer = RecurringInputSerializer(data=request.data)

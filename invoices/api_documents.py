@@ -26,6 +26,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
+from rest_framework.fields import empty
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -207,10 +208,23 @@ class DocumentOutputSerializer(_DocumentBaseSerializer):
 
 
 @extend_schema_serializer(component_name="DocumentNoteInput")
+@extend_schema_field({"type": "string", "minLength": 1,
+                      "maxLength": rendering.NOTE_MAX_LENGTH})
+class NoteField(serializers.CharField):
+    """The note's text. Not empty and at most `NOTE_MAX_LENGTH` characters after trimming: the
+    service checks both and reports them with the length it counted; the schema states them so
+    that a generated client does not send what is refused. A blank note is passed on to the
+    service (not refused here with DRF's message) so that it is told the service's way."""
+
+    def run_validation(self, data=empty):
+        if isinstance(data, str) and not data.strip():
+            return ""
+        return super().run_validation(data)
+
+
 class DocumentNoteInputSerializer(serializers.Serializer):
-    # not empty and at most 500 characters: rules of the service, reported on this field
-    note = serializers.CharField(allow_blank=True, trim_whitespace=True,
-                                 help_text="Text printed on the invoice (1-500 characters).")
+    note = NoteField(trim_whitespace=True,
+                     help_text="Text printed on the invoice (1-500 characters).")
 
 
 
@@ -332,7 +346,8 @@ class DocumentNoteApi(DocumentScopedApi):
 
     @extend_schema(
         operation_id="documents_note", tags=["documents"], request=DocumentNoteInputSerializer,
-        responses={200: DocumentOutputSerializer, **_documenterror_responses(400, 401, 403, 404)},
+        responses={200: DocumentOutputSerializer,
+                   **_documenterror_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, document_id):
         document = self.get_document(document_id)

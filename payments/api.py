@@ -65,7 +65,7 @@ class TransferBookApi(APIView):
 
     @extend_schema(
         operation_id="orders_transfer_book", tags=["payments"], request=TransferInputSerializer,
-        responses={201: TransferOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: TransferOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, order_id):
         order = Order.objects.filter(pk=order_id).first()
@@ -138,7 +138,7 @@ class OrderScopedApi(AccountScopedApi):
 class PaymentCreateApi(OrderScopedApi):
     @extend_schema(
         operation_id="orders_payment_create", tags=["payments"], request=PaymentInputSerializer,
-        responses={201: PaymentOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: PaymentOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, order_id):
         order = self.get_order(order_id)
@@ -207,7 +207,7 @@ class RefundCreateApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="payments_refund_create", tags=["payments"], request=RefundInputSerializer,
-        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, payment_id):
         payment = Payment.objects.filter(pk=payment_id).select_related("order").first()

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from billing_site.api import as_of_allowed, business_date, error_responses
 from billing_site.dates import today
-from billing_site.inputs import StrictDateField, StrictIntegerField
+from billing_site.inputs import ASCII_MONTH, StrictDateField, StrictIntegerField
 from billing_site.money import Currency
 from seats import services as seat_services
 from seats.api import AccountOutputSerializer, AccountScopedApi
@@ -197,14 +197,35 @@ class AddOnsField(serializers.DictField):
         super().__init__(child=StrictIntegerField(), **kwargs)
 
 
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"},
+                      "minProperties": 1})
+class PacksToBuyField(AddOnsField):
+    """{add-on code: packs} with at least one entry (drf-spectacular does not turn DictField's
+    allow_empty=False into minProperties, so the schema is stated here)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            allow_empty=False,
+            error_messages={"empty": gettext_lazy("Choose at least one pack to buy.")}, **kwargs)
+
+
 @extend_schema_serializer(component_name="RenewalQuoteInput")
 class RenewalInputSerializer(AsOfInputSerializer):
     until = serializers.RegexField(
-        r"^\d{4}-\d{2}$", help_text="Target month YYYY-MM: seats are extended to its last day.",
+        ASCII_MONTH, trim_whitespace=False,  # "2027-01\n" is not a month
+        help_text="Target month YYYY-MM: seats are extended to its last day. From the current "
+                  "month (the month after the seats' validity when they are valid) to 36 months "
+                  "after the later of this month and the validity's month; others are refused "
+                  "(400).",
         error_messages={"invalid": MONTH_FORMAT_MESSAGE},
     )
-    # the limits (0 … 500) are a rule of the service, which reports them on this field
-    add_seats = StrictIntegerField(default=0, help_text="New free seats to add (0-500).")
+    # the limits (0 … 500) and messages of the service, declared here too for the schema
+    add_seats = StrictIntegerField(
+        default=0, min_value=0, max_value=500,
+        error_messages={
+            "min_value": gettext_lazy("New seats must be a whole number, 0 or more."),
+            "max_value": gettext_lazy("At most 500 new seats can be added at once.")},
+        help_text="New free seats to add (0-500).")
     add_ons = AddOnsField(default=dict, help_text="Add-on code → extra packs to buy.")
 
 
@@ -251,7 +272,7 @@ class RenewalQuoteApi(BillingApi):
 
     @extend_schema(
         operation_id="renewal_quote", tags=["plans"], request=RenewalInputSerializer,
-        responses={200: QuoteOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: QuoteOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -277,7 +298,7 @@ class PackageChangeApi(BillingApi):
 
     @extend_schema(
         operation_id="package_change", tags=["plans"], request=InputSerializer,
-        responses={200: PackageChangeOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: PackageChangeOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -311,7 +332,7 @@ class RenewalOrderCreateApi(BillingApi):
 
     @extend_schema(
         operation_id="orders_renewal_create", tags=["orders"], request=RenewalInputSerializer,
-        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -330,11 +351,11 @@ class AddOnOrderCreateApi(BillingApi):
 
     @extend_schema_serializer(component_name="AddOnOrderInput")
     class InputSerializer(AsOfInputSerializer):
-        add_ons = AddOnsField(help_text="Add-on code → packs to buy.")
+        add_ons = PacksToBuyField(help_text="Add-on code → packs to buy; at least one.")
 
     @extend_schema(
         operation_id="orders_addons_create", tags=["orders"], request=InputSerializer,
-        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -358,7 +379,7 @@ class BillingPeriodApi(BillingApi):
 
     @extend_schema(
         operation_id="billing_period_change", tags=["accounts"], request=InputSerializer,
-        responses={200: AccountOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: AccountOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)

@@ -16,6 +16,7 @@ routes a URL to one view; each method still has its own serializer and permissio
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
@@ -28,7 +29,7 @@ from rest_framework.views import APIView
 
 from billing_site.api import as_of_allowed, business_date, error_responses
 from billing_site.dates import today
-from billing_site.inputs import StrictDateField, StrictIntegerField
+from billing_site.inputs import StrictDateField, StrictIntegerField, lazy_text
 from billing_site.money import Currency
 
 from . import services
@@ -157,7 +158,7 @@ class AccountListCreateApi(APIView):
 
     @extend_schema(
         operation_id="accounts_create", tags=["accounts"], request=CreateInputSerializer,
-        responses={201: AccountOutputSerializer, **error_responses(400, 401, 403)},
+        responses={201: AccountOutputSerializer, **error_responses(400, 401, 403, 409)},
     )
     def post(self, request):
         serializer = self.CreateInputSerializer(data=request.data)
@@ -247,8 +248,14 @@ class SeatListAddApi(AccountScopedApi):
 
     @extend_schema_serializer(component_name="SeatsAddInput")
     class AddInputSerializer(serializers.Serializer):
-        # the limits (1 … 500) are a rule of the service, which reports them on this field
-        count = StrictIntegerField(help_text="How many free seats to add (1-500).")
+        # the service's limits and messages, declared here too so that the schema shows them
+        count = StrictIntegerField(
+            min_value=1, max_value=services.MAX_SEATS_PER_REQUEST,
+            error_messages={"min_value": gettext_lazy("Add at least one seat."),
+                            "max_value": lazy_text(
+                                lambda: _("At most %(max)d seats can be added at once.")
+                                % {"max": services.MAX_SEATS_PER_REQUEST})},
+            help_text="How many free seats to add (1-500).")
 
     @extend_schema(
         operation_id="seats_list", tags=["seats"],
@@ -260,7 +267,8 @@ class SeatListAddApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_add", tags=["seats"], request=AddInputSerializer,
-        responses={201: SeatOutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
+        responses={201: SeatOutputSerializer(many=True),
+                   **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -278,7 +286,7 @@ class SeatRemoveApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_remove", tags=["seats"], request=None,
-        responses={204: None, **error_responses(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404, 409)},
     )
     def delete(self, request, account_id, seat_id):
         account = self.get_account(account_id)
@@ -296,7 +304,7 @@ class SeatAssignApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_assign", tags=["seats"], request=InputSerializer,
-        responses={200: SeatOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: SeatOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, seat_id):
         account = self.get_account(account_id)
@@ -343,7 +351,7 @@ class MemberListInviteApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_invite", tags=["members"], request=InviteInputSerializer,
-        responses={201: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -393,7 +401,7 @@ class MemberSuspendApi(MemberReleaseApi):
 
     @extend_schema(
         operation_id="members_suspend", tags=["members"], request=ReleaseInputSerializer,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         return self.release(request, account_id, member_id)
@@ -406,7 +414,7 @@ class MemberDeleteApi(MemberReleaseApi):
 
     @extend_schema(
         operation_id="members_delete", tags=["members"], request=ReleaseInputSerializer,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         return self.release(request, account_id, member_id)
@@ -417,7 +425,7 @@ class MemberRestoreApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_restore", tags=["members"], request=None,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
@@ -433,7 +441,7 @@ class MemberCancelScheduledApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_cancel_scheduled", tags=["members"], request=None,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
@@ -455,7 +463,7 @@ class MemberRoleApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_role", tags=["members"], request=InputSerializer,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)

@@ -44,7 +44,7 @@ class ContractSeatsConfirmApi(AccountScopedApi):
     @extend_schema(
         operation_id="contract_seats_confirm", tags=["accounts"], request=None,
         responses={201: ConfirmedSeatCountOutputSerializer,
-                   **error_responses(400, 401, 403, 404)},
+                   **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)

@@ -66,7 +66,9 @@ def seats_remove(request, account):
     that states any paid time lost."""
     if refused := _not_post(request):
         return refused
-    ids = sorted({int(value) for value in request.POST.getlist("seat") if value.isdigit()})
+    # ASCII digits only ("٣" is not 3) and small enough for a bigint column
+    ids = sorted({int(value) for value in request.POST.getlist("seat")
+                  if value.isascii() and value.isdigit() and len(value) <= 18})
     back = _users_url("seats", request)
     if not ids:
         messages.error(request, _("Choose at least one free seat to remove."))
