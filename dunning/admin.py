@@ -39,7 +39,7 @@ from django_celery_results.models import TaskResult
 from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import as_of_out_of_window, today
 from billing_site.errors import DomainError
-from billing_site.inputs import StrictDateFormField
+from billing_site.inputs import StrictDateFormField, query_text, row_id
 from seats.models import Account
 
 from .admin_report import report_rows
@@ -447,12 +447,12 @@ def _refresh(row, finished):
 
 def accounts_view(request):
     _require(request, SEE_ACCOUNTS_PERMISSION)
-    query = request.GET.get("q", "").strip()
+    query = query_text(request.GET.get("q"), max_length=200)
     accounts = Account.objects.select_related("package", "recorded_phase").order_by("name", "id")
     if query:
         match = Q(name__icontains=query) | Q(members__user__email__icontains=query)
-        if query.isdigit():
-            match |= Q(pk=int(query))
+        if (account_id := row_id(query)) is not None:
+            match |= Q(pk=account_id)
         accounts = accounts.filter(match).distinct()
     limit = 50
     shown = list(accounts[:limit + 1])

@@ -38,7 +38,7 @@ from django.utils.translation import gettext_lazy
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from billing_site.inputs import StrictDateFormField
+from billing_site.inputs import StrictDateFormField, row_id
 from invoices.models import Document, DocumentKind
 from plans import selectors as plan_selectors
 from plans.models import Order, OrderStatus
@@ -297,7 +297,10 @@ def _render_transfers(request, *, forms_by_order=None, mismatch=None, status=200
 def finance_transfers(request):
     if request.method != "POST":
         return _render_transfers(request)
-    order = get_object_or_404(Order, pk=request.POST.get("order") or 0)
+    order_id = row_id(request.POST.get("order"))
+    if order_id is None:  # not ASCII digits, or no bigint
+        raise Http404
+    order = get_object_or_404(Order, pk=order_id)
     form = _booking_form(order, request.POST)
     if not form.is_valid():
         return _render_transfers(request, forms_by_order={order.pk: form}, status=400)

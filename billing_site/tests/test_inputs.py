@@ -239,3 +239,24 @@ def test_schema_states_the_limits_and_the_conflicts(schema):
 
     seat_remove = schema["paths"]["/api/v1/accounts/{account_id}/seats/{seat_id}/"]["delete"]
     assert "409" in seat_remove["responses"]
+
+
+# --- the same kind in other pages: search boxes and posted ids ------------------------------------
+
+
+def test_search_boxes_refuse_a_nul_byte(admin_client, db):
+    assert admin_client.get("/finance/refunds/", {"q": "ac\x00me"}).status_code == 400
+    assert admin_client.get("/admin/dunning/accounts/", {"q": "\x00"}).status_code == 400
+    assert admin_client.get("/finance/refunds/", {"q": "acme"}).status_code == 200
+
+
+def test_a_posted_order_id_takes_ascii_digits_only(admin_client, acme, staff):
+    account, admin = acme
+    from plans import services as plan_services
+
+    order = plan_services.renewal_order_create(account=account, actor=admin.user,
+                                               until=(2027, 1), as_of=TODAY)
+    arabic = "".join("٠١٢٣٤٥٦٧٨٩"[int(digit)] for digit in str(order.pk))
+    for value in (arabic, "x", "9" * 30):
+        response = admin_client.post("/finance/transfers/", {"order": value})
+        assert response.status_code == 404, value
