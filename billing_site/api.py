@@ -7,7 +7,6 @@ import json
 import math
 from collections.abc import Mapping
 
-from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ObjectDoesNotExist
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -20,7 +19,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from .api_auth import CsrfFailed
 from .choices import accepted_values
-from .dates import today
+from .dates import as_of_out_of_window, today
 from .errors import DomainError
 
 
@@ -128,22 +127,23 @@ class ErrorOutputSerializer(serializers.Serializer):
 
 
 ERRORS = {
-    400: OpenApiResponse(ErrorOutputSerializer, description="Invalid input or refused operation."),
+    400: OpenApiResponse(ErrorOutputSerializer, description="Invalid input."),
     401: OpenApiResponse(ErrorOutputSerializer, description="Not authenticated."),
     403: OpenApiResponse(ErrorOutputSerializer, description="Access refused or wrong role."),
     404: OpenApiResponse(ErrorOutputSerializer, description="No such account, seat or member."),
+    409: OpenApiResponse(ErrorOutputSerializer,
+                         description="Refused by the current state (an occupied seat, the last "
+                                     "admin, a package changed too recently, an order already "
+                                     "paid, …); the request itself was well formed."),
     429: OpenApiResponse(ErrorOutputSerializer,
                          description="Too many requests (see the Retry-After header)."),
 }
 
 
 def error_responses(*codes):
-    """The OpenAPI responses of the given error status codes (400, 401, 403, 404), plus 429:
-    every API operation is throttled (settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])."""
+    """The OpenAPI responses of the given error status codes (400, 401, 403, 404, 409), plus
+    429: every API operation is throttled (settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])."""
     return {code: ERRORS[code] for code in (*codes, 429)}
-
-
-AS_OF_YEARS = 5  # as the ops preview: "within 5 years of today"
 
 
 def as_of_allowed(request, raw) -> None:
@@ -159,13 +159,13 @@ def business_date(request, data):
     """The business date an API operation runs for: today (Europe/Warsaw), or the `as_of` in
     `data` when a staff user asked for another date; anyone else passing `as_of` is refused
     (DomainError, field "as_of"), so a date in a request never silently means something else.
-    A staff date more than 5 years from today is refused too (code "as_of_range")."""
+    A staff date outside `billing_site.dates.as_of_window` (settings.AS_OF_WINDOW_YEARS either
+    side of today) is refused too (code "as_of_range")."""
     as_of = data.get("as_of")
     if as_of is None:
         return today()
     as_of_allowed(request, data)
-    now, span = today(), relativedelta(years=AS_OF_YEARS)
-    if not now - span <= as_of <= now + span:
-        raise DomainError(_("Pick a date within 5 years of today."), code="as_of_range",
-                          field="as_of")
+    message = as_of_out_of_window(as_of, today())
+    if message:
+        raise DomainError(message, code="as_of_range", field="as_of")
     return as_of

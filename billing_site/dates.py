@@ -3,7 +3,10 @@
 import calendar
 from datetime import date
 
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 
 def today():
@@ -14,3 +17,22 @@ def today():
 
 def end_of_month(day: date) -> date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def as_of_window(now: date) -> tuple[date, date]:
+    """The first and last business date staff may act "as of" (the API's `as_of`, the ops
+    preview, a job's Run now): `settings.AS_OF_WINDOW_YEARS` years either side of `now`,
+    inclusive. One rule for every input of such a date (issue 13: year 1 made a real order)."""
+    span = relativedelta(years=settings.AS_OF_WINDOW_YEARS)
+    return now - span, now + span
+
+
+def as_of_out_of_window(day: date, now: date):
+    """None when `day` lies in `as_of_window(now)`; else the message to show, naming the
+    window's years, e.g. "Pick a date within 5 years of today." (translated)."""
+    first, last = as_of_window(now)
+    if first <= day <= last:
+        return None
+    years = settings.AS_OF_WINDOW_YEARS
+    return ngettext("Pick a date within %(years)d year of today.",
+                    "Pick a date within %(years)d years of today.", years) % {"years": years}

@@ -34,7 +34,8 @@ def money_text(value) -> str:
 
 
 # A typed amount: digits, optionally a decimal point or comma and at most 2 decimals.
-_AMOUNT = re.compile(r"^\d{1,10}(?:[.,]\d{1,2})?$")
+# ASCII digits only and no trailing newline (issue 13: `\d` and `$` let "٣" and "3\n" through)
+_AMOUNT = re.compile(r"\A[0-9]{1,10}(?:[.,][0-9]{1,2})?\Z")
 MAX_AMOUNT = Decimal("9999999999.99")  # what a DecimalField(max_digits=12, decimal_places=2) holds
 
 
@@ -61,7 +62,7 @@ def amount_input(value) -> Decimal:
     try:
         amount = parse_amount(value)
     except ValueError:
-        if re.fullmatch(r"\d+[.,]\d{3,}", str(value).strip()):  # a number, too precise
+        if re.fullmatch(r"[0-9]+[.,][0-9]{3,}", str(value).strip()):  # a number, too precise
             raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
                               field="amount") from None
         raise DomainError(_("Enter the amount as a number, e.g. 123.45."), field="amount") from None

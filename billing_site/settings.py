@@ -182,7 +182,14 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "billing_site.api.exception_handler",
     # the API answers in the language of Accept-Language, English by default (issue 12)
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "billing_site.api_language.LanguageNegotiation",
-    "DATE_FORMAT": "%Y-%m-%d",
+    # ISO 8601 (date.isoformat): always a 4-digit year; strftime's "%Y" wrote year 1 as "1"
+    "DATE_FORMAT": "iso-8601",
+    # bodies are checked at the boundary: nesting depth, NUL and lone surrogates (issue 13)
+    "DEFAULT_PARSER_CLASSES": [
+        "billing_site.inputs.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
@@ -194,6 +201,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
 }
+
+# Deepest nesting of arrays/objects a JSON body may have; deeper ones get a 400 (issue 13)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
+# Staff may act "as of" another business date (API as_of, ops preview, Run now) only within this
+# many years of today, either way: one rule everywhere (billing_site.dates.as_of_window)
+AS_OF_WINDOW_YEARS = env.int("AS_OF_WINDOW_YEARS", default=5)
 
 # Business settings (defaults of SPEC; ops can change the ones that later live in the admin)
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=14)

@@ -37,8 +37,9 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django_celery_results.models import TaskResult
 
 from billing_site.admin_mixins import ReadOnlyAdminMixin
-from billing_site.dates import today
+from billing_site.dates import as_of_out_of_window, today
 from billing_site.errors import DomainError
+from billing_site.inputs import StrictDateFormField, query_text, row_id
 from seats.models import Account
 
 from .admin_report import report_rows
@@ -64,8 +65,6 @@ from .timeline import account_timeline
 RUN_JOBS_PERMISSION = "django_celery_beat.change_periodictask"
 SEE_JOBS_PERMISSION = "django_celery_results.view_taskresult"
 SEE_ACCOUNTS_PERMISSION = "seats.view_account"
-# a date further than this from today is a typo (year 2206), not an ops need
-MAX_DAYS_FROM_TODAY = 5 * 366
 STATUS_REFRESH_SECONDS = 2
 # the status page stops reloading itself after this long: a job still queued is waiting for a
 # worker that is not there (or is busy), one still running may have lost its worker
@@ -260,7 +259,7 @@ class RunJobForm(forms.Form):
     """One "Run now" button; the sweep's row adds its date and dry run."""
 
     task = forms.CharField(widget=forms.HiddenInput)
-    as_of = forms.DateField(
+    as_of = StrictDateFormField(
         label=gettext_lazy("as of"), required=False, input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=gettext_lazy("Business date (YYYY-MM-DD); empty: today."),
@@ -291,8 +290,8 @@ class RunJobForm(forms.Form):
         as_of = data.get("as_of")
         if self.job is None or not self.job.takes_as_of or as_of is None:
             return data
-        if abs((as_of - self.today).days) > MAX_DAYS_FROM_TODAY:
-            self.add_error("as_of", _("Pick a date within 5 years of today."))
+        if message := as_of_out_of_window(as_of, self.today):  # the one as_of rule
+            self.add_error("as_of", message)
         elif as_of > self.today and not data.get("dry_run"):
             # a real run for a later day would record phases and e-mail customers (or charge
             # their cards) before the day comes; the sweep's command line remains for exceptions
@@ -448,12 +447,12 @@ def _refresh(row, finished):
 
 def accounts_view(request):
     _require(request, SEE_ACCOUNTS_PERMISSION)
-    query = request.GET.get("q", "").strip()
+    query = query_text(request.GET.get("q"), max_length=200)
     accounts = Account.objects.select_related("package", "recorded_phase").order_by("name", "id")
     if query:
         match = Q(name__icontains=query) | Q(members__user__email__icontains=query)
-        if query.isdigit():
-            match |= Q(pk=int(query))
+        if (account_id := row_id(query)) is not None:
+            match |= Q(pk=account_id)
         accounts = accounts.filter(match).distinct()
     limit = 50
     shown = list(accounts[:limit + 1])
@@ -487,7 +486,7 @@ def timeline_view(request, account_id):
 
 
 class PreviewForm(forms.Form):
-    as_of = forms.DateField(
+    as_of = StrictDateFormField(
         label=gettext_lazy("as of"), input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": gettext_lazy(
@@ -500,8 +499,8 @@ class PreviewForm(forms.Form):
 
     def clean_as_of(self):
         as_of = self.cleaned_data["as_of"]
-        if abs((as_of - self.today).days) > MAX_DAYS_FROM_TODAY:
-            raise forms.ValidationError(_("Pick a date within 5 years of today."))
+        if message := as_of_out_of_window(as_of, self.today):  # the one as_of rule
+            raise forms.ValidationError(message)
         return as_of
 
 

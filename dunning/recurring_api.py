@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from billing_site.api import error_responses
 from billing_site.dates import today
+from billing_site.inputs import StrictDateField, StrictIntegerField
 from seats.api import AccountScopedApi
 
 from .selectors import recurring_overview
@@ -43,8 +44,8 @@ class RecurringInputSerializer(serializers.Serializer):
 class SavedCardOutputSerializer(serializers.Serializer):
     brand = serializers.CharField(help_text="e.g. \"visa\".")
     last4 = serializers.CharField()
-    exp_month = serializers.IntegerField(allow_null=True, help_text="1–12.")
-    exp_year = serializers.IntegerField(allow_null=True, help_text="Four digits.")
+    exp_month = StrictIntegerField(allow_null=True, help_text="1–12.")
+    exp_year = StrictIntegerField(allow_null=True, help_text="Four digits.")
 
 
 @extend_schema_serializer(component_name="Recurring")
@@ -52,7 +53,7 @@ class RecurringOutputSerializer(serializers.Serializer):
     enabled = serializers.BooleanField()
     card = SavedCardOutputSerializer(allow_null=True, help_text="The saved card, or null.")
     billing_period = serializers.ChoiceField(choices=["monthly", "annual"])
-    next_charge_on = serializers.DateField(
+    next_charge_on = StrictDateField(
         allow_null=True, help_text="Business date (Europe/Warsaw) of the next charge; null when "
                                    "none is planned.")
 
@@ -71,7 +72,7 @@ class RecurringApi(AccountScopedApi):
     @extend_schema(operation_id="account_recurring_set", tags=["payments"],
                    request=RecurringInputSerializer,
                    responses={200: RecurringOutputSerializer,
-                              **error_responses(400, 401, 403, 404)})
+                              **error_responses(400, 401, 403, 404, 409)})
     def post(self, request, account_id):
         account = self.get_account(account_id)
         serializer = RecurringInputSerializer(data=request.data)

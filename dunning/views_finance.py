@@ -34,6 +34,7 @@ from django.utils.translation import gettext_lazy
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.inputs import StrictDateFormField
 from billing_site.money import Currency
 from catalogue.models import BillingPolicy
 from invoices.models import Document
@@ -103,7 +104,7 @@ class TransferForm(forms.Form):
         error_messages={"required": gettext_lazy("Enter the amount as a number, e.g. 123.45.")},
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
     currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=Currency.choices)
-    received_on = forms.DateField(
+    received_on = StrictDateFormField(
         label=gettext_lazy("Received on"),
         error_messages={"required": gettext_lazy("Enter the day the transfer was received."),
                         "invalid": gettext_lazy("Enter the day the transfer was received.")},

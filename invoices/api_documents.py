@@ -26,12 +26,14 @@ from drf_spectacular.utils import (
 )
 from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, NotFound
+from rest_framework.fields import empty
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from billing_site.api import ErrorOutputSerializer, error_responses
 from billing_site.dates import today
+from billing_site.inputs import StrictDateField, StrictIntegerField
 from billing_site.money import Currency
 from plans.services import order_refresh, orders_refresh
 from seats.api import AccountScopedApi
@@ -111,11 +113,11 @@ class SellerOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="DocumentLine")
 class LineOutputSerializer(serializers.Serializer):
-    position = serializers.IntegerField(help_text="Lp., from 1.")
+    position = StrictIntegerField(help_text="Lp., from 1.")
     description = serializers.CharField()
-    period_start = serializers.DateField(allow_null=True,
+    period_start = StrictDateField(allow_null=True,
                                          help_text="First day of the service period, if any.")
-    period_end = serializers.DateField(allow_null=True,
+    period_end = StrictDateField(allow_null=True,
                                        help_text="Last day of the service period (inclusive).")
     quantity = serializers.DecimalField(max_digits=12, decimal_places=4)
     unit = serializers.CharField()
@@ -139,19 +141,19 @@ class VatTotalOutputSerializer(serializers.Serializer):
 
 
 class _DocumentBaseSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     kind = _enum("DocumentKindEnum", DocumentKind.values, "proforma, invoice or correction.")
     number = serializers.CharField(help_text="e.g. FV/2026/11/0001; empty while waiting for "
                                              "the NBP rate.")
     status = _enum("DocumentStatusEnum", DocumentStatus.values,
                    "issued, or waiting_for_rate (not numbered yet).")
-    issue_date = serializers.DateField(allow_null=True)
+    issue_date = StrictDateField(allow_null=True)
     currency = serializers.ChoiceField(choices=Currency.choices,
                                        help_text="Currency of every amount.")
     net = _amount("Net total.")
     vat = _amount("VAT total.")
     gross = _amount("Gross total.")
-    corrects = serializers.IntegerField(source="corrects_id", allow_null=True,
+    corrects = StrictIntegerField(source="corrects_id", allow_null=True,
                                         help_text="Corrective invoices: id of the corrected "
                                                   "document; null otherwise.")
     pdf_ready = serializers.SerializerMethodField(
@@ -186,13 +188,13 @@ class DocumentSummaryOutputSerializer(_DocumentBaseSerializer):
 
 @extend_schema_serializer(component_name="Document")
 class DocumentOutputSerializer(_DocumentBaseSerializer):
-    sale_date = serializers.DateField()
-    due_date = serializers.DateField(allow_null=True, help_text="Null for corrections.")
+    sale_date = StrictDateField()
+    due_date = StrictDateField(allow_null=True, help_text="Null for corrections.")
     vat_pln = _amount("VAT in PLN at the NBP rate; null unless a foreign-currency document "
                       "carries VAT.", allow_null=True)
     exchange_rate = serializers.DecimalField(max_digits=12, decimal_places=6, allow_null=True,
                                              help_text="NBP table A mid rate (PLN per unit).")
-    exchange_rate_date = serializers.DateField(allow_null=True,
+    exchange_rate_date = StrictDateField(allow_null=True,
                                                help_text="Date of that NBP table.")
     exchange_rate_table = serializers.CharField(allow_blank=True,
                                                 help_text="NBP table number, e.g. 221/A/NBP/2026.")
@@ -206,10 +208,23 @@ class DocumentOutputSerializer(_DocumentBaseSerializer):
 
 
 @extend_schema_serializer(component_name="DocumentNoteInput")
+@extend_schema_field({"type": "string", "minLength": 1,
+                      "maxLength": rendering.NOTE_MAX_LENGTH})
+class NoteField(serializers.CharField):
+    """The note's text. Not empty and at most `NOTE_MAX_LENGTH` characters after trimming: the
+    service checks both and reports them with the length it counted; the schema states them so
+    that a generated client does not send what is refused. A blank note is passed on to the
+    service (not refused here with DRF's message) so that it is told the service's way."""
+
+    def run_validation(self, data=empty):
+        if isinstance(data, str) and not data.strip():
+            return ""
+        return super().run_validation(data)
+
+
 class DocumentNoteInputSerializer(serializers.Serializer):
-    # not empty and at most 500 characters: rules of the service, reported on this field
-    note = serializers.CharField(allow_blank=True, trim_whitespace=True,
-                                 help_text="Text printed on the invoice (1-500 characters).")
+    note = NoteField(trim_whitespace=True,
+                     help_text="Text printed on the invoice (1-500 characters).")
 
 
 
@@ -331,7 +346,8 @@ class DocumentNoteApi(DocumentScopedApi):
 
     @extend_schema(
         operation_id="documents_note", tags=["documents"], request=DocumentNoteInputSerializer,
-        responses={200: DocumentOutputSerializer, **_documenterror_responses(400, 401, 403, 404)},
+        responses={200: DocumentOutputSerializer,
+                   **_documenterror_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, document_id):
         document = self.get_document(document_id)

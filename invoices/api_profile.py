@@ -172,7 +172,7 @@ class BillingProfileApi(AccountScopedApi):
                     "the last VAT invoice is issued when buyer data changed. An EU VAT id is "
                     "checked in VIES: invalid → 400 on `tax_id`; VIES unavailable → saved with "
                     "`tax_id_status` pending and re-checked later.",
-        responses={200: BillingProfileOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: BillingProfileOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def put(self, request, account_id):
         account = self.get_account(account_id)

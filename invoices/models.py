@@ -244,7 +244,7 @@ class Document(models.Model):
             ):
                 raise DomainError(
                     _("Issued documents cannot be changed; issue a correction instead."),
-                    code="document_immutable",
+                    code="document_immutable", status=409,
                 )
         super().save(*args, **kwargs)
 

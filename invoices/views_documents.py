@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy
 from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.inputs import StrictDateFormField
 from billing_site.money import Currency
 from plans.models import Order
 from plans.services import orders_refresh
@@ -194,9 +195,9 @@ def _any(label):
 
 
 class DocumentFilterForm(forms.Form):
-    issued_from = forms.DateField(label=gettext_lazy("Issued from"), required=False,
+    issued_from = StrictDateFormField(label=gettext_lazy("Issued from"), required=False,
                                   widget=forms.DateInput(attrs={"type": "date"}))
-    issued_to = forms.DateField(label=gettext_lazy("Issued until"), required=False,
+    issued_to = StrictDateFormField(label=gettext_lazy("Issued until"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date"}))
     account = forms.CharField(label=gettext_lazy("Account"), required=False, max_length=200,
                               help_text=gettext_lazy("Part of the organisation's name."))

@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from billing_site.api import ChoiceField, error_responses
 from billing_site.dates import today
+from billing_site.inputs import StrictDateField, StrictIntegerField
 from invoices.models import Document, DocumentKind
 from plans.models import Order
 from plans.services import order_refresh
@@ -42,20 +43,20 @@ class IsFinanceStaff(BasePermission):
 class TransferInputSerializer(serializers.Serializer):
     amount = serializers.CharField(help_text="The amount received, e.g. \"123.45\", in the "
                                              "order's currency; must equal the order's gross.")
-    received_on = serializers.DateField(help_text="The day the money reached the bank account.")
+    received_on = StrictDateField(help_text="The day the money reached the bank account.")
     reference = serializers.CharField(max_length=200, help_text="Transfer title or reference.")
 
 
 @extend_schema_serializer(component_name="TransferBooking")
 class TransferOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    order = serializers.IntegerField(source="order_id")
+    id = StrictIntegerField()
+    order = StrictIntegerField(source="order_id")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
-    received_on = serializers.DateField()
+    received_on = StrictDateField()
     reference = serializers.CharField()
     status = serializers.ChoiceField(choices=TransferStatus.choices)
-    payment = serializers.IntegerField(source="payment_id", allow_null=True)
+    payment = StrictIntegerField(source="payment_id", allow_null=True)
     order_status = serializers.CharField(source="order.status")
 
 
@@ -64,7 +65,7 @@ class TransferBookApi(APIView):
 
     @extend_schema(
         operation_id="orders_transfer_book", tags=["payments"], request=TransferInputSerializer,
-        responses={201: TransferOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: TransferOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, order_id):
         order = Order.objects.filter(pk=order_id).first()
@@ -94,8 +95,8 @@ class PaymentInputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="Payment")
 class PaymentOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    order = serializers.IntegerField(source="order_id")
+    id = StrictIntegerField()
+    order = StrictIntegerField(source="order_id")
     method = serializers.ChoiceField(choices=PaymentMethod.choices)
     status = serializers.ChoiceField(choices=PaymentStatus.choices)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -104,22 +105,22 @@ class PaymentOutputSerializer(serializers.Serializer):
         help_text="For Stripe.js on the page (3-D Secure, BLIK, Przelewy24); empty otherwise.")
     stripe_payment_intent = serializers.CharField()
     decline_reason = serializers.CharField(help_text="Why the payment failed, in plain words.")
-    proforma = serializers.IntegerField(source="proforma_id", allow_null=True,
+    proforma = StrictIntegerField(source="proforma_id", allow_null=True,
                                         help_text="Transfers: the pro-forma document's id.")
 
 
 @extend_schema_serializer(component_name="OrderWithPayments")
 class OrderDetailOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     status = serializers.CharField()
     status_reason = serializers.CharField()
     currency = serializers.CharField()
     net = serializers.DecimalField(max_digits=12, decimal_places=2)
     vat = serializers.DecimalField(max_digits=12, decimal_places=2)
     gross = serializers.DecimalField(max_digits=12, decimal_places=2)
-    valid_through = serializers.DateField(allow_null=True)
-    invoice = serializers.IntegerField(allow_null=True)
-    proforma = serializers.IntegerField(allow_null=True)
+    valid_through = StrictDateField(allow_null=True)
+    invoice = StrictIntegerField(allow_null=True)
+    proforma = StrictIntegerField(allow_null=True)
     payments = PaymentOutputSerializer(many=True)
 
 
@@ -137,7 +138,7 @@ class OrderScopedApi(AccountScopedApi):
 class PaymentCreateApi(OrderScopedApi):
     @extend_schema(
         operation_id="orders_payment_create", tags=["payments"], request=PaymentInputSerializer,
-        responses={201: PaymentOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: PaymentOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, order_id):
         order = self.get_order(order_id)
@@ -188,14 +189,14 @@ class RefundInputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="Refund")
 class RefundOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    payment = serializers.IntegerField(source="payment_id")
+    id = StrictIntegerField()
+    payment = StrictIntegerField(source="payment_id")
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     currency = serializers.CharField()
     full = serializers.BooleanField()
     kind = serializers.ChoiceField(choices=RefundKind.choices)
     reason = serializers.CharField()
-    correction = serializers.IntegerField(source="correction_id", allow_null=True,
+    correction = StrictIntegerField(source="correction_id", allow_null=True,
                                           help_text="The corrective invoice's document id.")
     order_status = serializers.CharField(source="payment.order.status")
 
@@ -206,7 +207,7 @@ class RefundCreateApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="payments_refund_create", tags=["payments"], request=RefundInputSerializer,
-        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: RefundOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, payment_id):
         payment = Payment.objects.filter(pk=payment_id).select_related("order").first()

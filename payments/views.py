@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy
 from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.inputs import StrictDateFormField, row_id
 from billing_site.security import csp_allow, origin_of
 from invoices.models import Document, DocumentKind
 from plans import selectors as plan_selectors
@@ -275,7 +276,7 @@ class TransferBookingForm(forms.Form):
     amount = forms.CharField(label=gettext_lazy("Amount received"), max_length=20,
                              widget=forms.TextInput(attrs={"inputmode": "decimal"}))
     # an <input type="date"> reads and writes ISO dates, whatever the page's language
-    received_on = forms.DateField(label=gettext_lazy("Received on"), input_formats=["%Y-%m-%d"],
+    received_on = StrictDateFormField(label=gettext_lazy("Received on"), input_formats=["%Y-%m-%d"],
                                   widget=forms.DateInput(attrs={"type": "date"},
                                                          format="%Y-%m-%d"))
     reference = forms.CharField(label=gettext_lazy("Transfer title / reference"),
@@ -309,7 +310,10 @@ def _render_transfers(request, *, forms_by_order=None, mismatch=None, status=200
 def finance_transfers(request):
     if request.method != "POST":
         return _render_transfers(request)
-    order = get_object_or_404(Order, pk=request.POST.get("order") or 0)
+    order_id = row_id(request.POST.get("order"))
+    if order_id is None:  # not ASCII digits, or no bigint
+        raise Http404
+    order = get_object_or_404(Order, pk=order_id)
     form = _booking_form(order, request.POST)
     if not form.is_valid():
         return _render_transfers(request, forms_by_order={order.pk: form}, status=400)

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.inputs import query_text
 from seats.forms import attach_domain_error
 
 from . import services
@@ -99,7 +100,7 @@ def _render(request, q, *, forms_by_payment=None, status=200):
 
 @finance_refunds_required
 def finance_refunds(request):
-    q = request.GET.get("q", "").strip()[:100]
+    q = query_text(request.GET.get("q"))
     if request.method != "POST":
         return _render(request, q)
     payment_id = request.POST.get("payment", "")

@@ -23,6 +23,7 @@ from rest_framework.response import Response
 
 from billing_site.api import ChoiceField, as_of_allowed, business_date, error_responses
 from billing_site.dates import today
+from billing_site.inputs import ASCII_MONTH, StrictDateField, StrictIntegerField
 from billing_site.money import Currency
 from seats import services as seat_services
 from seats.api import AccountOutputSerializer, AccountScopedApi
@@ -49,11 +50,11 @@ def _amount(help_text, **kwargs):
 class AddOnEntitlementOutputSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
-    pack_size = serializers.IntegerField(help_text="Units one pack adds per month.")
-    included = serializers.IntegerField(help_text="Units the package includes.")
-    bought = serializers.IntegerField(help_text="Units bought (packs × pack size).")
-    packs = serializers.IntegerField(help_text="Packs bought.")
-    cap = serializers.IntegerField(help_text="Most units the package allows, included ones too.")
+    pack_size = StrictIntegerField(help_text="Units one pack adds per month.")
+    included = StrictIntegerField(help_text="Units the package includes.")
+    bought = StrictIntegerField(help_text="Units bought (packs × pack size).")
+    packs = StrictIntegerField(help_text="Packs bought.")
+    cap = StrictIntegerField(help_text="Most units the package allows, included ones too.")
 
 
 @extend_schema_serializer(component_name="Entitlements")
@@ -61,9 +62,9 @@ class EntitlementsOutputSerializer(serializers.Serializer):
     package = serializers.CharField(help_text="Package code, e.g. base.")
     features = serializers.ListField(child=serializers.CharField(),
                                      help_text="Feature flags, e.g. automations.")
-    seats = serializers.IntegerField(help_text="Seats of the account (removed ones excluded).")
-    storage_gb_per_seat = serializers.IntegerField()
-    storage_quota_gb = serializers.IntegerField(help_text="seats × storage_gb_per_seat.")
+    seats = StrictIntegerField(help_text="Seats of the account (removed ones excluded).")
+    storage_gb_per_seat = StrictIntegerField()
+    storage_quota_gb = StrictIntegerField(help_text="seats × storage_gb_per_seat.")
     add_ons = AddOnEntitlementOutputSerializer(many=True)
     automations_paused = serializers.BooleanField(
         help_text="True while automations are paused (account suspended for non-payment)."
@@ -72,19 +73,19 @@ class EntitlementsOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="QuoteLine")
 class QuoteLineOutputSerializer(serializers.Serializer):
-    seat = serializers.IntegerField(
+    seat = StrictIntegerField(
         allow_null=True, help_text="Seat id; null for a seat added in this renewal and for "
                                    "add-on lines."
     )
-    start = serializers.DateField(help_text="First day charged.")
-    end = serializers.DateField(help_text="Last day charged (inclusive).")
-    months = serializers.IntegerField(help_text="Whole calendar months.")
-    days = serializers.IntegerField(help_text="Days of the partial month(s).")
-    days_in_month = serializers.IntegerField(
+    start = StrictDateField(help_text="First day charged.")
+    end = StrictDateField(help_text="Last day charged (inclusive).")
+    months = StrictIntegerField(help_text="Whole calendar months.")
+    days = StrictIntegerField(help_text="Days of the partial month(s).")
+    days_in_month = StrictIntegerField(
         allow_null=True, help_text="Days of that partial month; null when there is none."
     )
     partials = serializers.ListField(
-        child=serializers.ListField(child=serializers.IntegerField(), min_length=2,
+        child=serializers.ListField(child=StrictIntegerField(), min_length=2,
                                     max_length=2),
         help_text="Each partial month covered, in date order, as [days covered, days in that "
                   "month]; `days`/`days_in_month` describe the first.",
@@ -92,13 +93,13 @@ class QuoteLineOutputSerializer(serializers.Serializer):
     unit_price = _amount("Monthly net price of one seat (or of one pack).")
     amount = _amount("Net amount of the line, rounded once.")
     add_on = serializers.CharField(required=False, help_text="Add-on lines only: its code.")
-    packs = serializers.IntegerField(required=False, help_text="Add-on lines only: packs.")
+    packs = StrictIntegerField(required=False, help_text="Add-on lines only: packs.")
 
 
 @extend_schema_serializer(component_name="RenewalQuote")
 class QuoteOutputSerializer(serializers.Serializer):
     currency = serializers.ChoiceField(choices=Currency.choices)
-    term_months = serializers.IntegerField(help_text="Term the discount ladder is read at.")
+    term_months = StrictIntegerField(help_text="Term the discount ladder is read at.")
     discount_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     lines = QuoteLineOutputSerializer(many=True, help_text="Seat lines, then add-on lines.")
     net_before_discount = _amount("Sum of the lines.")
@@ -118,14 +119,14 @@ class QuoteOutputSerializer(serializers.Serializer):
     vat_note = serializers.CharField(help_text="The reason in words.")
     vat = _amount("VAT on the net.")
     gross = _amount("net + vat.")
-    valid_until = serializers.DateField(help_text="Every seat's validity once paid.")
+    valid_until = StrictDateField(help_text="Every seat's validity once paid.")
 
 
 @extend_schema_serializer(component_name="OrderRequest")
 class OrderRequestOutputSerializer(serializers.Serializer):
     until = serializers.CharField(required=False, help_text="Renewal orders: the target month.")
-    add_seats = serializers.IntegerField(required=False, help_text="Renewal orders.")
-    add_ons = serializers.DictField(child=serializers.IntegerField(),
+    add_seats = StrictIntegerField(required=False, help_text="Renewal orders.")
+    add_ons = serializers.DictField(child=StrictIntegerField(),
                                     help_text="Add-on code → extra packs.")
 
 
@@ -136,7 +137,7 @@ class OrderQuoteOutputSerializer(QuoteOutputSerializer):
 
 @extend_schema_serializer(component_name="Order")
 class OrderOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     kind = serializers.ChoiceField(choices=OrderKind.choices)
     status = serializers.ChoiceField(choices=OrderStatus.choices)
     currency = serializers.ChoiceField(choices=Currency.choices)
@@ -148,7 +149,7 @@ class OrderOutputSerializer(serializers.Serializer):
                   "request; payment applies this, never a recomputation."
     )
     created = serializers.DateTimeField(source="created_at")
-    valid_through = serializers.DateField(
+    valid_through = StrictDateField(
         allow_null=True, help_text="Last day a pending order can be paid (inclusive)."
     )
     status_reason = serializers.ChoiceField(
@@ -165,16 +166,16 @@ class OrderOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="SeatValidityChange")
 class SeatChangeOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(source="seat_id")
-    valid_until_before = serializers.DateField()
-    valid_until_after = serializers.DateField()
+    id = StrictIntegerField(source="seat_id")
+    valid_until_before = StrictDateField()
+    valid_until_after = StrictDateField()
 
 
 @extend_schema_serializer(component_name="PackageChange")
 class PackageChangeOutputSerializer(serializers.Serializer):
     package = serializers.CharField(source="package.code", help_text="The new package's code.")
     applied = serializers.BooleanField(help_text="False for a dry run (nothing changed).")
-    effective = serializers.DateField(help_text="The day the change takes effect.")
+    effective = StrictDateField(help_text="The day the change takes effect.")
     seats = SeatChangeOutputSerializer(
         many=True, help_text="Every seat still valid on that day; expired seats do not move."
     )
@@ -184,7 +185,7 @@ class PackageChangeOutputSerializer(serializers.Serializer):
 
 
 class AsOfInputSerializer(serializers.Serializer):
-    as_of = serializers.DateField(
+    as_of = StrictDateField(
         required=False, help_text="Staff only: act as of this business date (default today)."
     )
 
@@ -193,17 +194,38 @@ class AddOnsField(serializers.DictField):
     """{add-on code: packs}; the service knows the codes and the limits."""
 
     def __init__(self, **kwargs):
-        super().__init__(child=serializers.IntegerField(), **kwargs)
+        super().__init__(child=StrictIntegerField(), **kwargs)
+
+
+@extend_schema_field({"type": "object", "additionalProperties": {"type": "integer"},
+                      "minProperties": 1})
+class PacksToBuyField(AddOnsField):
+    """{add-on code: packs} with at least one entry (drf-spectacular does not turn DictField's
+    allow_empty=False into minProperties, so the schema is stated here)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            allow_empty=False,
+            error_messages={"empty": gettext_lazy("Choose at least one pack to buy.")}, **kwargs)
 
 
 @extend_schema_serializer(component_name="RenewalQuoteInput")
 class RenewalInputSerializer(AsOfInputSerializer):
     until = serializers.RegexField(
-        r"^\d{4}-\d{2}$", help_text="Target month YYYY-MM: seats are extended to its last day.",
+        ASCII_MONTH, trim_whitespace=False,  # "2027-01\n" is not a month
+        help_text="Target month YYYY-MM: seats are extended to its last day. From the current "
+                  "month (the month after the seats' validity when they are valid) to 36 months "
+                  "after the later of this month and the validity's month; others are refused "
+                  "(400).",
         error_messages={"invalid": MONTH_FORMAT_MESSAGE},
     )
-    # the limits (0 … 500) are a rule of the service, which reports them on this field
-    add_seats = serializers.IntegerField(default=0, help_text="New free seats to add (0-500).")
+    # the limits (0 … 500) and messages of the service, declared here too for the schema
+    add_seats = StrictIntegerField(
+        default=0, min_value=0, max_value=500,
+        error_messages={
+            "min_value": gettext_lazy("New seats must be a whole number, 0 or more."),
+            "max_value": gettext_lazy("At most 500 new seats can be added at once.")},
+        help_text="New free seats to add (0-500).")
     add_ons = AddOnsField(default=dict, help_text="Add-on code → extra packs to buy.")
 
 
@@ -250,7 +272,7 @@ class RenewalQuoteApi(BillingApi):
 
     @extend_schema(
         operation_id="renewal_quote", tags=["plans"], request=RenewalInputSerializer,
-        responses={200: QuoteOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: QuoteOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -276,7 +298,7 @@ class PackageChangeApi(BillingApi):
 
     @extend_schema(
         operation_id="package_change", tags=["plans"], request=InputSerializer,
-        responses={200: PackageChangeOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: PackageChangeOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -310,7 +332,7 @@ class RenewalOrderCreateApi(BillingApi):
 
     @extend_schema(
         operation_id="orders_renewal_create", tags=["orders"], request=RenewalInputSerializer,
-        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -329,11 +351,11 @@ class AddOnOrderCreateApi(BillingApi):
 
     @extend_schema_serializer(component_name="AddOnOrderInput")
     class InputSerializer(AsOfInputSerializer):
-        add_ons = AddOnsField(help_text="Add-on code → packs to buy.")
+        add_ons = PacksToBuyField(help_text="Add-on code → packs to buy; at least one.")
 
     @extend_schema(
         operation_id="orders_addons_create", tags=["orders"], request=InputSerializer,
-        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={201: OrderOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -357,7 +379,7 @@ class BillingPeriodApi(BillingApi):
 
     @extend_schema(
         operation_id="billing_period_change", tags=["accounts"], request=InputSerializer,
-        responses={200: AccountOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: AccountOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from billing_site.errors import DomainError
+from billing_site.inputs import StrictIntegerFormField
 from catalogue.models import catalogue_name
 from seats.models import BillingPeriod
 
@@ -21,7 +22,7 @@ def addon_field_name(code):
 
 def _packs_field(state):
     name = catalogue_name(state.name)
-    return forms.IntegerField(
+    return StrictIntegerFormField(
         label=name, required=False, initial=0, min_value=0,
         # named by the add-on's display name, never its code (issue 12)
         error_messages={
@@ -90,7 +91,7 @@ class RenewForm(AddOnPacksMixin, forms.Form):
         label=_("Another month"), required=False,
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
     )
-    add_seats = forms.IntegerField(
+    add_seats = StrictIntegerFormField(
         label=_("New seats"), required=False, initial=0,
         help_text=_("Added now and paid with this renewal from today (during a free trial, from "
                     "the day after it ends)."),
@@ -151,11 +152,20 @@ class BillingPeriodForm(forms.Form):
         return cleaned
 
 
+class PackageChoiceForm(forms.Form):
+    """The package a page previews (`?package=code`) or applies: a code of at most 40
+    characters (the catalogue's limit) without NUL bytes (Django's CharField refuses them), so
+    that no raw value reaches the database (issue 13); whether it exists is the service's
+    question."""
+
+    package = forms.CharField(max_length=40, required=False)
+
+
 class PackageApplyForm(forms.Form):
     """Applying a previewed package change. The package is any code: the service explains why
     an unknown, inactive or current package cannot be chosen."""
 
-    package = forms.CharField(widget=forms.HiddenInput)
+    package = forms.CharField(widget=forms.HiddenInput, max_length=40)
     accept_terms = forms.BooleanField(
         label=_("I accept the terms of the package change"),
         error_messages={"required": _("Accept the terms of the package change to apply it.")},

@@ -38,6 +38,7 @@ from .forms import (
     AddOnBuyForm,
     BillingPeriodForm,
     PackageApplyForm,
+    PackageChoiceForm,
     RenewForm,
     addon_field_name,
 )
@@ -376,7 +377,7 @@ def _preview_rows(changes):
     ]
 
 
-def _render_package(request, account, *, code=None, apply_form=None, error=None):
+def _render_package(request, account, *, code=None, apply_form=None, error=None, status=200):
     preview = None
     if code and error is None:
         try:
@@ -384,6 +385,7 @@ def _render_package(request, account, *, code=None, apply_form=None, error=None)
                                              actor=request.user, as_of=today())
         except DomainError as exc:
             error = str(exc.message)
+            status = exc.status
         else:
             preview = {"package": result.package, "effective": result.effective,
                        "rows": _preview_rows(result.seats), "seats": len(result.seats)}
@@ -399,24 +401,36 @@ def _render_package(request, account, *, code=None, apply_form=None, error=None)
         "last_change": selectors.last_package_change(account),
         "currency": account.currency,
     }
-    return render(request, "plans/package.html", context)
+    return render(request, "plans/package.html", context, status=status)
+
+
+def _choice_error(form) -> str:
+    """The messages of a refused `PackageChoiceForm`, joined."""
+    return "; ".join(str(message) for message in form.errors.get("package", []))
 
 
 @account_admin_required
 def package_page(request, account):
     """GET ?package=code previews the change (dry run); POST with the accepted terms applies
-    it."""
+    it. Only a code its form accepted reaches the service; a refused one answers 400 with the
+    form's message, a refused change the service's status (409 for a state conflict)."""
     if request.method != "POST":
-        return _render_package(request, account, code=request.GET.get("package") or None)
+        choice = PackageChoiceForm(request.GET)
+        if not choice.is_valid():
+            return _render_package(request, account, error=_choice_error(choice), status=400)
+        return _render_package(request, account, code=choice.cleaned_data["package"] or None)
     form = PackageApplyForm(request.POST)
-    code = request.POST.get("package") or None
     if not form.is_valid():
-        return _render_package(request, account, code=code, apply_form=form)
+        choice = PackageChoiceForm(request.POST)
+        code = choice.cleaned_data["package"] or None if choice.is_valid() else None
+        return _render_package(request, account, code=code, apply_form=form, status=400)
+    code = form.cleaned_data["package"]
     try:
         result = services.package_change(account=account, package_code=code, dry_run=False,
                                          actor=request.user, as_of=today())
     except DomainError as exc:
-        return _render_package(request, account, code=code, error=str(exc.message))
+        return _render_package(request, account, code=code, error=str(exc.message),
+                               status=exc.status)
     messages.success(
         request,
         ngettext("Your package is now %(package)s. The remaining time of %(count)d seat has "

@@ -15,6 +15,7 @@ routes a URL to one view; each method still has its own serializer and permissio
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import (
     extend_schema,
     extend_schema_serializer,
@@ -27,6 +28,7 @@ from rest_framework.views import APIView
 
 from billing_site.api import as_of_allowed, business_date, error_responses
 from billing_site.dates import today
+from billing_site.inputs import StrictDateField, StrictIntegerField, lazy_text
 from billing_site.money import Currency
 
 from . import services
@@ -40,13 +42,13 @@ from .selectors import account_members, account_seats, account_status, accounts_
 
 @extend_schema_serializer(component_name="Account")
 class AccountOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     name = serializers.CharField()
     package = serializers.CharField(source="package.code", help_text="Package code, e.g. base.")
     country = serializers.CharField(help_text="ISO 3166-1 alpha-2 country code.")
     currency = serializers.ChoiceField(choices=Currency.choices)
     trial = serializers.BooleanField(help_text="True while the account runs on its free trial.")
-    trial_ends_on = serializers.DateField(
+    trial_ends_on = StrictDateField(
         allow_null=True, help_text="Last day of the free trial (inclusive), if it had one."
     )
     billing_period = serializers.ChoiceField(choices=BillingPeriod.choices)
@@ -54,31 +56,31 @@ class AccountOutputSerializer(serializers.Serializer):
 
 @extend_schema_serializer(component_name="Seat")
 class SeatOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="Database id: use it in the URLs.")
-    number = serializers.IntegerField(
+    id = StrictIntegerField(help_text="Database id: use it in the URLs.")
+    number = StrictIntegerField(
         help_text="The seat's number within the account (1, 2, 3…), as the pages show it."
     )
-    valid_until = serializers.DateField(help_text="Last day the seat works (inclusive).")
-    paid_through = serializers.DateField(
+    valid_until = StrictDateField(help_text="Last day the seat works (inclusive).")
+    paid_through = StrictDateField(
         allow_null=True, help_text="Last day already paid; null for a seat never paid."
     )
-    created = serializers.DateField(source="created_on", help_text="Business date it was added.")
-    member = serializers.IntegerField(
+    created = StrictDateField(source="created_on", help_text="Business date it was added.")
+    member = StrictIntegerField(
         source="member_id", allow_null=True, help_text="Id of the occupying member; null if free."
     )
 
 
 @extend_schema_serializer(component_name="Member")
 class MemberOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
+    id = StrictIntegerField()
     email = serializers.EmailField()
     role = serializers.ChoiceField(choices=MemberRole.choices)
     state = serializers.ChoiceField(choices=MemberState.choices)
     # reverse one-to-one: DRF returns None when the member occupies no seat
-    seat = serializers.IntegerField(
+    seat = StrictIntegerField(
         source="seat.id", allow_null=True, help_text="Id of the occupied seat; null if none."
     )
-    seat_number = serializers.IntegerField(
+    seat_number = StrictIntegerField(
         source="seat.number", allow_null=True,
         help_text="Number (within the account) of the occupied seat; null if none.",
     )
@@ -155,7 +157,7 @@ class AccountListCreateApi(APIView):
 
     @extend_schema(
         operation_id="accounts_create", tags=["accounts"], request=CreateInputSerializer,
-        responses={201: AccountOutputSerializer, **error_responses(400, 401, 403)},
+        responses={201: AccountOutputSerializer, **error_responses(400, 401, 403, 409)},
     )
     def post(self, request):
         serializer = self.CreateInputSerializer(data=request.data)
@@ -170,10 +172,10 @@ class AccountListCreateApi(APIView):
 
 @extend_schema_serializer(component_name="SeatStatus")
 class SeatStatusOutputSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    number = serializers.IntegerField(help_text="The seat's number within the account.")
+    id = StrictIntegerField()
+    number = StrictIntegerField(help_text="The seat's number within the account.")
     phase = serializers.ChoiceField(choices=Phase.choices)
-    valid_until = serializers.DateField(help_text="Last day the seat works (inclusive).")
+    valid_until = StrictDateField(help_text="Last day the seat works (inclusive).")
 
 
 @extend_schema_serializer(component_name="AccountStatus")
@@ -182,13 +184,13 @@ class AccountStatusOutputSerializer(serializers.Serializer):
         choices=Phase.choices,
         help_text="SPEC §6: active, grace (days 1–7 after expiry), blocked (8–14, an unpaid "
                   "trial that ended, or blocked by finance), suspended (15+).")
-    days_overdue = serializers.IntegerField(
+    days_overdue = StrictIntegerField(
         help_text="Days since the account's validity (or its unpaid trial) ended; 0 while valid.")
-    valid_until = serializers.DateField(
+    valid_until = StrictDateField(
         allow_null=True, help_text="The latest seat's last valid day (inclusive).")
     automations_paused = serializers.BooleanField(
         help_text="True while the account is suspended: its automations must not run.")
-    trial_ends_on = serializers.DateField(
+    trial_ends_on = StrictDateField(
         allow_null=True, help_text="Last day of the unpaid free trial; null once paid or without.")
     seats = SeatStatusOutputSerializer(many=True)
 
@@ -201,7 +203,7 @@ class AccountStatusApi(AccountScopedApi):
     permission_classes = [IsAuthenticated]
 
     class QuerySerializer(serializers.Serializer):
-        as_of = serializers.DateField(
+        as_of = StrictDateField(
             required=False, help_text="Staff only: the business date to report for.")
 
     @extend_schema(
@@ -245,8 +247,14 @@ class SeatListAddApi(AccountScopedApi):
 
     @extend_schema_serializer(component_name="SeatsAddInput")
     class AddInputSerializer(serializers.Serializer):
-        # the limits (1 … 500) are a rule of the service, which reports them on this field
-        count = serializers.IntegerField(help_text="How many free seats to add (1-500).")
+        # the service's limits and messages, declared here too so that the schema shows them
+        count = StrictIntegerField(
+            min_value=1, max_value=services.MAX_SEATS_PER_REQUEST,
+            error_messages={"min_value": gettext_lazy("Add at least one seat."),
+                            "max_value": lazy_text(
+                                lambda: _("At most %(max)d seats can be added at once.")
+                                % {"max": services.MAX_SEATS_PER_REQUEST})},
+            help_text="How many free seats to add (1-500).")
 
     @extend_schema(
         operation_id="seats_list", tags=["seats"],
@@ -258,7 +266,8 @@ class SeatListAddApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_add", tags=["seats"], request=AddInputSerializer,
-        responses={201: SeatOutputSerializer(many=True), **error_responses(400, 401, 403, 404)},
+        responses={201: SeatOutputSerializer(many=True),
+                   **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
@@ -276,7 +285,7 @@ class SeatRemoveApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="seats_remove", tags=["seats"], request=None,
-        responses={204: None, **error_responses(400, 401, 403, 404)},
+        responses={204: None, **error_responses(400, 401, 403, 404, 409)},
     )
     def delete(self, request, account_id, seat_id):
         account = self.get_account(account_id)
@@ -290,11 +299,11 @@ class SeatAssignApi(AccountScopedApi):
 
     @extend_schema_serializer(component_name="SeatAssignInput")
     class InputSerializer(serializers.Serializer):
-        member = serializers.IntegerField(help_text="Id of a member of this account.")
+        member = StrictIntegerField(help_text="Id of a member of this account.")
 
     @extend_schema(
         operation_id="seats_assign", tags=["seats"], request=InputSerializer,
-        responses={200: SeatOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: SeatOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, seat_id):
         account = self.get_account(account_id)

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 
 from billing_site.api import error_responses
 from billing_site.dates import today
+from billing_site.inputs import StrictDateField, StrictIntegerField
 
 from .api import AccountScopedApi
 from .services.contracts import contract_seats_confirm
@@ -22,14 +23,14 @@ from .services.contracts import contract_seats_confirm
 
 @extend_schema_serializer(component_name="ConfirmedSeatCount")
 class ConfirmedSeatCountOutputSerializer(serializers.Serializer):
-    count = serializers.IntegerField(
+    count = StrictIntegerField(
         source="row.count",
         help_text="The seat count confirmed now: the account's seats (not removed) today.")
-    confirmed_on = serializers.DateField(
+    confirmed_on = StrictDateField(
         source="row.confirmed_on",
         help_text="Business date of the confirmation; invoices of months starting on or after "
                   "it bill this count.")
-    previous = serializers.IntegerField(
+    previous = StrictIntegerField(
         allow_null=True, help_text="The count confirmed before; null if there was none.")
     changed = serializers.BooleanField(
         help_text="False when the same count was confirmed again (it is still recorded).")
@@ -43,7 +44,7 @@ class ContractSeatsConfirmApi(AccountScopedApi):
     @extend_schema(
         operation_id="contract_seats_confirm", tags=["accounts"], request=None,
         responses={201: ConfirmedSeatCountOutputSerializer,
-                   **error_responses(400, 401, 403, 404)},
+                   **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)

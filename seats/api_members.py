@@ -11,6 +11,7 @@ from rest_framework.response import Response
 
 from billing_site.api import ChoiceField, error_responses
 from billing_site.dates import today
+from billing_site.inputs import StrictDateField
 
 from . import services
 from .api import AccountScopedApi, MemberOutputSerializer
@@ -74,7 +75,7 @@ class ReleaseInputSerializer(serializers.Serializer):
     remove_seat = serializers.BooleanField(
         default=False, help_text="Remove the freed seat too (default false)."
     )
-    effective = serializers.DateField(
+    effective = StrictDateField(
         required=False, allow_null=True,
         help_text="Today (the default) or a later date, when the daily job applies it.",
     )
@@ -106,7 +107,7 @@ class MemberSuspendApi(MemberReleaseApi):
 
     @extend_schema(
         operation_id="members_suspend", tags=["members"], request=ReleaseInputSerializer,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         return self.release(request, account_id, member_id)
@@ -119,7 +120,7 @@ class MemberDeleteApi(MemberReleaseApi):
 
     @extend_schema(
         operation_id="members_delete", tags=["members"], request=ReleaseInputSerializer,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         return self.release(request, account_id, member_id)
@@ -130,7 +131,7 @@ class MemberRestoreApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_restore", tags=["members"], request=None,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
@@ -146,7 +147,7 @@ class MemberCancelScheduledApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_cancel_scheduled", tags=["members"], request=None,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
@@ -168,7 +169,7 @@ class MemberRoleApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_role", tags=["members"], request=InputSerializer,
-        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={200: MemberOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)

@@ -15,6 +15,7 @@ from django_countries import countries
 
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.inputs import StrictDateFormField, StrictIntegerFormField
 from billing_site.ratelimit import allow
 from catalogue.models import Package
 
@@ -146,7 +147,7 @@ class SignupForm(forms.Form):
 class SeatsAddForm(forms.Form):
     # No min/max validators here: services.seats_add owns the limits and its refusal is shown on
     # this field. The HTML attributes only guide the browser.
-    count = forms.IntegerField(
+    count = StrictIntegerFormField(
         label=_("Number of seats"), initial=1,
         widget=forms.NumberInput(
             attrs={"min": 1, "max": services.MAX_SEATS_PER_REQUEST, "class": "counter-input",
@@ -186,7 +187,7 @@ class MemberRoleForm(forms.Form):
 class MemberReleaseForm(forms.Form):
     """Suspend or delete a member: the state comes from the button (URL) pressed."""
 
-    effective = forms.DateField(
+    effective = StrictDateFormField(
         label=_("Effective date"),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         help_text=_("Today or later."),

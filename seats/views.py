@@ -128,7 +128,7 @@ def _users_url(anchor="", request=None):
         kept = {}
         if view.get("seats") in SEAT_FILTERS:
             kept["seats"] = view["seats"]
-        if view.get("page", "").isdigit():
+        if view.get("page", "").isascii() and view.get("page", "").isdigit():
             kept["page"] = view["page"]
         query = f"?{urlencode(kept)}" if kept else ""
     return reverse("account_users") + query + (f"#{anchor}" if anchor else "")

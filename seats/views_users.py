@@ -67,7 +67,9 @@ def member_role(request, account, member_id):
 def seats_remove(request, account):
     """Remove the free seats ticked on the Users page, after one confirmation for all of them
     that states any paid time lost."""
-    ids = sorted({int(value) for value in request.POST.getlist("seat") if value.isdigit()})
+    # ASCII digits only ("٣" is not 3) and small enough for a bigint column
+    ids = sorted({int(value) for value in request.POST.getlist("seat")
+                  if value.isascii() and value.isdigit() and len(value) <= 18})
     back = _users_url("seats", request)
     if not ids:
         messages.error(request, _("Choose at least one free seat to remove."))

@@ -65,7 +65,7 @@ def month_parse(text: str) -> date:
     """"2026-11" → date(2026, 11, 1). ValueError for anything else (e.g. "2026-13", "11/2026")."""
     parts = (text or "").strip().split("-")
     if len(parts) != 2 or len(parts[0]) != 4 or len(parts[1]) != 2 or not all(
-            p.isdigit() for p in parts):
+            p.isascii() and p.isdigit() for p in parts):
         raise ValueError(f"not a month like 2026-11: {text!r}")
     return date(int(parts[0]), int(parts[1]), 1)
 

@@ -140,7 +140,7 @@ def contract_account_block(*, account: Account, reason: str, actor) -> AccessHol
     ("hold_exists"). The hold and its audit row are written by `seats.services.contracts`."""
     if not Contract.objects.filter(account=account).exists():
         raise DomainError(_("%(account)s is not a contract account.") % {"account": account},
-                          code="not_contract_account")
+                          code="not_contract_account", status=409)
     return account_hold_place(account=account, reason=reason, actor=actor)
 
 

@@ -58,15 +58,16 @@ def _correctable(original: Document) -> Document:
     corrected."""
     if original.kind == DocumentKind.PROFORMA:
         raise DomainError(_("A pro-forma is not a tax document and cannot be corrected."),
-                          code="not_correctable")
+                          code="not_correctable", status=409)
     root = _chain_root(original)
     Document.objects.select_for_update().filter(pk=root.pk).first()
     current = _latest_state(Document.objects.get(pk=original.pk))
     if current.status != DocumentStatus.ISSUED:
-        raise DomainError(_("Only issued documents can be corrected."), code="not_issued")
+        raise DomainError(_("Only issued documents can be corrected."),
+                          code="not_issued", status=409)
     if current.corrections.filter(status=DocumentStatus.WAITING_FOR_RATE).exists():
         raise DomainError(_("A correction of this document is waiting for its exchange rate."),
-                          code="correction_pending")
+                          code="correction_pending", status=409)
     return current
 
 

@@ -269,7 +269,7 @@ def document_issue(*, account, kind, lines, sale_date, as_of, order=None, correc
             raise ValueError("A correction belongs to the account of the corrected document")
         if corrects.kind == DocumentKind.PROFORMA or corrects.status != DocumentStatus.ISSUED:
             raise DomainError(_("Only issued VAT invoices and corrections can be corrected."),
-                              code="not_correctable")
+                              code="not_correctable", status=409)
         if currency is not None and currency != corrects.currency:
             raise DomainError(_("A correction is in the currency of the corrected document."),
                               code="currency")

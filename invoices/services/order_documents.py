@@ -91,7 +91,7 @@ def _order_document(*, order, kind, actor, as_of, paid_by="") -> Document:
                 code=f"order_{order.status}",
             )
         if kind == DocumentKind.PROFORMA and order.status == OrderStatus.PAID:
-            raise DomainError(_("This order is already paid."), code="order_paid")
+            raise DomainError(_("This order is already paid."), code="order_paid", status=409)
         # a pro-forma is due when its order stops being payable, never later
         due_on = None
         if kind == DocumentKind.PROFORMA and order.valid_through is not None:

@@ -64,7 +64,7 @@ RECHECK_MAX_DELAY = 24 * 3600
 # The hourly sweep re-queues pending ids whose last VIES attempt is at least this old.
 RECHECK_SWEEP_AFTER = timedelta(hours=1)
 
-_PL_POSTAL_CODE = re.compile(r"^(\d{2})-?(\d{3})$")
+_PL_POSTAL_CODE = re.compile(r"\A([0-9]{2})-?([0-9]{3})\Z")
 # Prefixes a VAT id may start with (VIES codes: Greece is EL, Northern Ireland XI)
 _VAT_PREFIXES = (EU - {"GR"}) | {"EL", "XI"}
 

@@ -202,7 +202,7 @@ def document_note_add(*, account, document, note, actor, as_of):
         if row.status != DocumentStatus.ISSUED:
             raise DomainError(
                 _("This document has not been issued yet; add the note once it has a number."),
-                code="note_not_issued",
+                code="note_not_issued", status=409,
             )
         before = row.note
         row.note = note

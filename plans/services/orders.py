@@ -143,14 +143,14 @@ def addon_order_create(*, account, add_ons, actor, as_of) -> Order:
     if valid_until is None or valid_until < as_of:
         raise DomainError(
             _("The account has no valid seats; buy add-on packs together with a renewal."),
-            code="no_validity",
+            code="no_validity", status=409,
         )
     start = pricing.chargeable_from(as_of, account.trial_ends_on)
     if start > valid_until:
         raise DomainError(
             _("During the free trial add-on packs are free until the trial ends; buy them "
               "together with a renewal to keep them afterwards."),
-            code="trial_addons", field="add_ons",
+            code="trial_addons", status=409, field="add_ons",
         )
     period = pricing.split_period(start, valid_until)
     lines = [

@@ -79,7 +79,7 @@ def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageCh
                 _("The package was last changed on %(last)s; the next change is possible from "
                   "%(next)s.") % {"last": last.effective_on.isoformat(),
                                   "next": next_allowed.isoformat()},
-                code="too_soon",
+                code="too_soon", status=409,
             )
         states = addon_states(locked, package=new)
         for state in addon_states(locked).values():

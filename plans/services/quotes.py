@@ -7,6 +7,7 @@ from datetime import date
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
+from billing_site.inputs import ASCII_MONTH
 from billing_site.vat import (
     VatTreatment,
 )
@@ -28,8 +29,11 @@ from .common import (
 
 
 def parse_target_month(value) -> tuple[int, int]:
-    """'YYYY-MM' → (year, month), refusing anything else with a field error."""
+    """'YYYY-MM' in ASCII digits → (year, month), refusing anything else ("２０２７-０１",
+    "2027-01\n") with a field error."""
     try:
+        if not ASCII_MONTH.match(str(value)):
+            raise ValueError(value)
         year, month = (int(part) for part in str(value).split("-"))
         date(year, month, 1)
     except (TypeError, ValueError):

@@ -413,7 +413,7 @@ def test_a_second_package_change_within_a_month_is_refused_with_the_next_date(ac
         response = client.post(url(acme, "package-change/"),
                                {"package": "professional", "dry_run": False}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
         "detail": "The package was last changed on 2026-11-16; the next change is possible from "
                   "2026-12-16.",
@@ -498,7 +498,7 @@ def test_add_on_order_without_valid_seats_is_refused(acme):
     response = client_for(acme.admin.user).post(url(acme, "orders/add-ons/"),
                                                 {"add_ons": {"chatbot": 1}}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
         "detail": "The account has no valid seats; buy add-on packs together with a renewal.",
         "code": "no_validity",

@@ -126,11 +126,12 @@ def contract_seats_confirm(*, account, actor, as_of: date) -> SeatCountConfirmat
     if contract is None:
         raise DomainError(
             _("Only contract accounts confirm their seat count; this account pays for its seats "
-              "by renewing them."), code="not_contract_account")
+              "by renewing them."), code="not_contract_account", status=409)
     if contract.ends_on is not None and contract.ends_on < as_of:
         raise DomainError(
             _("The contract ended on %(date)s; there is no recurring billing to send a seat "
-              "count to.") % {"date": contract.ends_on.isoformat()}, code="contract_ended")
+              "count to.") % {"date": contract.ends_on.isoformat()},
+            code="contract_ended", status=409)
     seats = Seat.objects.filter(account=account, removed_on__isnull=True).count()
     if seats < CONTRACT_MIN_SEATS:
         raise DomainError(
@@ -159,7 +160,7 @@ def account_hold_place(*, account, reason: str, actor) -> AccessHold:
                           code="hold_reason_missing")
     account = _lock_account(account)
     if AccessHold.objects.open().filter(account=account).exists():
-        raise DomainError(_("This account is already blocked."), code="hold_exists")
+        raise DomainError(_("This account is already blocked."), code="hold_exists", status=409)
     hold = AccessHold.objects.create(
         account=account, reason=reason[:500], placed_at=timezone.now(),
         placed_by=actor if actor is not None and actor.pk else None)
@@ -175,7 +176,8 @@ def account_hold_lift(*, account, actor) -> AccessHold:
     account = _lock_account(account)
     hold = AccessHold.objects.select_for_update().open().filter(account=account).first()
     if hold is None:
-        raise DomainError(_("This account is not blocked by hand."), code="hold_missing")
+        raise DomainError(_("This account is not blocked by hand."),
+                          code="hold_missing", status=409)
     hold.lifted_at = timezone.now()
     hold.lifted_by = actor if actor is not None and actor.pk else None
     hold.save(update_fields=["lifted_at", "lifted_by"])

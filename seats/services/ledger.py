@@ -219,7 +219,8 @@ def seat_periods_reverse(*, account, periods=None, order_id=None,
             raise DomainError(_("These periods do not belong to the account."),
                               code="period_unknown")
     if not targets:
-        raise DomainError(_("There are no seat periods to revert."), code="nothing_to_reverse")
+        raise DomainError(_("There are no seat periods to revert."),
+                          code="nothing_to_reverse", status=409)
     seat_ids = sorted({row.seat_id for row in targets})
     seats = list(Seat.objects.select_for_update().filter(pk__in=seat_ids).order_by("id"))
     rows_by_seat = _rows_by_seat(seat_ids)

@@ -170,7 +170,7 @@ def _last_admin_guard(account, member, *, scheduled_count_as_gone=True):
         raise DomainError(
             _("%(email)s is the last active administrator; make someone else an administrator "
               "first.") % {"email": member.email},
-            code="last_admin",
+            code="last_admin", status=409,
         )
 
 
@@ -211,12 +211,12 @@ def member_release(*, account, member, state, effective, remove_seat, actor, as_
         pk=member.pk, account=account
     )
     if member.state == MemberState.DELETED:
-        raise DomainError(_("This user has been deleted."), code="member_deleted")
+        raise DomainError(_("This user has been deleted."), code="member_deleted", status=409)
     if member.state == state:
         raise DomainError(
             _("%(email)s is already %(state)s.")
             % {"email": member.email, "state": member.get_state_display()},
-            code="member_state_unchanged",
+            code="member_state_unchanged", status=409,
         )
     _last_admin_guard(account, member)
     if effective == as_of:
@@ -251,13 +251,13 @@ def member_role_change(*, account, member, role, actor, as_of) -> Member:
         raise DomainError(
             _("%(email)s has been deleted; invite the user again with the role instead.")
             % {"email": member.email},
-            code="member_deleted",
+            code="member_deleted", status=409,
         )
     if member.role == role:
         raise DomainError(
             _("%(email)s is already %(role)s.")
             % {"email": member.email, "role": member.get_role_display()},
-            code="role_unchanged", field="role",
+            code="role_unchanged", status=409, field="role",
         )
     if role != MemberRole.ADMIN:
         _last_admin_guard(account, member)
@@ -274,7 +274,8 @@ def member_cancel_scheduled(*, account, member, actor, as_of) -> Member:
     account = _lock_account(account)
     member = Member.objects.select_for_update().get(pk=member.pk, account=account)
     if not member.pending_state:
-        raise DomainError(_("Nothing is scheduled for this user."), code="nothing_scheduled")
+        raise DomainError(_("Nothing is scheduled for this user."),
+                          code="nothing_scheduled", status=409)
     before = snapshot(member, MEMBER_FIELDS)
     member.pending_state, member.pending_on, member.pending_remove_seat = "", None, False
     member.save(update_fields=MEMBER_FIELDS)
@@ -294,14 +295,14 @@ def member_restore(*, account, member, actor, as_of) -> Member:
         raise DomainError(
             _("Only suspended users can be restored; %(email)s is %(state)s.")
             % {"email": member.email, "state": member.get_state_display()},
-            code="member_not_suspended",
+            code="member_not_suspended", status=409,
         )
     seat = _free_seat(account)
     if seat is None:
         raise DomainError(
             _("There is no free seat to restore %(email)s onto. Add a seat first.")
             % {"email": member.email},
-            code="no_free_seat",
+            code="no_free_seat", status=409,
         )
     before = snapshot(member, MEMBER_FIELDS)
     member.state = MemberState.ACTIVE

@@ -77,7 +77,7 @@ def _refuse_if_lapsed(account, as_of):
         raise DomainError(
             _("This account is blocked because its seats are not paid. New seats can only be "
               "added in a renewal: choose them on the Renew page and pay."),
-            code="account_blocked", field="count",
+            code="account_blocked", status=409, field="count",
         )
 
 
@@ -114,13 +114,13 @@ def seats_remove(*, account, seats, actor, as_of) -> list[Seat]:
 
 def _remove(*, account, seat, actor, as_of):
     if seat.removed_on is not None:
-        raise DomainError(_("This seat has already been removed."), code="seat_removed")
+        raise DomainError(_("This seat has already been removed."), code="seat_removed", status=409)
     if seat.member_id is not None:
         raise DomainError(
             _("Seat #%(number)d is occupied by %(email)s. Suspend or delete that user first, "
               "choosing “remove the seat too”.")
             % {"number": seat.number, "email": seat.member.email},
-            code="seat_occupied",
+            code="seat_occupied", status=409,
         )
     before = snapshot(seat, SEAT_FIELDS)
     seat.removed_on = as_of
@@ -146,7 +146,8 @@ def _occupy(*, account, seat, member, actor):
         with transaction.atomic():
             seat.save(update_fields=["member"])
     except IntegrityError as exc:  # the one-to-one constraint: member already seated elsewhere
-        raise DomainError(_("This user already occupies a seat."), code="member_seated") from exc
+        raise DomainError(_("This user already occupies a seat."),
+                          code="member_seated", status=409) from exc
     audit_record(account=account, actor=actor, action="seat.assign", target=seat, before=before,
                  after=snapshot(seat, SEAT_FIELDS))
 
@@ -158,22 +159,22 @@ def seat_assign(*, account, seat, member, actor, as_of) -> Seat:
     seat = Seat.objects.select_for_update().get(pk=seat.pk, account=account)
     member = Member.objects.select_for_update().get(pk=member.pk, account=account)
     if seat.removed_on is not None:
-        raise DomainError(_("This seat has been removed."), code="seat_removed")
+        raise DomainError(_("This seat has been removed."), code="seat_removed", status=409)
     if seat.member_id is not None:
-        raise DomainError(_("This seat is already occupied."), code="seat_occupied")
+        raise DomainError(_("This seat is already occupied."), code="seat_occupied", status=409)
     if member.state == MemberState.DELETED:
         raise DomainError(
             _("%(email)s has been deleted; invite the user again instead.")
             % {"email": member.email},
-            code="member_not_active",
+            code="member_not_active", status=409,
         )
     if member.state != MemberState.ACTIVE:
         raise DomainError(
             _("%(email)s is %(state)s; restore the user instead.")
             % {"email": member.email, "state": member.get_state_display()},
-            code="member_not_active",
+            code="member_not_active", status=409,
         )
     if Seat.objects.filter(member=member).exists():
-        raise DomainError(_("This user already occupies a seat."), code="member_seated")
+        raise DomainError(_("This user already occupies a seat."), code="member_seated", status=409)
     _occupy(account=account, seat=seat, member=member, actor=actor)
     return seat

@@ -289,7 +289,7 @@ def test_removing_an_occupied_seat_is_refused_with_a_clear_detail(acme):
 
     response = client_for(acme.admin.user).delete(f"{API}{acme.account.pk}/seats/{seat.pk}/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
         "detail": f"Seat #{seat.number} is occupied by user@acme.example. Suspend or delete that "
                   "user first, choosing “remove the seat too”.",
@@ -304,7 +304,7 @@ def test_removing_a_seat_twice_says_it_is_already_removed(acme):
 
     response = client.delete(f"{API}{acme.account.pk}/seats/{acme.free_seat.pk}/")
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"detail": "This seat has already been removed.",
                                "code": "seat_removed"}
 
@@ -335,7 +335,7 @@ def test_assigning_a_seat_to_a_suspended_member_says_restore_instead(acme):
         format="json",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"detail": "user@acme.example is suspended; restore the user "
                                          "instead.", "code": "member_not_active"}
 
@@ -346,7 +346,7 @@ def test_assigning_an_occupied_seat_is_refused(acme):
         {"member": acme.user.pk}, format="json",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["detail"] == "This seat is already occupied."
 
 
@@ -568,7 +568,7 @@ def test_releasing_the_last_admin_is_refused(acme):
         f"{API}{acme.account.pk}/members/{acme.admin.pk}/suspend/", {}, format="json"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["code"] == "last_admin"
     assert Member.objects.get(pk=acme.admin.pk).state == MemberState.ACTIVE
 
@@ -613,12 +613,12 @@ def test_cancelling_a_scheduled_release_clears_it(acme):
     assert (acme.user.pending_state, acme.user.pending_on) == ("", None)
 
 
-def test_cancelling_when_nothing_is_scheduled_is_a_400(acme):
+def test_cancelling_when_nothing_is_scheduled_is_a_409_conflict(acme):
     response = client_for(acme.admin.user).post(
         f"{API}{acme.account.pk}/members/{acme.user.pk}/cancel-scheduled/"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {"detail": "Nothing is scheduled for this user.",
                                "code": "nothing_scheduled"}
 
@@ -647,7 +647,7 @@ def test_restoring_without_a_free_seat_is_refused_with_a_clear_detail(acme):
         f"{API}{acme.account.pk}/members/{acme.user.pk}/restore/"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json() == {
         "detail": "There is no free seat to restore user@acme.example onto. Add a seat first.",
         "code": "no_free_seat",
