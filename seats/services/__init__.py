@@ -2,7 +2,7 @@
 
 - `accounts`: `account_create`, `signup`, `billing_period_change`, `account_billing_country_set`,
   `currency_for_country`;
-- `seats`: `seats_add`, `seats_only_in_renewal`, `seat_remove`, `seats_remove`,
+- `seats`: `seats_add`, `seats_addable`, `seats_only_in_renewal`, `seat_remove`, `seats_remove`,
   `seat_assign`;
 - `members`: `member_invite`, `member_release`, `member_cancel_scheduled`, `member_restore`,
   `member_role_change`,  `members_apply_scheduled`, `send_invitation`;
@@ -45,6 +45,7 @@ from .seats import (
     seat_assign,
     seat_remove,
     seats_add,
+    seats_addable,
     seats_only_in_renewal,
     seats_remove,
 )
@@ -55,6 +56,6 @@ __all__ = [
     "currency_for_country", "member_cancel_scheduled", "member_invite",
     "member_release", "member_restore", "member_role_change", "members_apply_scheduled",
     "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",
-    "seat_remove", "seats_add", "seats_only_in_renewal", "seats_open", "seats_remove",
-    "send_invitation", "signup",
+    "seat_remove", "seats_add", "seats_addable", "seats_only_in_renewal", "seats_open",
+    "seats_remove", "send_invitation", "signup",
 ]
