@@ -247,7 +247,9 @@ class SeatListAddApi(AccountScopedApi):
     @extend_schema_serializer(component_name="SeatsAddInput")
     class AddInputSerializer(serializers.Serializer):
         # the limits (1 … 500) are a rule of the service, which reports them on this field
-        count = serializers.IntegerField(help_text="How many free seats to add (1-500).")
+        count = serializers.IntegerField(
+            help_text="How many free seats to add (1-500; during the free trial at most as many "
+                      "as keep the account within the trial's seat cap).")
 
     @extend_schema(
         operation_id="seats_list", tags=["seats"],

@@ -34,7 +34,7 @@ def _amount(value, remaining, currency) -> Decimal:
     if amount > remaining:
         raise DomainError(
             _("At most %(remaining)s %(currency)s of this payment can still be refunded.")
-            % {"remaining": f"{remaining:.2f}", "currency": currency}, field="amount",
+            % {"remaining": formatting.amount(remaining), "currency": currency}, field="amount",
             code="refund_too_much")
     return amount
 
