@@ -5,6 +5,7 @@ The main pages are rendered per role (account admin, plain user, finance staff) 
 puts a date in every place one is shown (paid seats, a scheduled deletion, an order, issued
 documents, a confirmation step, the welcome message), and the visible text (no tags, scripts,
 styles or attribute values) is searched for an ISO date. The API and the CSV export keep ISO.
+The package-change preview names seats by their number in the account, as the Users page does.
 """
 
 import re
@@ -163,3 +164,18 @@ def test_the_csv_export_keeps_iso_dates(books, django_user_model):
     response = _client(finance).get("/finance/documents/documents.csv")
     body = b"".join(response.streaming_content).decode()
     assert "2026-11-03" in body
+
+
+def test_the_package_preview_names_seats_by_their_number_in_the_account(make_account):
+    make_account("Globex", extra_seats=3)  # so that Acme's seat ids and numbers differ
+    account, admin = make_account("Acme", extra_seats=2)
+    seats = list(Seat.objects.filter(account=account).order_by("number"))
+    seats_pay_through(seats, date(2026, 12, 31))
+    assert [s.pk for s in seats] != [1, 2, 3]
+
+    response = _client(admin.user).get("/account/package/?package=automation")
+
+    text = " ".join(visible_text(response.content.decode()).split())
+    assert "3 seats no. 1, 2, 3" in text
+    assert not re.search(r"#\d", text)
+    assert iso_dates(response) == []
