@@ -57,6 +57,16 @@ def percent(value) -> str:
     return number_format(number, decimal_pos=places, use_l10n=True)
 
 
+def month(value) -> str:
+    """A calendar month given as "YYYY-MM" (a renewal's target) in the active language's
+    year-month format ("December 2026" / "grudzień 2026"); anything else is returned as is."""
+    try:
+        year, number = (int(part) for part in str(value).split("-"))
+        return date_format(datetime.date(year, number, 1), "YEAR_MONTH_FORMAT")
+    except ValueError:
+        return "" if value is None else str(value)
+
+
 # a line may break before "@" and after ".", "-", "_" or "+" of an e-mail address
 _EMAIL_BREAKS = re.compile(r"(?=@)|(?<=[._+-])")
 

@@ -179,3 +179,11 @@ def test_the_package_preview_names_seats_by_their_number_in_the_account(make_acc
     assert "3 seats no. 1, 2, 3" in text
     assert not re.search(r"#\d", text)
     assert iso_dates(response) == []
+
+
+def test_the_order_page_names_the_target_month_in_words(books):
+    response = _client(books["admin"].user).get(f"/account/orders/{books['order'].pk}/")
+
+    text = " ".join(visible_text(response.content.decode()).split())
+    assert "Extend seats until the end of January 2027" in text
+    assert "2027-01" not in text

@@ -1,6 +1,6 @@
 """`{% load formatting %}`: `{{ value|money:currency }}`, `{{ value|amount }}`,
-`{{ value|percent }}`, `{{ value|day }}`, `{{ address|email }}` — the filters of
-`billing_site.formatting`."""
+`{{ value|percent }}`, `{{ value|day }}`, `{{ address|email }}`, `{{ "2026-12"|month }}` —
+the filters of `billing_site.formatting`."""
 
 from django import template
 
@@ -27,6 +27,11 @@ def percent(value):
 @register.filter
 def email(value):
     return formatting.email(value)
+
+
+@register.filter
+def month(value):
+    return formatting.month(value)
 
 
 @register.filter
