@@ -1,9 +1,11 @@
 """Queuing Celery tasks by name, so that a service never imports the tasks module that calls it.
 
 An app's `tasks` import its services at module top (tasks are thin: load, call a service, retry);
-a service that must queue a task (a PDF after issuing, an e-mail after an invitation) does it
-through `queue_task("invoices.render_document", pk)` instead of importing the task, so no import
-cycle is dodged with an import inside a function.
+a service that must queue a task does it by name instead of importing the task, so no import
+cycle is dodged with an import inside a function. Work that a business change needs (a PDF after
+issuing, an e-mail after an invitation, a VIES re-check) goes through the outbox
+(`billing_site.outbox.enqueue`), which survives a broker that is down; `queue_task` publishes at
+once and raises when the broker is down — for the ops "run now" button, which says so (503).
 
 Queuing by name needs the task registered in this process: the worker imports every app's
 `tasks` at start, but a web process may not have, and Celery's `send_task` fallback for an unknown

@@ -7,6 +7,9 @@ PERIODIC_TASKS = {
     "Heartbeat (every 5 minutes)": (
         "billing_site.heartbeat", {"minute": "*/5", "hour": "*"},
     ),
+    "Queue the work the broker could not take when it was written (every minute)": (
+        "billing_site.drain_outbox", {"minute": "*", "hour": "*"},
+    ),
     "Apply scheduled member suspensions/deletions (daily)": (
         "seats.apply_scheduled_member_changes", {"minute": "5", "hour": "0"},
     ),

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: a database that is down answers 503 with a page that needs no database (issue 13)
+    "billing_site.outages.DatabaseUnavailableMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -88,6 +90,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
+# A connection the database dropped (restart, failover) is found by a health check at the start
+# of the next request and replaced, so the web recovers by itself (issue 13, item 13). Keeping
+# connections open between requests (DB_CONN_MAX_AGE seconds, 0 = one per request) is optional.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# Seconds the web tells a client to wait (Retry-After) while the database is unreachable
+DATABASE_DOWN_RETRY_AFTER = env.int("DATABASE_DOWN_RETRY_AFTER", default=30)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -128,7 +137,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="billing@seat-billing
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = {}
+    # A message a worker took and did not acknowledge (it was killed) goes back to the queue
+    # this many seconds after delivery, when a worker starts or polls; it must exceed the longest
+    # task and the longest countdown (a message waiting for its ETA is "taken" too), or that
+    # message runs twice. The tasks are idempotent; this only bounds the delay (issue 13).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600),
+    }
 else:
     CELERY_BROKER_URL = "filesystem://"
     _queue_dir = str(VAR_DIR / "celery-queue")
@@ -154,10 +169,7 @@ STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
+    # DEFAULT_AUTHENTICATION_CLASSES: in the production security block below
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "billing_site.api.exception_handler",
@@ -210,8 +222,8 @@ VIES_API_URL = env.str("VIES_API_URL",
                        default="https://ec.europa.eu/taxation_customs/vies/rest-api")
 VIES_TIMEOUT = env.float("VIES_TIMEOUT", default=10)
 
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# a page in the site's layout (JSON under /api/) instead of Django's bare one (issue 13)
+CSRF_FAILURE_VIEW = "billing_site.error_views.csrf_failure"
 
 LOGGING = {
     "version": 1,
@@ -219,9 +231,86 @@ LOGGING = {
     "filters": {"one_line_refusals": {"()": "billing_site.log_filters.OneLineRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # 403s and 404s as one line with the reason, no traceback (issue 12, item 10)
-    "loggers": {"django.request": {"filters": ["one_line_refusals"]}},
+    # refusals (4xx) as one line with the reason, no traceback (issue 12, item 10; issue 13):
+    # Django's request log, its CSRF refusals and its refusals of oversized requests
+    "loggers": {name: {"filters": ["one_line_refusals"]} for name in (
+        "django.request", "django.security.csrf", "django.security.RequestDataTooBig",
+        "django.security.TooManyFieldsSent", "django.security.TooManyFilesSent")},
 }
 
 # Absolute base URL used in e-mails (invitations, password links)
 SITE_URL = env.str("SITE_URL", default="http://localhost:8000")
+
+# --- Production security (issue 13, item 11) ----------------------------------------------------
+# The production flag of this block is the scheme of SITE_URL: an https SITE_URL turns on the
+# secure cookies, the redirect to https and a year of HSTS; each of them can also be set on its
+# own. HSTS for subdomains and preloading are commitments that are hard to undo, so they are never
+# implied: docker-compose.yml sets them. The browsable API follows DEBUG (below).
+HTTPS = SITE_URL.startswith("https://")
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=HTTPS)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if HTTPS else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Behind a TLS-terminating proxy that overwrites the header: "HTTP_X_FORWARDED_PROTO,https".
+# Never set it without such a proxy: any client could then claim to be on https.
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+if _proxy_ssl_header:
+    if len(_proxy_ssl_header) != 2:
+        raise ValueError("SECURE_PROXY_SSL_HEADER is a header and a value, e.g. "
+                         "HTTP_X_FORWARDED_PROTO,https")
+    SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header)
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=HTTPS)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=HTTPS)
+
+# Content-Security-Policy on every response (django-csp), right after SecurityMiddleware so that
+# answers of later middleware (redirects, the blocked-account 403) carry it too. Scripts only from
+# this site: no inline scripts or event handlers anywhere (page scripts live in static/js, their
+# data in data- attributes). Styles allow 'unsafe-inline': the Django admin and the Swagger page
+# have inline <style> blocks, and injected styles cannot run code. The payment page adds Stripe's
+# origins for itself (payments.views, billing_site.security.csp_allow).
+INSTALLED_APPS += ["csp"]
+_security_at = MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1
+MIDDLEWARE[_security_at:_security_at] = [
+    "csp.middleware.CSPMiddleware",
+    "billing_site.security.PermissionsPolicyMiddleware",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],  # Swagger UI's icons are data: URLs
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Browser features no page of this site uses, switched off (billing_site.security)
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("accelerometer", "camera", "geolocation", "gyroscope", "magnetometer",
+                    "microphone", "usb")
+}
+# the Payment Request API (Apple Pay, Google Pay) of Stripe.js's frames on the payment page
+PERMISSIONS_POLICY["payment"] = ["self", "https://js.stripe.com"]
+
+# The browsable API is a development aid: off unless DEBUG (or API_BROWSABLE=true).
+API_BROWSABLE = env.bool("API_BROWSABLE", default=DEBUG)
+REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
+    "rest_framework.renderers.JSONRenderer",
+    *(["rest_framework.renderers.BrowsableAPIRenderer"] if API_BROWSABLE else []),
+]
+# API tokens (rest_framework.authtoken) of staff logins stop working this many hours after they
+# were made; the owner makes a new one on the API tokens page. Members' tokens do not expire.
+STAFF_TOKEN_TTL_HOURS = env.int("STAFF_TOKEN_TTL_HOURS", default=8)
+REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
+    "billing_site.authentication.ExpiringStaffTokenAuthentication",
+    # DRF's session authentication, its CSRF refusal translated and coded "csrf"
+    "billing_site.api_auth.SessionAuthentication",
+]
+# one schema enum for the billing period (seats, plans and the recurring API use the same values);
+# without it drf-spectacular's deploy check warns about a name collision
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"BillingPeriodEnum": "seats.models.BillingPeriod"}

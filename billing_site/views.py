@@ -1,6 +1,6 @@
 """Site-wide pages of the kernel: the start page "/" (a customer's member → seats' start page, a
-vendor's staff login → its group's start page), the staff start page, the 404 handler that keeps
-the refusal's reason for the log, and `/favicon.ico`.
+vendor's staff login → its group's start page), the staff start page and `/favicon.ico` (the error
+answers are in `billing_site.error_views`).
 
 The kernel imports no app (the import-linter contract): the member's start page is looked up by
 address in `seats.urls`, as `billing_site.urls` includes the apps by module name, and the staff
@@ -20,7 +20,6 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy
-from django.views import defaults
 
 FINANCE_GROUP = "finance"  # as invoices.views_documents.FINANCE_GROUP
 
@@ -122,15 +121,6 @@ def staff_start(request):
         # what the admin lets this login see, by the admin's own permission checks
         "admin_apps": admin.site.get_app_list(request),
     })
-
-
-def page_not_found(request, exception, template_name="404.html"):
-    """Django's 404 page; the reason is kept on the request for the one-line refusal log
-    (`billing_site.log_filters`), which only sees the response."""
-    message = exception.args[0] if exception is not None and exception.args else ""
-    # an unknown address carries the resolver's tried patterns (a dict): not a reason to log
-    request.refusal_reason = message if isinstance(message, str) else "no page at this address"
-    return defaults.page_not_found(request, exception, template_name=template_name)
 
 
 def favicon(request):

@@ -4,12 +4,12 @@ always on the requester's own account. The card itself is rendered by the templa
 `dunning_recurring.recurring_payments_card`, so the plans page needs no import of dunning."""
 
 from django.contrib import messages
-from django.http import HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from seats.views import account_admin_required
@@ -18,11 +18,10 @@ from .services.recurring import account_valid_until, recurring_payments_set
 
 
 @account_admin_required
+@post_only("payments_renew", anchor="recurring-payments")
 def recurring_toggle(request, account):
     """POST `enabled` = "1" (on) or "0" (off); back to the card with a message. Turning off
     names the day the seats stay valid until (the e-mail to the admins says the same)."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     enabled = request.POST.get("enabled") == "1"
     try:
         recurring_payments_set(account=account, enabled=enabled, actor=request.user,

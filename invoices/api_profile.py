@@ -18,7 +18,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from billing_site.api import ErrorOutputSerializer, error_responses
+from billing_site.api import ChoiceField, ErrorOutputSerializer, error_responses
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from seats.api import AccountScopedApi
@@ -34,7 +34,7 @@ from .services.profile import (
 ORDERING_PREFIX = "ordering_party_"
 
 
-class PartyKindField(serializers.ChoiceField):
+class PartyKindField(ChoiceField):
     def __init__(self, **kwargs):
         super().__init__(choices=PartyKind.choices, **kwargs)
 

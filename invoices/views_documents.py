@@ -30,12 +30,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponseNotAllowed, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from billing_site.money import Currency
@@ -55,10 +56,6 @@ FINANCE_PAGE_SIZE = 100
 
 
 # --- shared -------------------------------------------------------------------------------------
-
-
-def _not_post(request):
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
 
 
 def pdf_response(document):
@@ -145,10 +142,9 @@ def history_document_pdf(request, account, document_id):
 
 
 @account_admin_required
+@post_only("payments_history", anchor="document-{document_id}")
 def history_document_note(request, account, document_id):
     document = get_object_or_404(Document, pk=document_id, account=account)
-    if refused := _not_post(request):
-        return refused
     form = NoteForm(request.POST, auto_id=_note_auto_id(document.pk))
     if form.is_valid():
         try:

@@ -16,7 +16,7 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import error_responses
+from billing_site.api import ChoiceField, error_responses
 from billing_site.dates import today
 from invoices.models import Document, DocumentKind
 from plans.models import Order
@@ -83,7 +83,7 @@ class TransferBookApi(APIView):
 
 @extend_schema_serializer(component_name="PaymentInput")
 class PaymentInputSerializer(serializers.Serializer):
-    method = serializers.ChoiceField(choices=PaymentMethod.choices)
+    method = ChoiceField(choices=PaymentMethod.choices)
     payment_method = serializers.CharField(
         required=False, allow_blank=True, max_length=255,
         help_text="Card payments: the PaymentMethod id (\"pm_…\") Stripe.js created.")

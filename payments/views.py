@@ -30,15 +30,17 @@ rather than in a selectors module: they are single queries used by these pages o
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing_site import formatting
+from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
+from billing_site.security import csp_allow, origin_of
 from invoices.models import Document, DocumentKind
 from plans import selectors as plan_selectors
 from plans.models import Order, OrderStatus
@@ -62,10 +64,6 @@ STRIPE_JS_URL = "https://js.stripe.com/v3/"
 # localstripe serves its Stripe.js stand-in under the same path (payments.localstripe.js_url)
 LOCAL_STRIPE_JS_PATH = "/js.stripe.com/v3/"
 ONLINE_METHODS = [PaymentMethod.CARD, PaymentMethod.BLIK, PaymentMethod.P24]
-
-
-def _not_post(request):
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
 
 
 def _stripe_js():
@@ -129,14 +127,30 @@ def payment_page(request, account, order_id):
         "transfer": transfer,
         "succeeded": succeeded,
     }
-    return render(request, "payments/pay.html", context)
+    response = render(request, "payments/pay.html", context)
+    if context["stripe_js_url"]:
+        _allow_stripe(response, js_url, local=local_stripe)
+    return response
+
+
+def _allow_stripe(response, js_url, *, local):
+    """The site's Content-Security-Policy allows scripts from itself only; the payment page also
+    loads Stripe.js and lets it talk to its API and show its frames (3-D Secure) — Stripe's own
+    origins, or localstripe's when it stands in."""
+    if local:
+        origin = origin_of(js_url)
+        return csp_allow(response, script_src=[origin], connect_src=[origin],
+                         frame_src=[origin])
+    return csp_allow(response, script_src=["https://js.stripe.com"],
+                     connect_src=["https://api.stripe.com"],
+                     frame_src=["https://js.stripe.com", "https://hooks.stripe.com"],
+                     img_src=["https://*.stripe.com"])
 
 
 @account_admin_required
+@post_only("payments_pay", url_kwargs=("order_id",))
 def payment_start(request, account, order_id):
     """JSON for payment.js: start (or resume) a card / BLIK / Przelewy24 payment."""
-    if refused := _not_post(request):
-        return refused
     order = _order_or_404(account, order_id)
     method = request.POST.get("method", "")
     if method not in ONLINE_METHODS:
@@ -161,10 +175,9 @@ def payment_start(request, account, order_id):
 
 
 @account_admin_required
+@post_only("payments_pay", url_kwargs=("order_id",))
 def payment_transfer(request, account, order_id):
     """"Download a pro-forma for a bank transfer": issue it (once) and show it."""
-    if refused := _not_post(request):
-        return refused
     order = _order_or_404(account, order_id)
     try:
         payment = services.payment_transfer_start(order=order, actor=request.user,

@@ -4,12 +4,13 @@ documents, the refunds, and — while allowed — the button that refunds the fi
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpResponseNotAllowed
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from billing_site import formatting
+from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from seats.views import account_admin_required
@@ -46,10 +47,9 @@ def account_payments(request, account):
 
 
 @account_admin_required
+@post_only("account_payments", anchor="refund-first-purchase")
 def self_refund(request, account, payment_id):
     """Refund the first purchase in full (the service checks every rule again)."""
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
     payment = Payment.objects.filter(pk=payment_id, account=account).first()
     if payment is None:
         raise Http404

@@ -21,7 +21,7 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from billing_site.api import as_of_allowed, business_date, error_responses
+from billing_site.api import ChoiceField, as_of_allowed, business_date, error_responses
 from billing_site.dates import today
 from billing_site.money import Currency
 from seats import services as seat_services
@@ -353,7 +353,7 @@ class BillingPeriodApi(BillingApi):
 
     @extend_schema_serializer(component_name="BillingPeriodInput")
     class InputSerializer(serializers.Serializer):
-        billing_period = serializers.ChoiceField(choices=BillingPeriod.choices)
+        billing_period = ChoiceField(choices=BillingPeriod.choices)
 
     @extend_schema(
         operation_id="billing_period_change", tags=["accounts"], request=InputSerializer,

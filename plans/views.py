@@ -16,7 +16,7 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseNotAllowed, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from billing_site import formatting
+from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from catalogue.models import catalogue_name
@@ -52,10 +53,6 @@ FEATURE_LABELS = {
     "advanced_reports": gettext_lazy("Advanced reports"),
 }
 SEAT_NUMBERS_SHOWN = 8  # in a package-change preview row; the rest is "and N more"
-
-
-def _not_post(request):
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
 
 
 def _money(value):
@@ -240,12 +237,11 @@ def renew_page(request, account):
 
 
 @account_admin_required
+@post_only("payments_renew")
 def renew_quote(request, account):
     """The live quote of the renew page: the form POSTed by renew.js (session and CSRF token),
     answered with `services.quote_json` plus the rendered billing details, or
     `{"error", "field"}` with status 400."""
-    if refused := _not_post(request):
-        return refused
     states = services.addon_states(account)
     form = RenewForm(request.POST, addon_states=states)
     quote = _quote(form, account, today())
@@ -269,10 +265,9 @@ def _renew_url(data, anchor=""):
 
 
 @account_admin_required
+@post_only("payments_renew")
 def renew_order(request, account):
     """"Continue to payment": a pending order holding exactly the quote on screen."""
-    if refused := _not_post(request):
-        return refused
     form = RenewForm(request.POST, addon_states=services.addon_states(account))
     if form.is_valid():
         data = form.cleaned_data
@@ -294,11 +289,10 @@ def renew_order(request, account):
 
 
 @account_admin_required
+@post_only("payments_renew")
 def addon_order(request, account):
     """Add-on packs bought now, outside a renewal: a pending order, pro rata until the
     account's validity end."""
-    if refused := _not_post(request):
-        return refused
     form = AddOnBuyForm(request.POST, addon_states=services.addon_states(account))
     if form.is_valid():
         try:
@@ -318,10 +312,9 @@ def addon_order(request, account):
 
 
 @account_admin_required
+@post_only("payments_renew", anchor="billing-period")
 def billing_period(request, account):
     """Monthly → annual is self-service; the service refuses annual → monthly (staff only)."""
-    if refused := _not_post(request):
-        return refused
     form = BillingPeriodForm(request.POST)
     if not form.is_valid():
         if "confirm" in form.errors:

@@ -1,7 +1,10 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.admin import TokenAdmin
+from rest_framework.authtoken.models import TokenProxy
 
 from billing_site.admin_mixins import ReadOnlyAdminMixin
+from billing_site.authentication import token_expires_at
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
@@ -15,7 +18,7 @@ from .models import (
     Seat,
     SeatPeriod,
 )
-from .services import billing_period_change
+from .services import api_token_revoke, billing_period_change, key_prefix
 
 
 class SeatInline(admin.TabularInline):
@@ -160,3 +163,36 @@ class PurgePermitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     listed so that ops can see that it is."""
 
     list_display = ["account_id"]
+
+
+# API tokens (rest_framework.authtoken): ops list and revoke them; the full key is not shown
+# and nobody makes a token for someone else (the owner makes their own on the API tokens page).
+admin.site.unregister(TokenProxy)
+
+
+@admin.register(TokenProxy)
+class ApiTokenAdmin(TokenAdmin):
+    list_display = ["shown_key", "user", "created", "expires"]
+    fields = ["user", "shown_key", "created", "expires"]
+    readonly_fields = fields
+
+    @admin.display(description=_("key (first characters)"))
+    def shown_key(self, token):
+        return key_prefix(token.key) + "…"
+
+    @admin.display(description=_("expires"))
+    def expires(self, token):
+        return token_expires_at(token) or _("never")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def delete_model(self, request, obj):
+        api_token_revoke(user=obj.user, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for token in queryset.select_related("user"):
+            api_token_revoke(user=token.user, actor=request.user)

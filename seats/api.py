@@ -26,7 +26,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import as_of_allowed, business_date, error_responses
+from billing_site.api import ChoiceField, as_of_allowed, business_date, error_responses
 from billing_site.dates import today
 from billing_site.money import Currency
 
@@ -332,7 +332,7 @@ class MemberListInviteApi(AccountScopedApi):
         email = serializers.CharField(
             max_length=get_user_model()._meta.get_field("username").max_length
         )
-        role = serializers.ChoiceField(choices=MemberRole.choices)
+        role = ChoiceField(choices=MemberRole.choices)
 
     @extend_schema(
         operation_id="members_list", tags=["members"],
@@ -452,7 +452,7 @@ class MemberRoleApi(AccountScopedApi):
 
     @extend_schema_serializer(component_name="MemberRoleInput")
     class InputSerializer(serializers.Serializer):
-        role = serializers.ChoiceField(choices=MemberRole.choices)
+        role = ChoiceField(choices=MemberRole.choices)
 
     @extend_schema(
         operation_id="members_role", tags=["members"], request=InputSerializer,

@@ -1,6 +1,7 @@
 from datetime import date
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 
 from billing_site.dates import today
 
@@ -17,14 +18,21 @@ def apply_scheduled_member_changes(as_of=None):
 
 
 @shared_task(
-    name="seats.send_invitation_email", autoretry_for=(OSError,), retry_backoff=30,
-    max_retries=8,
+    bind=True, name="seats.send_invitation_email",
+    # SMTP refused (OSError) or the database gone for a moment: try again later
+    autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=30, max_retries=8,
+    # a worker killed mid-send leaves the message for the next one (issue 13, item 14)
+    acks_late=True, reject_on_worker_lost=True,
 )
-def send_invitation_email(member_id, inviter_email="", language=""):
+def send_invitation_email(self, member_id, inviter_email="", language=""):
     """`language`: the one to write in (the inviter's); tasks queued before it existed have none
-    and get the site default."""
+    and get the site default. Sent once per task message (its id is the idempotency key): a
+    message delivered again after a worker died does not send a second e-mail."""
     member = Member.objects.select_related("user", "account").filter(pk=member_id).first()
     if member is None:
         return {"sent": False, "reason": "member gone"}
-    services.send_invitation(member, inviter_email, language)
+    sent = services.send_invitation(member, inviter_email, language,
+                                    once_key=self.request.id or "")
+    if not sent:
+        return {"sent": False, "reason": "already sent", "to": member.email}
     return {"sent": True, "to": member.email}

@@ -4,14 +4,17 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from . import views, views_contracts, views_users
+from billing_site.actions import post_only
+
+from . import views, views_contracts, views_tokens, views_users
 from .forms import InvitedMemberPasswordResetForm
 from .models import MemberState
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("login/", views.MemberLoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # POST only (Django's); a GET (a typed or bookmarked address) goes to the start page
+    path("logout/", post_only("home")(auth_views.LogoutView.as_view()), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("banner/dismiss/", views.banner_dismiss, name="banner_dismiss"),
     path(
@@ -25,6 +28,11 @@ urlpatterns = [
          name="password_reset_confirm"),
     path("reset/done/", auth_views.PasswordResetCompleteView.as_view(),
          name="password_reset_complete"),
+    # Account → API tokens (any login, its own token)
+    path("account/api-tokens/", views_tokens.api_tokens_page, name="api_tokens"),
+    path("account/api-tokens/new/", views_tokens.api_token_create_view, name="api_token_create"),
+    path("account/api-tokens/revoke/", views_tokens.api_token_revoke_view,
+         name="api_token_revoke"),
     # Account settings → Users (admins only)
     path("account/users/", views.users_page, name="account_users"),
     path("account/users/seats/add/", views.seats_add, name="account_seats_add"),

@@ -15,7 +15,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponseNotAllowed, QueryDict
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from billing_site import formatting
+from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from catalogue.models import BillingPolicy
@@ -75,11 +76,10 @@ class MemberLoginView(auth_views.LoginView):
 
 
 @login_required
+@post_only("home")  # its form is on every page: a GET (a link followed or typed) goes home
 def banner_dismiss(request):
     """Hide the (dismissible, pre-expiry) banner whose key is posted until the dates change; the
     banner of an expired seat is never dismissible, so its key is ignored here (SPEC §6)."""
-    if request.method != "POST":  # a link followed or typed: nothing to do, back to the pages
-        return redirect("home")
     key = request.POST.get("key", "")[:100]
     banner = banner_for(request.access, today()) if request.access is not None else None
     if banner is not None and banner.dismissible and banner.key == key:
@@ -237,14 +237,9 @@ def users_page(request, account):
     return _render_users(request, account)
 
 
-def _not_post(request):
-    return None if request.method == "POST" else HttpResponseNotAllowed(["POST"])
-
-
 @account_admin_required
+@post_only("account_users", anchor="seats")
 def seats_add(request, account):
-    if refused := _not_post(request):
-        return refused
     form = SeatsAddForm(request.POST)
     if form.is_valid():
         try:
@@ -268,10 +263,9 @@ def seats_add(request, account):
 
 
 @account_admin_required
+@post_only("account_users", anchor="seats")
 def seat_remove(request, account, seat_id):
     seat = get_object_or_404(Seat, pk=seat_id, account=account)
-    if refused := _not_post(request):
-        return refused
     # a seat that cannot be removed goes straight to the service, which says why
     if not confirmed(request) and seat.is_free and seat.removed_on is None:
         return confirm_page(
@@ -290,10 +284,9 @@ def seat_remove(request, account, seat_id):
 
 
 @account_admin_required
+@post_only("account_users", anchor="seats")
 def seat_assign(request, account, seat_id):
     seat = get_object_or_404(Seat, pk=seat_id, account=account)
-    if refused := _not_post(request):
-        return refused
     # any member of this account is accepted here; the service says who may take a seat
     form = SeatAssignForm(
         request.POST, members=Member.objects.filter(account=account).select_related("user")
@@ -318,9 +311,8 @@ def seat_assign(request, account, seat_id):
 
 
 @account_admin_required
+@post_only("account_users", anchor="members")
 def member_invite(request, account):
-    if refused := _not_post(request):
-        return refused
     form = MemberInviteForm(request.POST)
     if form.is_valid():
         try:
@@ -343,11 +335,10 @@ def member_invite(request, account):
 
 
 @account_admin_required
+@post_only("account_users", anchor="member-{member_id}")
 def member_release(request, account, member_id, state):
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
-    if refused := _not_post(request):
-        return refused
     form = MemberReleaseForm(request.POST, auto_id=_release_auto_id(member.pk))
     if form.is_valid():
         seat = Seat.objects.filter(member=member).first()
@@ -400,11 +391,10 @@ def _confirm_release(request, account, member, *, state, seat, effective, remove
 
 
 @account_admin_required
+@post_only("account_users", anchor="member-{member_id}")
 def member_cancel_scheduled(request, account, member_id):
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
-    if refused := _not_post(request):
-        return refused
     try:
         services.member_cancel_scheduled(
             account=account, member=member, actor=request.user, as_of=today()
@@ -420,11 +410,10 @@ def member_cancel_scheduled(request, account, member_id):
 
 
 @account_admin_required
+@post_only("account_users", anchor="member-{member_id}")
 def member_restore(request, account, member_id):
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
-    if refused := _not_post(request):
-        return refused
     try:
         services.member_restore(account=account, member=member, actor=request.user, as_of=today())
     except DomainError as exc:

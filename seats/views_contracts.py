@@ -12,17 +12,17 @@ from django.contrib import messages
 from django.shortcuts import redirect
 from django.utils.translation import ngettext
 
+from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
 from .services.contracts import contract_seats_confirm
-from .views import _not_post, _users_url, account_admin_required
+from .views import _users_url, account_admin_required
 
 
 @account_admin_required
+@post_only("account_users", anchor="contract-seats")
 def contract_seats_confirm_view(request, account):
-    if refused := _not_post(request):
-        return refused
     try:
         confirmation = contract_seats_confirm(account=account, actor=request.user,
                                               as_of=today())

@@ -8,6 +8,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing_site.actions import post_only
+from billing_site.choices import choice_labels
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
@@ -16,20 +18,20 @@ from .confirm import confirm_page, confirmed, seat_removal_consequences
 from .forms import MemberRoleForm
 from .models import Member, MemberRole, Seat
 from .selectors import is_last_active_admin
-from .views import _not_post, _users_url, account_admin_required
+from .views import _users_url, account_admin_required
 
 
 @account_admin_required
+@post_only("account_users", anchor="member-{member_id}")
 def member_role(request, account, member_id):
     """Change a member's role; an admin giving up their own admin role confirms first."""
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
-    if refused := _not_post(request):
-        return refused
     form = MemberRoleForm(request.POST)
     if not form.is_valid():
+        # the display names in the page's language, not the internal codes (issue 12)
         messages.error(request, _("Choose a role: %(roles)s.")
-                       % {"roles": ", ".join(MemberRole.values)})
+                       % {"roles": choice_labels(MemberRole.choices)})
         return redirect(reverse("account_users") + "#members")
     role = form.cleaned_data["role"]
     demoting_self = (member.user_id == request.user.pk and member.is_admin
@@ -61,11 +63,10 @@ def member_role(request, account, member_id):
 
 
 @account_admin_required
+@post_only("account_users", anchor="seats")
 def seats_remove(request, account):
     """Remove the free seats ticked on the Users page, after one confirmation for all of them
     that states any paid time lost."""
-    if refused := _not_post(request):
-        return refused
     ids = sorted({int(value) for value in request.POST.getlist("seat") if value.isdigit()})
     back = _users_url("seats", request)
     if not ids:

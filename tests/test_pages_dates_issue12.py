@@ -98,11 +98,12 @@ def _admin_pages(books):
     return ["/account/users/", "/account/users/?seats=expiring", "/account/renew/",
             "/account/package/", "/account/package/?package=automation", "/account/history/",
             "/account/payments/", "/account/invoice-data/", f"/account/orders/{order.pk}/",
-            f"/account/orders/{order.pk}/pay/"]
+            f"/account/orders/{order.pk}/pay/", "/account/api-tokens/"]
 
 
 @pytest.mark.parametrize("language", ["en", "pl"])
 def test_no_iso_date_on_the_pages_of_an_account_admin(books, language):
+    services.api_token_create(user=books["admin"].user)  # its creation and expiry are shown
     client = _client(books["admin"].user)
     client.cookies["django_language"] = language
     found = {path: iso_dates(client.get(path, HTTP_ACCEPT_LANGUAGE=language))

@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-PROJECT_APPS = {"catalogue", "seats", "plans", "invoices", "payments", "dunning",
+PROJECT_APPS = {"billing_site", "catalogue", "seats", "plans", "invoices", "payments", "dunning",
                 "support_plans"}
 
 

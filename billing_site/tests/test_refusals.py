@@ -1,5 +1,6 @@
-"""Noise (issue 12, item 10): a refusal (403, 404) is one log line with its reason, never a
-traceback; `/favicon.ico` answers, and every page links the icon."""
+"""Noise (issue 12, item 10; issue 13, item 7): a refusal (any 4xx: 403, 404, 405, a CSRF failure)
+is one log line with its reason, never a traceback; `/favicon.ico` answers, and every page links
+the icon."""
 
 import logging
 
@@ -29,12 +30,13 @@ def test_a_403_is_one_log_line_with_the_reason_and_no_traceback(client, make_acc
     assert record.exc_info is None and record.exc_text is None
     line = record.getMessage()
     assert "\n" not in line
-    assert line == f"Refused 403 GET /account/users/ user={user.user.pk} reason=-"
+    assert line == f"Refused 403 GET /account/users/ user={user.user.pk} reason=permission_denied"
     assert "Traceback" not in caplog.text
 
 
 def test_an_api_403_is_one_line_too(client, make_account, make_member, caplog):
-    # DRF answers its own PermissionDenied: the log sees no exception, so the reason is "-"
+    # DRF answers its own PermissionDenied: the log sees no exception; the reason is the error's
+    # code, which the API's exception handler kept
     account, _admin = make_account("Acme")
     user = make_member(account, "user@acme.example")
     client.force_login(user.user)
@@ -44,7 +46,8 @@ def test_an_api_403_is_one_line_too(client, make_account, make_member, caplog):
     [record] = request_records(caplog)
     assert record.exc_info is None
     assert record.getMessage() == (
-        f"Refused 403 GET /api/v1/accounts/{account.pk}/seats/ user={user.user.pk} reason=-")
+        f"Refused 403 GET /api/v1/accounts/{account.pk}/seats/ user={user.user.pk} "
+        "reason=admin_only")
 
 
 def test_a_permission_denied_message_is_the_logged_reason(rf, caplog):
@@ -64,7 +67,8 @@ def test_a_permission_denied_message_is_the_logged_reason(rf, caplog):
                          response=HttpResponseForbidden(), request=request, exception=exc)
     [record] = request_records(caplog)
     assert record.getMessage() == ("Refused 403 POST /finance/refunds/ user=- "
-                                   "reason=Only finance staff can refund payments.")
+                                   "reason=permission_denied: Only finance staff can refund "
+                                   "payments.")
     assert record.exc_info is None and "Traceback" not in caplog.text
 
 
@@ -74,7 +78,7 @@ def test_a_404_is_one_line_with_its_reason(client, caplog):
     assert response.status_code == 404
     [record] = request_records(caplog)
     assert record.getMessage() == ("Refused 404 GET /no-such-page/ user=- "
-                                   "reason=no page at this address")
+                                   "reason=not_found: no page at this address")
     assert record.exc_info is None
 
 
@@ -85,6 +89,42 @@ def test_an_object_404_logs_the_exceptions_message(admin_client, caplog):
     [record] = request_records(caplog)
     assert record.getMessage().startswith("Refused 404 GET /admin/dunning/accounts/999999/")
     assert "reason=-" not in record.getMessage()
+
+
+def test_an_api_404_and_a_domain_refusal_log_their_codes(client, make_account, caplog):
+    account, admin = make_account("Acme")
+    client.force_login(admin.user)
+    with caplog.at_level(logging.INFO, logger="django.request"):
+        client.post(f"/api/v1/accounts/{account.pk}/members/999999/role/", {"role": "user"},
+                    content_type="application/json")
+        client.post(f"/api/v1/accounts/{account.pk}/members/{admin.pk}/role/", {"role": "user"},
+                    content_type="application/json")
+    assert [r.getMessage() for r in request_records(caplog)] == [
+        f"Refused 404 POST /api/v1/accounts/{account.pk}/members/999999/role/ "
+        f"user={admin.user.pk} reason=not_found",
+        f"Refused 400 POST /api/v1/accounts/{account.pk}/members/{admin.pk}/role/ "
+        f"user={admin.user.pk} reason=last_admin",
+    ]
+
+
+def test_a_page_405_and_a_page_csrf_failure_are_one_line_too(make_account, caplog):
+    from django.test import Client
+
+    account, admin = make_account("Acme")
+    browser, plain = Client(enforce_csrf_checks=True), Client()
+    browser.force_login(admin.user)
+    plain.force_login(admin.user)
+    with caplog.at_level(logging.INFO):
+        assert plain.put(reverse("account_seats_add")).status_code == 405
+        assert browser.post(reverse("account_seats_add"), {"count": "1"}).status_code == 403
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("django.")]
+    assert lines == [
+        f"Refused 405 PUT /account/users/seats/add/ user={admin.user.pk} "
+        "reason=method_not_allowed",
+        f"Refused 403 POST /account/users/seats/add/ user={admin.user.pk} "
+        "reason=csrf: CSRF cookie not set.",
+    ]
+    assert "Traceback" not in caplog.text
 
 
 def test_favicon_ico_redirects_permanently_to_the_static_icon(client, caplog):

@@ -74,6 +74,9 @@ def test_demo_staff_are_in_the_finance_ops_and_support_groups(demo):
     ops = get_user_model().objects.get(username="ops@vendor.example")
     assert ops.has_perm("django_celery_beat.change_periodictask")
     assert ops.has_perm("catalogue.change_packageprice")
+    # ops list and revoke API tokens in the admin (issue 13, item 11), never make them
+    assert ops.has_perm("authtoken.delete_tokenproxy")
+    assert not ops.has_perm("authtoken.add_tokenproxy")
     finance = get_user_model().objects.get(username="finance@vendor.example")
     for user in (ops, finance):  # invoice data and documents, read-only in the admin
         assert user.has_perm("invoices.view_billingprofile")

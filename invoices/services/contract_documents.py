@@ -26,11 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import partial
 
 from django.db import transaction
 
-from billing_site.jobs import queue_task
+from billing_site.outbox import enqueue_many
 from billing_site.vat import money
 from invoices.models import (
     BillingProfile,
@@ -176,12 +175,9 @@ def contract_invoices_issue(*, inputs: Sequence[ContractInvoiceInput], as_of: da
         for doc, (item, *_rest) in zip(documents, prepared, strict=True)
     ])
     if render:
-        transaction.on_commit(partial(_queue_renders, [doc.pk for doc in documents]),
-                              robust=True)
+        # one insert and one after-commit publication for the whole batch
+        enqueue_many("invoices.render_document",
+                     [([doc.pk], f"invoices.render_document:{doc.pk}") for doc in documents])
     result.issued = documents
     return result
 
-
-def _queue_renders(document_ids: list[int]) -> None:
-    for pk in document_ids:
-        queue_task("invoices.render_document", pk)

@@ -21,14 +21,13 @@ The documents of an order are in `order_documents.py`, corrections in `correctio
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from billing_site.jobs import queue_task
+from billing_site.outbox import enqueue
 from billing_site.vat import (
     TREATMENTS,
     VatTreatment,
@@ -148,7 +147,10 @@ def _due_date(kind: str, issue_date: date) -> date | None:
 
 
 def _queue_render(document_id: int) -> None:
-    queue_task("invoices.render_document", document_id)
+    """Queue the PDF render (and first e-mail) of a document, in the caller's transaction
+    (through the outbox: a broker that is down loses nothing)."""
+    enqueue("invoices.render_document", args=[document_id],
+            key=f"invoices.render_document:{document_id}")
 
 
 def _audit_after(doc: Document) -> dict:
@@ -243,7 +245,7 @@ def _issue(*, account, kind, lines, sale_date, as_of, buyer, ordering_party,
                      action="document.wait_for_rate" if waits else "document.issue",
                      target=doc, after=_audit_after(doc))
         if not waits:
-            transaction.on_commit(partial(_queue_render, doc.pk), robust=True)
+            _queue_render(doc.pk)
     return doc
 
 

@@ -36,7 +36,7 @@ from stdnum.util import clean
 
 from billing_site.errors import DomainError
 from billing_site.geo import EU
-from billing_site.jobs import queue_task
+from billing_site.outbox import enqueue
 from invoices import vies
 from invoices.models import BillingProfile, Document, DocumentKind, DocumentStatus, PartyKind
 from invoices.models import TaxIdStatus as Status
@@ -315,8 +315,10 @@ def _save(*, account, cleaned, check, actor, as_of) -> ProfileUpdateResult:
 
     if status == Status.PENDING and (check is not None or before is None
                                      or before["tax_id_status"] != Status.PENDING):
-        profile_id = profile.pk
-        transaction.on_commit(lambda: _queue_recheck(profile_id))
+        # through the outbox, in this transaction: a broker that is down loses nothing (the
+        # hourly sweep stays the safety net for chains that give up)
+        enqueue("invoices.recheck_vat_id", args=[profile.pk], countdown=recheck_delay(0),
+                key=f"invoices.recheck_vat_id:{profile.pk}")
 
     correction = None
     if not creating and any(before[f] != after[f] for f in BUYER_VISIBLE_FIELDS):
@@ -349,13 +351,6 @@ def _correct_last_invoice(*, account, actor, as_of) -> Document | None:
     if original is None:
         return None
     return correction_issue_buyer_data(original=original, actor=actor, as_of=as_of)
-
-
-def _queue_recheck(profile_id):
-    try:
-        queue_task("invoices.recheck_vat_id", profile_id, countdown=recheck_delay(0))
-    except Exception:  # the save is committed; the hourly sweep re-queues what was not queued
-        logger.exception("Could not queue the VIES re-check of billing profile %s", profile_id)
 
 
 # --- VIES re-checks (Celery) ----------------------------------------------------------------------

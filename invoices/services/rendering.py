@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
-from billing_site.jobs import queue_task
+from billing_site.outbox import enqueue
 from seats.audit import audit_record
 
 from .. import pdf
@@ -111,20 +111,27 @@ def _store(document, content: bytes, fingerprint: str) -> bool:
     """Save the rendered file and point the row at it, unless the document changed meanwhile."""
     storage = document.pdf.storage
     name = storage.save(_storage_name(document), ContentFile(content))
-    with transaction.atomic():
-        Document.objects.select_for_update().filter(pk=document.pk).first()  # lock the row
-        row = _load(document.pk)  # re-read under the lock (its lines and parties too)
-        current = document_fingerprint(row)
-        if current != fingerprint or (row.pdf_fingerprint == fingerprint and _pdf_stored(row)):
-            # changed since we read it (a note), or a concurrent run stored the same content
-            transaction.on_commit(lambda: storage.delete(name))
-            return current == fingerprint
-        old_name = row.pdf.name
-        row.pdf.name = name
-        row.pdf_fingerprint = fingerprint
-        row.save(update_fields=["pdf", "pdf_fingerprint"])
-        if old_name and old_name != name:
-            transaction.on_commit(lambda: storage.delete(old_name))
+    try:
+        with transaction.atomic():
+            Document.objects.select_for_update().filter(pk=document.pk).first()  # lock the row
+            row = _load(document.pk)  # re-read under the lock (its lines and parties too)
+            current = document_fingerprint(row)
+            if current != fingerprint or (row.pdf_fingerprint == fingerprint
+                                          and _pdf_stored(row)):
+                # changed since we read it (a note), or a concurrent run stored the same content
+                transaction.on_commit(lambda: storage.delete(name))
+                return current == fingerprint
+            old_name = row.pdf.name
+            row.pdf.name = name
+            row.pdf_fingerprint = fingerprint
+            row.save(update_fields=["pdf", "pdf_fingerprint"])
+            if old_name and old_name != name:
+                transaction.on_commit(lambda: storage.delete(old_name))
+    except Exception:
+        # the database failed (a dropped connection: the task retries and renders again); the
+        # file no row points at is not left behind
+        storage.delete(name)
+        raise
     logger.info("Rendered %s to %s", row.number, name)
     return True
 
@@ -203,12 +210,13 @@ def document_note_add(*, account, document, note, actor, as_of):
         row.save(update_fields=["note", "needs_render"])
         audit_record(account=account, actor=actor, action="document.note", target=row,
                      before={"note": before}, after={"note": note, "as_of": as_of.isoformat()})
-        transaction.on_commit(lambda: _queue_render(row.pk))
+        _queue_render(row.pk)
     return row
 
 
 def _queue_render(document_id):
-    queue_task("invoices.render_document", document_id)
+    enqueue("invoices.render_document", args=[document_id],
+            key=f"invoices.render_document:{document_id}")
 
 
 # --- the sweep ----------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ tax treatment is a separate correction finance issues on purpose. The currency a
 """
 
 import logging
-from functools import partial
 
 from django.db import transaction
 
@@ -114,5 +113,5 @@ def _issue_waiting(pk, *, as_of) -> Document | None:
                            "data now give %s", doc.number, doc.vat_code, treatment_now)
         audit_record(account=doc.account, actor=None, action="document.issue", target=doc,
                      before=before, after=after)
-        transaction.on_commit(partial(_queue_render, doc.pk), robust=True)
+        _queue_render(doc.pk)
         return doc

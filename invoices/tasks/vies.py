@@ -9,6 +9,7 @@ pending id costs at most one extra VIES request an hour.
 """
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from invoices import vies
@@ -24,7 +25,10 @@ RECHECK_ATTEMPTS = 10  # retries after the first re-check: ~6 days with the dela
 
 
 @shared_task(bind=True, name="invoices.recheck_vat_id", acks_late=True,
-             max_retries=RECHECK_ATTEMPTS)
+             reject_on_worker_lost=True, max_retries=RECHECK_ATTEMPTS,
+             # the database gone for a moment: ask again later (a repeat only asks VIES again)
+             autoretry_for=(OperationalError, InterfaceError), retry_backoff=5,
+             retry_backoff_max=300, retry_jitter=True)
 def recheck_vat_id(self, profile_id, backoff=True):
     """Ask VIES again about a pending VAT id; valid/invalid are stored (invalid with a note in
     the audit row). `backoff=False`: one attempt, no retry chain (the sweep's calls)."""

@@ -8,6 +8,7 @@ import pytest
 from django.db import DatabaseError, IntegrityError, transaction
 
 from billing_site.errors import DomainError
+from billing_site.models import OutboxMessage
 from invoices import selectors
 from invoices.models import (
     Document,
@@ -27,7 +28,6 @@ from invoices.services.documents import (
     invoice_issue_for_order,
     proforma_issue_for_order,
 )
-from invoices.tasks.rendering import render_document
 from plans.models import OrderStatus, OrderVoidReason
 from plans.services import order_transition, renewal_order_create
 from seats import services as seat_services
@@ -47,14 +47,6 @@ def acme(make_account):
     account, admin = make_account("Acme")
     billing_profile(account)
     return account, admin.user
-
-
-@pytest.fixture
-def queued_renders(monkeypatch):
-    """Render tasks queued after commit (the rendering itself is tested elsewhere)."""
-    queued = []
-    monkeypatch.setattr(render_document, "delay", queued.append)
-    return queued
 
 
 def invoice(account, lines=SEATS, as_of=AS_OF, **kwargs):
@@ -129,13 +121,17 @@ def test_later_changes_of_invoice_data_do_not_touch_issued_documents(acme):
 
 
 @pytest.mark.django_db
-def test_pdf_rendering_is_queued_after_commit_only(acme, queued_renders,
-                                                   django_capture_on_commit_callbacks):
+def test_pdf_rendering_is_queued_with_the_document_and_published_after_commit_only(
+        acme, media, django_capture_on_commit_callbacks):
     account, _ = acme
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         doc = invoice(account)
-        assert queued_renders == []  # not before commit
-    assert len(callbacks) == 1 and queued_renders == [doc.pk]
+        # in the outbox, in the issuing transaction; not handed to the broker before commit
+        queued = OutboxMessage.objects.get(task_name="invoices.render_document")
+        assert queued.args == [doc.pk] and queued.published_at is None
+    assert len(callbacks) == 1
+    queued.refresh_from_db()
+    assert queued.published_at is not None
 
 
 @pytest.mark.django_db

@@ -278,7 +278,9 @@ def test_the_note_form_needs_a_post_with_a_csrf_token(acme):
     client = Client(enforce_csrf_checks=True)
     client.force_login(acme.admin.user)
 
-    assert client.get(f"/account/documents/{invoice.pk}/note/").status_code == 405
+    response = client.get(f"/account/documents/{invoice.pk}/note/")  # issue 13: to its form
+    assert (response.status_code, response["Location"]) == (
+        302, f"/account/history/#document-{invoice.pk}")
     response = client.post(f"/account/documents/{invoice.pk}/note/", {"note": "Nota"})
 
     assert response.status_code == 403

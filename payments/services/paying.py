@@ -4,6 +4,7 @@ a pro-forma for a bank transfer."""
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from billing_site.choices import accepted_values
 from billing_site.errors import DomainError
 from invoices.services.documents import proforma_issue_for_order
 from plans.models import Order, OrderStatus
@@ -45,8 +46,9 @@ def payable_order(order, *, as_of) -> Order:
 
 def check_method(method, currency) -> None:
     if method not in PaymentMethod.values:
-        raise DomainError(_("Choose a payment method: card, blik, p24 or transfer."),
-                          field="method")
+        # the codes a program sends, each with its name in the active language (issue 12)
+        raise DomainError(_("Choose a payment method: %(methods)s.")
+                          % {"methods": accepted_values(PaymentMethod.choices)}, field="method")
     if currency not in METHOD_CURRENCIES[method]:
         raise DomainError(
             _("%(method)s is not available for payments in %(currency)s.")

@@ -208,6 +208,28 @@ def test_stripe_js_comes_from_localstripe_locally_and_from_stripe_with_real_keys
     assert "Online payments are not available at the moment." in squashed(page)
 
 
+def script_sources(response):
+    policy = dict(part.split(" ", 1) for part in response["Content-Security-Policy"].split("; "))
+    return policy["script-src"].split(), policy.get("frame-src", "").split()
+
+
+def test_only_the_payment_page_lets_stripe_js_in_past_the_content_security_policy(
+        shop, client, settings, localstripe_server):
+    order = shop()
+    local = client.get(pay_url(order))
+    origin = localstripe_server.url.rstrip("/")
+    assert script_sources(local) == (["'self'", origin], [origin])
+
+    settings.STRIPE_API_BASE = ""
+    assert script_sources(client.get(pay_url(order))) == (
+        ["'self'", "https://js.stripe.com"], ["https://js.stripe.com", "https://hooks.stripe.com"])
+
+    # the other pages, and the payment page without Stripe, allow this site's scripts only
+    assert script_sources(client.get(f"/account/orders/{order.pk}/"))[0] == ["'self'"]
+    settings.STRIPE_SECRET_KEY = settings.STRIPE_PUBLISHABLE_KEY = ""
+    assert script_sources(client.get(pay_url(order)))[0] == ["'self'"]
+
+
 def test_the_order_page_links_to_the_payment_page_while_pending(shop, client):
     order = shop()
     html = client.get(f"/account/orders/{order.pk}/").content.decode()
@@ -272,7 +294,8 @@ def test_refusals_come_back_as_json_with_the_message(shop, client):
     assert (response.status_code, response.json()["field"]) == (400, "method")
     response = start(client, eur, method="card")
     assert response.json()["error"] == "Enter the card details."
-    assert client.get(f"/account/orders/{eur.pk}/pay/start/").status_code == 405
+    # a GET goes to the payment page the JSON endpoint belongs to (issue 13)
+    assert client.get(f"/account/orders/{eur.pk}/pay/start/")["Location"] == pay_url(eur)
 
 
 def test_the_status_endpoint_syncs_a_3d_secure_payment_from_stripe(shop, client, settings):
@@ -320,7 +343,7 @@ def test_the_proforma_page_gives_the_number_bank_account_amount_and_title(shop, 
     again = client.post(f"/account/orders/{order.pk}/pay/transfer/")
     assert again["Location"] == response["Location"]
     assert f"Your pro-forma {proforma.number} is ready." in squashed(client.get(pay_url(order)))
-    assert client.get(f"/account/orders/{order.pk}/pay/transfer/").status_code == 405
+    assert client.get(f"/account/orders/{order.pk}/pay/transfer/")["Location"] == pay_url(order)
 
 
 def test_a_proforma_for_a_void_order_is_refused_with_the_reason(shop, client):

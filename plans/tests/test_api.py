@@ -573,7 +573,8 @@ def test_staff_switch_annual_to_monthly(acme, staff):
 
 @pytest.mark.parametrize(
     ("body", "message"),
-    [({"billing_period": "weekly"}, "\"weekly\" is not a valid choice."),
+    [({"billing_period": "weekly"},
+      "“weekly” is not one of the accepted values: monthly, annual."),
      ({"billing_period": "monthly"}, "The billing period is already monthly."),
      ({}, "This field is required.")],
 )

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.test import Client
+from django.urls import reverse
 
 from catalogue.models import Package
 from plans.models import Order, OrderKind, OrderStatus, PackageChange
@@ -337,7 +338,9 @@ def test_quote_endpoint_refusals_name_the_field(admin_client, data, field, messa
 
 
 def test_quote_endpoint_only_answers_post(admin_client):
-    assert admin_client.get(QUOTE, {"until": "2026-12"}).status_code == 405
+    # a GET (an address copied from the network panel) goes to the Renew page (issue 13)
+    response = admin_client.get(QUOTE, {"until": "2026-12"})
+    assert (response.status_code, response["Location"]) == (302, reverse("payments_renew"))
 
 
 def test_quote_endpoint_enforces_csrf(acme):

@@ -8,6 +8,8 @@
   `member_role_change`,  `members_apply_scheduled`, `send_invitation`;
 - `ledger`: the one writer of `Seat.valid_until` / `paid_through` — `seats_open` (a new seat's
   first period), `seat_periods_append`, `seat_periods_reverse` (see `seats.models.SeatPeriod`);
+- `tokens`: `api_token_create`, `api_token_revoke` (a login's API token, made and revoked by its
+  owner), `key_prefix`;
 - `common`: the account lock, the audited fields, e-mail normalising.
 
 Each service owns its transaction, locks the account row first (so that concurrent operations on
@@ -49,6 +51,7 @@ from .seats import (
     seats_only_in_renewal,
     seats_remove,
 )
+from .tokens import api_token_create, api_token_revoke, key_prefix
 
 __all__ = [
     "MAX_SEATS_PER_REQUEST", "MEMBER_FIELDS", "SEAT_FIELDS", "SeatValidityChange",
@@ -57,5 +60,6 @@ __all__ = [
     "member_release", "member_restore", "member_role_change", "members_apply_scheduled",
     "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",
     "seat_remove", "seats_add", "seats_addable", "seats_only_in_renewal", "seats_open",
-    "seats_remove", "send_invitation", "signup",
+    "seats_remove", "send_invitation", "signup", "api_token_create", "api_token_revoke",
+    "key_prefix",
 ]

@@ -478,7 +478,8 @@ def test_inviting_a_member_with_no_free_seat_adds_a_seat(acme):
         # valid for Django's EmailValidator, but longer than the username column (150)
         ({"email": "a" * 64 + "@" + ".".join(["b" * 60] * 2) + ".example", "role": "user"},
          "email", "Ensure this field has no more than 150 characters."),
-        ({"email": "x@acme.example", "role": "boss"}, "role", "\"boss\" is not a valid choice."),
+        ({"email": "x@acme.example", "role": "boss"}, "role",
+         "“boss” is not one of the accepted values: admin (administrator), manager, user."),
         ({"email": "x@acme.example"}, "role", "This field is required."),
         ({"email": "user@acme.example", "role": "user"}, "email",
          "user@acme.example is already a member."),

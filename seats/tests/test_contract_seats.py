@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.urls import reverse
 from rest_framework.test import APIClient
 
 from seats import services
@@ -195,7 +196,9 @@ def test_page_confirm_is_post_only_admin_only_and_csrf_protected(big, make_membe
     account, admin = big
     manager = make_member(account, "manager@big.example", MemberRole.MANAGER, as_of=CREATED)
     client.force_login(admin.user)
-    assert client.get(CONFIRM).status_code == 405
+    response = client.get(CONFIRM)  # the form is on the Users page: a GET goes there
+    assert (response.status_code, response["Location"]) == (
+        302, reverse("account_users") + "#contract-seats")
     client.force_login(manager.user)
     assert client.post(CONFIRM).status_code == 403
     csrf_client = type(client)(enforce_csrf_checks=True)

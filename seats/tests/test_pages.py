@@ -607,7 +607,10 @@ def test_another_accounts_seats_and_members_are_not_found(client, acme, make_acc
 
     for seat in (their_free_seat, seat_of(victim)):
         for url in object_urls(seat, victim):
-            assert client.get(url).status_code == 404, url
+            # a GET of an action only leads back to one's own Users page (issue 13): it looks
+            # nothing up, so it tells nothing about another account's seats and members
+            get = client.get(url)
+            assert (get.status_code, get["Location"].split("#")[0]) == (302, USERS), url
             post = client.post(url, {"member": victim.pk, **release_post(remove_seat=True)})
             assert post.status_code == 404, url
 
@@ -665,11 +668,22 @@ def test_staff_without_membership_get_a_clear_not_found_page(client, acme):
     assert "This login does not belong to an organisation" in text(response)
 
 
-def test_action_urls_accept_only_post(admin_client, acme):
+def test_action_urls_act_only_on_post_and_send_a_get_back_to_the_users_page(admin_client, acme):
+    # issue 13: a GET (a copied or reloaded address) was a blank 405; it now lands where the
+    # action's form is, at the seats or at the member's row, and nothing is done
     account, admin = acme
+    seat = free_seat(account)
+    seats, members = f"{USERS}#seats", f"{USERS}#members"
+    member_row = f"{USERS}#member-{admin.pk}"
+    expected = [seats, members, seats, seats, member_row, member_row, member_row, member_row,
+                member_row]
 
-    for url in admin_urls(free_seat(account), admin)[1:]:
-        assert admin_client.get(url).status_code == 405, url
+    for url, target in zip(admin_urls(seat, admin)[1:], expected, strict=True):
+        response = admin_client.get(url)
+        assert (response.status_code, response["Location"]) == (302, target), url
+        assert admin_client.put(url).status_code == 405, url  # not a browser's: no redirect
+    assert "Nothing was done: that address only takes a form sent from this page." in text(
+        admin_client.get(USERS))
     assert Seat.objects.filter(account=account, removed_on__isnull=True).count() == 2
 
 
@@ -784,7 +798,10 @@ def test_member_suspended_while_logged_in_is_signed_out_with_the_reason(client, 
 
 
 def test_logout_is_a_post_that_ends_the_session(admin_client):
-    assert admin_client.get(reverse("logout")).status_code == 405
+    # a GET ends nothing: back to the start page (issue 13; it was a blank 405)
+    response = admin_client.get(reverse("logout"))
+    assert (response.status_code, response["Location"]) == (302, reverse("home"))
+    assert "_auth_user_id" in admin_client.session
 
     response = admin_client.post(reverse("logout"))
 

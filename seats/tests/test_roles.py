@@ -99,14 +99,49 @@ def test_api_refuses_demoting_the_last_admin_with_the_error_shape(acme):
     assert admin.role == MemberRole.ADMIN
 
 
-def test_api_refuses_an_unknown_role_on_the_field(acme):
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", "“owner” is not one of the accepted values: admin (administrator), manager, user."),
+    # the codes stay (a program sends them); the names are Polish, never a code in a Polish
+    # sentence alone (issue 12 follow-up)
+    ("pl", "„owner” nie jest jedną z akceptowanych wartości: admin (administrator), manager, "
+           "user (użytkownik)."),
+])
+def test_api_refuses_an_unknown_role_naming_the_accepted_values(acme, language, message):
     account, admin, bob = acme
 
     response = token_client(admin.user).post(
-        f"{API}{account.pk}/members/{bob.pk}/role/", {"role": "owner"}, format="json")
+        f"{API}{account.pk}/members/{bob.pk}/role/", {"role": "owner"}, format="json",
+        HTTP_ACCEPT_LANGUAGE=language)
 
     assert response.status_code == 400
-    assert "role" in response.json()
+    assert response.json()["role"] == [message]
+    bob.refresh_from_db()
+    assert bob.role == MemberRole.USER
+
+
+@pytest.mark.parametrize(("language", "message"), [
+    ("en", "Choose a role: administrator, manager, user."),
+    ("pl", "Wybierz rolę: administrator, manager, użytkownik."),
+])
+def test_the_users_page_names_the_roles_in_the_page_language(client, acme, language, message):
+    account, admin, bob = acme
+    client.force_login(admin.user)
+
+    response = client.post(reverse("account_member_role", args=[bob.pk]), {"role": "owner"},
+                           HTTP_ACCEPT_LANGUAGE=language, follow=True)
+
+    assert message in response.content.decode()
+    bob.refresh_from_db()
+    assert bob.role == MemberRole.USER
+
+
+def test_the_service_names_the_accepted_roles_with_their_names(acme):
+    account, _admin, bob = acme
+    with pytest.raises(DomainError) as refused:
+        services.member_role_change(account=account, member=bob, role="owner", actor=None,
+                                    as_of=TODAY)
+    assert refused.value.message == (
+        "Choose a role: admin (administrator), manager, user.")
 
 
 def test_api_is_for_admins_only(acme):

@@ -116,6 +116,7 @@ GROUP_PERMISSIONS = {
         "catalogue": ["view", "add", "change"], "invoices": ["view"], "payments": ["view"],
         "django_celery_beat": ["view", "add", "change", "delete"],
         "django_celery_results": ["view"], "dunning": ["view"],
+        "authtoken": ["view", "delete"],  # lists and revokes API tokens
     },
     "support": {"seats": ["view"]},
 }

@@ -1,0 +1,69 @@
+"""POST-only page addresses (issue 13, item 7): a GET of any of them leads to the page its form is
+on instead of a blank 405; no page address of the site answers a browser's GET with a 405."""
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+pytestmark = pytest.mark.django_db
+
+# not pages: machine endpoints with their own answers
+NOT_PAGES = ("api/", "admin/", "webhooks/", "i18n/")
+
+
+def page_patterns(patterns=None, prefix=""):
+    """(route, pattern) of every page address of the site, API, admin and webhooks left out."""
+    for entry in get_resolver().url_patterns if patterns is None else patterns:
+        route = prefix + str(entry.pattern)
+        if route.startswith(NOT_PAGES):
+            continue
+        if isinstance(entry, URLResolver):
+            yield from page_patterns(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route, entry
+
+
+def address(route):
+    """`route` with every converter filled with 1 (int) or "x" (str)."""
+    import re
+
+    return "/" + re.sub(r"<(?:(\w+):)?\w+>", lambda m: "1" if m[1] == "int" else "x", route)
+
+
+@pytest.fixture
+def admin_browser(make_account):
+    _account, admin = make_account("Acme")
+    browser = Client()
+    browser.force_login(admin.user)
+    return browser
+
+
+def test_every_post_only_page_sends_a_get_to_the_page_its_form_is_on(admin_browser):
+    post_only = {entry.name: (route, entry.callback.post_only_target)
+                 for route, entry in page_patterns()
+                 if hasattr(entry.callback, "post_only_target")}
+    # the actions of the Users, Renew, payment, history and payments pages, and logout
+    assert {"account_seats_add", "account_seats_remove", "account_member_role",
+            "account_contract_confirm_seats", "payments_renew_quote", "payments_renew_order",
+            "payments_addon_order", "payments_billing_period", "payments_pay_start",
+            "payments_pay_transfer", "payments_document_note", "account_payment_refund",
+            "payments_recurring", "logout"} <= set(post_only), sorted(post_only)
+    for name, (route, target) in post_only.items():
+        response = admin_browser.get(address(route))
+        assert response.status_code == 302, name
+        assert response["Location"].split("#")[0] == reverse(
+            target, kwargs={"order_id": 1} if target == "payments_pay" else None), name
+
+
+def test_no_page_address_answers_a_get_with_a_405(admin_browser):
+    answers = {route: admin_browser.get(address(route)).status_code
+               for route, _entry in page_patterns()}
+    assert len(answers) > 30
+    assert [route for route, status in answers.items() if status == 405] == []
+
+
+def test_a_get_of_an_action_does_nothing_and_says_so(admin_browser):
+    response = admin_browser.get(reverse("account_seats_add"), follow=True)
+    assert response.redirect_chain == [(reverse("account_users") + "#seats", 302)]
+    assert ("Nothing was done: that address only takes a form sent from this page."
+            in response.content.decode())
