@@ -10,10 +10,13 @@ strings from the quote endpoint (`display`), never formats money itself.
 The API keeps raw values ("1416.50", "2026-12-31"): it is read by programs, not people."""
 
 import datetime
+import re
 from decimal import Decimal, InvalidOperation
 
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 NBSP = "\xa0"
 
@@ -52,6 +55,30 @@ def percent(value) -> str:
     number = number.normalize()
     places = max(0, -number.as_tuple().exponent)
     return number_format(number, decimal_pos=places, use_l10n=True)
+
+
+def month(value) -> str:
+    """A calendar month given as "YYYY-MM" (a renewal's target) in the active language's
+    year-month format ("December 2026" / "grudzień 2026"); anything else is returned as is."""
+    try:
+        year, number = (int(part) for part in str(value).split("-"))
+        return date_format(datetime.date(year, number, 1), "YEAR_MONTH_FORMAT")
+    except ValueError:
+        return "" if value is None else str(value)
+
+
+# a line may break before "@" and after ".", "-", "_" or "+" of an e-mail address
+_EMAIL_BREAKS = re.compile(r"(?=@)|(?<=[._+-])")
+
+
+def email(value) -> SafeString:
+    """An e-mail address (escaped) with break opportunities (`<wbr>`) before the "@" and after
+    dots, hyphens, underscores and plus signs, so that a long address in a narrow table column
+    wraps at those points instead of mid-word or past the card's edge."""
+    if not value:
+        return mark_safe("")
+    parts = [escape(part) for part in _EMAIL_BREAKS.split(str(value)) if part]
+    return mark_safe("<wbr>".join(parts))  # noqa: S308 - every part is escaped above
 
 
 def day(value) -> str:

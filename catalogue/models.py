@@ -45,7 +45,8 @@ class Package(models.Model):
         verbose_name_plural = _("packages")
 
     def __str__(self):
-        return self.name
+        # what every select (the sign-up form, the admin) shows: the name in the active language
+        return self.display_name
 
     @property
     def display_name(self) -> str:
@@ -93,7 +94,8 @@ class AddOn(models.Model):
         verbose_name_plural = _("add-ons")
 
     def __str__(self):
-        return self.name
+        # what every select (the sign-up form, the admin) shows: the name in the active language
+        return self.display_name
 
     @property
     def display_name(self) -> str:

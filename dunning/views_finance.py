@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing_site import formatting
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from billing_site.inputs import StrictDateFormField
@@ -218,9 +219,9 @@ def _book_transfer(request):
             return _transfer_refused(request, document, form)
         return _transfer_refused(request, document, form, message=str(exc.message))
     transfer = booked.transfer
-    values = {"amount": f"{transfer.amount:.2f}", "currency": transfer.currency,
-              "number": document.number, "remaining": f"{booked.remaining:.2f}",
-              "overpaid": f"{transfer.overpaid:.2f}"}
+    values = {"amount": formatting.amount(transfer.amount), "currency": transfer.currency,
+              "number": document.number, "remaining": formatting.amount(booked.remaining),
+              "overpaid": formatting.amount(transfer.overpaid)}
     if transfer.overpaid:
         messages.warning(request, _("%(amount)s %(currency)s booked against %(number)s: it is "
                                     "paid, overpaid by %(overpaid)s %(currency)s (kept with the "

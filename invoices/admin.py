@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing_site import formatting
 from billing_site.admin_mixins import ReadOnlyAdminMixin
 from billing_site.dates import today
 from billing_site.errors import DomainError
@@ -75,11 +76,11 @@ class ExchangeRateForm(forms.ModelForm):
         if day > today():
             raise forms.ValidationError(
                 _("The date %(date)s is in the future: NBP has not published that rate yet.")
-                % {"date": day.isoformat()})
+                % {"date": formatting.day(day)})
         if not is_business_day(day):
             raise forms.ValidationError(
                 _("%(date)s is not a business day: NBP publishes no table on weekends and "
-                  "holidays.") % {"date": day.isoformat()})
+                  "holidays.") % {"date": formatting.day(day)})
         return day
 
     def clean(self):
@@ -92,7 +93,7 @@ class ExchangeRateForm(forms.ModelForm):
                 self.add_error("effective_date", forms.ValidationError(
                     _("There already is a %(currency)s rate for %(date)s (%(rate)s, source: "
                       "%(source)s). One rate per currency and day: correct that one instead.")
-                    % {"currency": currency, "date": day.isoformat(), "rate": existing.rate,
+                    % {"currency": currency, "date": formatting.day(day), "rate": existing.rate,
                        "source": existing.get_source_display()}))
         return data
 

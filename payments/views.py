@@ -36,6 +36,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing_site import formatting
 from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
@@ -341,8 +342,8 @@ def finance_transfers(request):
     if unmatched:
         messages.success(request, _("The transfer of %(amount)s %(currency)s was recorded as "
                                     "unmatched for order #%(order)d; nothing was applied.")
-                         % {"amount": booking.amount, "currency": booking.currency,
-                            "order": order.pk})
+                         % {"amount": formatting.amount(booking.amount),
+                            "currency": booking.currency, "order": order.pk})
         return redirect(reverse("finance_transfers") + "#unmatched")
     invoice = _invoice_of(order)
     messages.success(request, _("Transfer booked: order #%(order)d of %(account)s is paid, its "

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing_site import formatting
 from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
@@ -63,5 +64,6 @@ def self_refund(request, account, payment_id):
     else:
         messages.success(request, _("%(amount)s %(currency)s will be refunded; the corrective "
                                     "invoice is in your history.")
-                         % {"amount": refund.amount, "currency": refund.currency})
+                         % {"amount": formatting.amount(refund.amount),
+                            "currency": refund.currency})
     return redirect("account_payments")

@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from billing_site import formatting
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from billing_site.inputs import query_text
@@ -124,7 +125,7 @@ def finance_refunds(request):
     messages.success(request, _("Refunded %(amount)s %(currency)s of payment #%(payment)d "
                                 "(order #%(order)d, %(account)s); corrective invoice "
                                 "%(correction)s.")
-                     % {"amount": refund.amount, "currency": refund.currency,
+                     % {"amount": formatting.amount(refund.amount), "currency": refund.currency,
                         "payment": payment.pk, "order": payment.order_id,
                         "account": payment.account.name,
                         "correction": (correction.number or "—") if correction else "—"})

@@ -24,6 +24,12 @@ def seat_groups(account) -> list[dict]:
     return groups
 
 
+def seat_numbers(account, seat_ids) -> dict[int, int]:
+    """{seat id: the seat's number in its account}, the number the Users page shows."""
+    return dict(Seat.objects.filter(account=account, pk__in=seat_ids)
+                .values_list("pk", "number"))
+
+
 def seat_price(account):
     """The monthly net price of one seat of the account's package in its currency (Decimal), or
     None when the package has no price in that currency."""

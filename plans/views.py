@@ -53,7 +53,7 @@ FEATURE_LABELS = {
     "sequences": gettext_lazy("Sequences"),
     "advanced_reports": gettext_lazy("Advanced reports"),
 }
-SEAT_IDS_SHOWN = 8  # in a package-change preview row; the rest is "and N more"
+SEAT_NUMBERS_SHOWN = 8  # in a package-change preview row; the rest is "and N more"
 
 
 def _money(value):
@@ -364,16 +364,18 @@ def _package_rows(account):
     ]
 
 
-def _preview_rows(changes):
-    """Seats of a package-change preview grouped by (valid until before, after)."""
+def _preview_rows(changes, numbers):
+    """Seats of a package-change preview grouped by (valid until before, after), each named by
+    its number in the account (`numbers`: seat id → number), as on the Users page."""
     rows = {}
     for change in changes:
         rows.setdefault((change.valid_until_before, change.valid_until_after), []).append(
-            change.seat_id)
+            numbers.get(change.seat_id, change.seat_id))
     return [
-        {"before": before, "after": after, "count": len(ids),
-         "seat_ids": ids[:SEAT_IDS_SHOWN], "more": max(0, len(ids) - SEAT_IDS_SHOWN)}
-        for (before, after), ids in sorted(rows.items())
+        {"before": before, "after": after, "count": len(shown),
+         "seat_numbers": sorted(shown)[:SEAT_NUMBERS_SHOWN],
+         "more": max(0, len(shown) - SEAT_NUMBERS_SHOWN)}
+        for (before, after), shown in sorted(rows.items())
     ]
 
 
@@ -388,7 +390,9 @@ def _render_package(request, account, *, code=None, apply_form=None, error=None,
             status = exc.status
         else:
             preview = {"package": result.package, "effective": result.effective,
-                       "rows": _preview_rows(result.seats), "seats": len(result.seats)}
+                       "seats": len(result.seats),
+                       "rows": _preview_rows(result.seats, selectors.seat_numbers(
+                           account, [change.seat_id for change in result.seats]))}
     rows = _package_rows(account)
     context = {
         "account": account,

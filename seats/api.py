@@ -254,7 +254,8 @@ class SeatListAddApi(AccountScopedApi):
                             "max_value": lazy_text(
                                 lambda: _("At most %(max)d seats can be added at once.")
                                 % {"max": services.MAX_SEATS_PER_REQUEST})},
-            help_text="How many free seats to add (1-500).")
+            help_text="How many free seats to add (1-500; during the free trial at most as many "
+                      "as keep the account within the trial's seat cap).")
 
     @extend_schema(
         operation_id="seats_list", tags=["seats"],

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing_site import formatting
+
 from .models import MemberState
 
 
@@ -37,7 +39,7 @@ def confirm_page(request, *, title, consequences, confirm_label, cancel_anchor, 
 
 
 def _numbers(seats, limit=10) -> str:
-    shown = ", ".join(f"#{seat.number}" for seat in seats[:limit])
+    shown = ", ".join(str(seat.number) for seat in seats[:limit])
     return shown + (" …" if len(seats) > limit else "")
 
 
@@ -54,13 +56,13 @@ def seat_removal_consequences(seats, as_of) -> list[str]:
             unpaid.append(seat)
     for day in sorted(paid):
         group = paid[day]
-        lines.append(ngettext("Seat %(numbers)s is paid until %(date)s, no refund.",
-                              "Seats %(numbers)s are paid until %(date)s, no refund.",
+        lines.append(ngettext("Seat no. %(numbers)s is paid until %(date)s, no refund.",
+                              "Seats no. %(numbers)s are paid until %(date)s, no refund.",
                               len(group))
-                     % {"numbers": _numbers(group), "date": day.isoformat()})
+                     % {"numbers": _numbers(group), "date": formatting.day(day)})
     if unpaid:
-        lines.append(ngettext("Seat %(numbers)s has no paid time left.",
-                              "Seats %(numbers)s have no paid time left.", len(unpaid))
+        lines.append(ngettext("Seat no. %(numbers)s has no paid time left.",
+                              "Seats no. %(numbers)s have no paid time left.", len(unpaid))
                      % {"numbers": _numbers(unpaid)})
     lines.append(ngettext("A removed seat cannot be brought back; add a new one when needed.",
                           "Removed seats cannot be brought back; add new ones when needed.",
@@ -71,7 +73,7 @@ def seat_removal_consequences(seats, as_of) -> list[str]:
 def member_release_consequences(member, *, state, effective, remove_seat, seat, as_of,
                                 is_self) -> tuple[list[str], str | None]:
     """(what suspending or deleting `member` does, a warning when the admin releases themselves)."""
-    email, date = member.email, effective.isoformat()
+    email, date = member.email, formatting.day(effective)
     today = effective == as_of
     if state == MemberState.SUSPENDED:
         line = (_("%(email)s is suspended today and can no longer log in.") if today else
@@ -84,13 +86,35 @@ def member_release_consequences(member, *, state, effective, remove_seat, seat, 
     lines = [line % {"email": email, "date": date}]
     if seat is not None:
         if remove_seat:
-            lines.append(_("Their seat #%(number)d is removed too.") % {"number": seat.number})
+            lines.append(_("Their seat no. %(number)d is removed too.") % {"number": seat.number})
             lines += seat_removal_consequences([seat], as_of)
         else:
-            lines.append(_("Their seat #%(number)d stays valid and becomes free for someone "
+            lines.append(_("Their seat no. %(number)d stays valid and becomes free for someone "
                            "else.") % {"number": seat.number})
     warning = None
     if is_self:
         warning = (_("This is you: you will be logged out at once.") if today else
                    _("This is you: you will be logged out on %(date)s.") % {"date": date})
     return lines, warning
+
+
+def release_message(member, state, *, had_seat, remove_seat, effective) -> str:
+    """The flash message after suspending or deleting `member` (today or scheduled)."""
+    email = member.email
+    if member.state == state:  # applied today
+        if state == MemberState.SUSPENDED:
+            text = _("%(email)s has been suspended.") % {"email": email}
+        else:
+            text = _("%(email)s has been deleted.") % {"email": email}
+        if had_seat:
+            text += " " + (_("Their seat has been removed.") if remove_seat
+                           else _("Their seat is free for someone else."))
+        return text
+    date = formatting.day(effective)
+    if state == MemberState.SUSPENDED:
+        text = _("%(email)s will be suspended on %(date)s.") % {"email": email, "date": date}
+    else:
+        text = _("%(email)s will be deleted on %(date)s.") % {"email": email, "date": date}
+    if remove_seat and had_seat:
+        text += " " + _("Their seat will be removed then.")
+    return text

@@ -16,6 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
+from billing_site import formatting
 from billing_site.money import Currency
 
 
@@ -320,7 +321,10 @@ class Seat(models.Model):
         indexes = [models.Index(fields=["account", "valid_until"])]
 
     def __str__(self):
-        return f"#{self.number} ({self.account}, {self.valid_until})"
+        # the admin's selects and lists: the number people know, the day as the pages write it
+        return _("seat no. %(number)d (%(account)s, until %(date)s)") % {
+            "number": self.number, "account": self.account,
+            "date": formatting.day(self.valid_until)}
 
     @property
     def is_free(self):

@@ -20,6 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from billing_site import formatting
 from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
@@ -31,6 +32,7 @@ from .confirm import (
     confirm_page,
     confirmed,
     member_release_consequences,
+    release_message,
     seat_removal_consequences,
 )
 from .forms import (
@@ -170,6 +172,9 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
                 seat.assign_form = SeatAssignForm(members=eligible,
                                                   auto_id=f"id_assign{seat.pk}_%s")
     counts = account_seat_counts(account)
+    addable = services.seats_addable(account, today())
+    add_form = add_form or SeatsAddForm()
+    add_form.fields["count"].widget.attrs["max"] = max(1, addable)
     context = {
         "account": account,
         "seats": seats,
@@ -181,9 +186,9 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "counts": counts,
         "occupied": counts["total"] - counts["free"],
         "members": members,
-        "add_form": add_form or SeatsAddForm(),
+        "add_form": add_form,
         "invite_form": invite_form or MemberInviteForm(),
-        "max_seats": services.MAX_SEATS_PER_REQUEST,
+        "max_seats": addable,
         # the cap on seats during the free trial (issue 12); None once the trial is over
         "trial_max_seats": (policy.trial_max_seats
                             if account.trial and account.trial_ends_on
@@ -219,7 +224,7 @@ def seats_add(request, account):
                 request,
                 ngettext("Added %(count)d seat, valid until %(date)s.",
                          "Added %(count)d seats, valid until %(date)s.", len(added))
-                % {"count": len(added), "date": added[0].valid_until.isoformat()},
+                % {"count": len(added), "date": formatting.day(added[0].valid_until)},
             )
             return redirect(_users_url("seats"))
     return _render_users(request, account, add_form=form)
@@ -232,7 +237,7 @@ def seat_remove(request, account, seat_id):
     # a seat that cannot be removed goes straight to the service, which says why
     if not confirmed(request) and seat.is_free and seat.removed_on is None:
         return confirm_page(
-            request, title=_("Remove seat #%(number)d?") % {"number": seat.number},
+            request, title=_("Remove seat no. %(number)d?") % {"number": seat.number},
             consequences=seat_removal_consequences([seat], today()),
             confirm_label=_("Remove seat"), cancel_anchor="seats",
         )
@@ -241,7 +246,8 @@ def seat_remove(request, account, seat_id):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, _("Seat #%(number)d has been removed.") % {"number": seat.number})
+        messages.success(request, _("Seat no. %(number)d has been removed.")
+                         % {"number": seat.number})
     return redirect(_users_url("seats", request))
 
 
@@ -266,7 +272,7 @@ def seat_assign(request, account, seat_id):
     else:
         messages.success(
             request,
-            _("%(email)s now occupies seat #%(number)d.")
+            _("%(email)s now occupies seat no. %(number)d.")
             % {"email": member.email, "number": seat.number},
         )
     return redirect(_users_url("seats", request))
@@ -295,27 +301,6 @@ def member_invite(request, account):
     return _render_users(request, account, invite_form=form)
 
 
-def _release_message(member, state, *, had_seat, remove_seat, effective):
-    email = member.email
-    if member.state == state:  # applied today
-        if state == MemberState.SUSPENDED:
-            text = _("%(email)s has been suspended.") % {"email": email}
-        else:
-            text = _("%(email)s has been deleted.") % {"email": email}
-        if had_seat:
-            text += " " + (_("Their seat has been removed.") if remove_seat
-                           else _("Their seat is free for someone else."))
-        return text
-    date = effective.isoformat()
-    if state == MemberState.SUSPENDED:
-        text = _("%(email)s will be suspended on %(date)s.") % {"email": email, "date": date}
-    else:
-        text = _("%(email)s will be deleted on %(date)s.") % {"email": email, "date": date}
-    if remove_seat and had_seat:
-        text += " " + _("Their seat will be removed then.")
-    return text
-
-
 @account_admin_required
 @post_only("account_users", anchor="member-{member_id}")
 def member_release(request, account, member_id, state):
@@ -340,7 +325,7 @@ def member_release(request, account, member_id, state):
                 messages.error(request, exc.message)
                 return redirect(_users_url("members"))
         else:
-            messages.success(request, _release_message(
+            messages.success(request, release_message(
                 released, state, had_seat=had_seat, remove_seat=remove_seat, effective=effective
             ))
             return redirect(_users_url("members"))

@@ -9,6 +9,7 @@ from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.client_ip import client_ip
 from billing_site.dates import today
 from billing_site.errors import DomainError
@@ -66,7 +67,7 @@ def signup_confirm(request, uidb64, token):
     messages.success(
         request,
         _("Welcome! Your free trial of %(account)s runs until %(date)s.")
-        % {"account": account.name, "date": account.trial_ends_on.isoformat()},
+        % {"account": account.name, "date": formatting.day(account.trial_ends_on)},
     )
     return redirect("account_users")
 

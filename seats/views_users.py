@@ -91,8 +91,9 @@ def seats_remove(request, account):
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, ngettext("Removed %(count)d seat: %(numbers)s.",
-                                           "Removed %(count)d seats: %(numbers)s.", len(removed))
+        messages.success(request, ngettext("Removed %(count)d seat: no. %(numbers)s.",
+                                           "Removed %(count)d seats: no. %(numbers)s.",
+                                           len(removed))
                          % {"count": len(removed),
-                            "numbers": ", ".join(f"#{seat.number}" for seat in removed)})
+                            "numbers": ", ".join(str(seat.number) for seat in removed)})
     return redirect(back)

@@ -1,5 +1,6 @@
 """`{% load formatting %}`: `{{ value|money:currency }}`, `{{ value|amount }}`,
-`{{ value|percent }}`, `{{ value|day }}` — the filters of `billing_site.formatting`."""
+`{{ value|percent }}`, `{{ value|day }}`, `{{ address|email }}`, `{{ "2026-12"|month }}` —
+the filters of `billing_site.formatting`."""
 
 from django import template
 
@@ -21,6 +22,16 @@ def amount(value):
 @register.filter
 def percent(value):
     return formatting.percent(value)
+
+
+@register.filter
+def email(value):
+    return formatting.email(value)
+
+
+@register.filter
+def month(value):
+    return formatting.month(value)
 
 
 @register.filter

@@ -42,6 +42,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
 from catalogue.models import AddOnPrice, BillingPolicy, PackagePrice
 from invoices.models import BillingProfile
@@ -164,7 +165,7 @@ def contract_invoicing_run(*, month: date, as_of: date, dry_run: bool = False,
     if as_of < month:
         raise DomainError(
             _("%(month)s cannot be invoiced before it begins (on %(first)s).")
-            % {"month": month.strftime("%Y-%m"), "first": month.isoformat()},
+            % {"month": month.strftime("%Y-%m"), "first": formatting.day(month)},
             code="month_not_begun")
     if batch_size < 1:
         raise ValueError("batch_size must be 1 or more")

@@ -38,7 +38,7 @@ def test_an_invoice_not_yet_due_is_listed_with_its_form_and_needs_no_attention(
     with on("2026-11-10"):
         body = client.get(PAGE).content.decode()
     assert f'id="invoice-{invoice.pk}"' in body and 'data-testid="not-due-invoice"' in body
-    assert "due on 2026-11-15" in body and "overdue-invoice" not in body
+    assert "due on Nov. 15, 2026" in body and "overdue-invoice" not in body
     assert 'data-testid="transfer-form"' in body and "Still due: 725.70 PLN" in body
     assert "nothing overdue" in body and "1 not yet due" in body
     assert "0 need attention" in body
@@ -52,12 +52,12 @@ def test_on_its_due_date_it_is_not_yet_overdue_the_day_after_it_is(big, client, 
     client.force_login(clerk)
     with on("2026-11-15"):
         due_day = client.get(PAGE).content.decode()
-    assert "due on 2026-11-15" in due_day and "nothing overdue" in due_day
+    assert "due on Nov. 15, 2026" in due_day and "nothing overdue" in due_day
     with on("2026-11-16"):
         next_day = client.get(PAGE).content.decode()
     assert 'data-testid="overdue-invoice"' in next_day and "1 day overdue" in next_day
     assert "1 overdue invoice" in next_day and "1 needs attention" in next_day
-    assert "oldest due 2026-11-15" in next_day and "not-due-count" not in next_day
+    assert "oldest due Nov. 15, 2026" in next_day and "not-due-count" not in next_day
 
 
 def test_booked_in_full_the_day_it_arrives_before_the_due_date_no_reminder_follows(

@@ -341,8 +341,8 @@ def test_page_lists_contract_accounts_with_overdue_invoices(big, client, finance
     body = page.content.decode()
     assert page.status_code == 200
     assert 'data-testid="contract-account"' in body and "Small" not in body.split("<main")[1]
-    assert invoice.number in body and "oldest due 2026-11-15" in body
-    assert "5 days overdue" in body and "725.70 PLN" in body
+    assert invoice.number in body and "oldest due Nov. 15, 2026" in body
+    assert "5 days overdue" in body and "725.70\xa0PLN" in body
     assert "only administrators can log in, to the billing pages" in body
     assert "e-mail reminders 1, 7 and 14 days after the due date" in body
     assert 'href="/finance/contracts/" aria-current="page">Contracts</a>' in body

@@ -18,6 +18,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
 from billing_site.money import money
 from billing_site.vat import TREATMENTS, totals_by_rate
@@ -151,7 +152,8 @@ def _refund_net(current: Document, refund_gross: Decimal) -> Decimal:
     raise DomainError(
         _("A refund of %(amount)s %(currency)s cannot be shown exactly on a correction at "
           "%(rate)s %% VAT; refund one cent more or less.")
-        % {"amount": refund_gross, "currency": current.currency, "rate": treatment.rate},
+        % {"amount": formatting.amount(refund_gross), "currency": current.currency,
+           "rate": formatting.percent(treatment.rate)},
         field="amount", code="refund_rounding")
 
 

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
 from billing_site.money import amount_input
 from seats.audit import audit_record
@@ -126,7 +127,7 @@ def invoice_transfer_book(*, document: Document, amount, currency: str, received
             raise DomainError(
                 _("Invoice %(number)s was issued on %(issued)s; a transfer received before it "
                   "cannot pay it.") % {"number": locked.number,
-                                       "issued": locked.issue_date.isoformat()},
+                                       "issued": formatting.day(locked.issue_date)},
                 field="received_on", code="received_before_issue")
         invoiced = _latest_state(locked).gross
         if invoiced <= 0:

@@ -65,11 +65,11 @@ def test_finance_enters_a_missing_rate(finance):
     ({"rate": "-4.25"}, "The rate must be greater than zero."),
     ({"rate": "4.1234567"}, "Ensure that there are no more than 6 decimal places."),
     ({"effective_date": "2026-11-19"},
-     "The date 2026-11-19 is in the future: NBP has not published that rate yet."),
+     "The date Nov. 19, 2026 is in the future: NBP has not published that rate yet."),
     ({"effective_date": "2026-11-14"},
-     "2026-11-14 is not a business day: NBP publishes no table on weekends and holidays."),
+     "Nov. 14, 2026 is not a business day: NBP publishes no table on weekends and holidays."),
     ({"effective_date": "2026-11-11"},  # Independence Day
-     "2026-11-11 is not a business day: NBP publishes no table on weekends and holidays."),
+     "Nov. 11, 2026 is not a business day: NBP publishes no table on weekends and holidays."),
     ({"currency": "PLN"}, "Select a valid choice. PLN is not one of the available choices."),
 ])
 def test_an_invalid_rate_is_refused_with_a_reason(finance, fields, message):
@@ -88,7 +88,7 @@ def test_one_rate_per_currency_and_day(finance):
 
     assert response.status_code == 200
     assert errors(response) == [
-        "There already is a EUR rate for 2026-11-17 (4.251200, source: entered by staff). One "
+        "There already is a EUR rate for Nov. 17, 2026 (4.251200, source: entered by staff). One "
         "rate per currency and day: correct that one instead."]
     assert ExchangeRate.objects.get().rate == Decimal("4.2512")
     # another currency the same day is fine

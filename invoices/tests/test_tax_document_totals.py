@@ -277,4 +277,4 @@ def test_lists_and_exports_cost_the_same_queries_for_few_and_many_corrections(
             queries(finance_client, XLSX), queries(client, HISTORY)]
     assert few == many
     assert totals(finance_client.get(FINANCE)) == [
-        "Total PLN 39 2301.00 529.23 2830.23 —"]  # 13 invoices as corrected: 13 × 3 seats
+        "Total PLN 39 2,301.00 529.23 2,830.23 —"]  # 13 invoices as corrected: 13 × 3 seats

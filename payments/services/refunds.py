@@ -10,6 +10,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
 from invoices.services.documents import correction_issue_refund
 from plans.models import OrderStatus
@@ -33,7 +34,7 @@ def _amount(value, remaining, currency) -> Decimal:
     if amount > remaining:
         raise DomainError(
             _("At most %(remaining)s %(currency)s of this payment can still be refunded.")
-            % {"remaining": f"{remaining:.2f}", "currency": currency}, field="amount",
+            % {"remaining": formatting.amount(remaining), "currency": currency}, field="amount",
             code="refund_too_much")
     return amount
 
@@ -101,7 +102,7 @@ def refund_create(*, payment, amount=None, reason, bank_account="", by_finance, 
                     _("The first purchase can be refunded within %(days)d days of payment "
                       "(until %(until)s); contact us.")
                     % {"days": SELF_SERVICE_REFUND_DAYS,
-                       "until": (paid_on + timedelta(days=SELF_SERVICE_REFUND_DAYS)).isoformat()},
+                       "until": formatting.day(paid_on + timedelta(days=SELF_SERVICE_REFUND_DAYS))},
                     code="refund_window_closed", status=409)
         bank_account = (bank_account or "").strip()
         if payment.method == PaymentMethod.TRANSFER and not bank_account:

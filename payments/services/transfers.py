@@ -5,6 +5,7 @@ the transfer")."""
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
 from invoices.models import Document, DocumentKind
 from plans.models import Order, OrderStatus
@@ -54,8 +55,8 @@ def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> Tra
             raise DomainError(
                 _("The transfer is %(diff)s %(currency)s %(direction)s the order's %(gross)s "
                   "%(currency)s; nothing was applied. Record it as unmatched for follow-up.")
-                % {"diff": f"{abs(difference):.2f}", "currency": order.currency,
-                   "gross": f"{order.gross:.2f}",
+                % {"diff": formatting.amount(abs(difference)), "currency": order.currency,
+                   "gross": formatting.amount(order.gross),
                    "direction": _("less than") if difference < 0 else _("more than")},
                 field="amount", code="amount_mismatch",
             )

@@ -63,7 +63,7 @@ def test_after_15_days_there_is_no_refund_button_and_a_post_is_refused(paid, cli
         refused = client.post(f"/account/payments/{paid.pk}/refund/",
                               {"reason": "Late", "confirm": "on"}, follow=True)
     assert 'data-testid="refund-button"' not in page
-    assert "within 15 days of payment (until 2026-12-01)" in refused.content.decode()
+    assert "within 15 days of payment (until Dec. 1, 2026)" in refused.content.decode()
     assert not Refund.objects.exists()
 
 

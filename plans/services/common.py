@@ -47,7 +47,7 @@ def _unit_price(package, currency):
     if price is None:
         raise DomainError(
             _("Package %(package)s has no price in %(currency)s; contact support.")
-            % {"package": package.name, "currency": currency},
+            % {"package": package.display_name, "currency": currency},
             code="no_price",
         )
     return price.monthly_price

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.dates import end_of_month
 from billing_site.errors import DomainError
 from billing_site.vat import (
@@ -113,7 +114,7 @@ def renewal_order_create(*, account, until, add_seats=0, add_ons=None, actor, as
     if quote.gross <= 0:
         raise DomainError(
             _("Nothing to pay: every seat is already paid until %(date)s. Pick a later month or "
-              "add seats.") % {"date": quote.valid_until.isoformat()},
+              "add seats.") % {"date": formatting.day(quote.valid_until)},
             field="until", code="nothing_to_pay",
         )
     order_quote = replace(

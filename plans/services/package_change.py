@@ -10,8 +10,9 @@ from dateutil.relativedelta import relativedelta
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
-from catalogue.models import Package
+from catalogue.models import Package, catalogue_name
 from seats.audit import audit_record, snapshot
 from seats.models import Seat, SeatPeriodCause
 from seats.services import seat_periods_append
@@ -67,18 +68,18 @@ def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageCh
             raise DomainError(_("Unknown package “%(code)s”.") % {"code": package_code},
                               field="package")
         if not new.active:
-            raise DomainError(_("Package %(name)s is not offered any more.") % {"name": new.name},
-                              field="package")
+            raise DomainError(_("Package %(name)s is not offered any more.")
+                              % {"name": new.display_name}, field="package")
         if new.pk == locked.package_id:
-            raise DomainError(_("The account already has package %(name)s.") % {"name": new.name},
-                              field="package")
+            raise DomainError(_("The account already has package %(name)s.")
+                              % {"name": new.display_name}, field="package")
         last = PackageChange.objects.filter(account=locked).order_by("-effective_on").first()
         if last is not None and as_of < last.effective_on + relativedelta(months=1):
             next_allowed = last.effective_on + relativedelta(months=1)
             raise DomainError(
                 _("The package was last changed on %(last)s; the next change is possible from "
-                  "%(next)s.") % {"last": last.effective_on.isoformat(),
-                                  "next": next_allowed.isoformat()},
+                  "%(next)s.") % {"last": formatting.day(last.effective_on),
+                                  "next": formatting.day(next_allowed)},
                 code="too_soon", status=409,
             )
         states = addon_states(locked, package=new)
@@ -88,8 +89,8 @@ def package_change(*, account, package_code, dry_run, actor, as_of) -> PackageCh
                                 or target.included + state.bought_units > target.cap):
                 raise DomainError(
                     _("%(name)s: the %(units)d units bought exceed what package %(package)s "
-                      "allows.") % {"name": state.name, "units": state.bought_units,
-                                    "package": new.name},
+                      "allows.") % {"name": catalogue_name(state.name), "units": state.bought_units,
+                                    "package": new.display_name},
                     code="addon_cap",
                 )
         old_price = _unit_price(locked.package, locked.currency)

@@ -6,6 +6,7 @@ from datetime import date
 
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
 from billing_site.inputs import ASCII_MONTH
 from billing_site.vat import (
@@ -64,7 +65,7 @@ def _check_target_month(until, *, as_of, current):
         raise DomainError(
             _("The target month %(month)s ends before the seats' current validity "
               "(%(current)s); pick %(first)s or later.")
-            % {"month": ym, "current": current.isoformat(), "first": f"{current:%Y-%m}"},
+            % {"month": ym, "current": formatting.day(current), "first": f"{current:%Y-%m}"},
             field="until",
         )
 

@@ -294,7 +294,7 @@ def test_a_target_month_before_the_current_validity_is_refused(acme):
                                                 {"until": "2026-12"}, format="json")
 
     assert response.status_code == 400
-    message = ("The target month 2026-12 ends before the seats' current validity (2027-01-31); "
+    message = ("The target month 2026-12 ends before the seats' current validity (Jan. 31, 2027); "
                "pick 2027-01 or later.")
     assert response.json() == {"detail": message, "code": "invalid", "until": [message]}
 
@@ -415,8 +415,8 @@ def test_a_second_package_change_within_a_month_is_refused_with_the_next_date(ac
 
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "The package was last changed on 2026-11-16; the next change is possible from "
-                  "2026-12-16.",
+        "detail": "The package was last changed on Nov. 16, 2026; the next change is possible "
+                  "from Dec. 16, 2026.",
         "code": "too_soon",
     }
     assert db_state(acme.account) == before

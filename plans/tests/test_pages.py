@@ -274,7 +274,7 @@ def test_a_refused_quote_is_shown_on_the_page_and_nothing_can_be_ordered(
 def test_a_month_before_the_current_validity_is_refused_with_the_reason(admin_client):
     response = admin_client.get(RENEW, {"until": "2026-11"})
 
-    assert ("The target month 2026-11 ends before the seats' current validity (2026-12-31); "
+    assert ("The target month 2026-11 ends before the seats' current validity (Dec. 31, 2026); "
             "pick 2026-12 or later.") in text(response)
     assert not continue_enabled(response)
 
@@ -600,8 +600,8 @@ def test_a_second_change_within_a_month_is_refused(admin_client, all_paid):
     PackageChange.objects.create(account=account, from_package=Package.objects.get(code="pro"
                                  "fessional"), to_package=account.package,
                                  effective_on=date(2026, 11, 1))
-    message = ("The package was last changed on 2026-11-01; the next change is possible from "
-               "2026-12-01.")
+    message = ("The package was last changed on Nov. 1, 2026; the next change is possible from "
+               "Dec. 1, 2026.")
 
     preview = admin_client.get(PACKAGE, {"package": "automation"})
     applied = admin_client.post(PACKAGE, {"package": "automation", "accept_terms": "on"})

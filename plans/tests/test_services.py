@@ -253,7 +253,7 @@ def test_add_on_packs_up_to_the_cap_are_quoted(new_account):
          "The target month 2030-02 is too far ahead: renewals reach at most 36 months beyond "
          "this month or the seats' current validity, whichever is later (here 2030-01)."),
         ({"until": (2026, 12)}, "until",
-         "The target month 2026-12 ends before the seats' current validity (2027-01-31); pick "
+         "The target month 2026-12 ends before the seats' current validity (Jan. 31, 2027); pick "
          "2027-01 or later."),
         ({"until": (2027, 1), "add_seats": -1}, "add_seats",
          "New seats must be a whole number, 0 or more."),
@@ -554,13 +554,13 @@ def test_package_change_during_the_trial_keeps_the_trial_end(new_account):
 
 
 @pytest.mark.parametrize(
-    ("first", "refused_on", "allowed_on", "next_allowed"),
-    [("2026-11-15", "2026-12-14", "2026-12-15", "2026-12-15"),
-     ("2026-01-31", "2026-02-27", "2026-02-28", "2026-02-28")],
+    ("first", "refused_on", "allowed_on", "last_shown", "next_allowed"),
+    [("2026-11-15", "2026-12-14", "2026-12-15", "Nov. 15, 2026", "Dec. 15, 2026"),
+     ("2026-01-31", "2026-02-27", "2026-02-28", "Jan. 31, 2026", "Feb. 28, 2026")],
     ids=["mid-month", "month-end"],
 )
 def test_a_second_package_change_waits_one_calendar_month(new_account, first, refused_on,
-                                                          allowed_on, next_allowed):
+                                                          allowed_on, last_shown, next_allowed):
     account = new_account(created=d("2026-01-01"))
     add_seats(account, on=d("2026-01-01"), paid_through=d("2027-06-30"))
     services.package_change(account=account, package_code="automation", dry_run=False,
@@ -572,7 +572,7 @@ def test_a_second_package_change_waits_one_calendar_month(new_account, first, re
                                 actor=None, as_of=d(refused_on))
 
     assert refused.value.code == "too_soon"
-    assert str(refused.value) == (f"The package was last changed on {first}; the next change "
+    assert str(refused.value) == (f"The package was last changed on {last_shown}; the next change "
                                   f"is possible from {next_allowed}.")
     assert seat_dates(account) == before
     result = services.package_change(account=account, package_code="professional",

@@ -2,7 +2,7 @@
 
 - `accounts`: `account_create`, `signup`, `billing_period_change`, `account_billing_country_set`,
   `currency_for_country`;
-- `seats`: `seats_add`, `seats_only_in_renewal`, `seat_remove`, `seats_remove`,
+- `seats`: `seats_add`, `seats_addable`, `seats_only_in_renewal`, `seat_remove`, `seats_remove`,
   `seat_assign`;
 - `members`: `member_invite`, `member_release`, `member_cancel_scheduled`, `member_restore`,
   `member_role_change`,  `members_apply_scheduled`, `send_invitation`;
@@ -50,6 +50,7 @@ from .seats import (
     seat_assign,
     seat_remove,
     seats_add,
+    seats_addable,
     seats_only_in_renewal,
     seats_remove,
 )
@@ -61,7 +62,7 @@ __all__ = [
     "currency_for_country", "member_cancel_scheduled", "member_invite",
     "member_release", "member_restore", "member_role_change", "members_apply_scheduled",
     "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",
-    "seat_remove", "seats_add", "seats_only_in_renewal", "seats_open", "seats_remove",
-    "api_token_create", "api_token_revoke", "key_prefix", "send_address_taken",
+    "seat_remove", "seats_add", "seats_addable", "seats_only_in_renewal", "seats_open",
+    "seats_remove", "api_token_create", "api_token_revoke", "key_prefix", "send_address_taken",
     "send_invitation", "send_signup_confirmation", "signup", "signup_token_generator",
 ]

@@ -22,6 +22,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from billing_site import formatting
 from billing_site.errors import DomainError
 
 from ..audit import audit_record
@@ -69,8 +70,8 @@ def contract_set(*, account, starts_on: date, ends_on: date | None, actor,
             raise DomainError(
                 _("A fixed-term contract lasts at least %(months)d months: from %(start)s it "
                   "ends on %(end)s at the earliest.")
-                % {"months": CONTRACT_MIN_MONTHS, "start": starts_on.isoformat(),
-                   "end": shortest.isoformat()},
+                % {"months": CONTRACT_MIN_MONTHS, "start": formatting.day(starts_on),
+                   "end": formatting.day(shortest)},
                 field="ends_on", code="contract_too_short")
     contract = Contract.objects.filter(account=account).first()
     before = _contract_fields(contract)
@@ -130,8 +131,8 @@ def contract_seats_confirm(*, account, actor, as_of: date) -> SeatCountConfirmat
     if contract.ends_on is not None and contract.ends_on < as_of:
         raise DomainError(
             _("The contract ended on %(date)s; there is no recurring billing to send a seat "
-              "count to.") % {"date": contract.ends_on.isoformat()},
-            code="contract_ended", status=409)
+              "count to.") % {"date": formatting.day(contract.ends_on)}, code="contract_ended",
+            status=409)
     seats = Seat.objects.filter(account=account, removed_on__isnull=True).count()
     if seats < CONTRACT_MIN_SEATS:
         raise DomainError(

@@ -152,7 +152,7 @@ def seat_periods_append(*, account, changes, cause, order_id=None, actor,
             )
         except ValidityChangeError as exc:
             raise DomainError(
-                _("Seat #%(number)d cannot be given these dates: %(reason)s.")
+                _("Seat no. %(number)d cannot be given these dates: %(reason)s.")
                 % {"number": seat.number, "reason": exc}, code="seat_validity_invalid",
             ) from exc
         new_rows += [
@@ -244,7 +244,7 @@ def seat_periods_reverse(*, account, periods=None, order_id=None,
         rows_by_seat[row.seat_id].append(row)
     for seat in seats:
         if derive_validity(rows_by_seat[seat.pk]).valid_until is None:
-            raise DomainError(_("Seat #%(number)d would have no period left: its first "
+            raise DomainError(_("Seat no. %(number)d would have no period left: its first "
                                 "period cannot be reverted.") % {"number": seat.number},
                               code="seat_first_period")
     moved = _refresh_cache(seats, rows_by_seat)

@@ -28,15 +28,16 @@ def seats_add(*, account, count, actor, as_of, for_order=False) -> list[Seat]:
     up) and one blocked only by a finance hold may add seats."""
     if not isinstance(count, int) or isinstance(count, bool) or count < 1:
         raise DomainError(_("Add at least one seat."), field="count")
+    account = _lock_account(account)
+    if not for_order:
+        _refuse_if_lapsed(account, as_of)
+        # before the per-request limit: during the trial the smaller trial cap is what applies
+        _refuse_over_trial_cap(account, count, as_of)
     if count > MAX_SEATS_PER_REQUEST:
         raise DomainError(
             _("At most %(max)d seats can be added at once.") % {"max": MAX_SEATS_PER_REQUEST},
             field="count",
         )
-    account = _lock_account(account)
-    if not for_order:
-        _refuse_if_lapsed(account, as_of)
-        _refuse_over_trial_cap(account, count, as_of)
     seats = seats_open(account=account, count=count, as_of=as_of, actor=actor)
     for seat in seats:
         audit_record(account=account, actor=actor, action="seat.add", target=seat,
@@ -61,15 +62,28 @@ def _refuse_over_trial_cap(account, count, as_of):
     cap = BillingPolicy.current().trial_max_seats
     live = Seat.objects.filter(account=account, removed_on__isnull=True).count()
     if live + count > cap:
-        raise DomainError(
-            ngettext(
-                "During the free trial an organisation can have at most %(max)d seat; it has "
-                "%(count)d. To add more, renew (pay) first, or remove free seats.",
-                "During the free trial an organisation can have at most %(max)d seats; it has "
-                "%(count)d. To add more, renew (pay) first, or remove free seats.", cap,
-            ) % {"max": cap, "count": live},
-            code="trial_seat_cap", field="count",
-        )
+        left = max(0, cap - live)
+        limit = ngettext(
+            "During the free trial an organisation can have at most %(max)d seat; it has "
+            "%(count)d.",
+            "During the free trial an organisation can have at most %(max)d seats; it has "
+            "%(count)d.", cap,
+        ) % {"max": cap, "count": live}
+        if left:
+            more = ngettext("You can add up to %(left)d more seat now.",
+                            "You can add up to %(left)d more seats now.", left) % {"left": left}
+        else:
+            more = _("To add more, renew (pay) first, or remove free seats.")
+        raise DomainError(f"{limit} {more}", code="trial_seat_cap", field="count")
+
+
+def seats_addable(account, as_of) -> int:
+    """How many seats one "Add seats" request may add now: the per-request limit, or fewer
+    while the free trial caps the account's seats (issue 12); 0 when none may be added."""
+    if not in_trial(account, as_of):
+        return MAX_SEATS_PER_REQUEST
+    live = Seat.objects.filter(account=account, removed_on__isnull=True).count()
+    return max(0, min(MAX_SEATS_PER_REQUEST, BillingPolicy.current().trial_max_seats - live))
 
 
 def _refuse_if_lapsed(account, as_of):
@@ -117,7 +131,7 @@ def _remove(*, account, seat, actor, as_of):
         raise DomainError(_("This seat has already been removed."), code="seat_removed", status=409)
     if seat.member_id is not None:
         raise DomainError(
-            _("Seat #%(number)d is occupied by %(email)s. Suspend or delete that user first, "
+            _("Seat no. %(number)d is occupied by %(email)s. Suspend or delete that user first, "
               "choosing “remove the seat too”.")
             % {"number": seat.number, "email": seat.member.email},
             code="seat_occupied", status=409,

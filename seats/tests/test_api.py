@@ -291,8 +291,8 @@ def test_removing_an_occupied_seat_is_refused_with_a_clear_detail(acme):
 
     assert response.status_code == 409
     assert response.json() == {
-        "detail": f"Seat #{seat.number} is occupied by user@acme.example. Suspend or delete that "
-                  "user first, choosing “remove the seat too”.",
+        "detail": f"Seat no. {seat.number} is occupied by user@acme.example. Suspend or delete "
+                  "that user first, choosing “remove the seat too”.",
         "code": "seat_occupied",
     }
     assert db_state(acme.account) == before

@@ -95,7 +95,7 @@ def test_refusals(big, make_account):
     ended, ended_admin = make_account("Ended", extra_seats=9, as_of=D("2026-01-01"))
     contract_set(account=ended, starts_on=D("2026-01-01"), ends_on=D("2026-10-31"), actor=None,
                  as_of=D("2026-01-01"))
-    with pytest.raises(Exception, match="The contract ended on 2026-10-31") as refused:
+    with pytest.raises(Exception, match="The contract ended on Oct. 31, 2026") as refused:
         contract_seats_confirm(account=ended, actor=ended_admin.user, as_of=TODAY)
     assert refused.value.code == "contract_ended"
     assert not AuditEntry.objects.filter(action="contract.seats_confirm").exists()
@@ -140,7 +140,7 @@ def test_page_shows_live_and_confirmed_counts_and_the_button_sends_the_new_count
     page = client.get(USERS).content.decode()
     assert 'data-testid="contract-seats-live">12<' in page
     assert 'data-testid="contract-seats-confirmed">10<' in page
-    assert "confirmed for billing on 2026-10-25" in page
+    assert "confirmed for billing on Oct. 25, 2026" in page
     assert 'data-testid="contract-seats-differs"' in page
     assert f'action="{CONFIRM}"' in page
     assert "Send the new seat count for recurring billing" in page

@@ -83,8 +83,8 @@ def test_the_users_page_and_its_messages_show_numbers_not_ids(client, make_accou
     client.force_login(admin.user)
 
     page = client.get("/account/users/").content.decode()
-    assert "#2</td>" in page and f"#{free.pk}</td>" not in page
+    assert "no. 2</td>" in page and f"no. {free.pk}</td>" not in page
 
     response = client.post(f"/account/users/seats/{free.pk}/remove/", {"confirm": "1"},
                            follow=True)
-    assert "Seat #2 has been removed." in response.content.decode()
+    assert "Seat no. 2 has been removed." in response.content.decode()

@@ -157,9 +157,9 @@ def test_several_free_seats_are_removed_after_one_confirmation_naming_the_paid_t
 
     page = text(response)
     assert "Remove 3 seats?" in page
-    assert (f"Seats #{free[0].number}, #{free[1].number} are paid until 2027-01-31, no refund."
+    assert (f"Seats no. {free[0].number}, {free[1].number} are paid until Jan. 31, 2027, no refund."
             in page)
-    assert f"Seat #{free[20].number} has no paid time left." in page
+    assert f"Seat no. {free[20].number} has no paid time left." in page
     assert not Seat.objects.filter(removed_on__isnull=False).exists()
 
     response = client.post(reverse("account_seats_remove"),
@@ -177,7 +177,7 @@ def test_removing_several_seats_with_an_occupied_one_removes_none(client, big):
     response = client.post(reverse("account_seats_remove"),
                            {"seat": [free.pk, occupied.pk], "confirm": "1"}, follow=True)
 
-    assert f"Seat #{occupied.number} is occupied by bob@big.example" in text(response)
+    assert f"Seat no. {occupied.number} is occupied by bob@big.example" in text(response)
     assert not Seat.objects.filter(removed_on__isnull=False).exists()
 
 
@@ -217,8 +217,8 @@ def test_the_api_refuses_seats_past_the_trial_cap_on_the_count_field(make_accoun
 
     assert response.status_code == 400
     assert response.json()["count"] == [
-        "During the free trial an organisation can have at most 25 seats; it has 1. To add "
-        "more, renew (pay) first, or remove free seats."]
+        "During the free trial an organisation can have at most 25 seats; it has 1. You can "
+        "add up to 24 more seats now."]
     assert Seat.objects.filter(account=account).count() == 1
 
 
