@@ -125,8 +125,9 @@ class StrictJSONParser(JSONParser):
         try:
             text = codecs.getreader(encoding)(stream).read()
         except (UnicodeDecodeError, LookupError) as exc:
-            raise ParseError(_("The request body is not valid %(encoding)s text.")
-                             % {"encoding": encoding}, code="parse_error") from exc
+            # bytes that are not text cannot be JSON: the API's "malformed_json" answer
+            # (billing_site.api._unreadable_body reads this wording)
+            raise ParseError(f"JSON parse error - {exc}") from exc
         limit = settings.JSON_MAX_DEPTH
         if json_depth(text) > limit:
             raise ParseError(_("The JSON of the request nests deeper than %(limit)d levels.")

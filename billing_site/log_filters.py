@@ -39,6 +39,8 @@ class OneLineRefusals(logging.Filter):
         request = getattr(record, "request", None)
         if not isinstance(status, int) or not 400 <= status < 500 or request is None:
             return True
+        if getattr(record, "refusal_rewritten", False):  # the filter met this record before
+            return True  # (attached at more than one level): its reason is already written
         reason = getattr(request, "refusal_reason", "")
         if not reason and record.exc_info and record.exc_info[1] is not None:
             reason = _exception_reason(record.exc_info[1])
@@ -57,4 +59,5 @@ class OneLineRefusals(logging.Filter):
         record.exc_info = None
         record.exc_text = None
         record.stack_info = None
+        record.refusal_rewritten = True
         return True

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
+from billing_site.models import OutboxMessage
 from invoices.models import Document, DocumentKind, NumberCounter
 from invoices.services.documents import LineInput, document_issue
 from invoices.tasks.rendering import render_document
@@ -29,15 +30,15 @@ class RolledBack(Exception):
 
 @pytest.fixture
 def queued_renders(monkeypatch):
-    """Render tasks queued after commit, from any thread (rendering is tested elsewhere)."""
-    queued = []
-    lock = threading.Lock()
+    """The documents whose render task was queued (through the outbox, in the issuing
+    transaction: only committed ones), from any thread. The broker hand-over is a no-op here:
+    rendering is tested elsewhere."""
+    monkeypatch.setattr(render_document, "apply_async", lambda *args, **kwargs: None)
 
-    def record(document_id):
-        with lock:
-            queued.append(document_id)
+    def queued():
+        return [row.args[0] for row in OutboxMessage.objects.filter(
+            task_name=render_document.name).order_by("pk")]
 
-    monkeypatch.setattr(render_document, "delay", record)
     return queued
 
 
@@ -112,7 +113,7 @@ def test_fifty_parallel_issues_with_rollbacks_leave_numbers_exactly_one_to_n(acc
     # taken by a rolled-back transaction is within 1..N+1
     assert set(rolled_back) <= {f"FV/2026/11/{seq:04d}" for seq in range(1, n + 2)}
     # only committed documents are rendered
-    assert sorted(queued_renders) == sorted(doc.pk for doc in committed)
+    assert sorted(queued_renders()) == sorted(doc.pk for doc in committed)
 
 
 @concurrent
@@ -151,4 +152,4 @@ def test_a_rolled_back_issue_leaves_no_gap(account, queued_renders):
     assert not Document.objects.exists()
     first, second = issue(account), issue(account)
     assert (first.number, second.number) == ("FV/2026/11/0001", "FV/2026/11/0002")
-    assert queued_renders == [first.pk, second.pk]
+    assert queued_renders() == [first.pk, second.pk]

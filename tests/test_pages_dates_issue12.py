@@ -11,6 +11,7 @@ The package-change preview names seats by their number in the account, as the Us
 import re
 from datetime import date, datetime
 from html.parser import HTMLParser
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -141,10 +142,16 @@ def test_no_iso_date_on_the_confirmation_step_and_in_flash_messages(books):
     assert "Added 1 seat, valid until Nov. 30, 2026." in visible_text(added.content.decode())
 
 
-def test_the_welcome_message_after_sign_up_shows_the_trial_end_as_a_day(catalogue):
-    response = Client().post("/signup/", {
-        "organisation": "Newco", "email": "owner@newco.example", "password": "pass-Word-123-x",
-        "country": "PL", "package": "base"}, follow=True)
+def test_the_welcome_message_after_sign_up_shows_the_trial_end_as_a_day(
+        catalogue, mailoutbox, django_capture_on_commit_callbacks):
+    browser = Client()
+    with django_capture_on_commit_callbacks(execute=True):
+        browser.post("/signup/", {
+            "organisation": "Newco", "email": "owner@newco.example",
+            "password": "pass-Word-123-x", "country": "PL", "package": "base"})
+    # the welcome comes with the e-mailed link that finishes the sign-up (issue 13)
+    [link] = re.findall(r"https?://\S+/signup/confirm/\S+/", mailoutbox[-1].body)
+    response = browser.get(urlsplit(link).path, follow=True)
     text = visible_text(response.content.decode())
     assert "Welcome! Your free trial of Newco runs until" in text
     assert iso_dates(response) == []

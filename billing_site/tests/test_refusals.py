@@ -102,7 +102,7 @@ def test_an_api_404_and_a_domain_refusal_log_their_codes(client, make_account, c
     assert [r.getMessage() for r in request_records(caplog)] == [
         f"Refused 404 POST /api/v1/accounts/{account.pk}/members/999999/role/ "
         f"user={admin.user.pk} reason=not_found",
-        f"Refused 400 POST /api/v1/accounts/{account.pk}/members/{admin.pk}/role/ "
+        f"Refused 409 POST /api/v1/accounts/{account.pk}/members/{admin.pk}/role/ "
         f"user={admin.user.pk} reason=last_admin",
     ]
 

@@ -108,7 +108,7 @@ def test_the_api_refuses_with_the_code_and_message(acme):
     with _noon("2026-11-09"):
         response = api.post(f"/api/v1/accounts/{account.pk}/seats/", {"count": 1},
                             format="json")
-    assert response.status_code == 400
+    assert response.status_code == 409  # a state conflict (issue 13, item 10)
     body = response.json()
     assert "renewal" in str(body)
     assert "account_blocked" in str(body)

@@ -427,7 +427,7 @@ def test_a_mismatching_amount_says_the_difference_and_can_be_recorded_as_unmatch
     ({"amount": "217.711"}, "Enter an amount above zero with at most 2 decimal places."),
     ({"reference": ""}, "This field is required."),
     ({"received_on": "2026-11-17"}, "The transfer cannot be received after today."),
-    ({"received_on": "yesterday"}, "Enter a valid date."),
+    ({"received_on": "yesterday"}, "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
 ])
 def test_booking_form_errors_are_shown_on_their_field_and_nothing_is_booked(
         proforma_order, client, finance, fields, message):

@@ -253,7 +253,8 @@ def test_addon_fields_show_included_bought_cap_and_what_can_still_be_bought(admi
         ({"until": "other", "other_month": "2026-10"}, "The target month 2026-10 is in the past."),
         ({"until": "other", "other_month": ""}, "Choose the month."),
         ({"until": "other", "other_month": "next year"}, "Enter the target month as YYYY-MM."),
-        ({"until": "2026-12", "add_seats": "two"}, "Enter a whole number."),
+        ({"until": "2026-12", "add_seats": "two"},
+         "Enter a whole number written with the digits 0-9."),
         ({"until": "2026-12", "addon_chatbot": "5"},
          "you can add at most 4 more packs."),
     ],
@@ -318,7 +319,8 @@ def test_quote_endpoint_answers_400_with_the_message_for_a_past_month(admin_clie
 @pytest.mark.parametrize(
     ("data", "field", "message"),
     [
-        ({"until": "2026-12", "add_seats": "two"}, "add_seats", "Enter a whole number."),
+        ({"until": "2026-12", "add_seats": "two"}, "add_seats",
+         "Enter a whole number written with the digits 0-9."),
         ({"until": "2026-12", "add_seats": "501"}, "add_seats",
          "At most 500 new seats can be added at once."),
         ({"until": "2026-12", "addon_chatbot": "5"}, "addon_chatbot",
@@ -560,7 +562,7 @@ def test_applying_a_package_change_requires_accepting_the_terms(admin_client, al
 
     response = admin_client.post(PACKAGE, {"package": "automation"})
 
-    assert response.status_code == 200
+    assert response.status_code == 400  # the page again, with the form's error (issue 13)
     assert "Accept the terms of the package change to apply it." in text(response)
     account.refresh_from_db()
     assert account.package.code == "base"
@@ -607,7 +609,7 @@ def test_a_second_change_within_a_month_is_refused(admin_client, all_paid):
     applied = admin_client.post(PACKAGE, {"package": "automation", "accept_terms": "on"})
 
     assert message in text(preview)
-    assert applied.status_code == 200
+    assert applied.status_code == 409  # a state conflict, shown on the page (issue 13, item 10)
     assert message in text(applied)
     account.refresh_from_db()
     assert account.package.code == "base"

@@ -231,7 +231,7 @@ def test_api_manager_403_other_tenant_404_refusal_400(big, make_account, make_me
     api.force_authenticate(other_admin.user)
     assert api.post(api_url(account)).status_code == 404
     refused = api.post(api_url(other))  # its own account, not a contract account
-    assert refused.status_code == 400
+    assert refused.status_code == 409  # a state conflict (issue 13, item 10)
     assert refused.json()["code"] == "not_contract_account"
     assert "Only contract accounts" in refused.json()["detail"]
     assert APIClient().post(api_url(account)).status_code in (401, 403)
@@ -244,7 +244,8 @@ def test_api_is_in_the_openapi_schema():
     operation = schema["paths"]["/api/v1/accounts/{account_id}/contract/confirm-seats/"]["post"]
     assert operation["operationId"] == "contract_seats_confirm"
     # 429: every API call is throttled (issue 13)
-    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "429"}
+    # 409: a state conflict, e.g. not a contract account (issue 13, item 10)
+    assert set(operation["responses"]) == {"201", "400", "401", "403", "404", "409", "429"}
     output = schema["components"]["schemas"]["ConfirmedSeatCount"]
     assert set(output["properties"]) == {"count", "confirmed_on", "previous", "changed"}
 

@@ -164,7 +164,7 @@ def test_adding_seats_creates_free_unpaid_seats_until_the_end_of_the_month(admin
         ("0", "Add at least one seat."),
         ("-3", "Add at least one seat."),
         ("501", "At most 500 seats can be added at once."),
-        ("two", "Enter a whole number."),
+        ("two", "Enter a whole number written with the digits 0-9."),
         ("", "This field is required."),
     ],
 )
@@ -479,7 +479,8 @@ def test_release_with_an_unreadable_date_shows_a_field_error(admin_client, acme,
     response = admin_client.post(reverse("account_member_suspend", args=[bob.pk]),
                                  {"effective": "someday"})
 
-    assert field_errors(response, f"id_release{bob.pk}_effective") == ["Enter a valid date."]
+    assert field_errors(response, f"id_release{bob.pk}_effective") == [
+        "Enter the date as YYYY-MM-DD, for example 2026-11-16."]
     bob.refresh_from_db()
     assert bob.state == MemberState.ACTIVE
 

@@ -93,7 +93,7 @@ def test_api_refuses_demoting_the_last_admin_with_the_error_shape(acme):
     response = token_client(admin.user).post(
         f"{API}{account.pk}/members/{admin.pk}/role/", {"role": "user"}, format="json")
 
-    assert response.status_code == 400
+    assert response.status_code == 409  # a state conflict (issue 13, item 10)
     assert response.json()["code"] == "last_admin"
     admin.refresh_from_db()
     assert admin.role == MemberRole.ADMIN
