@@ -200,6 +200,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # request bodies refuse unknown keys (billing_site.api.InputSerializer): the schema says so
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "billing_site.api.strict_request_bodies"],
 }
 
 # Deepest nesting of arrays/objects a JSON body may have; deeper ones get a 400 (issue 13)
@@ -207,6 +210,9 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 # Staff may act "as of" another business date (API as_of, ops preview, Run now) only within this
 # many years of today, either way: one rule everywhere (billing_site.dates.as_of_window)
 AS_OF_WINDOW_YEARS = env.int("AS_OF_WINDOW_YEARS", default=5)
+# A change scheduled for later (a member suspended or deleted on an effective date) may be at
+# most this many days ahead; a later date is refused with the allowed range (billing_site.dates)
+SCHEDULE_WINDOW_DAYS = env.int("SCHEDULE_WINDOW_DAYS", default=365)
 
 # Business settings (defaults of SPEC; ops can change the ones that later live in the admin)
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=14)
@@ -330,6 +336,13 @@ STAFF_TOKEN_TTL_HOURS = env.int("STAFF_TOKEN_TTL_HOURS", default=8)
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "billing_site.authentication.ExpiringStaffTokenAuthentication",
     # DRF's session authentication, its CSRF refusal translated and coded "csrf"
+    "billing_site.api_auth.SessionAuthentication",
+    # last: counts requests nobody authenticated in the anonymous rate, before any 401
+    "billing_site.throttling.AnonymousThrottleAuthentication",
+]
+# the schema documents the two ways to log in, not the counting class above
+SPECTACULAR_SETTINGS["AUTHENTICATION_WHITELIST"] = [
+    "billing_site.authentication.ExpiringStaffTokenAuthentication",
     "billing_site.api_auth.SessionAuthentication",
 ]
 # one schema enum for the billing period (seats, plans and the recurring API use the same values);
