@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
-    "axes",
+    "billing_site.apps.AxesConfig",  # django-axes, with a translated admin name
     "billing_site",
     "catalogue",
     "plans",
@@ -193,8 +193,20 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Seat billing API",
-    "DESCRIPTION": "Accounts, seats and members; more billing resources follow.",
+    "TITLE": "Seat Billing API",
+    "DESCRIPTION": (
+        "The API of Seat Billing, per-seat subscription billing for organisations: accounts, "
+        "seats and members; packages, add-ons, renewal quotes and orders; payments (card, BLIK, "
+        "Przelewy24, bank transfer) and refunds; invoices, pro-formas and corrections with "
+        "their PDFs; recurring card payments; the account's status (active, grace, blocked, "
+        "suspended) for the product's other services.\n\n"
+        "Authenticate with `Authorization: Token <key>` (a token from the API tokens page) or "
+        "the site's session. Answers are in the language of `Accept-Language` (English or "
+        "Polish; English by default). Every refusal is JSON `{\"detail\": <message>, \"code\": "
+        "<stable code>}`, a 400 also with the message under each input field at fault; request "
+        "bodies may carry only the fields an operation documents. Requests are throttled per "
+        "token and, without one, per IP address (429 with Retry-After)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
