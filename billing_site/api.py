@@ -295,15 +295,6 @@ def as_of_allowed(request, raw) -> None:
                           field="as_of")
 
 
-def as_of_in_window(value) -> None:
-    """A DRF validator for an `as_of` input: outside `billing_site.dates.as_of_window` it is a
-    field error (code "as_of_range"), reported with the body's other field errors;
-    `business_date` checks it again."""
-    message = as_of_out_of_window(value, today())
-    if message:
-        raise serializers.ValidationError(message, code="as_of_range")
-
-
 def business_date(request, data):
     """The business date an API operation runs for: today (Europe/Warsaw), or the `as_of` in
     `data` when a staff user asked for another date; anyone else passing `as_of` is refused

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 class BillingSiteConfig(AppConfig):
+    default = True  # the one for "billing_site" in INSTALLED_APPS (this module has two)
     name = "billing_site"
     verbose_name = _("Site operations")
 

@@ -18,6 +18,13 @@ THIRD_PARTY_NAMES = [
     gettext_noop("interval"), gettext_noop("intervals"),
     gettext_noop("solar event"), gettext_noop("solar events"),
     gettext_noop("clocked"),
-    # django-axes (its Polish lacks these)
+    # django-axes (its Polish lacks these): model, field, filter and column names of its pages
     gettext_noop("access failure"), gettext_noop("access failures"),
+    gettext_noop("access attempt expiration"), gettext_noop("access attempt expirations"),
+    gettext_noop("Access Attempt"), gettext_noop("Access lock out"), gettext_noop("Expires At"),
+    gettext_noop("The time when access attempt expires and is no longer valid."),
+    gettext_noop("User Agent"), gettext_noop("HTTP Accept"),
+    gettext_noop("Session key hash (sha256)"), gettext_noop("Locked Out"),
+    gettext_noop("Attempt Remaining"), gettext_noop("Not set"),
+    gettext_noop("Clean up expired attempts"),
 ]

@@ -25,7 +25,6 @@ from billing_site.api import (
     ChoiceField,
     InputSerializer,
     as_of_allowed,
-    as_of_in_window,
     business_date,
     error_responses,
 )
@@ -193,7 +192,7 @@ class PackageChangeOutputSerializer(serializers.Serializer):
 
 class AsOfInputSerializer(InputSerializer):
     as_of = StrictDateField(
-        required=False, validators=[as_of_in_window],
+        required=False,
         help_text="Staff only: act as of this business date (default today), within "
                   "AS_OF_WINDOW_YEARS (5) years of today.")
 

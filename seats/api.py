@@ -29,7 +29,6 @@ from rest_framework.views import APIView
 from billing_site.api import (
     InputSerializer,
     as_of_allowed,
-    as_of_in_window,
     business_date,
     error_responses,
     no_input,
@@ -211,7 +210,7 @@ class AccountStatusApi(AccountScopedApi):
 
     class QuerySerializer(serializers.Serializer):
         as_of = StrictDateField(
-            required=False, validators=[as_of_in_window],
+            required=False,
             help_text="Staff only: the business date to report for.")
 
     @extend_schema(

@@ -25,6 +25,15 @@ from .invitations import invitation_sent_message
 from .models import MemberRole, MemberState
 from .selectors import account_members
 
+
+def _email_format(value) -> None:
+    """The service's e-mail rule (`_normalise_email`: DomainError "Enter a valid e-mail
+    address."), for an address within the field's `max_length`: a longer one is DRF's to refuse,
+    once."""
+    if len(value) <= get_user_model()._meta.get_field("username").max_length:
+        services._normalise_email(value)
+
+
 # --- members ------------------------------------------------------------------------------------
 
 
@@ -38,7 +47,7 @@ class MemberListInviteApi(AccountScopedApi):
         email = serializers.CharField(
             max_length=get_user_model()._meta.get_field("username").max_length,
             # the service's rule, checked here too so that it is reported with the role's
-            validators=[domain_check(services._normalise_email)],
+            validators=[domain_check(_email_format)],
         )
         role = ChoiceField(choices=MemberRole.choices)
 

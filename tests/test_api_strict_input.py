@@ -239,16 +239,3 @@ def test_a_transfer_received_long_ago_is_refused_with_the_allowed_range(world):
 
     assert response.status_code == 400
     assert response.json()["received_on"] == ["Pick a date from Nov. 16, 2021 to Nov. 16, 2026."]
-
-
-def test_a_staff_as_of_out_of_window_is_reported_with_the_other_fields(world, staff):
-    account, _admin, _user, _ids, _root = world
-
-    response = token_client(staff).post(
-        f"/api/v1/accounts/{account.pk}/renewal-quote/",
-        {"until": "2027", "as_of": "2999-01-01"}, format="json")
-
-    assert response.status_code == 400
-    body = response.json()
-    assert body["as_of"] == ["Pick a date within 5 years of today."]
-    assert body["until"] == ["Enter the target month as YYYY-MM."]
