@@ -239,3 +239,24 @@ def test_a_transfer_received_long_ago_is_refused_with_the_allowed_range(world):
 
     assert response.status_code == 400
     assert response.json()["received_on"] == ["Pick a date from Nov. 16, 2021 to Nov. 16, 2026."]
+
+
+@pytest.mark.parametrize(("language", "date_message", "month_message"), [
+    ("en", "Enter the date as YYYY-MM-DD, for example 2026-11-16.",
+     "Enter the target month as YYYY-MM."),
+    ("pl", "Podaj datę w formacie RRRR-MM-DD, na przykład 2026-11-16.",
+     "Podaj miesiąc docelowy w formacie RRRR-MM."),
+])
+def test_date_and_month_format_hints_are_written_alike_per_language(world, language,
+                                                                    date_message,
+                                                                    month_message):
+    account, admin, user, _ids, _root = world
+    client = token_client(admin.user)
+
+    day = client.post(f"/api/v1/accounts/{account.pk}/members/{user.pk}/suspend/",
+                      {"effective": "16.11.2026"}, format="json", HTTP_ACCEPT_LANGUAGE=language)
+    month = client.post(f"/api/v1/accounts/{account.pk}/renewal-quote/", {"until": "2027/01"},
+                        format="json", HTTP_ACCEPT_LANGUAGE=language)
+
+    assert day.json()["effective"] == [date_message]
+    assert month.json()["until"] == [month_message]

@@ -270,7 +270,7 @@ def test_a_member_asking_for_another_date_is_refused(acme):
         ({"until": "2026-12", "add_ons": ["chatbot"]}, "add_ons",
          'Expected a dictionary of items but got type "list".'),
         ({"until": "2026-12", "as_of": "yesterday"}, "as_of",
-         "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+         "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
     ],
     ids=["missing", "malformed", "month-13", "past", "over-36-months", "negative-seats",
          "too-many-seats", "seats-not-a-number", "unknown-add-on", "cap-exceeded",

@@ -579,7 +579,7 @@ def test_releasing_the_last_admin_is_refused(acme):
     [
         ({"effective": "2026-11-15"}, "effective", "The effective date cannot be in the past."),
         ({"effective": "not-a-date"}, "effective",
-         "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+         "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
         ({"remove_seat": "maybe"}, "remove_seat", "Must be a valid boolean."),
     ],
     ids=["effective-in-the-past", "effective-not-a-date", "remove-seat-not-a-boolean"],
