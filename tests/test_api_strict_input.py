@@ -260,3 +260,17 @@ def test_date_and_month_format_hints_are_written_alike_per_language(world, langu
 
     assert day.json()["effective"] == [date_message]
     assert month.json()["until"] == [month_message]
+
+
+def test_the_users_page_refuses_a_suspension_past_the_window_before_confirming(world, client):
+    account, admin, user, _ids, _root = world
+    client.force_login(admin.user)
+
+    response = client.post(f"/account/users/members/{user.pk}/suspend/",
+                           {"effective": "2999-01-01"})
+
+    assert response.status_code == 200  # the Users page again, the error on the field
+    assert "Pick a date from Nov. 16, 2026 to Nov. 16, 2027." in response.content.decode()
+    assert b'data-testid="confirm"' not in response.content
+    user.refresh_from_db()
+    assert (user.state, user.pending_state) == (MemberState.ACTIVE, "")
