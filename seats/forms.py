@@ -13,6 +13,7 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
+from billing_site import formatting
 from billing_site.dates import schedule_window, today
 from billing_site.errors import DomainError
 from billing_site.inputs import StrictDateFormField, StrictIntegerFormField
@@ -200,6 +201,8 @@ class MemberReleaseForm(forms.Form):
         # the browser's date picker offers only the days the service accepts
         first, last = schedule_window(today())
         self.fields["effective"].widget.attrs.update(min=first.isoformat(), max=last.isoformat())
+        self.fields["effective"].help_text = _("Today or later, up to %(last)s.") % {
+            "last": formatting.day(last)}
 
     def clean_effective(self):
         """The service's rule (`member_release_effective_check`: today up to

@@ -133,3 +133,13 @@ def test_the_renewal_month_placeholder_is_in_the_pages_language(live_server, mak
         expect(page.locator("input[name=other_month]")).to_have_attribute(
             "placeholder", placeholder)
         both_widths(page, f"renew-{language}")
+
+
+def test_the_api_docs_describe_the_product(live_server, db):
+    with browser_page(live_server.url) as page:
+        page.goto("/api/docs/")
+        info = page.locator(".swagger-ui .info")
+        expect(info.locator(".title")).to_contain_text("Seat Billing API")
+        expect(info).to_contain_text("per-seat subscription billing for organisations")
+        expect(info).not_to_contain_text("more billing resources follow")
+        both_widths(page, "api-docs")

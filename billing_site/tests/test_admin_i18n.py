@@ -122,3 +122,5 @@ def test_the_ops_jobs_page_shows_schedules_in_polish(root_client):
 
     assert "codziennie o 00:15" in html
     assert "(daily" not in html and "every 5 minutes" not in html
+    # every job is described in Polish, none by its English beat schedule name
+    assert "(every minute)" not in html and "Heartbeat (every" not in html

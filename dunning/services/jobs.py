@@ -67,6 +67,8 @@ JOB_DESCRIPTIONS = {
         "Re-check the VAT ids VIES could not confirm"),
     "billing_site.heartbeat": gettext_lazy(
         "Heartbeat: proves the broker, the worker and the result store work"),
+    "billing_site.drain_outbox": gettext_lazy(
+        "Hand the broker the work it could not take when it was written (the outbox)"),
 }
 
 
