@@ -35,13 +35,18 @@ from .errors import DomainError
 
 
 def exception_handler(exc, context):
-    """DRF's `EXCEPTION_HANDLER`: a `DomainError` becomes `{"detail", "code"}` (and the message
-    under its field) with the error's status; a missing object a 404; DRF's own exceptions keep
-    DRF's answer, a 400 without a `detail` gets a translated one with code "invalid", and a body
-    DRF's parser could not read is a translated 400 with code "malformed_json" (or
-    "malformed_body" for a form body); a parse error and a CSRF refusal carry their code. The
-    error's code is kept on the request as the reason of the one-line refusal log
-    (`billing_site.log_filters`)."""
+    """DRF's `EXCEPTION_HANDLER`: every refusal is `{"detail": <message>, "code": <code>}` in
+    the API's language (`billing_site.api_language`). A `DomainError` carries its own code and
+    status (and the message under its field); a missing object is a 404. DRF's own refusals get
+    their stable DRF code — "not_authenticated" / "authentication_failed" (401),
+    "permission_denied" or the permission's own code (403), "not_found" (404),
+    "method_not_allowed" (405), "not_acceptable" (406), "unsupported_media_type" (415),
+    "throttled" (429, with Retry-After) — and, where DRF's message is its terse default, the
+    project's translated wording (`_reworded`). A 400 without a `detail` gets a translated one
+    with code "invalid" (the messages stay under their fields); a body DRF's parser could not
+    read is a translated 400 "malformed_json" (or "malformed_body" for a form body). The code is
+    kept on the request as the reason of the one-line refusal log (`billing_site.log_filters`).
+    Issue 14."""
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message), "code": exc.code}
         if exc.field:
@@ -259,11 +264,13 @@ def strict_request_bodies(result, generator, request, public):
 
 @extend_schema_serializer(component_name="Error")
 class ErrorOutputSerializer(serializers.Serializer):
-    """A refused request. A 400 also carries `{"<field>": ["message"]}` for the input field at
-    fault."""
+    """A refused request. A 400 also carries `{"<field>": ["message"]}` for each input field at
+    fault (an unknown field included)."""
 
-    detail = serializers.CharField()
-    code = serializers.CharField(required=False)
+    detail = serializers.CharField(help_text="What was refused and why, in the language of "
+                                             "Accept-Language (English by default).")
+    code = serializers.CharField(help_text="Stable machine-readable reason, e.g. invalid, "
+                                           "not_authenticated, not_found, throttled.")
 
 
 ERRORS = {
