@@ -6,7 +6,10 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from .formatting import day as long_day
 
 
 def today():
@@ -36,3 +39,32 @@ def as_of_out_of_window(day: date, now: date):
     years = settings.AS_OF_WINDOW_YEARS
     return ngettext("Pick a date within %(years)d year of today.",
                     "Pick a date within %(years)d years of today.", years) % {"years": years}
+
+
+def schedule_window(now: date) -> tuple[date, date]:
+    """The first and last day a change may be scheduled for ("effective" dates: suspending or
+    deleting a member later): from `now` to `settings.SCHEDULE_WINDOW_DAYS` days after it,
+    inclusive. A date far ahead (2999-01-01) is a typo, not a plan."""
+    return now, now + relativedelta(days=settings.SCHEDULE_WINDOW_DAYS)
+
+
+def schedule_out_of_window(day: date, now: date):
+    """None when `day` lies in `schedule_window(now)`; else the message naming the allowed range
+    in the active language's date format, e.g. "Pick a date from Nov. 16, 2026 to Nov. 16,
+    2027." (translated)."""
+    first, last = schedule_window(now)
+    if first <= day <= last:
+        return None
+    return _("Pick a date from %(first)s to %(last)s.") % {"first": long_day(first),
+                                                           "last": long_day(last)}
+
+
+def past_out_of_window(day: date, now: date):
+    """None when `day` is not after `now` and lies within `settings.AS_OF_WINDOW_YEARS` years
+    before it (a day something already happened: a transfer received); else the message naming
+    the allowed range, e.g. "Pick a date from Nov. 16, 2021 to Nov. 16, 2026." (translated)."""
+    first = as_of_window(now)[0]
+    if first <= day <= now:
+        return None
+    return _("Pick a date from %(first)s to %(last)s.") % {"first": long_day(first),
+                                                           "last": long_day(now)}

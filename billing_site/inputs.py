@@ -159,7 +159,10 @@ class StrictIntegerField(serializers.IntegerField):
 
 class StrictDateField(serializers.DateField):
     """A date written exactly YYYY-MM-DD in ASCII digits; rendered the same way (4-digit year,
-    also for years below 1000)."""
+    also for years below 1000). A wrong one is refused with `DATE_MESSAGE`, whose format hint is
+    translated like the month's ("RRRR-MM-DD" in Polish; DRF's own message kept "YYYY-MM-DD")."""
+
+    default_error_messages = {"invalid": DATE_MESSAGE}
 
     def __init__(self, **kwargs):
         kwargs.setdefault("input_formats", ["iso-8601"])

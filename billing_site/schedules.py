@@ -1,6 +1,10 @@
 """Periodic jobs declared in code. `manage.py setup_periodic_tasks` writes them into
 django-celery-beat's tables, where ops can change times or switch them off in the admin; running it
-again adds what is missing and leaves ops' edits alone."""
+again adds what is missing and leaves ops' edits alone. `describe_crontab` says when a job runs,
+in the active language (the ops jobs page)."""
+
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # name → (task, crontab fields in Europe/Warsaw)
 PERIODIC_TASKS = {
@@ -43,3 +47,34 @@ PERIODIC_TASKS = {
         "invoices.recheck_pending_vat_ids", {"minute": "20", "hour": "*"},
     ),
 }
+
+
+def _times(minute: str, hours: str) -> str:
+    """"00:05" or "12:30, 15:30": each hour of `hours` (a comma list) at `minute`."""
+    return ", ".join(f"{int(hour):02d}:{int(minute):02d}" for hour in hours.split(","))
+
+
+def describe_crontab(fields: dict) -> str:
+    """When a job with the crontab `fields` of `PERIODIC_TASKS` ({"minute", "hour",
+    "day_of_month"}, Europe/Warsaw) runs, in words of the active language: "every minute",
+    "every 5 minutes", "hourly at minute 40", "daily at 00:05", "daily at 12:30, 15:30",
+    "monthly on day 1 at 06:30". A pattern these words do not cover is shown as crontab
+    fields ("minute hour day-of-month"), never dropped."""
+    minute, hour = str(fields.get("minute", "*")), str(fields.get("hour", "*"))
+    day = str(fields.get("day_of_month", "*"))
+    plain_minute, plain_hours = minute.isdigit(), all(h.isdigit() for h in hour.split(","))
+    if day == "*" and hour == "*":
+        if minute == "*":
+            return _("every minute")
+        if minute.startswith("*/") and minute[2:].isdigit():
+            every = int(minute[2:])
+            return ngettext("every %(count)d minute", "every %(count)d minutes", every) % {
+                "count": every}
+        if plain_minute:
+            return _("hourly at minute %(minute)d") % {"minute": int(minute)}
+    if plain_minute and plain_hours and day == "*":
+        return _("daily at %(times)s") % {"times": _times(minute, hour)}
+    if plain_minute and plain_hours and day.isdigit():
+        return _("monthly on day %(day)d at %(times)s") % {"day": int(day),
+                                                          "times": _times(minute, hour)}
+    return f"{minute} {hour} {day}"

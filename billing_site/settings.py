@@ -36,7 +36,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_celery_beat",
     "django_celery_results",
-    "axes",
+    "billing_site.apps.AxesConfig",  # django-axes, with a translated admin name
     "billing_site",
     "catalogue",
     "plans",
@@ -193,13 +193,28 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
-    "TITLE": "Seat billing API",
-    "DESCRIPTION": "Accounts, seats and members; more billing resources follow.",
+    "TITLE": "Seat Billing API",
+    "DESCRIPTION": (
+        "The API of Seat Billing, per-seat subscription billing for organisations: accounts, "
+        "seats and members; packages, add-ons, renewal quotes and orders; payments (card, BLIK, "
+        "Przelewy24, bank transfer) and refunds; invoices, pro-formas and corrections with "
+        "their PDFs; recurring card payments; the account's status (active, grace, blocked, "
+        "suspended) for the product's other services.\n\n"
+        "Authenticate with `Authorization: Token <key>` (a token from the API tokens page) or "
+        "the site's session. Answers are in the language of `Accept-Language` (English or "
+        "Polish; English by default). Every refusal is JSON `{\"detail\": <message>, \"code\": "
+        "<stable code>}`, a 400 also with the message under each input field at fault; request "
+        "bodies may carry only the fields an operation documents. Requests are throttled per "
+        "token and, without one, per IP address (429 with Retry-After)."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # request bodies refuse unknown keys (billing_site.api.InputSerializer): the schema says so
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "billing_site.api.strict_request_bodies"],
 }
 
 # Deepest nesting of arrays/objects a JSON body may have; deeper ones get a 400 (issue 13)
@@ -207,6 +222,9 @@ JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)
 # Staff may act "as of" another business date (API as_of, ops preview, Run now) only within this
 # many years of today, either way: one rule everywhere (billing_site.dates.as_of_window)
 AS_OF_WINDOW_YEARS = env.int("AS_OF_WINDOW_YEARS", default=5)
+# A change scheduled for later (a member suspended or deleted on an effective date) may be at
+# most this many days ahead; a later date is refused with the allowed range (billing_site.dates)
+SCHEDULE_WINDOW_DAYS = env.int("SCHEDULE_WINDOW_DAYS", default=365)
 
 # Business settings (defaults of SPEC; ops can change the ones that later live in the admin)
 TRIAL_DAYS = env.int("TRIAL_DAYS", default=14)
@@ -330,6 +348,13 @@ STAFF_TOKEN_TTL_HOURS = env.int("STAFF_TOKEN_TTL_HOURS", default=8)
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
     "billing_site.authentication.ExpiringStaffTokenAuthentication",
     # DRF's session authentication, its CSRF refusal translated and coded "csrf"
+    "billing_site.api_auth.SessionAuthentication",
+    # last: counts requests nobody authenticated in the anonymous rate, before any 401
+    "billing_site.throttling.AnonymousThrottleAuthentication",
+]
+# the schema documents the two ways to log in, not the counting class above
+SPECTACULAR_SETTINGS["AUTHENTICATION_WHITELIST"] = [
+    "billing_site.authentication.ExpiringStaffTokenAuthentication",
     "billing_site.api_auth.SessionAuthentication",
 ]
 # one schema enum for the billing period (seats, plans and the recurring API use the same values);

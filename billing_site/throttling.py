@@ -6,7 +6,7 @@ once. Their counters live in Django's default cache (Redis in production), share
 process. A refused request becomes a 429 with Retry-After in `billing_site.api.exception_handler`.
 """
 
-from rest_framework.authentication import TokenAuthentication
+from rest_framework.authentication import BaseAuthentication, TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework.settings import api_settings
 from rest_framework.throttling import AnonRateThrottle, SimpleRateThrottle, UserRateThrottle
@@ -23,7 +23,13 @@ class UserThrottle(_CurrentRates, UserRateThrottle):
 
 class AnonThrottle(_CurrentRates, AnonRateThrottle):
     """Per client IP address (settings.TRUSTED_PROXIES via NUM_PROXIES) for requests without a
-    login, rate `anon`."""
+    login, rate `anon`. A request `AnonymousThrottleAuthentication` already counted is not
+    counted twice."""
+
+    def allow_request(self, request, view):
+        if getattr(request._request, "anon_throttle_counted", False):
+            return True
+        return super().allow_request(request, view)
 
 
 class FailedTokenThrottle(_CurrentRates, SimpleRateThrottle):
@@ -50,3 +56,18 @@ class ThrottledTokenAuthentication(TokenAuthentication):
             if not throttle.allow_request(request, None):
                 raise Throttled(wait=throttle.wait()) from None
             raise
+
+
+class AnonymousThrottleAuthentication(BaseAuthentication):
+    """The last of DEFAULT_AUTHENTICATION_CLASSES: it authenticates no one, it counts a request
+    that no other class authenticated (no token, no session) against the caller's IP address in
+    the `anon` rate. DRF checks the throttles only after the permissions, so an anonymous request
+    to a view that needs a login was a 401 that was never counted: a script could call the API
+    at any speed. Over the rate: 429 (Throttled, with Retry-After) instead of the 401."""
+
+    def authenticate(self, request):
+        throttle = FailedTokenThrottle()  # the `anon` counter, keyed without `request.user`
+        if not throttle.allow_request(request, None):
+            raise Throttled(wait=throttle.wait())
+        request._request.anon_throttle_counted = True
+        return None

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
 
-from billing_site.api import error_responses
+from billing_site.api import InputSerializer, error_responses
 from billing_site.dates import today
 from billing_site.inputs import StrictDateField, StrictIntegerField
 from seats.api import AccountScopedApi
@@ -35,7 +35,7 @@ class StrictBooleanField(serializers.BooleanField):
 
 
 @extend_schema_serializer(component_name="RecurringInput")
-class RecurringInputSerializer(serializers.Serializer):
+class RecurringInputSerializer(InputSerializer):
     enabled = StrictBooleanField(
         help_text="true: charge the saved card off-session for each renewal; false: stop.")
 

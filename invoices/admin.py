@@ -188,10 +188,18 @@ class DocumentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 
 @admin.register(DocumentLine)
 class DocumentLineAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
-    list_display = ["document", "position", "description", "quantity", "unit_price", "net",
-                    "vat_rate"]
+    list_display = ["document", "position", "description", "period", "quantity", "unit_price",
+                    "net", "vat_rate"]
     search_fields = ["document__number", "description"]
     list_filter = ["vat_code"]
+
+    @admin.display(description=gettext_lazy("period"), ordering="period_start")
+    def period(self, line):
+        """The service period as the documents print it ("16 listopada 2026 – 30 listopada
+        2026"), through the one date format of the site (`billing_site.formatting.day`)."""
+        if line.period_start is None:
+            return "—"
+        return f"{formatting.day(line.period_start)} – {formatting.day(line.period_end)}"
 
 
 @admin.register(DocumentVatTotal)

@@ -31,7 +31,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import ErrorOutputSerializer, error_responses
+from billing_site.api import ErrorOutputSerializer, InputSerializer, error_responses
 from billing_site.dates import today
 from billing_site.inputs import StrictDateField, StrictIntegerField
 from billing_site.money import Currency
@@ -222,7 +222,7 @@ class NoteField(serializers.CharField):
         return super().run_validation(data)
 
 
-class DocumentNoteInputSerializer(serializers.Serializer):
+class DocumentNoteInputSerializer(InputSerializer):
     note = NoteField(trim_whitespace=True,
                      help_text="Text printed on the invoice (1-500 characters).")
 

@@ -18,7 +18,12 @@ from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 
-from billing_site.api import ChoiceField, ErrorOutputSerializer, error_responses
+from billing_site.api import (
+    ChoiceField,
+    ErrorOutputSerializer,
+    InputSerializer,
+    error_responses,
+)
 from billing_site.dates import today
 from billing_site.errors import DomainError
 from seats.api import AccountScopedApi
@@ -59,7 +64,7 @@ class PartyKindFieldExtension(OpenApiSerializerFieldExtension):
 
 
 @extend_schema_serializer(component_name="OrderingParty")
-class OrderingPartySerializer(serializers.Serializer):
+class OrderingPartySerializer(InputSerializer):
     """Input and output alike; blanks are reported by the service, on these field names."""
 
     name = serializers.CharField(max_length=200, allow_blank=True)
@@ -131,7 +136,7 @@ class BillingProfileApi(AccountScopedApi):
     staff."""
 
     @extend_schema_serializer(component_name="BillingProfileInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(InputSerializer):
         # shape only: the rules (required NIP, VAT format, VIES, person only in Poland, e-mail)
         # are the service's, reported on these same field names
         kind = PartyKindField(help_text="company, or person: a natural person (Poland only).")

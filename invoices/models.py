@@ -250,12 +250,13 @@ class Document(models.Model):
 
 
 class DocumentLine(models.Model):
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines")
-    position = models.PositiveSmallIntegerField()
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="lines",
+                                 verbose_name=_("document"))
+    position = models.PositiveSmallIntegerField(_("position"))
     description = models.CharField(_("description"), max_length=300)
     # Service period the line covers, when it is a seat or add-on renewal
-    period_start = models.DateField(null=True, blank=True)
-    period_end = models.DateField(null=True, blank=True)
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=4)
     unit = models.CharField(_("unit"), max_length=20, default="szt.")
     unit_price = models.DecimalField(_("unit net price"), max_digits=12, decimal_places=2)
@@ -264,6 +265,8 @@ class DocumentLine(models.Model):
     vat_code = models.CharField(_("VAT treatment"), max_length=20)
 
     class Meta:
+        verbose_name = _("document line")
+        verbose_name_plural = _("document lines")
         ordering = ["document", "position"]
         constraints = [
             models.UniqueConstraint(fields=["document", "position"],
@@ -277,15 +280,20 @@ class DocumentLine(models.Model):
 class DocumentVatTotal(models.Model):
     """Totals per VAT rate: VAT is computed once per rate on that rate's net total (SPEC §2)."""
 
-    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="vat_totals")
-    vat_code = models.CharField(max_length=20)
-    vat_rate = models.DecimalField(max_digits=5, decimal_places=2)
-    net = models.DecimalField(max_digits=12, decimal_places=2)
-    vat = models.DecimalField(max_digits=12, decimal_places=2)
-    gross = models.DecimalField(max_digits=12, decimal_places=2)
-    vat_pln = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    document = models.ForeignKey(Document, on_delete=models.CASCADE, related_name="vat_totals",
+                                 verbose_name=_("document"))
+    vat_code = models.CharField(_("VAT treatment"), max_length=20)
+    vat_rate = models.DecimalField(_("VAT rate %"), max_digits=5, decimal_places=2)
+    net = models.DecimalField(_("net"), max_digits=12, decimal_places=2)
+    vat = models.DecimalField(_("VAT"), max_digits=12, decimal_places=2)
+    gross = models.DecimalField(_("gross"), max_digits=12, decimal_places=2)
+    # VAT in PLN of a foreign-currency document (the NBP rate applied), else empty
+    vat_pln = models.DecimalField(_("VAT in PLN"), max_digits=12, decimal_places=2, null=True,
+                                  blank=True)
 
     class Meta:
+        verbose_name = _("document VAT total")
+        verbose_name_plural = _("document VAT totals")
         ordering = ["document", "-vat_rate"]
         constraints = [
             models.UniqueConstraint(fields=["document", "vat_code"],

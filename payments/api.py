@@ -16,9 +16,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import ChoiceField, error_responses
+from billing_site.api import ChoiceField, InputSerializer, domain_check, error_responses
 from billing_site.dates import today
 from billing_site.inputs import StrictDateField, StrictIntegerField
+from billing_site.money import amount_input
 from invoices.models import Document, DocumentKind
 from plans.models import Order
 from plans.services import order_refresh
@@ -40,10 +41,15 @@ class IsFinanceStaff(BasePermission):
 
 
 @extend_schema_serializer(component_name="TransferInput")
-class TransferInputSerializer(serializers.Serializer):
+class TransferInputSerializer(InputSerializer):
     amount = serializers.CharField(help_text="The amount received, e.g. \"123.45\", in the "
-                                             "order's currency; must equal the order's gross.")
-    received_on = StrictDateField(help_text="The day the money reached the bank account.")
+                                             "order's currency; must equal the order's gross.",
+                                   validators=[domain_check(amount_input)])
+    received_on = StrictDateField(
+        help_text="The day the money reached the bank account: today or earlier, within "
+                  "AS_OF_WINDOW_YEARS (5) years.",
+        validators=[domain_check(
+            lambda day: services.transfer_received_on_check(day, as_of=today()))])
     reference = serializers.CharField(max_length=200, help_text="Transfer title or reference.")
 
 
@@ -83,7 +89,7 @@ class TransferBookApi(APIView):
 
 
 @extend_schema_serializer(component_name="PaymentInput")
-class PaymentInputSerializer(serializers.Serializer):
+class PaymentInputSerializer(InputSerializer):
     method = ChoiceField(choices=PaymentMethod.choices)
     payment_method = serializers.CharField(
         required=False, allow_blank=True, max_length=255,
@@ -178,8 +184,9 @@ class OrderDetailApi(OrderScopedApi):
 
 
 @extend_schema_serializer(component_name="RefundInput")
-class RefundInputSerializer(serializers.Serializer):
-    amount = serializers.CharField(required=False, allow_blank=False, help_text=(
+class RefundInputSerializer(InputSerializer):
+    amount = serializers.CharField(required=False, allow_blank=False,
+                                   validators=[domain_check(amount_input)], help_text=(
         "Optional: the amount to give back, e.g. \"50.00\"; everything still paid when left "
         "out. Account admins refund the first purchase in full only."))
     reason = serializers.CharField(max_length=300)

@@ -21,7 +21,13 @@ from rest_framework import serializers, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from billing_site.api import ChoiceField, as_of_allowed, business_date, error_responses
+from billing_site.api import (
+    ChoiceField,
+    InputSerializer,
+    as_of_allowed,
+    business_date,
+    error_responses,
+)
 from billing_site.dates import today
 from billing_site.inputs import ASCII_MONTH, StrictDateField, StrictIntegerField
 from billing_site.money import Currency
@@ -184,10 +190,11 @@ class PackageChangeOutputSerializer(serializers.Serializer):
 # --- input --------------------------------------------------------------------------------------
 
 
-class AsOfInputSerializer(serializers.Serializer):
+class AsOfInputSerializer(InputSerializer):
     as_of = StrictDateField(
-        required=False, help_text="Staff only: act as of this business date (default today)."
-    )
+        required=False,
+        help_text="Staff only: act as of this business date (default today), within "
+                  "AS_OF_WINDOW_YEARS (5) years of today.")
 
 
 class AddOnsField(serializers.DictField):
@@ -374,7 +381,7 @@ class BillingPeriodApi(BillingApi):
     """Monthly → annual is self-service for admins; annual → monthly is for staff only (403)."""
 
     @extend_schema_serializer(component_name="BillingPeriodInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(InputSerializer):
         billing_period = ChoiceField(choices=BillingPeriod.choices)
 
     @extend_schema(

@@ -89,7 +89,7 @@ class RenewForm(AddOnPacksMixin, forms.Form):
     until = forms.CharField(label=_("Extend every seat until the end of"))
     other_month = forms.CharField(
         label=_("Another month"), required=False,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": _("YYYY-MM")}),
     )
     add_seats = StrictIntegerFormField(
         label=_("New seats"), required=False, initial=0,

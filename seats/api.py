@@ -26,7 +26,13 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import as_of_allowed, business_date, error_responses
+from billing_site.api import (
+    InputSerializer,
+    as_of_allowed,
+    business_date,
+    error_responses,
+    no_input,
+)
 from billing_site.dates import today
 from billing_site.inputs import StrictDateField, StrictIntegerField, lazy_text
 from billing_site.money import Currency
@@ -133,7 +139,7 @@ class AccountListCreateApi(APIView):
     billing_api = True
 
     @extend_schema_serializer(component_name="AccountCreateInput")
-    class CreateInputSerializer(serializers.Serializer):
+    class CreateInputSerializer(InputSerializer):
         name = serializers.CharField(max_length=200)
         package = serializers.CharField(help_text="Package code: base, automation, professional.")
         country = serializers.CharField(help_text="ISO 3166-1 alpha-2 country code, e.g. PL.")
@@ -204,7 +210,8 @@ class AccountStatusApi(AccountScopedApi):
 
     class QuerySerializer(serializers.Serializer):
         as_of = StrictDateField(
-            required=False, help_text="Staff only: the business date to report for.")
+            required=False,
+            help_text="Staff only: the business date to report for.")
 
     @extend_schema(
         operation_id="account_status", tags=["accounts"],
@@ -246,7 +253,7 @@ class SeatListAddApi(AccountScopedApi):
     """GET: the account's seats (removed ones excluded). POST: add `count` free seats."""
 
     @extend_schema_serializer(component_name="SeatsAddInput")
-    class AddInputSerializer(serializers.Serializer):
+    class AddInputSerializer(InputSerializer):
         # the service's limits and messages, declared here too so that the schema shows them
         count = StrictIntegerField(
             min_value=1, max_value=services.MAX_SEATS_PER_REQUEST,
@@ -291,6 +298,7 @@ class SeatRemoveApi(AccountScopedApi):
     def delete(self, request, account_id, seat_id):
         account = self.get_account(account_id)
         seat = self.get_seat(account, seat_id)
+        no_input(request)
         services.seat_remove(account=account, seat=seat, actor=request.user, as_of=today())
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -299,7 +307,7 @@ class SeatAssignApi(AccountScopedApi):
     """Give this free seat to an active member of the account who has no seat."""
 
     @extend_schema_serializer(component_name="SeatAssignInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(InputSerializer):
         member = StrictIntegerField(help_text="Id of a member of this account.")
 
     @extend_schema(

@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from billing_site.api import error_responses
+from billing_site.api import error_responses, no_input
 from billing_site.dates import today
 from billing_site.inputs import StrictDateField, StrictIntegerField
 
@@ -48,6 +48,7 @@ class ContractSeatsConfirmApi(AccountScopedApi):
     )
     def post(self, request, account_id):
         account = self.get_account(account_id)
+        no_input(request)
         confirmation = contract_seats_confirm(account=account, actor=request.user,
                                               as_of=today())
         return Response(ConfirmedSeatCountOutputSerializer(confirmation).data,

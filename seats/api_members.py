@@ -9,7 +9,13 @@ from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from billing_site.api import ChoiceField, error_responses
+from billing_site.api import (
+    ChoiceField,
+    InputSerializer,
+    domain_check,
+    error_responses,
+    no_input,
+)
 from billing_site.dates import today
 from billing_site.inputs import StrictDateField
 
@@ -19,6 +25,15 @@ from .invitations import invitation_sent_message
 from .models import MemberRole, MemberState
 from .selectors import account_members
 
+
+def _email_format(value) -> None:
+    """The service's e-mail rule (`_normalise_email`: DomainError "Enter a valid e-mail
+    address."), for an address within the field's `max_length`: a longer one is DRF's to refuse,
+    once."""
+    if len(value) <= get_user_model()._meta.get_field("username").max_length:
+        services._normalise_email(value)
+
+
 # --- members ------------------------------------------------------------------------------------
 
 
@@ -27,10 +42,12 @@ class MemberListInviteApi(AccountScopedApi):
     POST: invite a member; they take a free seat, or a new seat is added."""
 
     @extend_schema_serializer(component_name="MemberInviteInput")
-    class InviteInputSerializer(serializers.Serializer):
+    class InviteInputSerializer(InputSerializer):
         # the e-mail becomes the username: no longer than that column (else a database error)
         email = serializers.CharField(
-            max_length=get_user_model()._meta.get_field("username").max_length
+            max_length=get_user_model()._meta.get_field("username").max_length,
+            # the service's rule, checked here too so that it is reported with the role's
+            validators=[domain_check(_email_format)],
         )
         role = ChoiceField(choices=MemberRole.choices)
 
@@ -71,13 +88,16 @@ class MemberListInviteApi(AccountScopedApi):
 
 
 @extend_schema_serializer(component_name="MemberReleaseInput")
-class ReleaseInputSerializer(serializers.Serializer):
+class ReleaseInputSerializer(InputSerializer):
     remove_seat = serializers.BooleanField(
         default=False, help_text="Remove the freed seat too (default false)."
     )
     effective = StrictDateField(
         required=False, allow_null=True,
-        help_text="Today (the default) or a later date, when the daily job applies it.",
+        help_text="Today (the default) or a later date, at most SCHEDULE_WINDOW_DAYS (365) days "
+                  "ahead, when the daily job applies it.",
+        validators=[domain_check(
+            lambda day: services.member_release_effective_check(day, as_of=today()))],
     )
 
 
@@ -136,6 +156,7 @@ class MemberRestoreApi(AccountScopedApi):
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
         member = self.get_member(account, member_id)
+        no_input(request)
         member = services.member_restore(
             account=account, member=member, actor=request.user, as_of=today()
         )
@@ -152,6 +173,7 @@ class MemberCancelScheduledApi(AccountScopedApi):
     def post(self, request, account_id, member_id):
         account = self.get_account(account_id)
         member = self.get_member(account, member_id)
+        no_input(request)
         member = services.member_cancel_scheduled(
             account=account, member=member, actor=request.user, as_of=today()
         )
@@ -164,7 +186,7 @@ class MemberRoleApi(AccountScopedApi):
     role cannot be changed (400, code `member_deleted`: invite them again with the role)."""
 
     @extend_schema_serializer(component_name="MemberRoleInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(InputSerializer):
         role = ChoiceField(choices=MemberRole.choices)
 
     @extend_schema(

@@ -13,7 +13,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
 
-from billing_site.dates import today
+from billing_site import formatting
+from billing_site.dates import schedule_window, today
 from billing_site.errors import DomainError
 from billing_site.inputs import StrictDateFormField, StrictIntegerFormField
 from billing_site.ratelimit import allow
@@ -197,3 +198,19 @@ class MemberReleaseForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"effective": today()})
         super().__init__(*args, **kwargs)
+        # the browser's date picker offers only the days the service accepts
+        first, last = schedule_window(today())
+        self.fields["effective"].widget.attrs.update(min=first.isoformat(), max=last.isoformat())
+        self.fields["effective"].help_text = _("Today or later, up to %(last)s.") % {
+            "last": formatting.day(last)}
+
+    def clean_effective(self):
+        """The service's rule (`member_release_effective_check`: today up to
+        SCHEDULE_WINDOW_DAYS ahead), checked before the confirmation step so that 2999-01-01
+        is refused at once, with the allowed range."""
+        effective = self.cleaned_data["effective"]
+        try:
+            services.member_release_effective_check(effective, as_of=today())
+        except DomainError as exc:
+            raise ValidationError(exc.message, code=exc.code) from exc
+        return effective

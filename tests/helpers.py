@@ -19,3 +19,8 @@ def login_request(path="/login/"):
     from django.test import RequestFactory
 
     return RequestFactory().post(path)
+
+
+# DRF's 404 in the project's error shape (billing_site.api.exception_handler)
+NOT_FOUND = {"detail": "Not found: there is no such object, or it is not visible to you.",
+             "code": "not_found"}

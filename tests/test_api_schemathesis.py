@@ -100,6 +100,18 @@ def api_schema(world, wsgi_app):
     return schema
 
 
+# what the run covered, printed as one line at the end of the module (pytest -s shows it;
+# docs/reliability.md records it)
+TALLY = {"operations": set(), "requests": 0, "server_errors": 0, "failures": 0}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _summary():
+    yield
+    print(f"\nschemathesis: {len(TALLY['operations'])} operations, {TALLY['requests']} requests, "
+          f"{TALLY['server_errors']} 5xx, {TALLY['failures']} failed checks")
+
+
 def _pinned(case, ids):
     for name in list(case.path_parameters or {}):
         case.path_parameters[name] = ids[name]
@@ -125,8 +137,15 @@ def test_generated_requests_stay_within_the_schema(case, world, wsgi_app):
                              tick=False):
         for token in tokens.values():
             response = case.call(headers={"Authorization": token})
-            case.validate_response(response, checks=CHECKS)
-            _assert_json_error(response)
+            TALLY["operations"].add(case.operation.label)
+            TALLY["requests"] += 1
+            TALLY["server_errors"] += response.status_code >= 500
+            try:
+                case.validate_response(response, checks=CHECKS)
+                _assert_json_error(response)
+            except Exception:
+                TALLY["failures"] += 1
+                raise
 
 
 HOSTILE = {
@@ -153,11 +172,15 @@ def test_hostile_bodies_are_refused_in_json(name, api_schema, world):
             response = case.call(headers={"Authorization": token,
                                           "Content-Type": "application/json"}, data=body)
             seen += 1
+            TALLY["operations"].add(operation.label)
+            TALLY["requests"] += 1
+            TALLY["server_errors"] += response.status_code >= 500
             content_type = (response.headers.get("content-type") or [""])[0]
             if response.status_code not in {400, 403, 404} or "json" not in content_type:
                 problems.append((operation.label, role, response.status_code,
                                  response.text[:120]))
     assert seen > 25
+    TALLY["failures"] += len(problems)
     assert problems == []
 
 

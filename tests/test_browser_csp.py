@@ -66,7 +66,7 @@ def test_no_csp_violation_on_the_main_pages(live_server, demo, login):
             page.wait_for_load_state("networkidle")
             if path == reverse("api-docs"):  # Swagger UI drew the API from the schema
                 expect(page.locator(".swagger-ui .info .title")).to_contain_text(
-                    "Seat billing API")
+                    "Seat Billing API")
             if path.endswith("/pay/"):  # Stripe.js ran and mounted its card field
                 expect(page.locator("#pay-form")).to_be_visible()
 

@@ -83,3 +83,34 @@ def test_the_throttle_counts_in_the_shared_redis_cache(settings):
     # every web process must see the same counts: not a per-process memory cache
     assert isinstance(caches["default"], RedisCache)
     assert settings.CACHES["default"]["LOCATION"] == settings.REDIS_URL
+
+
+def test_anonymous_requests_without_a_token_are_throttled_per_ip(low_rates, acme):
+    account, _admin = acme
+    anonymous = APIClient(REMOTE_ADDR="203.0.113.20")
+    url = f"/api/v1/accounts/{account.pk}/"
+
+    codes = [anonymous.get(url).status_code for _ in range(2)]  # the anonymous rate: 2/min
+    refused = anonymous.get(url)
+    polish = anonymous.get(url, HTTP_ACCEPT_LANGUAGE="pl")
+    elsewhere = APIClient(REMOTE_ADDR="198.51.100.20").get(url)
+
+    assert codes == [401, 401]
+    assert refused.status_code == 429
+    assert refused["Content-Type"] == "application/json"
+    assert refused.json() == {"detail": "Too many requests. Try again in 60 seconds.",
+                              "code": "throttled"}
+    assert refused["Retry-After"] == "60"
+    assert polish.json() == {"detail": "Zbyt wiele żądań. Spróbuj ponownie za 60 sekund.",
+                             "code": "throttled"}
+    assert elsewhere.status_code == 401  # counted per IP address
+
+
+def test_an_anonymous_request_is_counted_once(low_rates, db):
+    # the schema is public: the counting authentication and DRF's own anonymous throttle both
+    # run for it, and must not count the one request twice
+    anonymous = APIClient(REMOTE_ADDR="203.0.113.21")
+
+    codes = [anonymous.get("/api/schema/").status_code for _ in range(3)]
+
+    assert codes == [200, 200, 429]

@@ -132,7 +132,9 @@ def test_a_405_on_an_api_url_stays_a_json_405_and_logs_one_line(acme, caplog):
         response = token_client(admin.user).get(f"{API}{account.pk}/members/{bob.pk}/role/")
     assert response.status_code == 405
     assert response["Content-Type"] == "application/json"
-    assert response.json()["detail"] == 'Method "GET" not allowed.'
+    assert response.json() == {
+        "detail": "The method GET is not allowed at this address; allowed: POST.",
+        "code": "method_not_allowed"}
     assert refusal_lines(caplog) == [
         f"Refused 405 GET {API}{account.pk}/members/{bob.pk}/role/ user={admin.user.pk} "
         "reason=method_not_allowed"]

@@ -33,7 +33,7 @@ from kombu.exceptions import OperationalError
 
 from billing_site.errors import DomainError
 from billing_site.jobs import queue_task
-from billing_site.schedules import PERIODIC_TASKS
+from billing_site.schedules import PERIODIC_TASKS, describe_crontab
 from seats.audit import audit_record
 
 SWEEP = "dunning.sweep"
@@ -67,6 +67,8 @@ JOB_DESCRIPTIONS = {
         "Re-check the VAT ids VIES could not confirm"),
     "billing_site.heartbeat": gettext_lazy(
         "Heartbeat: proves the broker, the worker and the result store work"),
+    "billing_site.drain_outbox": gettext_lazy(
+        "Hand the broker the work it could not take when it was written (the outbox)"),
 }
 
 
@@ -74,7 +76,7 @@ JOB_DESCRIPTIONS = {
 class Job:
     task: str  # the Celery task name
     description: str
-    schedule: str  # the beat schedule's name ("" when not scheduled)
+    schedule: str  # when it runs, in words of the active language ("" when not scheduled)
     takes_as_of: bool = False
     takes_dry_run: bool = False
     registered: bool = True  # False: no worker code for it in this deployment yet
@@ -92,13 +94,16 @@ def _registered_tasks(names) -> set:
 def jobs() -> list[Job]:
     """The jobs ops can run now, in the order of the schedule, the sweep first."""
     schedules: dict[str, str] = {}
-    for schedule, (task, _crontab) in PERIODIC_TASKS.items():
+    crontabs: dict[str, dict] = {}
+    for schedule, (task, crontab) in PERIODIC_TASKS.items():
         schedules.setdefault(task, schedule)
+        crontabs.setdefault(task, crontab)
     names = [SWEEP, *(name for name in schedules if name != SWEEP)]
     registered = _registered_tasks(names)
     return [
         Job(task=name, description=str(JOB_DESCRIPTIONS.get(name, schedules.get(name, name))),
-            schedule=schedules.get(name, ""), takes_as_of=name in DATED_JOBS,
+            schedule=describe_crontab(crontabs[name]) if name in crontabs else "",
+            takes_as_of=name in DATED_JOBS,
             takes_dry_run=name in DATED_JOBS, registered=name in registered)
         for name in names
     ]

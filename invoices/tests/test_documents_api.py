@@ -19,6 +19,7 @@ from invoices.tests.factories import (
     tenant,
     waiting_document,
 )
+from tests.helpers import NOT_FOUND
 from tests.helpers import token_client as client_for
 
 pytestmark = pytest.mark.django_db
@@ -181,7 +182,7 @@ def test_another_tenants_documents_are_not_found(acme, globex):
     ):
         response = getattr(client, method)(url, body, format="json")
         assert response.status_code == 404, url
-        assert response.json() == {"detail": "Not found."}
+        assert response.json() == NOT_FOUND
     theirs.refresh_from_db()
     assert theirs.note == ""
 
@@ -189,7 +190,7 @@ def test_another_tenants_documents_are_not_found(acme, globex):
 def test_unknown_ids_look_the_same_as_another_tenants(acme):
     response = client_for(acme.admin.user).get("/api/v1/documents/999999/")
 
-    assert response.status_code == 404 and response.json() == {"detail": "Not found."}
+    assert response.status_code == 404 and response.json() == NOT_FOUND
 
 
 @pytest.mark.parametrize("role", ["manager", "user"])
@@ -254,7 +255,8 @@ def test_pdf_not_rendered_yet_is_a_409_with_a_clear_message(acme):
         assert response.status_code == 409
         assert response["Content-Type"] == "application/json"
         assert response.json() == {
-            "detail": "The PDF of this document is being prepared; try again in a minute."
+            "detail": "The PDF of this document is being prepared; try again in a minute.",
+            "code": "pdf_not_ready",
         }
     document.refresh_from_db()
     assert not document.pdf  # nothing is rendered in the request

@@ -11,10 +11,10 @@ from .paying import (
     payment_transfer_start,
 )
 from .refunds import SELF_SERVICE_REFUND_DAYS, refund_create
-from .transfers import transfer_book, transfer_record_unmatched
+from .transfers import transfer_book, transfer_received_on_check, transfer_record_unmatched
 
 __all__ = [
     "METHOD_CURRENCIES", "SELF_SERVICE_REFUND_DAYS", "check_method", "order_apply_paid",
     "payable_order", "payment_online_start", "payment_sync", "payment_transfer_start",
-    "refund_create", "transfer_book", "transfer_record_unmatched",
+    "refund_create", "transfer_book", "transfer_received_on_check", "transfer_record_unmatched",
 ]

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from billing_site import formatting
+from billing_site.dates import past_out_of_window
 from billing_site.errors import DomainError
 from invoices.models import Document, DocumentKind
 from plans.models import Order, OrderStatus
@@ -34,6 +35,20 @@ def _reference(reference) -> str:
     return reference
 
 
+def transfer_received_on_check(received_on, *, as_of) -> None:
+    """Refuse the day a transfer was received (a `date`, or None when missing) when it is
+    missing or after `as_of`, or more than `settings.AS_OF_WINDOW_YEARS` years before it
+    (`billing_site.dates.past_out_of_window`, naming the allowed range): DomainError on the
+    field "received_on" (code "received_on_future" / "received_on_range"). SPEC §5. The API's
+    input checks it too, with the other fields."""
+    if received_on is None or received_on > as_of:
+        raise DomainError(_("The transfer cannot be received after today."), field="received_on",
+                          code="received_on_future")
+    message = past_out_of_window(received_on, as_of)
+    if message:
+        raise DomainError(message, field="received_on", code="received_on_range")
+
+
 def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> TransferBooking:
     """Book a received bank transfer of `amount` (the order's currency, 2 places) against a
     pending `order` and apply the order (`order_apply_paid`). The amount must equal the order's
@@ -41,8 +56,7 @@ def transfer_book(*, order, amount, received_on, reference, actor, as_of) -> Tra
     is booked or applied — finance records it with `transfer_record_unmatched`. A paid order →
     409 "order_paid"; a cancelled or expired one → 409 "order_not_payable"."""
     amount, reference = amount_input(amount), _reference(reference)
-    if received_on is None or received_on > as_of:
-        raise DomainError(_("The transfer cannot be received after today."), field="received_on")
+    transfer_received_on_check(received_on, as_of=as_of)
     # closing a stale order commits on its own, before the refusal (not rolled back with it)
     order = payable_order(order, as_of=as_of)
     with transaction.atomic():
@@ -89,8 +103,7 @@ def transfer_record_unmatched(*, order, amount, received_on, reference, note, ac
     """Record a received transfer that does not match `order` (wrong amount, or the order can no
     longer be paid) for follow-up: nothing is applied."""
     amount, reference = amount_input(amount), _reference(reference)
-    if received_on is None or received_on > as_of:
-        raise DomainError(_("The transfer cannot be received after today."), field="received_on")
+    transfer_received_on_check(received_on, as_of=as_of)
     order = Order.objects.select_related("account").get(pk=order.pk)
     with transaction.atomic():
         booking = TransferBooking.objects.create(

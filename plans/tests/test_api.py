@@ -21,6 +21,7 @@ from plans.models import AccountAddOn, Order, PackageChange
 from seats import services as seat_services
 from seats.models import Account, AuditEntry, BillingPeriod, MemberRole, Seat
 from seats.tests.helpers import seats_pay_through, seats_set_validity
+from tests.helpers import NOT_FOUND
 from tests.helpers import token_client as client_for
 
 TODAY = date(2026, 11, 16)
@@ -269,7 +270,7 @@ def test_a_member_asking_for_another_date_is_refused(acme):
         ({"until": "2026-12", "add_ons": ["chatbot"]}, "add_ons",
          'Expected a dictionary of items but got type "list".'),
         ({"until": "2026-12", "as_of": "yesterday"}, "as_of",
-         "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+         "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
     ],
     ids=["missing", "malformed", "month-13", "past", "over-36-months", "negative-seats",
          "too-many-seats", "seats-not-a-number", "unknown-add-on", "cap-exceeded",
@@ -598,7 +599,7 @@ def test_another_tenants_urls_are_not_found_and_change_nothing(acme, globex, rol
     response = call(client_for(getattr(acme, role).user), globex, name)
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == NOT_FOUND
     assert db_state(globex.account) == before
 
 
@@ -611,7 +612,7 @@ def test_managers_and_users_cannot_use_the_admin_endpoints(acme, role, name):
     response = call(client_for(getattr(acme, role).user), acme, name)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": ADMIN_ONLY}
+    assert response.json() == {"detail": ADMIN_ONLY, "code": "admin_only"}
     assert db_state(acme.account) == before
 
 

@@ -16,6 +16,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 
 from billing_site.choices import accepted_values
+from billing_site.dates import schedule_out_of_window
 from billing_site.errors import DomainError
 from billing_site.outbox import email_send_once
 
@@ -196,6 +197,19 @@ def _apply_release(*, account, member, state, remove_seat, actor, as_of):
                  before=before, after=snapshot(member, MEMBER_FIELDS))
 
 
+def member_release_effective_check(effective, *, as_of) -> None:
+    """Refuse an `effective` date (a `date`) of a suspension or deletion that is before `as_of`
+    or further ahead than `settings.SCHEDULE_WINDOW_DAYS` (`billing_site.dates.schedule_window`):
+    DomainError on the field "effective" (code "effective_past" / "effective_range", the latter
+    naming the allowed range). SPEC §3. The API's input checks it too, with the other fields."""
+    if effective < as_of:
+        raise DomainError(_("The effective date cannot be in the past."), field="effective",
+                          code="effective_past")
+    message = schedule_out_of_window(effective, as_of)
+    if message:
+        raise DomainError(message, field="effective", code="effective_range")
+
+
 @transaction.atomic
 def member_release(*, account, member, state, effective, remove_seat, actor, as_of) -> Member:
     """Suspend or delete a member, freeing their seat (and removing it when asked), today or on a
@@ -204,8 +218,7 @@ def member_release(*, account, member, state, effective, remove_seat, actor, as_
         raise DomainError(_("Choose suspend or delete."), field="state")
     if effective is None:
         effective = as_of
-    if effective < as_of:
-        raise DomainError(_("The effective date cannot be in the past."), field="effective")
+    member_release_effective_check(effective, as_of=as_of)
     account = _lock_account(account)
     member = Member.objects.select_for_update().select_related("user").get(
         pk=member.pk, account=account

@@ -20,7 +20,7 @@ from rest_framework.test import APIClient
 from catalogue.models import Package
 from seats import services
 from seats.models import Account, AuditEntry, Member, MemberRole, MemberState, Seat
-from tests.helpers import login_request
+from tests.helpers import NOT_FOUND, login_request
 from tests.helpers import token_client as client_for
 
 TODAY = date(2026, 11, 16)
@@ -195,7 +195,7 @@ def test_only_staff_create_accounts(acme, role):
     )
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only staff can do this."}
+    assert response.json() == {"detail": "Only staff can do this.", "code": "staff_only"}
     assert not Account.objects.filter(name="Sneaky").exists()
 
 
@@ -579,7 +579,7 @@ def test_releasing_the_last_admin_is_refused(acme):
     [
         ({"effective": "2026-11-15"}, "effective", "The effective date cannot be in the past."),
         ({"effective": "not-a-date"}, "effective",
-         "Date has wrong format. Use one of these formats instead: YYYY-MM-DD."),
+         "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
         ({"remove_seat": "maybe"}, "remove_seat", "Must be a valid boolean."),
     ],
     ids=["effective-in-the-past", "effective-not-a-date", "remove-seat-not-a-boolean"],
@@ -686,7 +686,7 @@ def test_a_wrong_token_is_401(acme):
     response = APIClient().get(API, HTTP_AUTHORIZATION="Token " + "0" * 40)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid token."}
+    assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
 
 
 def test_session_auth_works_for_reads_and_writes(acme):
@@ -727,7 +727,9 @@ def test_unauthenticated_requests_are_refused(acme, name):
     response = call(APIClient(), method, path, body)
 
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided."}
+    assert response.json() == {
+        "detail": "Authentication is needed: send an API token in the Authorization header "
+                  "(“Token <key>”) or log in.", "code": "not_authenticated"}
     assert db_state(acme.account) == before
 
 
@@ -742,7 +744,8 @@ def test_a_suspended_members_token_is_refused_with_the_reason(acme):
     assert response.status_code == 403
     assert response.json() == {
         "detail": "Your user in Acme is suspended and has no seat. Ask an administrator of "
-                  "Acme to restore you onto a free seat."
+                  "Acme to restore you onto a free seat.",
+        "code": "suspended",
     }
 
 
@@ -768,7 +771,8 @@ def test_a_seatless_members_token_is_refused_with_the_reason(acme):
 
     assert response.status_code == 403
     assert response.json() == {
-        "detail": "You have no seat in Acme. Ask an administrator of Acme to assign you a seat."
+        "detail": "You have no seat in Acme. Ask an administrator of Acme to assign you a seat.",
+        "code": "no_seat",
     }
 
 
@@ -788,7 +792,8 @@ def test_a_login_outside_any_organisation_is_refused_with_the_reason(db):
     response = client_for(user).get(API)
 
     assert response.status_code == 403
-    assert response.json() == {"detail": "This login does not belong to any organisation."}
+    assert response.json() == {"detail": "This login does not belong to any organisation.",
+                               "code": "no_member"}
 
 
 # --- tenant isolation ---------------------------------------------------------------------------
@@ -803,7 +808,7 @@ def test_a_member_of_another_account_gets_404_for_every_account_url(acme, globex
     response = call(client_for(getattr(acme, role).user), method, path, body)
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == NOT_FOUND
     assert db_state(globex.account) == before
 
 
@@ -815,7 +820,7 @@ def test_another_accounts_seat_or_member_under_ones_own_account_is_404(acme, glo
     response = call(client_for(acme.admin.user), method, path, body)
 
     assert response.status_code == 404
-    assert response.json() == {"detail": "Not found."}
+    assert response.json() == NOT_FOUND
     assert (db_state(globex.account), db_state(acme.account)) == before
 
 
@@ -862,6 +867,7 @@ def test_managers_and_users_get_403_on_every_admin_only_endpoint(acme, role, nam
 
     assert response.status_code == 403
     assert response.json() == {
-        "detail": "Only administrators of this organisation can manage its seats and users."
+        "detail": "Only administrators of this organisation can manage its seats and users.",
+        "code": "admin_only",
     }
     assert db_state(acme.account) == before
