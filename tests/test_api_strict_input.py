@@ -1,4 +1,4 @@
-"""Strict API input (issue 14): every write operation refuses a key it does not take (a typo such
+"""Strict API input (issue 13): every write operation refuses a key it does not take (a typo such
 as `{"cout": 3}` used to be dropped silently and the default applied), reports every field at
 fault at once (not the first the service met), and bounds dates ahead (an effective date in
 2999) and behind (a transfer received in 1990) with a message naming the allowed range."""
