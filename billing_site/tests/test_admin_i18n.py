@@ -1,4 +1,4 @@
-"""The admin speaks Polish all through (issue 14): third-party apps' names and models in the
+"""The admin speaks Polish all through (issue 12): third-party apps' names and models in the
 sidebar and index (django-axes, django-celery-results, django-celery-beat), our own models' names,
 axes' pages, the product's name in the titles, "E-mail" on the login form, the ops jobs'
 schedules in words, and document lines with formatted dates."""
