@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 from billing_site import formatting
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from billing_site.inputs import StrictDateFormField
+from billing_site.inputs import AMOUNT_MESSAGE, AmountFormField, StrictDateFormField
 from billing_site.money import Currency
 from catalogue.models import BillingPolicy
 from invoices.models import Document
@@ -100,10 +100,9 @@ class TransferForm(forms.Form):
     """What finance reads off the bank statement. Only required-ness is checked here: the
     amount, date and currency rules are the service's (its refusals land on these fields)."""
 
-    amount = forms.CharField(
-        label=gettext_lazy("Amount received"), max_length=20,
-        error_messages={"required": gettext_lazy("Enter the amount as a number, e.g. 123.45.")},
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    amount = AmountFormField(
+        label=gettext_lazy("Amount received"),
+        error_messages={"required": AMOUNT_MESSAGE})
     currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=Currency.choices)
     received_on = StrictDateFormField(
         label=gettext_lazy("Received on"),
@@ -116,10 +115,14 @@ class TransferForm(forms.Form):
 
 
 def _transfer_form(invoice, data=None, as_of=None):
-    return TransferForm(data, prefix=f"invoice-{invoice.id}",
+    form = TransferForm(data, prefix=f"invoice-{invoice.id}",
                         initial={"currency": invoice.document.currency, "received_on": as_of,
                                  # the title customers are asked to use (as for pro-formas)
                                  "reference": invoice.document.number})
+    # only the invoice's own currency can be booked against it (issue 14 item 6): offer no other
+    currency = invoice.document.currency
+    form.fields["currency"].choices = [(currency, Currency(currency).label)]
+    return form
 
 
 def _page_url(account_id=None):

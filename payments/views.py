@@ -40,7 +40,7 @@ from billing_site import formatting
 from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from billing_site.inputs import StrictDateFormField, row_id
+from billing_site.inputs import AmountFormField, StrictDateFormField, row_id
 from billing_site.security import csp_allow, origin_of
 from invoices.models import Document, DocumentKind
 from plans import selectors as plan_selectors
@@ -274,8 +274,7 @@ finance_transfers_required = staff_permission_required("payments.add_transferboo
 
 
 class TransferBookingForm(forms.Form):
-    amount = forms.CharField(label=gettext_lazy("Amount received"), max_length=20,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    amount = AmountFormField(label=gettext_lazy("Amount received"))
     # an <input type="date"> reads and writes ISO dates, whatever the page's language
     received_on = StrictDateFormField(label=gettext_lazy("Received on"), input_formats=["%Y-%m-%d"],
                                   widget=forms.DateInput(attrs={"type": "date"},
