@@ -1,0 +1,132 @@
+"""Issue 14 (a QA pass in Chromium) end to end, in English and Polish, at 1280 and 390 px: the API
+tokens page (the new key wraps inside its card; making and replacing a token is post → redirect →
+get, replacing asks first), the change-of-role confirmation, the lockout page's next steps, the
+finance amount fields and the scroll-edge shadows of the documents table. Screenshots go to
+/tmp/shots_b/ (and artifacts/).
+
+The live server runs on the real clock: the state is built around `today()`."""
+
+import io
+import shutil
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from playwright.sync_api import expect
+from rest_framework.authtoken.models import Token
+
+from .browser import browser_page, log_in, screenshot
+from .test_browser_api_tokens import api_status
+from .test_browser_issue12_followup import finance  # noqa: F401  (a fixture)
+
+PASSWORD = "pass-Word-123"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+LOCALES = {"en": "en-US", "pl": "pl-PL"}
+SHOTS = Path("/tmp/shots_b")
+FITS = "document.documentElement.scrollWidth <= window.innerWidth"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def shot(page, name):
+    path = screenshot(page, f"issue14-{name}")
+    SHOTS.mkdir(exist_ok=True)
+    shutil.copy(path, SHOTS / path.name)
+
+
+def at_both_widths(page, name):
+    """Screenshots at 1280 and 390 px; the page is never wider than the window."""
+    for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+        page.set_viewport_size(size)
+        page.wait_for_timeout(150)
+        shot(page, f"{name}-{label}")
+        assert page.evaluate(FITS), f"{name} {label}: the page scrolls sideways"
+
+
+# --- items 1 and 2: API tokens ------------------------------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_a_new_token_fits_a_phone_and_is_shown_once(live_server, make_account, lang):
+    _account, admin = make_account("Acme")
+    with browser_page(live_server.url, locale=LOCALES[lang], **PHONE) as page:
+        log_in(page, admin.user.email, PASSWORD)
+        page.goto("/account/api-tokens/")
+        page.get_by_test_id("token-create").click()
+        key = page.get_by_test_id("new-token-key").inner_text()
+        assert len(key) == 40
+        # post → redirect → get: the page with the key is a GET, at the page's own address
+        assert page.url.endswith("/account/api-tokens/")
+        assert page.evaluate(FITS), "the token makes the page wider than the phone"
+        box = page.get_by_test_id("new-token-key").bounding_box()
+        assert box["x"] + box["width"] <= PHONE["width"]
+        at_both_widths(page, f"api-token-new-{lang}")
+
+        page.reload()  # a reload neither makes another token nor shows the key again
+        expect(page.get_by_test_id("new-token-key")).to_have_count(0)
+        assert key not in page.content()
+        assert Token.objects.get(user=admin.user).key == key
+        assert api_status(live_server.url, key) == 200
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_replacing_a_token_asks_first_then_shows_the_new_one_once(live_server, make_account,
+                                                                   lang):
+    _account, admin = make_account("Acme")
+    old = Token.objects.create(user=admin.user)
+    with browser_page(live_server.url, locale=LOCALES[lang]) as page:
+        log_in(page, admin.user.email, PASSWORD)
+        page.goto("/account/api-tokens/")
+        page.get_by_test_id("token-create").click()
+        confirm = page.get_by_test_id("confirm")
+        expect(confirm).to_contain_text(old.key[:8])
+        expect(confirm).to_contain_text("stops working at once" if lang == "en"
+                                        else "przestaje działać od razu")
+        at_both_widths(page, f"api-token-replace-confirm-{lang}")
+        assert Token.objects.get(user=admin.user).key == old.key  # nothing done yet
+        assert api_status(live_server.url, old.key) == 200
+
+        confirm.locator("button[type=submit]").click()
+        new = page.get_by_test_id("new-token-key").inner_text()
+        assert new != old.key and page.url.endswith("/account/api-tokens/")
+        assert api_status(live_server.url, old.key) == 401
+        page.reload()
+        expect(page.get_by_test_id("new-token-key")).to_have_count(0)
+        assert Token.objects.get(user=admin.user).key == new  # not replaced again
+
+
+# --- item 7: the documents table scrolls with a visible hint -------------------------------------
+
+def _edge_darkness(page, wrap, side):
+    """How much darker than white the wrap's outermost 6 px on `side` are (0 = white), measured
+    on the pixels of a screenshot beside the table's body rows."""
+    box = wrap.bounding_box()
+    table = wrap.locator("tbody").bounding_box()
+    x = box["x"] + (box["width"] - 6 if side == "right" else 0)
+    png = page.screenshot(clip={"x": x, "y": table["y"], "width": 6, "height": table["height"]})
+    # the lighter pixels: the background, where a shadow shows (text may cross the edge too)
+    pixels = sorted(Image.open(io.BytesIO(png)).convert("L").tobytes())
+    return 255 - pixels[len(pixels) * 3 // 4]
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_the_documents_table_shows_a_shadow_where_it_scrolls(live_server, finance, lang):  # noqa: F811
+    with browser_page(live_server.url, locale=LOCALES[lang], **PHONE) as page:
+        log_in(page, finance.email, PASSWORD)
+        page.goto("/finance/documents/")
+        wrap = page.get_by_test_id("documents-table").locator("xpath=..")
+        wrap.scroll_into_view_if_needed()
+        assert wrap.evaluate("w => w.scrollWidth > w.clientWidth + 1")
+        assert page.evaluate(FITS)
+        shot(page, f"finance-documents-{lang}-phone")
+        assert _edge_darkness(page, wrap, "right") >= 25, "no visible shadow at the right edge"
+        assert _edge_darkness(page, wrap, "left") < 25  # nothing more to the left yet
+        expect(page.get_by_test_id("documents-scroll-hint")).to_be_visible()
+        wrap.evaluate("w => { w.scrollLeft = w.scrollWidth; }")
+        page.wait_for_timeout(100)
+        assert _edge_darkness(page, wrap, "left") >= 25, "no visible shadow at the left edge"
+        shot(page, f"finance-documents-{lang}-phone-scrolled")
+        page.set_viewport_size(DESKTOP)
+        page.wait_for_timeout(150)
+        expect(page.get_by_test_id("documents-scroll-hint")).to_be_hidden()
+        shot(page, f"finance-documents-{lang}-desktop")
