@@ -79,6 +79,11 @@ def _stripe_js():
     return STRIPE_JS_URL, False
 
 
+def order_exists(request, account, order_id, **_kwargs) -> bool:
+    """For `post_only`: `order_id` is an order of the admin's `account`."""
+    return plan_selectors.order_of_account(account, order_id) is not None
+
+
 def _order_or_404(account, order_id) -> Order:
     order = plan_selectors.order_of_account(account, order_id)
     if order is None:
@@ -149,7 +154,7 @@ def _allow_stripe(response, js_url, *, local):
 
 
 @account_admin_required
-@post_only("payments_pay", url_kwargs=("order_id",))
+@post_only("payments_pay", url_kwargs=("order_id",), exists=order_exists)
 def payment_start(request, account, order_id):
     """JSON for payment.js: start (or resume) a card / BLIK / Przelewy24 payment."""
     order = _order_or_404(account, order_id)
@@ -176,7 +181,7 @@ def payment_start(request, account, order_id):
 
 
 @account_admin_required
-@post_only("payments_pay", url_kwargs=("order_id",))
+@post_only("payments_pay", url_kwargs=("order_id",), exists=order_exists)
 def payment_transfer(request, account, order_id):
     """"Download a pro-forma for a bank transfer": issue it (once) and show it."""
     order = _order_or_404(account, order_id)

@@ -18,11 +18,11 @@ from .confirm import confirm_page, confirmed, seat_removal_consequences
 from .forms import MemberRoleForm
 from .models import Member, MemberRole, Seat
 from .selectors import is_last_active_admin
-from .views import _users_url, account_admin_required
+from .views import _users_url, account_admin_required, member_exists
 
 
 @account_admin_required
-@post_only("account_users", anchor="member-{member_id}")
+@post_only("account_users", anchor="member-{member_id}", exists=member_exists)
 def member_role(request, account, member_id):
     """Change a member's role; an admin giving up their own admin role confirms first."""
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
