@@ -21,7 +21,6 @@ from billing_site.authentication import token_expired, token_expires_at
 
 from . import services
 
-
 NEW_KEY = "api_token_new_key"  # session key: the full key of a token just made, until shown
 
 
