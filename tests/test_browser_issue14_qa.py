@@ -7,13 +7,18 @@ finance amount fields and the scroll-edge shadows of the documents table. Screen
 The live server runs on the real clock: the state is built around `today()`."""
 
 import io
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from axes.models import AccessAttempt, AccessFailureLog
+from django.conf import settings
 from PIL import Image
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
+
+from invoices.tests.factories import staff_user
 
 from .browser import browser_page, log_in, screenshot
 from .test_browser_api_tokens import api_status
@@ -135,3 +140,59 @@ def test_the_documents_table_shows_a_shadow_where_it_scrolls(live_server, financ
         page.wait_for_timeout(150)
         expect(page.get_by_test_id("documents-scroll-hint")).to_be_hidden()
         shot(page, f"finance-documents-{lang}-desktop")
+
+
+# --- item 5: the lockout page and the admin's login-attempt lists -------------------------------
+
+def _lock_out(page, email):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        page.goto("/login/")
+        form = page.locator('main form[action="/login/"]')
+        form.locator("input[type=email], input[name=username]").first.fill(email)
+        form.locator("input[type=password]").fill("wrong-password")
+        form.locator("button[type=submit]").click()
+        page.wait_for_load_state()
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_the_lockout_page_gives_the_next_steps(live_server, make_account, lang):
+    _account, admin = make_account("Acme")
+    with browser_page(live_server.url, locale=LOCALES[lang]) as page:
+        _lock_out(page, admin.user.email)
+        steps = page.get_by_test_id("lockout-next-steps")
+        expect(steps).to_be_visible()
+        expect(page.get_by_test_id("lockout-reset")).to_have_attribute("href", "/password-reset/")
+        until = page.get_by_test_id("lockout-until").inner_text()
+        # a time of day as the language writes it: "2:25 p.m." / "14:25"
+        assert re.search(r"\b\d{1,2}:\d{2} [ap]\.m\." if lang == "en" else r"\b\d{2}:\d{2}\b",
+                         until), until
+        at_both_widths(page, f"lockout-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_the_admin_login_attempt_lists_fit_1280_px(live_server, django_user_model, lang):
+    ops = staff_user(django_user_model, "ops-admin@vendor.example", superuser=True)
+    agent = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) " * 3
+    for i in range(3):
+        AccessAttempt.objects.create(
+            username=f"someone.with.a.long.address-{i}@organisation-example.example",
+            ip_address="2001:db8:85a3::8a2e:370:7334", user_agent=agent, http_accept="*/*",
+            path_info="/admin/login/", get_data="", post_data="", failures_since_start=5)
+        AccessFailureLog.objects.create(
+            username=f"someone.with.a.long.address-{i}@organisation-example.example",
+            ip_address="2001:db8:85a3::8a2e:370:7334", user_agent=agent, http_accept="*/*",
+            path_info="/admin/login/", locked_out=True)
+    with browser_page(live_server.url, locale=LOCALES[lang]) as page:
+        page.goto("/admin/login/")
+        page.fill("input[name=username]", ops.email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_load_state()
+        for model in ("accessattempt", "accessfailurelog", "accesslog"):
+            page.goto(f"/admin/axes/{model}/")
+            results = page.locator("#changelist .results")
+            shot(page, f"admin-axes-{model}-{lang}-desktop")
+            assert page.evaluate(FITS), f"{model}: the page scrolls sideways"
+            if model != "accesslog":
+                widths = results.evaluate("r => [r.scrollWidth, r.clientWidth]")
+                assert widths[0] <= widths[1] + 1, f"{model}: columns off-screen ({widths})"

@@ -195,7 +195,7 @@ def test_every_role_change_states_its_consequence_and_waits_for_confirmation(
     assert response.status_code == 200
     assert "Nothing has been changed yet" in page
     assert consequence in page
-    assert 'name="role" value="%s"' % role in page and 'name="confirm" value="1"' in page
+    assert f'name="role" value="{role}"' in page and 'name="confirm" value="1"' in page
     bob.refresh_from_db()
     assert bob.role == start
 
