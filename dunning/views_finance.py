@@ -119,8 +119,12 @@ def _transfer_form(invoice, data=None, as_of=None):
                         initial={"currency": invoice.document.currency, "received_on": as_of,
                                  # the title customers are asked to use (as for pro-formas)
                                  "reference": invoice.document.number})
-    # only the invoice's own currency can be booked against it (issue 14 item 6): offer no other
-    currency = invoice.document.currency
+    return _only_currency(form, invoice.document.currency)
+
+
+def _only_currency(form, currency):
+    """Only the invoice's own currency can be booked against it (issue 14 item 6): the list
+    offers no other, and another one posted is refused by the form ("Select a valid choice")."""
     form.fields["currency"].choices = [(currency, Currency(currency).label)]
     return form
 
@@ -208,7 +212,8 @@ def _book_transfer(request):
             "permission_name": _permission_name(TRANSFER_PERMISSION),
         }, status=403)
     document = _document_from_post(request)
-    form = TransferForm(request.POST, prefix=f"invoice-{document.pk}")
+    form = _only_currency(TransferForm(request.POST, prefix=f"invoice-{document.pk}"),
+                          document.currency)
     if not form.is_valid():
         return _transfer_refused(request, document, form)
     data = form.cleaned_data
