@@ -9,6 +9,7 @@ The live server runs on the real clock: the state is built around `today()`."""
 import io
 import re
 import shutil
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -18,10 +19,13 @@ from PIL import Image
 from playwright.sync_api import expect
 from rest_framework.authtoken.models import Token
 
+from invoices.models import InvoiceTransfer
 from invoices.tests.factories import staff_user
+from seats.models import MemberRole
 
 from .browser import browser_page, log_in, screenshot
 from .test_browser_api_tokens import api_status
+from .test_browser_contract_transfers import clerk, contract_account, invoice  # noqa: F401
 from .test_browser_issue12_followup import finance  # noqa: F401  (a fixture)
 
 PASSWORD = "pass-Word-123"
@@ -196,3 +200,52 @@ def test_the_admin_login_attempt_lists_fit_1280_px(live_server, django_user_mode
             if model != "accesslog":
                 widths = results.evaluate("r => [r.scrollWidth, r.clientWidth]")
                 assert widths[0] <= widths[1] + 1, f"{model}: columns off-screen ({widths})"
+
+
+# --- item 6: finance amount fields ---------------------------------------------------------------
+
+@pytest.mark.parametrize(("lang", "example", "typed"), [("en", "123.45", "1 000.50"),
+                                                         ("pl", "123,45", "1\u00a0000,50")])
+def test_a_contract_transfer_takes_an_amount_grouped_with_spaces(live_server, invoice, clerk,  # noqa: F811
+                                                                 lang, example, typed):
+    with browser_page(live_server.url, locale=LOCALES[lang]) as page:
+        log_in(page, clerk.email, PASSWORD)
+        page.goto("/finance/contracts/")
+        page.locator(".invoice-transfer summary, details.note-panel > summary").first.click()
+        form = page.get_by_test_id("transfer-form")
+        amount = form.locator("input[name$='-amount']")
+        expect(amount).to_have_attribute("placeholder", example)
+        expect(form.locator("select[name$='-currency'] option")).to_have_count(1)
+        at_both_widths(page, f"contract-transfer-form-{lang}")
+        amount.fill(typed)
+        form.locator("input[name$='-reference']").fill(invoice.number)
+        form.locator("button[type=submit]").click()
+        expect(page.locator(".message-warning, .message-success")).to_be_visible()
+        assert InvoiceTransfer.objects.get().amount == Decimal("1000.50")
+        at_both_widths(page, f"contract-transfer-booked-{lang}")
+
+
+# --- item 3: the change of a member's role is confirmed ------------------------------------------
+
+@pytest.mark.parametrize("lang", ["en", "pl"])
+def test_a_role_change_is_confirmed_with_its_consequence(live_server, make_account, make_member,
+                                                         lang):
+    account, admin = make_account("Acme")
+    bob = make_member(account, "bob@acme.example", MemberRole.ADMIN)
+    with browser_page(live_server.url, locale=LOCALES[lang]) as page:
+        log_in(page, admin.user.email, PASSWORD)
+        page.goto("/account/users/")
+        row = page.locator(f"#member-{bob.pk}")
+        row.locator("select[name=role]").select_option("user")
+        row.get_by_test_id("role-form").locator("button[type=submit]").click()
+        confirm = page.get_by_test_id("confirm")
+        expect(confirm).to_contain_text("bob@acme.example")
+        if lang == "en":  # the Polish words come with the merged catalogue (/tmp/tr_b.json)
+            expect(confirm).to_contain_text("They lose access to billing at once")
+        at_both_widths(page, f"role-confirm-{lang}")
+        bob.refresh_from_db()
+        assert bob.role == MemberRole.ADMIN
+        confirm.locator("button[type=submit]").click()
+        expect(page.locator(".message-success")).to_contain_text("bob@acme.example")
+        bob.refresh_from_db()
+        assert bob.role == MemberRole.USER
