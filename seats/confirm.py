@@ -109,8 +109,8 @@ def role_change_consequences(member, role, *, is_self) -> tuple[str, list[str], 
         lines.append(_("As an administrator they can manage seats and members, renew, change "
                        "the package, edit the billing data and see the invoices."))
     elif member.is_admin:
-        lines.append(_("They lose access to billing at once: the Users, Renew, Package, Billing "
-                       "details and History pages close for them, and they can no longer manage "
+        lines.append(_("They lose access to billing at once: the Users, Renew, Package, Invoice "
+                       "data and History pages close for them, and they can no longer manage "
                        "seats and members."))
         lines.append(_("Only an administrator can give the role back. The last active "
                        "administrator cannot give up the role."))
