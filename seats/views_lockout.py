@@ -16,8 +16,8 @@ def lockout_response(request, original_response=None, credentials=None):
     when to try again (the cool-off, which every attempt during the lockout starts again) and
     how to regain access: the time the pause ends (now + `AXES_COOLOFF_TIME`, in the active
     language), the password-reset link, and whom to ask — the organisation's administrator on
-    the members' login, the vendor's operations team on /admin/login/ (staff). Worded the same whether or not the address has a login, so it tells
-    nothing about the address."""
+    the members' login, the vendor's operations team on /admin/login/ (staff). Worded the same
+    whether or not the address has a login, so it tells nothing about the address."""
     request.refusal_reason = "login locked out after too many wrong passwords"  # the log line
     minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
     # when the pause ends if nothing more is tried: a time of day in the site's time zone,

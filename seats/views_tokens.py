@@ -50,9 +50,9 @@ def api_tokens_page(request):
 @login_required
 @post_only("api_tokens")
 def api_token_create_view(request):
-    """POST: a new token, replacing the old one. When there is an old one still working, asks
-    for a confirmation first (`confirm=1` acts): it stops working at once. Then redirects (302) to the
-    page, which shows the full key once."""
+    """POST: a new token, replacing the old one. When there is an old one still working,
+    asks for a confirmation first (`confirm=1` acts): it stops working at once. Then redirects
+    (302) to the page, which shows the full key once."""
     old = Token.objects.filter(user=request.user).first()
     # an expired staff token no longer works: replacing it loses nothing, so nothing is asked
     if old is not None and not token_expired(old) and request.POST.get("confirm") != "1":
