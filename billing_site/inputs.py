@@ -31,6 +31,8 @@ from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 from rest_framework.utils import json as drf_json
 
+from .money import amount_example
+
 _BAD_CHARACTER = re.compile("[\x00\ud800-\udfff]")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(r"[\[\]{}]")
@@ -40,6 +42,9 @@ ASCII_MONTH = re.compile(r"\A[0-9]{4}-[0-9]{2}\Z")
 
 TEXT_MESSAGE = gettext_lazy("Text may not contain NUL bytes or unpaired surrogate characters.")
 INTEGER_MESSAGE = gettext_lazy("Enter a whole number written with the digits 0-9.")
+# the example written as the page's language writes amounts ("123.45" / "123,45")
+AMOUNT_MESSAGE = lazy(lambda: _("Enter the amount as a number, e.g. %(example)s.")
+                      % {"example": amount_example()}, str)()
 DATE_MESSAGE = gettext_lazy("Enter the date as YYYY-MM-DD, for example 2026-11-16.")
 
 
@@ -217,3 +222,30 @@ class TextFormField(forms.CharField):
     """A form text input refusing NUL bytes (Django's own check) and lone surrogates."""
 
     default_validators = [clean_text]
+
+
+class AmountInput(forms.TextInput):
+    """A text input for a money amount (issue 14 item 6): the decimal keyboard on phones, no
+    autofill, and — unless the form set its own — a placeholder example written with the decimal
+    separator of the language active when the page is drawn ("123.45" / "123,45")."""
+
+    def __init__(self, attrs=None):
+        super().__init__({"inputmode": "decimal", "autocomplete": "off", **(attrs or {})})
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["attrs"].setdefault("placeholder", amount_example())
+        return context
+
+
+class AmountFormField(forms.CharField):
+    """A money amount typed by a person: the text is kept as typed and parsed by the service
+    (`billing_site.money.amount_input`, so pages and the API share one rule and one set of
+    messages). No `max_length`: a huge number must be told it is too large (with the maximum),
+    not that it has too many characters."""
+
+    widget = AmountInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", None)
+        super().__init__(**kwargs)

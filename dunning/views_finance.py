@@ -35,7 +35,7 @@ from django.utils.translation import gettext_lazy
 from billing_site import formatting
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from billing_site.inputs import StrictDateFormField
+from billing_site.inputs import AMOUNT_MESSAGE, AmountFormField, StrictDateFormField
 from billing_site.money import Currency
 from catalogue.models import BillingPolicy
 from invoices.models import Document
@@ -100,10 +100,9 @@ class TransferForm(forms.Form):
     """What finance reads off the bank statement. Only required-ness is checked here: the
     amount, date and currency rules are the service's (its refusals land on these fields)."""
 
-    amount = forms.CharField(
-        label=gettext_lazy("Amount received"), max_length=20,
-        error_messages={"required": gettext_lazy("Enter the amount as a number, e.g. 123.45.")},
-        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}))
+    amount = AmountFormField(
+        label=gettext_lazy("Amount received"),
+        error_messages={"required": AMOUNT_MESSAGE})
     currency = forms.ChoiceField(label=gettext_lazy("Currency"), choices=Currency.choices)
     received_on = StrictDateFormField(
         label=gettext_lazy("Received on"),
@@ -116,10 +115,18 @@ class TransferForm(forms.Form):
 
 
 def _transfer_form(invoice, data=None, as_of=None):
-    return TransferForm(data, prefix=f"invoice-{invoice.id}",
+    form = TransferForm(data, prefix=f"invoice-{invoice.id}",
                         initial={"currency": invoice.document.currency, "received_on": as_of,
                                  # the title customers are asked to use (as for pro-formas)
                                  "reference": invoice.document.number})
+    return _only_currency(form, invoice.document.currency)
+
+
+def _only_currency(form, currency):
+    """Only the invoice's own currency can be booked against it (issue 14 item 6): the list
+    offers no other, and another one posted is refused by the form ("Select a valid choice")."""
+    form.fields["currency"].choices = [(currency, Currency(currency).label)]
+    return form
 
 
 def _page_url(account_id=None):
@@ -205,7 +212,8 @@ def _book_transfer(request):
             "permission_name": _permission_name(TRANSFER_PERMISSION),
         }, status=403)
     document = _document_from_post(request)
-    form = TransferForm(request.POST, prefix=f"invoice-{document.pk}")
+    form = _only_currency(TransferForm(request.POST, prefix=f"invoice-{document.pk}"),
+                          document.currency)
     if not form.is_valid():
         return _transfer_refused(request, document, form)
     data = form.cleaned_data

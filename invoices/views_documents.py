@@ -143,7 +143,9 @@ def history_document_pdf(request, account, document_id):
 
 
 @account_admin_required
-@post_only("payments_history", anchor="document-{document_id}")
+@post_only("payments_history", anchor="document-{document_id}",
+           exists=lambda request, account, document_id: Document.objects.filter(
+               pk=document_id, account=account).exists())
 def history_document_note(request, account, document_id):
     document = get_object_or_404(Document, pk=document_id, account=account)
     form = NoteForm(request.POST, auto_id=_note_auto_id(document.pk))

@@ -40,7 +40,7 @@ from billing_site import formatting
 from billing_site.actions import post_only
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from billing_site.inputs import StrictDateFormField, row_id
+from billing_site.inputs import AmountFormField, StrictDateFormField, row_id
 from billing_site.security import csp_allow, origin_of
 from invoices.models import Document, DocumentKind
 from plans import selectors as plan_selectors
@@ -77,6 +77,11 @@ def _stripe_js():
     if base:
         return base + LOCAL_STRIPE_JS_PATH, True
     return STRIPE_JS_URL, False
+
+
+def order_exists(request, account, order_id, **_kwargs) -> bool:
+    """For `post_only`: `order_id` is an order of the admin's `account`."""
+    return plan_selectors.order_of_account(account, order_id) is not None
 
 
 def _order_or_404(account, order_id) -> Order:
@@ -149,7 +154,7 @@ def _allow_stripe(response, js_url, *, local):
 
 
 @account_admin_required
-@post_only("payments_pay", url_kwargs=("order_id",))
+@post_only("payments_pay", url_kwargs=("order_id",), exists=order_exists)
 def payment_start(request, account, order_id):
     """JSON for payment.js: start (or resume) a card / BLIK / Przelewy24 payment."""
     order = _order_or_404(account, order_id)
@@ -176,7 +181,7 @@ def payment_start(request, account, order_id):
 
 
 @account_admin_required
-@post_only("payments_pay", url_kwargs=("order_id",))
+@post_only("payments_pay", url_kwargs=("order_id",), exists=order_exists)
 def payment_transfer(request, account, order_id):
     """"Download a pro-forma for a bank transfer": issue it (once) and show it."""
     order = _order_or_404(account, order_id)
@@ -274,8 +279,7 @@ finance_transfers_required = staff_permission_required("payments.add_transferboo
 
 
 class TransferBookingForm(forms.Form):
-    amount = forms.CharField(label=gettext_lazy("Amount received"), max_length=20,
-                             widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    amount = AmountFormField(label=gettext_lazy("Amount received"))
     # an <input type="date"> reads and writes ISO dates, whatever the page's language
     received_on = StrictDateFormField(label=gettext_lazy("Received on"), input_formats=["%Y-%m-%d"],
                                   widget=forms.DateInput(attrs={"type": "date"},

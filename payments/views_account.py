@@ -47,7 +47,9 @@ def account_payments(request, account):
 
 
 @account_admin_required
-@post_only("account_payments", anchor="refund-first-purchase")
+@post_only("account_payments", anchor="refund-first-purchase",
+           exists=lambda request, account, payment_id: Payment.objects.filter(
+               pk=payment_id, account=account).exists())
 def self_refund(request, account, payment_id):
     """Refund the first purchase in full (the service checks every rule again)."""
     payment = Payment.objects.filter(pk=payment_id, account=account).first()

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy
 from billing_site import formatting
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from billing_site.inputs import query_text
+from billing_site.inputs import AmountFormField, query_text
 from seats.forms import attach_domain_error
 
 from . import services
@@ -40,10 +40,9 @@ finance_refunds_required = staff_permission_required("payments.add_refund")
 
 
 class FinanceRefundForm(forms.Form):
-    amount = forms.CharField(
-        label=gettext_lazy("Amount to refund"), max_length=20, required=False,
-        help_text=gettext_lazy("Leave empty to refund everything still paid."),
-        widget=forms.TextInput(attrs={"inputmode": "decimal"}))
+    amount = AmountFormField(
+        label=gettext_lazy("Amount to refund"), required=False,
+        help_text=gettext_lazy("Leave empty to refund everything still paid."))
     reason = forms.CharField(
         label=gettext_lazy("Reason"), max_length=300,
         error_messages={"required": gettext_lazy("Give the reason for the refund.")})
@@ -56,7 +55,9 @@ def _refund_form(payment, data=None):
     form = FinanceRefundForm(data, prefix=f"payment-{payment.pk}")
     if payment.method != PaymentMethod.TRANSFER:  # refunded through Stripe, to the card
         del form.fields["bank_account"]
-    form.fields["amount"].widget.attrs["placeholder"] = f"{payment.amount - payment.refunded_total}"
+    # what is still paid, written as the page's language writes amounts ("1 416,50" in Polish)
+    form.fields["amount"].widget.attrs["placeholder"] = formatting.amount(
+        payment.amount - payment.refunded_total)
     return form
 
 

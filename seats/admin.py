@@ -196,3 +196,5 @@ class ApiTokenAdmin(TokenAdmin):
     def delete_queryset(self, request, queryset):
         for token in queryset.select_related("user"):
             api_token_revoke(user=token.user, actor=request.user)
+
+from . import admin_axes  # noqa: E402,F401  (replaces axes' admin lists: issue 14 item 5)

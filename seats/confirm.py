@@ -1,7 +1,7 @@
 """The confirmation step of destructive actions on the Users page (issue 12).
 
-A destructive action (removing seats, suspending or deleting a member, an admin giving up their
-own admin role) is a POST that acts only when it carries `confirm=1`. Without it the server does
+A destructive action (removing seats, suspending or deleting a member, changing a member's role —
+issue 14 item 3) is a POST that acts only when it carries `confirm=1`. Without it the server does
 nothing and answers with a page stating the consequence ("paid until 2026-12-31, no refund",
 "you will be logged out at once") whose button posts the same data again with `confirm=1`; so the
 step works without JavaScript, and a form posted by an old page or a script never acts by
@@ -17,7 +17,7 @@ from django.utils.translation import ngettext
 
 from billing_site import formatting
 
-from .models import MemberState
+from .models import MemberRole, MemberState
 
 
 def confirmed(request) -> bool:
@@ -96,6 +96,34 @@ def member_release_consequences(member, *, state, effective, remove_seat, seat, 
         warning = (_("This is you: you will be logged out at once.") if today else
                    _("This is you: you will be logged out on %(date)s.") % {"date": date})
     return lines, warning
+
+
+def role_change_consequences(member, role, *, is_self) -> tuple[str, list[str], str | None]:
+    """(title, what changing `member`'s role to `role` does, a warning when the admin changes
+    their own role). SPEC §1: only administrators manage seats and members, renew, change the
+    package, edit billing data and see invoices; managers and users do none of it."""
+    values = {"email": member.email, "old": member.get_role_display(),
+              "new": MemberRole(role).label}
+    lines = [_("%(email)s changes from %(old)s to %(new)s at once.") % values]
+    if role == MemberRole.ADMIN:
+        lines.append(_("As an administrator they can manage seats and members, renew, change "
+                       "the package, edit the billing data and see the invoices."))
+    elif member.is_admin:
+        lines.append(_("They lose access to billing at once: the Users, Renew, Package, Invoice "
+                       "data and History pages close for them, and they can no longer manage "
+                       "seats and members."))
+        lines.append(_("Only an administrator can give the role back. The last active "
+                       "administrator cannot give up the role."))
+    else:
+        lines.append(_("Their access to billing does not change: only administrators manage "
+                       "seats, members and billing."))
+    warning = None
+    if is_self and member.is_admin and role != MemberRole.ADMIN:
+        title = _("Give up your administrator role?")
+        warning = _("This is you: the Users, billing and renewal pages close for you at once.")
+    else:
+        title = _("Change the role of %(email)s?") % values
+    return title, lines, warning
 
 
 def release_message(member, state, *, had_seat, remove_seat, effective) -> str:

@@ -104,6 +104,16 @@ def home(request):
 # --- Account settings → Users -------------------------------------------------------------------
 
 
+def member_exists(request, account, member_id, **_kwargs) -> bool:
+    """For `post_only`: `member_id` is a member of the admin's `account`."""
+    return Member.objects.filter(pk=member_id, account=account).exists()
+
+
+def seat_exists(request, account, seat_id, **_kwargs) -> bool:
+    """For `post_only`: `seat_id` is a seat of the admin's `account`."""
+    return Seat.objects.filter(pk=seat_id, account=account).exists()
+
+
 def account_admin_required(view):
     """Login required; a member who is not an admin gets 403; a login without a membership (staff)
     gets a 404 page that says so. The view receives the admin's account as second argument."""
@@ -231,7 +241,7 @@ def seats_add(request, account):
 
 
 @account_admin_required
-@post_only("account_users", anchor="seats")
+@post_only("account_users", anchor="seats", exists=seat_exists)
 def seat_remove(request, account, seat_id):
     seat = get_object_or_404(Seat, pk=seat_id, account=account)
     # a seat that cannot be removed goes straight to the service, which says why
@@ -252,7 +262,7 @@ def seat_remove(request, account, seat_id):
 
 
 @account_admin_required
-@post_only("account_users", anchor="seats")
+@post_only("account_users", anchor="seats", exists=seat_exists)
 def seat_assign(request, account, seat_id):
     seat = get_object_or_404(Seat, pk=seat_id, account=account)
     # any member of this account is accepted here; the service says who may take a seat
@@ -302,7 +312,7 @@ def member_invite(request, account):
 
 
 @account_admin_required
-@post_only("account_users", anchor="member-{member_id}")
+@post_only("account_users", anchor="member-{member_id}", exists=member_exists)
 def member_release(request, account, member_id, state):
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
@@ -358,7 +368,7 @@ def _confirm_release(request, account, member, *, state, seat, effective, remove
 
 
 @account_admin_required
-@post_only("account_users", anchor="member-{member_id}")
+@post_only("account_users", anchor="member-{member_id}", exists=member_exists)
 def member_cancel_scheduled(request, account, member_id):
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
@@ -377,7 +387,7 @@ def member_cancel_scheduled(request, account, member_id):
 
 
 @account_admin_required
-@post_only("account_users", anchor="member-{member_id}")
+@post_only("account_users", anchor="member-{member_id}", exists=member_exists)
 def member_restore(request, account, member_id):
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)

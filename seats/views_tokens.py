@@ -1,6 +1,12 @@
 """Account → API tokens: a login's own API token, listed (first characters only), made (the full
 key shown once) and revoked after a confirmation step (issue 13, item 11). Any login may use it,
-members and staff alike; a staff token expires (`billing_site.authentication`)."""
+members and staff alike; a staff token expires (`billing_site.authentication`).
+
+Making a token is post → redirect → get (issue 14 item 2): the POST makes it, keeps the full key
+in the (server-side, database-backed) session under `NEW_KEY`, and redirects to the page; the
+next view of the page takes the key out of the session and shows it that once, so a reload
+neither resubmits the form nor shows the key again. Replacing an existing token asks for a
+confirmation first: the old token stops working at once."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -15,9 +21,13 @@ from billing_site.authentication import token_expired, token_expires_at
 
 from . import services
 
+NEW_KEY = "api_token_new_key"  # session key: the full key of a token just made, until shown
+
 
 def _render(request, *, new_key=None, status=200):
     token = Token.objects.filter(user=request.user).first()
+    if new_key is not None and (token is None or token.key != new_key):
+        new_key = None  # replaced or revoked meanwhile (another tab): that key no longer works
     context = {
         "token": token,
         "key_prefix": services.key_prefix(token.key) if token is not None else "",
@@ -31,18 +41,35 @@ def _render(request, *, new_key=None, status=200):
 @never_cache
 @login_required
 def api_tokens_page(request):
-    """The login's API token, if it has one, with the buttons to replace and revoke it."""
-    return _render(request)
+    """The login's API token, if it has one, with the buttons to replace and revoke it; the full
+    key of a token made by the previous request is shown this once (taken out of the session)."""
+    return _render(request, new_key=request.session.pop(NEW_KEY, None))
 
 
 @never_cache
 @login_required
 @post_only("api_tokens")
 def api_token_create_view(request):
-    """POST: a new token replacing the old one; the page shows its full key this once (the answer
-    is not cached, and the key is never put in the session or a redirect)."""
+    """POST: a new token, replacing the old one. When there is an old one still working,
+    asks for a confirmation first (`confirm=1` acts): it stops working at once. Then redirects
+    (302) to the page, which shows the full key once."""
+    old = Token.objects.filter(user=request.user).first()
+    # an expired staff token no longer works: replacing it loses nothing, so nothing is asked
+    if old is not None and not token_expired(old) and request.POST.get("confirm") != "1":
+        return render(request, "seats/confirm.html", {
+            "title": _("Replace the API token?"),
+            "consequences": [
+                _("The token starting with %(prefix)s stops working at once: every program "
+                  "that uses it is refused until you give it the new token.")
+                % {"prefix": services.key_prefix(old.key)},
+                _("The new token is shown only once, on the next page; copy it there."),
+            ],
+            "confirm_label": _("Replace the token"), "danger": True, "hidden": [],
+            "action": request.path, "cancel_url": reverse("api_tokens"),
+        })
     token = services.api_token_create(user=request.user)
-    return _render(request, new_key=token.key)
+    request.session[NEW_KEY] = token.key
+    return redirect("api_tokens")
 
 
 @never_cache

@@ -14,17 +14,24 @@ from billing_site.dates import today
 from billing_site.errors import DomainError
 
 from . import services
-from .confirm import confirm_page, confirmed, seat_removal_consequences
+from .confirm import (
+    confirm_page,
+    confirmed,
+    role_change_consequences,
+    seat_removal_consequences,
+)
 from .forms import MemberRoleForm
 from .models import Member, MemberRole, Seat
 from .selectors import is_last_active_admin
-from .views import _users_url, account_admin_required
+from .views import _users_url, account_admin_required, member_exists
 
 
 @account_admin_required
-@post_only("account_users", anchor="member-{member_id}")
+@post_only("account_users", anchor="member-{member_id}", exists=member_exists)
 def member_role(request, account, member_id):
-    """Change a member's role; an admin giving up their own admin role confirms first."""
+    """Change a member's role (SPEC §1). Any change asks for a confirmation first stating what
+    the member gains or loses (`confirm=1` acts); demoting the last active administrator is
+    refused before that step. A GET is `post_only`'s; a foreign or missing member is a 404."""
     member = get_object_or_404(Member.objects.select_related("user"), pk=member_id,
                                account=account)
     form = MemberRoleForm(request.POST)
@@ -34,21 +41,23 @@ def member_role(request, account, member_id):
                        % {"roles": choice_labels(MemberRole.choices)})
         return redirect(reverse("account_users") + "#members")
     role = form.cleaned_data["role"]
-    demoting_self = (member.user_id == request.user.pk and member.is_admin
-                     and role != MemberRole.ADMIN)
-    if demoting_self and not confirmed(request):
-        if is_last_active_admin(account, member):
-            messages.error(request, _("You are the last active administrator; make someone else "
-                                      "an administrator first."))
+    is_self = member.user_id == request.user.pk
+    demoting_self = is_self and member.is_admin and role != MemberRole.ADMIN
+    if role != member.role and not confirmed(request):
+        # every change of role is confirmed first (issue 14 item 3); the last-admin guard is
+        # told here already (the service refuses it again under the lock)
+        if member.is_admin and role != MemberRole.ADMIN and is_last_active_admin(account, member):
+            if is_self:
+                messages.error(request, _("You are the last active administrator; make someone "
+                                          "else an administrator first."))
+            else:
+                messages.error(request, _("%(email)s is the last active administrator; make "
+                                          "someone else an administrator first.")
+                               % {"email": member.email})
             return redirect(reverse("account_users") + "#members")
-        return confirm_page(
-            request, title=_("Give up your administrator role?"),
-            consequences=[_("You will be %(role)s and no longer an administrator: the Users, "
-                            "billing and renewal pages close for you at once, and only another "
-                            "administrator can give the role back.")
-                          % {"role": MemberRole(role).label}],
-            confirm_label=_("Change my role"), cancel_anchor="members",
-        )
+        title, consequences, warning = role_change_consequences(member, role, is_self=is_self)
+        return confirm_page(request, title=title, consequences=consequences, warning=warning,
+                            confirm_label=_("Change the role"), cancel_anchor="members")
     try:
         member = services.member_role_change(account=account, member=member, role=role,
                                              actor=request.user, as_of=today())

@@ -7,6 +7,7 @@ The dates are those of `test_contracts`: Big's invoice of 2026-11-01 (725.70 PLN
 2026-11-15; its reminders are due on 2026-11-16 (+1), 2026-11-22 (+7) and 2026-11-29 (+14).
 """
 
+import re
 import threading
 from decimal import Decimal
 
@@ -179,7 +180,10 @@ def test_the_overdue_read_costs_the_same_queries_with_transfers(big, django_asse
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    ({"currency": "EUR"}, "is in PLN; a transfer in EUR cannot be booked against it"),
+    # the form offers the invoice's currency only (issue 14); the service refuses others too
+    ({"currency": "EUR"}, "Select a valid choice."),
+    ({"amount": "99999999999"}, "The amount is too large: at most 9,999,999,999.99."),
+    ({"amount": "1.000,50"}, "Use one decimal separator (a point or a comma)"),
     ({"amount": "0"}, "Enter an amount above zero with at most 2 decimal places."),
     ({"amount": "-5"}, "Enter an amount above zero with at most 2 decimal places."),
     ({"amount": "12.345"}, "Enter an amount above zero with at most 2 decimal places."),
@@ -307,3 +311,32 @@ def test_bookings_at_once_each_count_once_and_the_total_is_right(make_account, a
     assert AuditEntry.objects.filter(action="invoice.transfer").count() == len(amounts)
     assert overdue_invoices(D("2026-11-20")) == []
     assert DUE < D("2026-11-20")
+
+
+# --- amounts as people type them (issue 14 item 6) -----------------------------------------------
+
+
+@pytest.mark.parametrize("typed", ["1 000,50", "1\u00a0000.50", "1\u202f000,5"])
+def test_an_amount_grouped_with_spaces_is_booked(big, client, clerk, typed):
+    """An over-payment of 1 000,50 typed as a bank statement writes it (space, no-break space or
+    narrow no-break space between the thousands)."""
+    _account, _admin, _user, invoice = big
+    client.force_login(clerk)
+    with on("2026-11-18"):
+        response = post(client, invoice, amount=typed)
+    assert response.status_code == 302
+    assert InvoiceTransfer.objects.get().amount == Decimal("1000.50")
+
+
+def test_the_form_offers_only_the_invoices_currency_and_a_local_example(big, client, clerk):
+    _account, _admin, _user, invoice = big
+    client.force_login(clerk)
+    with on("2026-11-18"):
+        english = client.get(PAGE).content.decode()
+        polish = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="pl").content.decode()
+    select = re.search(rf'<select name="invoice-{invoice.pk}-currency".*?</select>', english,
+                       re.DOTALL)[0]
+    assert re.findall(r'<option value="(\w+)"', select) == ["PLN"]
+    amount = f'name="invoice-{invoice.pk}-amount"'
+    assert re.search(amount + r'[^>]*placeholder="123\.45"', english)
+    assert re.search(amount + r'[^>]*placeholder="123,45"', polish)

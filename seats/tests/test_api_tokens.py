@@ -51,10 +51,13 @@ def test_making_a_token_shows_the_key_once_then_only_its_prefix(client, member):
 
     made = client.post(CREATE)
 
+    # post → redirect → get (issue 14): the key is on the next view of the page, only there
     token = Token.objects.get(user=member.user)
-    assert made.status_code == 200
-    assert token.key in made.content.decode()
-    assert "no-store" in made["Cache-Control"]
+    assert (made.status_code, made["Location"]) == (302, PAGE)
+    assert token.key not in made.content.decode()
+    shown = client.get(PAGE)
+    assert token.key in shown.content.decode()
+    assert "no-store" in shown["Cache-Control"]
     later = client.get(PAGE).content.decode()
     assert token.key not in later
     assert f"{token.key[:8]}…" in later
@@ -68,11 +71,20 @@ def test_a_new_token_replaces_the_old_one(client, member):
     client.post(CREATE)
     old = Token.objects.get(user=member.user).key
 
-    client.post(CREATE)
+    asked = client.post(CREATE)  # asks first (issue 14): the old token stops working
+
+    assert asked.status_code == 200 and b'data-testid="confirm"' in asked.content
+    assert "stops working at once" in asked.content.decode() and old[:8] in asked.content.decode()
+    assert Token.objects.get(user=member.user).key == old
+    assert APIClient().get(API, HTTP_AUTHORIZATION=f"Token {old}").status_code == 200
+
+    assert client.post(CREATE, {"confirm": "1"}).status_code == 302
 
     new = Token.objects.get(user=member.user).key
     assert new != old
     assert APIClient().get(API, HTTP_AUTHORIZATION=f"Token {old}").status_code == 401
+    assert new in client.get(PAGE).content.decode()
+    assert new not in client.get(PAGE).content.decode()  # shown once
 
 
 def test_revoking_asks_first_then_deletes_the_token(client, member):

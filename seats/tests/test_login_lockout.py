@@ -145,3 +145,34 @@ def test_staff_unlock_in_the_admin_by_deleting_the_attempt(client, acme):
 
     assert not AccessAttempt.objects.exists()
     assert post_login(client, url, admin.email, PASSWORD).status_code == 302
+
+
+@pytest.mark.parametrize(("language", "until"), [("en", "2:25 p.m."), ("pl", "14:25")])
+def test_the_lockout_page_says_when_what_and_whom(client, acme, language, until):
+    """Issue 14 item 5: the time the pause ends (14:10 Warsaw + 15 minutes) as the language
+    writes times, the reset link, and the organisation's administrator to ask."""
+    import time_machine
+
+    _account, admin = acme
+    with time_machine.travel("2026-11-16 14:10:00+01:00", tick=False):
+        response = fail(Client(HTTP_ACCEPT_LANGUAGE=language), reverse("login"), admin.email,
+                        settings.AXES_FAILURE_LIMIT, HTTP_ACCEPT_LANGUAGE=language)
+    page = response.content.decode()
+    assert until in page
+    assert f'href="{reverse("password_reset")}"' in page
+    if language == "en":  # the Polish words come with the merged catalogue (/tmp/tr_b.json)
+        assert "you can log in again from 2:25 p.m." in page
+        assert "Ask your organisation's administrator" in page
+        assert "operations team" not in page
+
+
+def test_the_admin_lockout_page_sends_staff_to_ops_and_names_the_day_past_midnight(client):
+    import time_machine
+
+    with time_machine.travel("2026-11-16 23:55:00+01:00", tick=False):
+        response = fail(Client(), reverse("admin:login"), "ops@vendor.example",
+                        settings.AXES_FAILURE_LIMIT)
+    page = response.content.decode()
+    assert "ask the vendor's operations team (ops)" in page
+    assert "organisation's administrator" not in page
+    assert "from 12:10 a.m. on Nov. 17, 2026" in page

@@ -162,11 +162,46 @@ def test_users_page_has_a_role_control_that_changes_the_role(client, acme):
     page = client.get(reverse("account_users")).content.decode()
     assert reverse("account_member_role", args=[bob.pk]) in page
 
+    # the change is confirmed first (issue 14 item 3)
     response = client.post(reverse("account_member_role", args=[bob.pk]), {"role": "admin"},
                            follow=True)
+    assert "Nothing has been changed yet" in response.content.decode()
+    response = client.post(reverse("account_member_role", args=[bob.pk]),
+                           {"role": "admin", "confirm": "1"}, follow=True)
     assert "bob@acme.example is now administrator." in response.content.decode()
     bob.refresh_from_db()
     assert bob.role == MemberRole.ADMIN
+
+
+@pytest.mark.parametrize(("start", "role", "consequence"), [
+    (MemberRole.USER, "admin", "As an administrator they can manage seats and members"),
+    (MemberRole.ADMIN, "user", "They lose access to billing at once"),
+    (MemberRole.ADMIN, "manager", "The last active administrator cannot give up the role."),
+    (MemberRole.USER, "manager", "Their access to billing does not change"),
+])
+def test_every_role_change_states_its_consequence_and_waits_for_confirmation(
+        client, acme, start, role, consequence):
+    """Issue 14 item 3: no role changes in one click; the page says what the member gains or
+    loses, and its button posts the same role again with confirm=1."""
+    account, admin, bob = acme
+    if start != bob.role:
+        services.member_role_change(account=account, member=bob, role=start, actor=None,
+                                    as_of=TODAY)
+    client.force_login(admin.user)
+    url = reverse("account_member_role", args=[bob.pk])
+
+    response = client.post(url, {"role": role})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Nothing has been changed yet" in page
+    assert consequence in page
+    assert f'name="role" value="{role}"' in page and 'name="confirm" value="1"' in page
+    bob.refresh_from_db()
+    assert bob.role == start
+
+    assert client.post(url, {"role": role, "confirm": "1"}).status_code == 302
+    bob.refresh_from_db()
+    assert bob.role == role
 
 
 def test_an_admin_giving_up_their_own_role_confirms_first(client, acme):

@@ -18,8 +18,9 @@ document.querySelectorAll("[data-counter]").forEach((counter) => {
 });
 
 // The "scroll sideways" hint above a wide table shows whenever its table does not fit its card
-// (at any width); without JavaScript CSS shows it on narrow screens, which is harmless.
-const scrollHints = Array.from(document.querySelectorAll(".users-table-wrap")).map((wrap) => {
+// (at any width); without JavaScript CSS shows it on narrow screens, which is harmless. Any page
+// may use it: a `.scroll-hint` right before a `.users-table-wrap` or `.table-wrap` (issue 14).
+const scrollHints = Array.from(document.querySelectorAll(".users-table-wrap, .table-wrap")).map((wrap) => {
   const hint = wrap.previousElementSibling;
   return () => {
     if (hint && hint.classList.contains("scroll-hint")) {

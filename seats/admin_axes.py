@@ -1,0 +1,48 @@
+"""django-axes' login-attempt lists in the admin, trimmed to fit a 1280 px screen (issue 14 item
+5): axes' own admin classes show the full user agent and path in every row, which pushed the
+columns that matter (who, from where, locked or not) off-screen. The rows are the same; the user
+agent and the path stay on each row's page and in the search and filters.
+
+Registered from `seats.admin` (seats is listed after axes in INSTALLED_APPS, so axes' classes
+are registered by then and are replaced here)."""
+
+from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+
+
+@admin.display(description=_("login and IP address"), ordering="username")
+def who(obj) -> str:
+    """The address typed and, below it, the IP it came from: one column instead of two (the
+    lockout is per address and IP; both must be seen, side by side they did not fit)."""
+    return format_html('{}<br><span class="quiet">{}</span>', obj.username or "—",
+                       obj.ip_address or "—")
+
+
+class TrimmedAccessAttemptAdmin(AccessAttemptAdmin):
+    """Who is (about to be) locked out: the address and IP, when, how many failures, status."""
+
+    list_display = [who, "attempt_time", "failures_since_start", "status"]
+
+
+class TrimmedAccessFailureLogAdmin(AccessFailureLogAdmin):
+    list_display = [who, "attempt_time", "locked_out"]
+
+
+class TrimmedAccessLogAdmin(AccessLogAdmin):
+    list_display = [who, "attempt_time", "logout_time"]
+
+
+def register() -> None:
+    """Replace axes' registrations (if any: `AXES_ENABLE_ADMIN`) by the trimmed ones."""
+    for model, model_admin in ((AccessAttempt, TrimmedAccessAttemptAdmin),
+                               (AccessFailureLog, TrimmedAccessFailureLogAdmin),
+                               (AccessLog, TrimmedAccessLogAdmin)):
+        if admin.site.is_registered(model):
+            admin.site.unregister(model)
+        admin.site.register(model, model_admin)
+
+
+register()
