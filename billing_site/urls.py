@@ -33,4 +33,5 @@ urlpatterns = [
     path("", include("payments.urls_account")),
     path("", include("payments.urls_finance_refunds")),
     path("", include("dunning.urls")),
+    path("", include("support_plans.urls")),
 ]
