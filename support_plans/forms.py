@@ -168,7 +168,7 @@ class ChangePlanForm(forms.Form):
 class MonthForm(forms.Form):
     """The SLA report's month picker (`?month=YYYY-MM`); empty = the current month."""
 
-    month = forms.CharField(label=_("Month"), required=False,
+    month = forms.CharField(label=_("Month"), required=False, strip=False,
                             widget=forms.TextInput(attrs={"type": "month"}))
 
     def clean_month(self):
@@ -202,7 +202,8 @@ class QueueFilterForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["plan"].choices = [("", _("any"))] + [
-            (plan.code, str(plan)) for plan in SupportPlan.objects.order_by("monthly_fee", "code")]
+            (plan.code, str(plan))
+            for plan in SupportPlan.objects.order_by("individual", "monthly_fee", "code")]
 
     def filters(self) -> dict:
         data = self.cleaned_data

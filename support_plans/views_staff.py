@@ -110,7 +110,7 @@ def ticket_respond(request, ticket_id):
                                          actor=request.user, now=now)
     except DomainError as exc:
         if not attach_domain_error(form, exc):
-            form.add_error(None, str(exc.message))
+            messages.error(request, exc.message)  # e.g. answered meanwhile: no form is shown
         return _render_ticket(request, _ticket(ticket_id), respond_form=form, status=exc.status)
     if ticket.breached:
         messages.warning(request, _("The first response is recorded, after the deadline: the "
