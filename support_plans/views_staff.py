@@ -28,7 +28,7 @@ TICKET_FIELDS = {"received_at": "received_at", "reporter": "reporter", "contract
 
 def _render_queue(request, *, ticket_form=None, status=200):
     now = timezone.now()
-    filters = QueueFilterForm(request.GET)
+    filters = QueueFilterForm(request.GET, auto_id="id_filter_%s")  # ids unique on the page
     rows = None
     if filters.is_valid():
         rows = selectors.support_queue(now=now, **filters.filters())

@@ -296,3 +296,37 @@ def test_a_manager_gets_403_and_other_accounts_ids_404(live_server, acme, make_a
         assert response.status == 400
         expect(page.get_by_test_id("month-error")).to_be_visible()
         shot(page, f"support-account-report-bad-month-{lang}")
+
+
+@pytest.mark.parametrize("lang", LOCALES)
+def test_the_queue_highlights_overdue_tickets_and_marks_those_without_a_deadline(
+        live_server, acme, support_user, make_account, tiers, lang):
+    _account, admin, _manager, contract = acme
+    globex, globex_admin = make_account("Globex", as_of=TODAY)
+    community = services.contract_order(account=globex, plan=tiers["COMMUNITY"], start=TODAY,
+                                        contact=globex_admin, actor=None, as_of=TODAY)
+    late = services.ticket_open(contract=contract, received_at=datetime(
+        2026, 11, 18, 9, 0, tzinfo=WAW), channel="email", kind="configuration",
+        reporter=admin, subject="Reports are slow", actor=None, now=NOW)
+    soon = services.ticket_open(contract=contract, received_at=datetime(
+        2026, 11, 20, 12, 40, tzinfo=WAW), channel="portal", kind="bug", critical=True,
+        reporter=admin, subject="Login fails for one user", actor=None, now=NOW)
+    none = services.ticket_open(contract=community, received_at=datetime(
+        2026, 11, 20, 11, 0, tzinfo=WAW), channel="email", kind="bug", reporter=globex_admin,
+        subject="Typo on the invoice", actor=None, now=NOW)
+    with browser_page(live_server.url, locale=LOCALES[lang]) as page:
+        log_in(page, support_user.email, PASSWORD)
+        rows = page.locator("[data-testid=queue] > li")
+        assert rows.evaluate_all("items => items.map(li => li.dataset.ticket)") == [
+            str(late.pk), str(soon.pk), str(none.pk)]
+        expect(page.locator(f"[data-ticket='{late.pk}']")).to_have_class(re.compile("is-overdue"))
+        expect(page.locator(f"[data-ticket='{none.pk}']")).to_have_class(
+            re.compile("is-no-deadline"))
+        expect(page.locator(f"[data-ticket='{soon.pk}'] [data-testid=time-left]")).to_contain_text(
+            "4")  # 4 h 40 min of working time left
+        both_widths(page, f"support-queue-mixed-{lang}")
+        page.get_by_test_id("queue-filter").locator("select[name=kind]").select_option("bug")
+        page.get_by_test_id("queue-filter").locator("button[type=submit]").click()
+        page.wait_for_load_state()
+        assert rows.evaluate_all("items => items.map(li => li.dataset.ticket)") == [
+            str(soon.pk), str(none.pk)]
