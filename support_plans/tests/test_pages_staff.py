@@ -113,7 +113,7 @@ def test_a_ticket_filed_on_friday_afternoon_is_due_on_monday(support, acme):
     page = text(support.get(response.url))
     assert f"Ticket #{ticket.pk} is filed; the reaction deadline is Monday, Nov. 23, 2026, " \
            "4 p.m." in page
-    assert "Time left 8 h of working time left" in page
+    assert "Until the deadline 8 h of working time left" in page
 
 
 def test_staff_may_set_the_received_time(support, acme):
