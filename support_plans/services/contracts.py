@@ -1,8 +1,8 @@
 """Support contracts (SPEC §8): ordering, plan changes, cancellation, the daily job.
 
 Decisions (where SPEC §8 is silent):
-- the minimum term's last day is `start + N months − 1 day` (dateutil, end-of-month safe: from
-  31 Jan a 1-month term ends on 27 Feb, as `seats` contracts count their terms);
+- the minimum term's last day is the day before the start, N months later (dateutil; the end
+  of the month for a start on the 1st): see `minimum_end_for`;
 - a cancellation takes effect at the end of the current month, but never before the minimum
   term's last day; until then the contract runs (status `cancelled`, `ends_on` set) and covers
   tickets and time entries dated up to `ends_on`; after it the contract is `ended`;
@@ -30,10 +30,16 @@ from .common import audit, contract_snapshot, is_staff, lock_contract
 
 
 def minimum_end_for(start: date, months: int | None) -> date | None:
-    """The inclusive last day of a minimum term of `months` months from `start` (None: none)."""
+    """The inclusive last day of a minimum term of `months` months from `start` (None: none):
+    the day before the start, `months` months later (dateutil clips to the month's end), and
+    the end of the month when the start is a 1st. From 1 Dec 3 months: 28 Feb; from 31 Mar one
+    month: 30 Apr; from 31 Aug 2027 six months: 29 Feb 2028 (never "a month minus a day", as
+    `start + N months − 1 day` would give from a 31st)."""
     if not months:
         return None
-    return start + relativedelta(months=months) - timedelta(days=1)
+    eve = start - timedelta(days=1)
+    last = eve + relativedelta(months=months)
+    return end_of_month(last) if eve == end_of_month(eve) else last
 
 
 def _minimum_end(contract) -> date | None:
