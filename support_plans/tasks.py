@@ -25,7 +25,8 @@ def settle(month: str | None = None, as_of: str | None = None) -> dict:
     first = month_parse(month) if month else previous_month(day)
     result = support_settle(month=first, as_of=day)
     return {"month": first.isoformat(), "as_of": day.isoformat(), **result.counts,
-            "failed_contracts": [{"contract": pk, "error": msg} for pk, msg in result.failed]}
+            "failed_contracts": [{"contract": pk, "error": msg} for pk, msg in result.failed],
+            "sla_reports": {str(pk): report for pk, report in result.reports.items()}}
 
 
 @shared_task(name="support_plans.mark_breached")

@@ -14,6 +14,8 @@ from invoices.tests import billing_profile
 from support_plans import services, tasks
 from support_plans.models import SupportSettlement
 
+from .conftest import at
+
 NOV, DEC = date(2026, 11, 1), date(2026, 12, 1)
 AS_OF = date(2026, 12, 1)
 
@@ -164,3 +166,14 @@ def test_the_beat_task_settles_the_previous_month(order, profiled):
     order("START", NOV)
     result = tasks.settle.delay(as_of="2026-12-01").get()
     assert result["month"] == "2026-11-01" and result["issued"] == 1
+
+
+def test_settlement_reports_each_contracts_sla(order, profiled, capsys):
+    contract = order("START", NOV)
+    ticket = services.ticket_open(contract=contract, received_at=at(2026, 11, 16, 9),
+                                  channel="email", kind="bug", reporter=contract.contact,
+                                  actor=None, now=at(2026, 11, 16, 9))
+    services.ticket_respond(ticket=ticket, responded_at=at(2026, 11, 16, 10), actor=None)
+    call_command("support_settle", "--month", "2026-11", "--as-of", "2026-12-01")
+    out = capsys.readouterr().out
+    assert f"contract {contract.pk} (Acme, START): 1 tickets, 1 met, 0 breached" in out

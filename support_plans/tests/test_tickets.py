@@ -4,10 +4,11 @@ e-mail scope, deadlines and the breached flag, the queue."""
 from datetime import date, timedelta
 
 import pytest
+import time_machine
 
 from billing_site.errors import DomainError
 from seats.models import AuditEntry
-from support_plans import selectors, services
+from support_plans import selectors, services, tasks
 from support_plans.models import Ticket
 
 from .conftest import at
@@ -194,3 +195,24 @@ def test_sla_report_counts_met_breached_and_no_deadline(order):
             report["open"]) == (3, 1, 1, 1, 1)
     assert report["minutes_used"]["limit_used"] == 180
     assert selectors.sla_report(contract, date(2026, 12, 1))["tickets"] == 0
+
+
+def test_the_sweep_writes_an_audit_row_per_ticket(order):
+    contract = order("START", NOV)
+    ticket = open_ticket(contract, FRIDAY_1630)
+    services.tickets_mark_breached(now=at(2026, 12, 8, 9, 0))
+    entry = AuditEntry.objects.get(action="ticket.breached")
+    assert entry.target_id == ticket.pk and entry.account_id == contract.account_id
+
+
+def test_the_periodic_tasks_run_the_sweep_and_the_daily_job(order, tiers):
+    contract = order("START", NOV)
+    open_ticket(contract, FRIDAY_1630)
+    services.contract_change_plan(contract=contract, plan=tiers["STANDARD"], actor=None,
+                                  as_of=date(2026, 12, 4))
+    with time_machine.travel(at(2026, 12, 8, 9, 0), tick=False):
+        assert tasks.mark_breached.delay().get() == 1
+    assert tasks.apply_scheduled.delay(as_of="2027-01-01").get() == {"plans_applied": 1,
+                                                                     "ended": 0}
+    contract.refresh_from_db()
+    assert contract.plan.code == "STANDARD"

@@ -38,6 +38,14 @@ class Command(BaseCommand):
             f"Support settlement {first:%Y-%m} (issued {day.isoformat()}): "
             f"{counts['issued']} invoiced, {counts['nothing_to_bill']} with nothing to bill, "
             f"{counts['already_settled']} already settled, {counts['failed']} failed.")
+        for pk, report in sorted(result.reports.items()):
+            used = report["minutes_used"]
+            self.stdout.write(
+                f"  contract {pk} ({report['account']}, {report['plan']}): "
+                f"{report['tickets']} tickets, {report['met']} met, {report['breached']} "
+                f"breached, {report['no_deadline']} without deadline; "
+                f"{used['included_used']} min included used, {used['over_bundle']} min over "
+                f"the bundle")
         for pk, message in result.failed:
             self.stderr.write(f"contract {pk}: {message}")
         if result.failed:
