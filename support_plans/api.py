@@ -277,7 +277,8 @@ class TimeEntryCreateApi(APIView):
                                   code="ticket_unknown")
         entry = services.time_entry_add(contract=contract, ticket=ticket,
                                         channel=data["channel"], minutes=data["minutes"],
-                                        date=data.get("date") or today(), actor=request.user)
+                                        date=data.get("date") or today(), actor=request.user,
+                                        as_of=today())
         return Response(TimeEntryOutputSerializer(entry).data, status=status.HTTP_201_CREATED)
 
 

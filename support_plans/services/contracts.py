@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from billing_site.dates import end_of_month
+from billing_site.dates import as_of_out_of_window, end_of_month
 from billing_site.errors import DomainError
 from seats.models import Account, Member, MemberState
 
@@ -77,10 +77,11 @@ def contract_order(*, account, plan, start: date, contact, actor, as_of: date
                    ) -> SupportContract:
     """Order `plan` for `account` from `start` (business date) with `contact` (a `Member`) as
     the single point of contact. Returns the new active `SupportContract`; its `minimum_end` is
-    `start` + the plan's minimum term − 1 day (None without a term). SPEC §8.
+    `minimum_end_for(start, term)` (None without a term). SPEC §8.
 
     Refused with `DomainError` (400 unless said): an individual plan ordered by a customer
-    (`plan_not_orderable`; staff may), a start in the past (`start_past`; staff may backdate),
+    (`plan_not_orderable`; staff may), a start outside the as-of window around `as_of`
+    (`start_range`), a start in the past (`start_past`; staff may backdate),
     a contact who is not an active member of the account (`contact_not_member`), the account
     already has a running contract (`contract_exists`, 409: change its plan instead). Locks the
     account row; the database allows one running contract per account whatever happens. Writes a
@@ -88,6 +89,8 @@ def contract_order(*, account, plan, start: date, contact, actor, as_of: date
     _check_orderable(plan, actor)
     if not isinstance(start, date):
         raise DomainError(_("Enter the start date."), field="start", code="start_missing")
+    if message := as_of_out_of_window(start, as_of):  # the one date-window rule
+        raise DomainError(message, field="start", code="start_range")
     if start < as_of and not is_staff(actor):
         raise DomainError(_("The contract cannot start in the past."), field="start",
                           code="start_past")

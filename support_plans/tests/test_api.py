@@ -250,3 +250,18 @@ def test_staff_may_order_premium_for_any_account(acme, tiers, staff):
 def test_unauthenticated_is_401(db):
     from rest_framework.test import APIClient
     assert APIClient().get("/api/v1/support/queue/").status_code == 401
+
+
+def test_time_entry_in_the_future_is_400(support, start_contract):
+    response = support.post("/api/v1/support/time-entries/", {
+        "contract": start_contract.pk, "channel": "remote", "minutes": 30,
+        "date": "2026-12-05"}, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "date_in_future"
+
+
+def test_contract_start_far_away_is_400_not_500(acme, tiers, staff):
+    account, admin = acme
+    response = token_client(staff).post("/api/v1/support/contracts/", {
+        "account": account.pk, "plan": "START", "start": "9999-12-01", "contact": admin.pk},
+        format="json")
+    assert response.status_code == 400 and response.json()["code"] == "start_range"

@@ -4,6 +4,8 @@ used first in order of entry, e-mail time, channels per plan, contract dates."""
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from billing_site.errors import DomainError
 from support_plans import selectors, services
@@ -147,3 +149,23 @@ def test_the_plan_of_the_entry_day_decides(order, tiers):
     with pytest.raises(DomainError):
         add(contract, "development", 30, day=date(2026, 11, 30))
     assert add(contract, "development", 30, day=date(2026, 12, 1)).included_minutes == 60
+
+
+def test_time_entry_in_the_future_is_refused(order):
+    contract = order("START", NOV)
+    with pytest.raises(DomainError) as exc:
+        services.time_entry_add(contract=contract, ticket=None, channel="remote", minutes=30,
+                                date=date(2026, 11, 17), actor=None, as_of=date(2026, 11, 16))
+    assert exc.value.code == "date_in_future"
+
+
+@settings(max_examples=200, deadline=None)
+@given(channel=st.sampled_from(["phone", "remote", "development"]),
+       minutes=st.integers(min_value=1, max_value=1440),
+       left=st.integers(min_value=-100, max_value=2000))
+def test_billing_properties(channel, minutes, left):
+    unit = 15 if channel == "phone" else 30
+    billable = services.billable_minutes(channel, minutes)
+    assert billable % unit == 0 and minutes + 5 <= billable < minutes + 5 + unit
+    included, over = services.split_included(billable, left)
+    assert included + over == billable and 0 <= included <= max(left, 0)
