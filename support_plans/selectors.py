@@ -97,11 +97,14 @@ def support_queue(*, now: datetime, plan=None, kind=None, breached=None) -> list
         tickets = tickets.filter(breached=breached)
     tickets = tickets.order_by("deadline", "received_at", "id")  # NULLs last in PostgreSQL
     rows = []
+    plans: dict[tuple[int, date], SupportPlan] = {}  # one history read per contract and day
     for ticket in tickets:
         left = None
         if ticket.deadline is not None:
-            ticket_plan = plan_on(ticket.contract, ticket.received_at.astimezone(sla.WARSAW)
-                                  .date())
+            key = (ticket.contract_id, ticket.received_at.astimezone(sla.WARSAW).date())
+            if key not in plans:
+                plans[key] = plan_on(ticket.contract, key[1])
+            ticket_plan = plans[key]
             left = sla.working_minutes_between(now, ticket.deadline, ticket_plan, CALENDAR,
                                                critical=ticket.critical)
             if ticket.deadline < now and left == 0:

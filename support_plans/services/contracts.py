@@ -1,8 +1,8 @@
 """Support contracts (SPEC §8): ordering, plan changes, cancellation, the daily job.
 
 Decisions (where SPEC §8 is silent):
-- the minimum term's last day is `start + N months − 1 day` (dateutil, end-of-month safe: from
-  31 Jan a 1-month term ends on 27 Feb, as `seats` contracts count their terms);
+- the minimum term's last day is the day before the start, N months later (dateutil; the end
+  of the month for a start on the 1st): see `minimum_end_for`;
 - a cancellation takes effect at the end of the current month, but never before the minimum
   term's last day; until then the contract runs (status `cancelled`, `ends_on` set) and covers
   tickets and time entries dated up to `ends_on`; after it the contract is `ended`;
@@ -21,7 +21,7 @@ from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
-from billing_site.dates import end_of_month
+from billing_site.dates import as_of_out_of_window, end_of_month
 from billing_site.errors import DomainError
 from seats.models import Account, Member, MemberState
 
@@ -30,10 +30,16 @@ from .common import audit, contract_snapshot, is_staff, lock_contract
 
 
 def minimum_end_for(start: date, months: int | None) -> date | None:
-    """The inclusive last day of a minimum term of `months` months from `start` (None: none)."""
+    """The inclusive last day of a minimum term of `months` months from `start` (None: none):
+    the day before the start, `months` months later (dateutil clips to the month's end), and
+    the end of the month when the start is a 1st. From 1 Dec 3 months: 28 Feb; from 31 Mar one
+    month: 30 Apr; from 31 Aug 2027 six months: 29 Feb 2028 (never "a month minus a day", as
+    `start + N months − 1 day` would give from a 31st)."""
     if not months:
         return None
-    return start + relativedelta(months=months) - timedelta(days=1)
+    eve = start - timedelta(days=1)
+    last = eve + relativedelta(months=months)
+    return end_of_month(last) if eve == end_of_month(eve) else last
 
 
 def _minimum_end(contract) -> date | None:
@@ -71,10 +77,11 @@ def contract_order(*, account, plan, start: date, contact, actor, as_of: date
                    ) -> SupportContract:
     """Order `plan` for `account` from `start` (business date) with `contact` (a `Member`) as
     the single point of contact. Returns the new active `SupportContract`; its `minimum_end` is
-    `start` + the plan's minimum term − 1 day (None without a term). SPEC §8.
+    `minimum_end_for(start, term)` (None without a term). SPEC §8.
 
     Refused with `DomainError` (400 unless said): an individual plan ordered by a customer
-    (`plan_not_orderable`; staff may), a start in the past (`start_past`; staff may backdate),
+    (`plan_not_orderable`; staff may), a start outside the as-of window around `as_of`
+    (`start_range`), a start in the past (`start_past`; staff may backdate),
     a contact who is not an active member of the account (`contact_not_member`), the account
     already has a running contract (`contract_exists`, 409: change its plan instead). Locks the
     account row; the database allows one running contract per account whatever happens. Writes a
@@ -82,6 +89,8 @@ def contract_order(*, account, plan, start: date, contact, actor, as_of: date
     _check_orderable(plan, actor)
     if not isinstance(start, date):
         raise DomainError(_("Enter the start date."), field="start", code="start_missing")
+    if message := as_of_out_of_window(start, as_of):  # the one date-window rule
+        raise DomainError(message, field="start", code="start_range")
     if start < as_of and not is_staff(actor):
         raise DomainError(_("The contract cannot start in the past."), field="start",
                           code="start_past")

@@ -14,7 +14,8 @@ row lock, and the `SupportSettlement` row (unique per contract and month) is wri
 same transaction as the invoice; a second or concurrent run finds it and skips. Nothing to bill
 (a zero fee and no overage, COMMUNITY without paid help) writes the row without an invoice. A
 contract whose invoice cannot be issued (no invoice data yet) is reported as failed and left
-for the next run; the others go on.
+for the next run; the others go on. The result carries each contract's SLA report for the month
+(`selectors.sla_report`: tickets, met, breached, without deadline, time used).
 """
 
 from collections import defaultdict
@@ -32,7 +33,7 @@ from invoices.models import DocumentKind
 from invoices.services.documents import LineInput, document_issue
 
 from ..models import SupportContract, SupportSettlement, TimeEntry
-from ..selectors import contracts_for_month, plan_on
+from ..selectors import contracts_for_month, plan_on, sla_report
 from .common import audit
 
 HOURS = Decimal("0.0001")
@@ -47,6 +48,8 @@ class SettlementResult:
     nothing_to_bill: list[int] = field(default_factory=list)
     already_settled: list[int] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)  # (contract id, message)
+    # contract id → its SLA report's counts for the month (`selectors.sla_report`, no rows)
+    reports: dict[int, dict] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict:
@@ -125,12 +128,18 @@ def support_settle(*, month: date, as_of: date, actor=None) -> SettlementResult:
     over (`month_not_over`). Idempotent; safe to run concurrently. SPEC §8."""
     month = _check_month(month, as_of)
     result = SettlementResult(month=month)
-    for contract_id in list(contracts_for_month(month).values_list("pk", flat=True)):
+    for contract in list(contracts_for_month(month)):
         try:
             with transaction.atomic():
-                _settle_one(contract_id, month, as_of, actor, result)
+                _settle_one(contract.pk, month, as_of, actor, result)
         except DomainError as exc:
-            result.failed.append((contract_id, str(exc)))
+            result.failed.append((contract.pk, str(exc)))
+        report = sla_report(contract, month)
+        result.reports[contract.pk] = {
+            "account": contract.account.name, "plan": report["plan"].code,
+            **{key: report[key] for key in ("tickets", "met", "breached", "no_deadline",
+                                            "open")},
+            "minutes_used": report["minutes_used"]}
     return result
 
 

@@ -22,7 +22,8 @@ from django.utils.translation import gettext as _
 
 from billing_site import formatting
 from billing_site.errors import DomainError
-from seats.audit import snapshot
+from seats.audit import audit_entry, snapshot
+from seats.models import AuditEntry
 
 from .. import sla
 from ..models import ContractStatus, EmailScope, Ticket, TicketChannel, TicketKind
@@ -153,9 +154,19 @@ def ticket_respond(*, ticket, responded_at: datetime, actor, now: datetime | Non
 
 
 def tickets_mark_breached(*, now: datetime) -> int:
-    """The periodic sweep (idempotent): mark tickets whose deadline passed before `now` without
-    a first response as breached. Returns how many were marked."""
+    """The periodic sweep (idempotent; safe to run concurrently): mark tickets whose deadline
+    passed before `now` without a first response as breached, with a `ticket.breached` audit
+    row each. Returns how many were marked."""
     with transaction.atomic():
-        return (Ticket.objects.filter(deadline__lt=now, first_response_at__isnull=True,
-                                      breached=False)
-                .update(breached=True))
+        due = list(Ticket.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("contract__account")
+                   .filter(deadline__lt=now, first_response_at__isnull=True, breached=False))
+        if not due:
+            return 0
+        Ticket.objects.filter(pk__in=[t.pk for t in due]).update(breached=True)
+        AuditEntry.objects.bulk_create([
+            audit_entry(account=t.contract.account, actor=None, action="ticket.breached",
+                        target=t, before={"breached": False},
+                        after={"breached": True, "deadline": t.deadline.isoformat()})
+            for t in due])
+        return len(due)

@@ -46,8 +46,8 @@ def split_included(billable: int, included_left: int) -> tuple[int, int]:
 
 
 @transaction.atomic
-def time_entry_add(*, contract, ticket, channel: str, minutes: int, date: dt.date, actor
-                   ) -> TimeEntry:
+def time_entry_add(*, contract, ticket, channel: str, minutes: int, date: dt.date, actor,
+                   as_of: dt.date | None = None) -> TimeEntry:
     """Add `minutes` (1–1440) of `channel` time on `date` (business date) to `contract`,
     optionally on `ticket` (one of the contract's). Returns the `TimeEntry` with
     `billable_minutes`, `included_minutes`, `billed_minutes_over_bundle`. SPEC §8.
@@ -56,7 +56,9 @@ def time_entry_add(*, contract, ticket, channel: str, minutes: int, date: dt.dat
     number in 1–1440; a ticket of another contract; a day the contract does not cover
     (`contract_not_running`: before its start, after a cancelled contract's end); development
     on a plan without development work (`development_not_in_plan`); phone time on a plan without
-    phone support (`phone_not_in_plan`); a month already settled (`month_settled`, 409). Locks
+    phone support (`phone_not_in_plan`); a month already settled (`month_settled`, 409); a date
+    after `as_of` (the business date today, when given: time is entered once spent,
+    `date_in_future`). Locks
     the contract row; writes a `time_entry.add` audit row."""
     if channel not in TimeChannel.values:
         raise DomainError(_("Choose the channel: e-mail, phone, remote help or development."),
@@ -67,6 +69,9 @@ def time_entry_add(*, contract, ticket, channel: str, minutes: int, date: dt.dat
                           field="minutes", code="minutes_invalid")
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
         raise DomainError(_("Enter the date."), field="date", code="date_missing")
+    if as_of is not None and date > as_of:
+        raise DomainError(_("Time cannot be entered for a day in the future."), field="date",
+                          code="date_in_future")
     contract = lock_contract(contract)
     if ticket is not None and (not isinstance(ticket, Ticket)
                                or ticket.contract_id != contract.pk):
