@@ -131,7 +131,8 @@ def time_entry_add(request, ticket_id):
     try:
         entry = services.time_entry_add(contract=ticket.contract, ticket=ticket,
                                         channel=data["channel"], minutes=data["minutes"],
-                                        date=data["date"], actor=request.user)
+                                        date=data["date"], actor=request.user,
+                                        as_of=timezone.localdate())
     except DomainError as exc:
         if not attach_domain_error(form, exc):
             form.add_error(None, str(exc.message))

@@ -246,6 +246,7 @@ def test_time_entries_show_billable_and_over_bundle_minutes(support, ticket):
     ({"minutes": "٣"}, "Enter a whole number written with the digits 0-9.", 400),
     ({"date": "2026-10-30"}, "The support contract starts on Nov. 2, 2026.", 400),
     ({"channel": "fax"}, "Choose one of: e-mail, phone, remote help, development work.", 400),
+    ({"date": "2026-11-23"}, "Time cannot be entered for a day in the future.", 400),
 ])
 def test_a_bad_time_entry_is_refused_on_the_page(support, ticket, data, message, status):
     response = support.post(reverse("support_time_entry_add", args=[ticket.pk]),
