@@ -143,7 +143,7 @@ class StrictChoiceField(LazyChoiceMessageMixin, forms.ChoiceField):
 
 class OrderForm(forms.Form):
     plan = PlanChoiceField(None, label=_("Plan"), widget=forms.RadioSelect, empty_label=None)
-    start = StrictDateFormField(label=_("Start"),
+    start = StrictDateFormField(label=_("Start date"),
                                 widget=forms.DateInput(attrs={"type": "date"}))
     contact = MemberChoiceField(
         None, label=_("Contact person"), empty_label=None,
