@@ -264,3 +264,16 @@ def test_a_month_that_is_no_month_is_a_400_page(admin_client, acme, tiers, month
     assert response.status_code == 400
     page = text(response)
     assert "Enter the month as YYYY-MM" in page or "Choose a month from 2000 to 2099." in page
+
+
+def test_the_forms_need_the_csrf_token(acme, tiers):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(acme[1].user)
+    page = client.get(PAGE).content.decode()
+    assert page.count('name="csrfmiddlewaretoken"') >= 2  # the order form and the language form
+    response = client.post(reverse("account_support_order"), {
+        "plan": "EMAIL", "start": "2026-11-20", "contact": str(acme[1].pk), "confirm": "1"})
+    assert response.status_code == 403
+    assert not SupportContract.objects.exists()

@@ -267,3 +267,22 @@ def test_the_staff_report_counts_the_month(support, ticket, acme):
     assert reverse("support_ticket", args=[ticket.pk]) in body
     empty = support.get(reverse("support_report", args=[acme[2].pk]), {"month": "2026-10"})
     assert "No tickets in this month." in text(empty)
+
+
+def test_filing_needs_the_csrf_token(support_user, acme):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(support_user)
+    assert 'name="csrfmiddlewaretoken"' in client.get(QUEUE).content.decode()
+    response = client.post(reverse("support_ticket_open"), file_form(acme[2],
+                                                                     "admin@acme.example"))
+    assert response.status_code == 403
+    assert not Ticket.objects.exists()
+
+
+def test_a_superuser_uses_the_queue_but_still_starts_on_the_staff_page(admin_client, acme):
+    assert admin_client.get("/").url == "/staff/"
+    assert admin_client.get(QUEUE).status_code == 200
+    assert 'href="/support/queue/">Open the ticket queue' in admin_client.get(
+        "/staff/").content.decode()
