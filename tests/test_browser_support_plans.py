@@ -288,6 +288,15 @@ def test_a_manager_gets_403_and_other_accounts_ids_404(live_server, acme, make_a
         page.context.clear_cookies()
 
         log_in(page, admin.email, PASSWORD)
+        own = services.ticket_open(contract=contract, received_at=NOW, channel="portal",
+                                   kind="configuration", reporter=admin,
+                                   subject="How do I add a cost centre?", actor=None, now=NOW)
+        page.goto("/account/support/")
+        page.locator("#tickets a", has_text=f"#{own.pk}").click()
+        page.wait_for_load_state()
+        assert page.url == live_server.url + f"/account/support/tickets/{own.pk}/"
+        expect(page.get_by_test_id("deadline")).to_contain_text(MONDAY[lang][0])
+        both_widths(page, f"support-account-ticket-{lang}")
         assert page.goto(f"/account/support/contracts/{contract.pk}/report/").status == 200
         assert page.goto(f"/account/support/contracts/{other.pk}/report/").status == 404
         assert page.goto(f"/account/support/tickets/{other_ticket.pk}/").status == 404
