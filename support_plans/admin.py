@@ -5,8 +5,9 @@
 - Contracts: added through `services.contract_order` (the add form's errors are the service's);
   otherwise read-only, with actions that go through the services: cancel (effective as
   `contract_cancel_effective` says) and apply the scheduled changes now.
-- Tickets, time entries: read-only (written by the services, through the API and the support
-  pages); an action marks tickets past their deadline as breached now.
+- Plan history of contracts, tickets, time entries: read-only (written by the services,
+  through the API and the support pages); an action marks tickets past their deadline as
+  breached now.
 - Settlements: read-only, with "Settle a month" (`/admin/support_plans/supportsettlement/settle/`)
   that runs `services.support_settle` for any month that is over (staff with the permission to
   add settlements), like `manage.py support_settle --month YYYY-MM`.
@@ -28,7 +29,7 @@ from billing_site.errors import DomainError
 from billing_site.formatting import day
 
 from . import services
-from .models import SupportContract, SupportPlan, SupportSettlement, Ticket, TimeEntry
+from .models import ContractPlan, SupportContract, SupportPlan, SupportSettlement, Ticket, TimeEntry
 from .months import month_parse
 
 SETTLE_PERMISSION = "support_plans.add_supportsettlement"
@@ -148,6 +149,16 @@ class SupportContractAdmin(admin.ModelAdmin):
         self.message_user(request, _("Plan changes applied: %(plans)d; contracts ended: "
                                      "%(ended)d.") % {"plans": result["plans_applied"],
                                                       "ended": result["ended"]})
+
+
+@admin.register(ContractPlan)
+class ContractPlanAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The plan history of contracts (written by the contract services)."""
+
+    list_display = ["contract", "plan", "valid_from", "created_at"]
+    list_filter = ["plan"]
+    search_fields = ["contract__account__name", "=contract__id"]
+    list_select_related = ["contract__account", "contract__plan", "plan"]
 
 
 @admin.register(Ticket)

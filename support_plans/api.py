@@ -1,5 +1,6 @@
 """REST API of support plans (SPEC §8; issue 14), under /api/v1/support/:
 
+- `POST tickets/{id}/respond/`: record the first response (support staff);
 - `POST tickets/`: open a ticket — support staff (group "support"), or the contract's contact
   person for their own account's contract; `received_at` (default now) only staff may set;
 - `GET queue/`: the open tickets, nearest deadline first, with working minutes left (support
@@ -71,7 +72,7 @@ def _visible_contract(user, contract_id) -> SupportContract:
     """The contract, if the requester may see it: support staff and other staff any; a member
     only their own account's. 404 otherwise (never revealing another tenant's contract)."""
     contracts = SupportContract.objects.select_related("account", "plan", "contact__user")
-    if not user.is_staff:
+    if not (user.is_staff or user.is_superuser):
         contracts = contracts.filter(account__members__user=user)
     contract = contracts.filter(pk=contract_id).first()
     if contract is None:
@@ -148,29 +149,58 @@ class TicketCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         user = request.user
+        support = is_support_staff(user)
+        if user.is_staff and not support:  # other vendor staff do not file tickets
+            raise DomainError(IsSupportStaff.message, code=IsSupportStaff.code, status=403)
         contract = _visible_contract(user, data["contract"])
-        staff = user.is_staff
-        if not staff and not is_support_staff(user):
+        if support:
+            reporter = (_member_of(contract.account, data["reporter"], field="reporter")
+                        if "reporter" in data else contract.contact)
+        else:
             own = Member.objects.filter(user=user, account=contract.account).first()
             if own is None:
                 raise NotFound()
+            if "received_at" in data:
+                raise DomainError(_("Only staff may set when a ticket was received."),
+                                  field="received_at", code="staff_only")
             if "reporter" in data and data["reporter"] != own.pk:
                 raise DomainError(_("You can only file tickets in your own name."),
                                   field="reporter", code="reporter_not_self")
             reporter = own
-        elif "reporter" in data:
-            reporter = _member_of(contract.account, data["reporter"], field="reporter")
-        else:
-            reporter = contract.contact
-        if "received_at" in data and not staff:
-            raise DomainError(_("Only staff may set when a ticket was received."),
-                              field="received_at", code="staff_only")
         now = timezone.now()
         ticket = services.ticket_open(
             contract=contract, received_at=data.get("received_at", now),
             channel=data["channel"], kind=data["kind"], reporter=reporter,
             subject=data["subject"], critical=data["critical"], actor=user, now=now)
         return Response(TicketOutputSerializer(ticket).data, status=status.HTTP_201_CREATED)
+
+
+class TicketRespondApi(APIView):
+    """Record a ticket's first response (support staff): `responded_at` (default now);
+    `breached` becomes whether it came after the deadline. A second first response is a 409."""
+
+    permission_classes = [IsAuthenticated, IsSupportStaff]
+
+    @extend_schema_serializer(component_name="SupportTicketRespondInput")
+    class InputSerializer(serializers.Serializer):
+        responded_at = WarsawDateTimeField(
+            required=False, help_text="When the first response went out (default now).")
+
+    @extend_schema(
+        operation_id="support_tickets_respond", tags=["support"], request=InputSerializer,
+        responses={200: TicketOutputSerializer, **error_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request, ticket_id):
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        ticket = Ticket.objects.filter(pk=ticket_id).first()
+        if ticket is None:
+            raise NotFound()
+        now = timezone.now()
+        ticket = services.ticket_respond(
+            ticket=ticket, responded_at=serializer.validated_data.get("responded_at", now),
+            actor=request.user, now=now)
+        return Response(TicketOutputSerializer(ticket).data)
 
 
 # --- the queue ----------------------------------------------------------------------------------

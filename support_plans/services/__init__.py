@@ -1,7 +1,8 @@
 """Every change to support plans (SPEC §8), by topic:
 
 - `contracts`: `contract_order`, `contract_change_effective`, `contract_change_plan`,
-  `contract_cancel_effective`, `contract_cancel`, `contracts_apply_scheduled` (daily job);
+  `contract_cancel_effective`, `contract_cancel`, `contract_contact_change`,
+  `contracts_apply_scheduled` (daily job);
 - `tickets`: `ticket_open`, `ticket_respond`, `tickets_mark_breached` (periodic sweep);
 - `time_entries`: `time_entry_add`, `billable_minutes`;
 - `settlement`: `support_settle` (monthly invoices), `settlement_lines`.
@@ -17,6 +18,7 @@ from .contracts import (
     contract_cancel_effective,
     contract_change_effective,
     contract_change_plan,
+    contract_contact_change,
     contract_order,
     contracts_apply_scheduled,
     minimum_end_for,
@@ -27,7 +29,8 @@ from .time_entries import billable_minutes, split_included, time_entry_add
 
 __all__ = [
     "SettlementResult", "billable_minutes", "contract_cancel", "contract_cancel_effective",
-    "contract_change_effective", "contract_change_plan", "contract_order",
+    "contract_change_effective", "contract_change_plan", "contract_contact_change",
+    "contract_order",
     "contracts_apply_scheduled", "minimum_end_for", "settlement_lines", "split_included",
     "support_settle", "ticket_open", "ticket_respond", "tickets_mark_breached",
     "time_entry_add",

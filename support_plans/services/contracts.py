@@ -129,10 +129,10 @@ def contract_change_effective(*, contract, as_of: date) -> date:
     return end_of_month(as_of) + timedelta(days=1)
 
 
-def _check_changeable(contract) -> None:
+def _check_changeable(contract, message=None) -> None:
     if contract.status != ContractStatus.ACTIVE:
-        raise DomainError(_("This contract is cancelled or ended; its plan cannot change."),
-                          code="contract_not_active", status=409)
+        raise DomainError(message or _("This contract is cancelled or ended; its plan cannot "
+                                       "change."), code="contract_not_active", status=409)
 
 
 @transaction.atomic
@@ -197,7 +197,7 @@ def contract_cancel(*, contract, actor, as_of: date) -> SupportContract:
     or ended (`contract_not_active`, 409). Writes a `support_contract.cancel` audit row. SPEC
     §8."""
     contract = lock_contract(contract)
-    _check_changeable(contract)
+    _check_changeable(contract, _("This contract is already cancelled or ended."))
     before = contract_snapshot(contract)
     ends_on = contract_cancel_effective(contract=contract, as_of=as_of)
     contract.ends_on = ends_on
@@ -208,6 +208,28 @@ def contract_cancel(*, contract, actor, as_of: date) -> SupportContract:
         contract.next_plan = contract.next_plan_from = None
     contract.save(update_fields=["ends_on", "status", "next_plan", "next_plan_from"])
     audit(contract=contract, actor=actor, action="support_contract.cancel", before=before,
+          after=contract_snapshot(contract))
+    return contract
+
+
+@transaction.atomic
+def contract_contact_change(*, contract, contact, actor) -> SupportContract:
+    """Name another contact person (single point of contact) for a running contract: an active
+    member of the contract's account. Refused with `DomainError`: the contract has ended
+    (`contract_not_active`, 409), a contact who is not an active member of the account
+    (`contact_not_member`). Writes a `support_contract.contact` audit row. SPEC §8."""
+    contract = lock_contract(contract)
+    if contract.status == ContractStatus.ENDED:
+        raise DomainError(_("This support contract has ended."), code="contract_not_active",
+                          status=409)
+    if (not isinstance(contact, Member) or contact.account_id != contract.account_id
+            or contact.state != MemberState.ACTIVE):
+        raise DomainError(_("The contact person must be an active member of this account."),
+                          field="contact", code="contact_not_member")
+    before = contract_snapshot(contract)
+    contract.contact = contact
+    contract.save(update_fields=["contact"])
+    audit(contract=contract, actor=actor, action="support_contract.contact", before=before,
           after=contract_snapshot(contract))
     return contract
 

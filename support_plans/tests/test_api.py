@@ -265,3 +265,25 @@ def test_contract_start_far_away_is_400_not_500(acme, tiers, staff):
         "account": account.pk, "plan": "START", "start": "9999-12-01", "contact": admin.pk},
         format="json")
     assert response.status_code == 400 and response.json()["code"] == "start_range"
+
+
+def test_support_staff_record_the_first_response(support, start_contract, acme):
+    ticket = services.ticket_open(contract=start_contract,
+                                  received_at=datetime(2026, 12, 3, 9, 0, tzinfo=WAW),
+                                  channel="email", kind="bug", reporter=acme[1], actor=None,
+                                  now=FRIDAY_1630)
+    url = f"/api/v1/support/tickets/{ticket.pk}/respond/"
+    assert token_client(acme[1].user).post(url, {}, format="json").status_code == 403
+    late = support.post(url, {"responded_at": "2026-12-04T09:01:00+01:00"}, format="json")
+    assert late.status_code == 200
+    assert late.json()["breached"] is True
+    assert late.json()["first_response_at"] == "2026-12-04T09:01:00+01:00"
+    assert support.post(url, {}, format="json").status_code == 409
+    assert support.post("/api/v1/support/tickets/999999/respond/", {},
+                        format="json").status_code == 404
+
+
+def test_other_vendor_staff_do_not_file_tickets(staff, start_contract):
+    response = token_client(staff).post("/api/v1/support/tickets/", {
+        "contract": start_contract.pk, "channel": "email", "kind": "bug"}, format="json")
+    assert response.status_code == 403 and response.json()["code"] == "support_only"

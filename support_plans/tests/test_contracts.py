@@ -185,3 +185,24 @@ def test_a_manager_may_be_the_contact(tiers, acme, make_member):
     contract = services.contract_order(account=acme[0], plan=tiers["START"], start=AS_OF,
                                        contact=manager, actor=None, as_of=AS_OF)
     assert contract.contact == manager
+
+
+def test_the_contact_person_can_be_changed_to_another_active_member(order, acme, make_member,
+                                                                    make_account):
+    contract = order("START")
+    colleague = make_member(acme[0], "colleague@acme.example")
+    contract = services.contract_contact_change(contract=contract, contact=colleague,
+                                                actor=None)
+    assert contract.contact == colleague
+    assert AuditEntry.objects.filter(action="support_contract.contact").exists()
+    _other, stranger = make_account("Other")
+    with pytest.raises(DomainError) as exc:
+        services.contract_contact_change(contract=contract, contact=stranger, actor=None)
+    assert exc.value.code == "contact_not_member"
+
+
+def test_cancelling_twice_says_it_is_already_cancelled(order):
+    contract = order("START")
+    services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)
+    with pytest.raises(DomainError, match="already cancelled"):
+        services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)

@@ -205,3 +205,13 @@ def test_working_minutes_to_the_deadline_are_the_reaction_time(received, code, r
     p = plan(code, reaction_minutes=reaction)
     due = sla.deadline(received, p, CAL, critical=critical)
     assert sla.working_minutes_between(received, due, p, CAL, critical=critical) == reaction
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=instants, gap=st.integers(min_value=0, max_value=7 * 24 * 60), code=codes,
+       critical=st.booleans())
+def test_a_later_ticket_is_never_due_earlier(first, gap, code, critical):
+    later = first + timedelta(minutes=gap)
+    p = plan(code)
+    assert sla.deadline(later, p, CAL, critical=critical) >= sla.deadline(first, p, CAL,
+                                                                         critical=critical)
