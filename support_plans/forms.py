@@ -157,6 +157,16 @@ class OrderForm(forms.Form):
             .select_related("user").order_by("user__email"))
 
 
+class ContactForm(forms.Form):
+    contact = MemberChoiceField(None, label=_("New contact person"), empty_label=None)
+
+    def __init__(self, *args, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["contact"].queryset = (
+            Member.objects.filter(account=account, state=MemberState.ACTIVE)
+            .select_related("user").order_by("user__email"))
+
+
 class ChangePlanForm(forms.Form):
     plan = PlanChoiceField(None, label=_("New plan"), empty_label=None)
 

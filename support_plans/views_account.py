@@ -21,7 +21,7 @@ from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
 from . import presenting, selectors, services
-from .forms import ChangePlanForm, OrderForm
+from .forms import ChangePlanForm, ContactForm, OrderForm
 from .models import ContractStatus, SupportContract, Ticket
 from .views_common import confirm_page, render_report, ticket_context
 
@@ -39,7 +39,8 @@ def _change_plans(contract):
     return plans
 
 
-def _render(request, account, *, order_form=None, change_form=None, status=200):
+def _render(request, account, *, order_form=None, change_form=None, contact_form=None,
+            status=200):
     as_of = today()
     contract = selectors.contract_current(account, as_of)
     context = {"contract": contract, "nav_section": "support", "as_of": as_of}
@@ -62,6 +63,8 @@ def _render(request, account, *, order_form=None, change_form=None, status=200):
         if contract.status == ContractStatus.ACTIVE:
             context["change_form"] = change_form or ChangePlanForm(
                 plans=_change_plans(contract))
+        context["contact_form"] = contact_form or ContactForm(
+            account=account, initial={"contact": contract.contact_id})
     return render(request, "support_plans/account.html", context, status=status)
 
 
@@ -216,6 +219,27 @@ def cancel(request, account):
     else:
         messages.success(request, _("The support contract is cancelled; it runs until "
                                     "%(day)s.") % {"day": formatting.day(contract.ends_on)})
+    return redirect(_page_url("contract"))
+
+
+@account_admin_required
+@post_only("account_support", anchor="contract")
+def contact(request, account):
+    """Name another contact person (no confirmation: nothing is lost, it can be changed back)."""
+    contract = selectors.contract_current(account, today())
+    if contract is None:
+        messages.error(request, _("This account has no support contract; order a plan first."))
+        return redirect(_page_url("order"))
+    form = ContactForm(request.POST, account=account)
+    if not form.is_valid():
+        return _render(request, account, contact_form=form, status=400)
+    try:
+        contract = services.contract_contact_change(
+            contract=contract, contact=form.cleaned_data["contact"], actor=request.user)
+    except DomainError as exc:
+        return _refused(request, account, exc, form, key="contact_form")
+    messages.success(request, _("%(email)s is now the contact person: the only one who may "
+                                "file tickets.") % {"email": contract.contact.email})
     return redirect(_page_url("contract"))
 
 

@@ -277,3 +277,19 @@ def test_the_forms_need_the_csrf_token(acme, tiers):
         "plan": "EMAIL", "start": "2026-11-20", "contact": str(acme[1].pk), "confirm": "1"})
     assert response.status_code == 403
     assert not SupportContract.objects.exists()
+
+
+def test_the_admin_names_another_contact_person(admin_client, acme, tiers, make_member,
+                                               make_account):
+    contract = order(*acme, "START", tiers)
+    anna = make_member(acme[0], "anna@acme.example", MemberRole.USER, as_of=TODAY)
+    _globex, stranger = make_account("Globex", as_of=TODAY)
+    refused = admin_client.post(reverse("account_support_contact"),
+                                {"contact": str(stranger.pk)})
+    assert refused.status_code == 400
+    assert "Choose an active member of your organisation." in text(refused)
+    done = admin_client.post(reverse("account_support_contact"), {"contact": str(anna.pk)})
+    assert done.status_code == 302
+    contract.refresh_from_db()
+    assert contract.contact == anna
+    assert "anna@acme.example is now the contact person" in text(admin_client.get(PAGE))

@@ -174,7 +174,7 @@ def test_the_queue_lists_the_nearest_deadline_first(support, acme, tiers, make_a
     assert re.search(rf'class="queue-item is-overdue" data-ticket="{overdue.pk}"', body)
     assert re.search(rf'class="queue-item is-no-deadline" data-ticket="{none.pk}"', body)
     # due Thursday 9:00; by Friday 16:30: Thursday 9–16 and Friday 8–16 have passed
-    assert "Overdue overdue by 15 h of working time" in text(page)
+    assert "overdue by 15 h of working time" in text(page)
 
 
 def test_the_filters_narrow_the_queue(support, acme):
