@@ -38,7 +38,25 @@ def admin_browser(make_account):
     return browser
 
 
-def test_every_post_only_page_sends_a_get_to_the_page_its_form_is_on(admin_browser):
+@pytest.fixture
+def support_browser(django_user_model):
+    """A login of the vendor's group "support" (support plans' pages, issue 14)."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("help@vendor.example", "help@vendor.example",
+                                                 "pw", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="support")[0])
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
+# the keyword arguments of a target page's address (its id filled with 1, as `address` does)
+TARGET_KWARGS = {"payments_pay": {"order_id": 1}, "support_ticket": {"ticket_id": 1}}
+
+
+def test_every_post_only_page_sends_a_get_to_the_page_its_form_is_on(admin_browser,
+                                                                     support_browser):
     post_only = {entry.name: (route, entry.callback.post_only_target)
                  for route, entry in page_patterns()
                  if hasattr(entry.callback, "post_only_target")}
@@ -47,12 +65,17 @@ def test_every_post_only_page_sends_a_get_to_the_page_its_form_is_on(admin_brows
             "account_contract_confirm_seats", "payments_renew_quote", "payments_renew_order",
             "payments_addon_order", "payments_billing_period", "payments_pay_start",
             "payments_pay_transfer", "payments_document_note", "account_payment_refund",
-            "payments_recurring", "logout"} <= set(post_only), sorted(post_only)
+            "payments_recurring", "logout", "account_support_order", "account_support_change",
+            "account_support_cancel", "account_support_contact", "support_ticket_open",
+            "support_ticket_respond", "support_time_entry_add"} <= set(post_only), sorted(
+        post_only)
     for name, (route, target) in post_only.items():
-        response = admin_browser.get(address(route))
+        # support staff's pages refuse an account admin (403): their own login reaches them
+        browser = support_browser if name.startswith("support_") else admin_browser
+        response = browser.get(address(route))
         assert response.status_code == 302, name
         assert response["Location"].split("#")[0] == reverse(
-            target, kwargs={"order_id": 1} if target == "payments_pay" else None), name
+            target, kwargs=TARGET_KWARGS.get(target)), name
 
 
 def test_no_page_address_answers_a_get_with_a_405(admin_browser):
