@@ -226,10 +226,14 @@ class TicketForm(forms.Form):
     contract = ContractChoiceField(None, label=_("Contract"))
     reporter = forms.EmailField(
         label=_("Reporter's e-mail"), max_length=254,
+        widget=forms.EmailInput(attrs={"list": "contact-emails", "autocomplete": "off"}),
         help_text=_("Only the contract's contact person may file tickets."))
     channel = StrictChoiceField(label=_("Channel"), choices=TicketChannel.choices)
     kind = StrictChoiceField(label=_("Kind"), choices=TicketKind.choices)
-    critical = forms.BooleanField(label=_("Critical"), required=False)
+    critical = forms.BooleanField(
+        label=_("Critical"), required=False,
+        help_text=_("On plans that cover critical issues on days off, the clock runs on those "
+                    "days too."))
     subject = TextFormField(label=_("Subject"), required=False,
                             max_length=Ticket._meta.get_field("subject").max_length)
     received_at = LocalDateTimeField(

@@ -286,3 +286,10 @@ def test_a_superuser_uses_the_queue_but_still_starts_on_the_staff_page(admin_cli
     assert admin_client.get(QUEUE).status_code == 200
     assert 'href="/support/queue/">Open the ticket queue' in admin_client.get(
         "/staff/").content.decode()
+
+
+def test_the_reporter_field_suggests_the_contacts(support, acme):
+    body = support.get(QUEUE).content.decode()
+    assert 'list="contact-emails"' in body
+    assert re.search(r'<datalist id="contact-emails"><option value="admin@acme.example">Acme<',
+                     body)
