@@ -24,9 +24,8 @@ from billing_site.inputs import (
 )
 from seats.models import Member, MemberState
 
+from . import selectors
 from .models import (
-    RUNNING,
-    SupportContract,
     SupportPlan,
     Ticket,
     TicketChannel,
@@ -242,9 +241,7 @@ class TicketForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["contract"].queryset = (
-            SupportContract.objects.filter(status__in=RUNNING)
-            .select_related("account", "plan", "contact__user").order_by("account__name", "pk"))
+        self.fields["contract"].queryset = selectors.running_contracts()
 
     def clean_reporter(self):
         return self.cleaned_data["reporter"].strip().lower()

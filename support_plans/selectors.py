@@ -169,3 +169,19 @@ def contracts_for_month(month: date):
             .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
             .exclude(ends_on__lt=F("start"))
             .select_related("account").order_by("pk"))
+
+
+# --- for the pages (issue 14, helper E) ----------------------------------------------------------
+
+
+def running_contracts():
+    """Running contracts (active, or cancelled and not yet ended) of every account, by account
+    name: support staff's queue lists them and files tickets against them."""
+    return (SupportContract.objects.filter(status__in=RUNNING)
+            .select_related("account", "plan", "contact__user").order_by("account__name", "pk"))
+
+
+def account_contracts(account):
+    """All the account's contracts, newest first (its Support plan page links their reports)."""
+    return SupportContract.objects.filter(account=account).select_related("plan").order_by(
+        "-start", "-pk")

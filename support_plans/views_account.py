@@ -43,7 +43,9 @@ def _render(request, account, *, order_form=None, change_form=None, contact_form
             status=200):
     as_of = today()
     contract = selectors.contract_current(account, as_of)
-    context = {"contract": contract, "nav_section": "support", "as_of": as_of}
+    context = {"contract": contract, "nav_section": "support", "as_of": as_of,
+               "earlier": [c for c in selectors.account_contracts(account)
+                           if contract is None or c.pk != contract.pk]}
     if contract is None:
         plans = selectors.orderable_plans()
         context["order_form"] = order_form or OrderForm(

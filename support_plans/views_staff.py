@@ -18,7 +18,7 @@ from seats.forms import attach_domain_error
 
 from . import selectors, services
 from .forms import QueueFilterForm, RespondForm, TicketForm, TimeEntryForm
-from .models import RUNNING, SupportContract, Ticket
+from .models import SupportContract, Ticket
 from .presenting import duration, moment
 from .views_common import render_report, support_required, ticket_context
 
@@ -34,8 +34,7 @@ def _render_queue(request, *, ticket_form=None, status=200):
         rows = selectors.support_queue(now=now, **filters.filters())
     else:
         status = 400
-    contracts = (SupportContract.objects.filter(status__in=RUNNING)
-                 .select_related("account", "plan", "contact__user").order_by("account__name"))
+    contracts = selectors.running_contracts()
     return render(request, "support_plans/queue.html", {
         "filters": filters, "rows": rows, "now": now,
         "ticket_form": ticket_form or TicketForm(),

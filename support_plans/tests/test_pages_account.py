@@ -293,3 +293,16 @@ def test_the_admin_names_another_contact_person(admin_client, acme, tiers, make_
     contract.refresh_from_db()
     assert contract.contact == anna
     assert "anna@acme.example is now the contact person" in text(admin_client.get(PAGE))
+
+
+def test_an_ended_contract_is_listed_with_its_report_and_a_new_plan_can_be_ordered(
+        admin_client, acme, tiers):
+    old = services.contract_order(account=acme[0], plan=tiers["COMMUNITY"],
+                                  start=date(2026, 12, 1), contact=acme[1], actor=None,
+                                  as_of=TODAY)
+    services.contract_cancel(contract=old, actor=None, as_of=TODAY)  # never started: ended
+    page = admin_client.get(PAGE)
+    body = page.content.decode()
+    assert 'data-testid="order"' in body
+    assert "Community from Dec. 1, 2026, cancelled before it started" in text(page)
+    assert reverse("account_support_report", args=[old.pk]) in body
