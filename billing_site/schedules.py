@@ -26,6 +26,15 @@ PERIODIC_TASKS = {
     "Contract accounts' monthly VAT invoices (1st of the month, 06:30)": (
         "dunning.invoice_contracts", {"minute": "30", "hour": "6", "day_of_month": "1"},
     ),
+    "Support plans: apply scheduled plan changes, end cancelled contracts (daily 00:20)": (
+        "support_plans.apply_scheduled", {"minute": "20", "hour": "0"},
+    ),
+    "Support plans: mark tickets past their reaction deadline as breached (every 5 minutes)": (
+        "support_plans.mark_breached", {"minute": "*/5", "hour": "*"},
+    ),
+    "Support plans: last month's invoices and SLA reports (1st of the month, 07:00)": (
+        "support_plans.settle", {"minute": "0", "hour": "7", "day_of_month": "1"},
+    ),
     "Send dunning e-mails left unsent (hourly)": (
         "dunning.send_notices", {"minute": "40", "hour": "*"},
     ),

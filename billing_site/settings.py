@@ -359,7 +359,13 @@ SPECTACULAR_SETTINGS["AUTHENTICATION_WHITELIST"] = [
 ]
 # one schema enum for the billing period (seats, plans and the recurring API use the same values);
 # without it drf-spectacular's deploy check warns about a name collision
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {"BillingPeriodEnum": "seats.models.BillingPeriod"}
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    "BillingPeriodEnum": "seats.models.BillingPeriod",
+    # support plans (issue 14): their "channel" and "kind" are not the documents' or payments'
+    "SupportTicketChannelEnum": "support_plans.models.TicketChannel",
+    "SupportTicketKindEnum": "support_plans.models.TicketKind",
+    "SupportTimeChannelEnum": "support_plans.models.TimeChannel",
+}
 # Shared cache: API throttling and the per-address limits below count in it, so it must be one
 # store for every web process — Redis when REDIS_URL is set; the zero-configuration demo keeps
 # its counters in files under ./var (shared by its processes, not atomic: demo only).

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("invoices.api_urls")),
     path("api/v1/", include("payments.api_urls")),
     path("api/v1/", include("dunning.recurring_api_urls")),
+    path("api/v1/support/", include("support_plans.api_urls")),
     path("favicon.ico", views.favicon, name="favicon"),
     # before seats.urls: "/" sends a staff login to its start page, a member to seats' home
     path("", views.home, name="home"),
@@ -33,4 +34,5 @@ urlpatterns = [
     path("", include("payments.urls_account")),
     path("", include("payments.urls_finance_refunds")),
     path("", include("dunning.urls")),
+    path("", include("support_plans.urls")),
 ]

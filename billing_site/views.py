@@ -8,8 +8,10 @@ areas below name other apps' pages by url name and permission string only.
 
 What a staff login may use is derived from its permissions (a superuser holds them all), so that a
 group granted a permission in the admin gets the menu entry and start page with it. The one
-exception is the finance documents page: `invoices.views_documents.is_finance` lets in the group
-"finance" by name, and the area mirrors that rule (a link the page then refuses would be worse)."""
+exceptions are the finance documents page and support's ticket queue:
+`invoices.views_documents.is_finance` and `support_plans.views_common.is_support` let in the groups
+"finance" and "support" by name, and the areas mirror that rule (a link the page then refuses
+would be worse)."""
 
 from dataclasses import dataclass
 
@@ -22,6 +24,7 @@ from django.urls import resolve, reverse
 from django.utils.translation import gettext_lazy
 
 FINANCE_GROUP = "finance"  # as invoices.views_documents.FINANCE_GROUP
+SUPPORT_GROUP = "support"  # as support_plans.defaults.SUPPORT_GROUP (the queue lets it in by name)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class StaffArea:
     description: str
     permissions: tuple[str, ...] = ()  # any one of them opens the page
     finance_group: bool = False  # the page lets in the group "finance" by name (see above)
+    group: str = ""  # the page lets in this group by name (support's queue), and superusers
 
     def allowed(self, user) -> bool:
         if not (user.is_authenticated and user.is_active and user.is_staff):
@@ -42,6 +46,8 @@ class StaffArea:
             return True
         if self.finance_group:
             return user.groups.filter(name=FINANCE_GROUP).exists()
+        if self.group:
+            return user.groups.filter(name=self.group).exists()
         return any(user.has_perm(perm) for perm in self.permissions)
 
     @property
@@ -68,6 +74,10 @@ STAFF_AREAS = [
               gettext_lazy("The billing jobs, their recent runs and \"Run now\"."),
               permissions=("django_celery_results.view_taskresult",
                            "django_celery_beat.change_periodictask")),
+    StaffArea("support", gettext_lazy("Support queue"), "support_queue",
+              gettext_lazy("Support tickets nearest their deadline first: file a ticket, record "
+                           "the first response and the time spent, monthly SLA reports."),
+              group=SUPPORT_GROUP),
     StaffArea("accounts", gettext_lazy("Accounts"), "admin:dunning_accounts",
               gettext_lazy("Customers' accounts: each one's timeline and what the next sweep "
                            "would do to it."),
@@ -76,7 +86,7 @@ STAFF_AREAS = [
               gettext_lazy("NBP exchange rates; a missing rate can be entered by hand."),
               permissions=("invoices.view_exchangerate",)),
 ]
-LANDING_AREAS = ("documents", "jobs")
+LANDING_AREAS = ("documents", "jobs", "support")
 
 
 def staff_areas(user) -> list[StaffArea]:
@@ -85,8 +95,9 @@ def staff_areas(user) -> list[StaffArea]:
 
 
 def staff_start_url(user) -> str:
-    """Where a staff login without a membership starts: finance → documents, ops → jobs; a
-    superuser and anyone else (support) → the staff start page, which lists what they may use."""
+    """Where a staff login without a membership starts: finance → documents, ops → jobs,
+    support → the ticket queue; a superuser and anyone else → the staff start page, which lists
+    what they may use."""
     if not user.is_superuser:
         allowed = {area.key: area for area in staff_areas(user)}
         for key in LANDING_AREAS:
@@ -112,8 +123,7 @@ def home(request):
 
 @login_required
 def staff_start(request):
-    """The staff start page: what this login may use. Support's ticket queue comes with support
-    plans; until then the page says so next to what support can already see."""
+    """The staff start page: what this login may use (support's ticket queue among them)."""
     if not request.user.is_staff:
         raise Http404
     return render(request, "staff/start.html", {

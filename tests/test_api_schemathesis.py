@@ -61,7 +61,7 @@ def world(db, make_account, make_member, staff, settings):
             account=account, actor=admin.user, until=(2027, 1), add_seats=0, add_ons={},
             as_of=datetime(2026, 11, 16).date())
         ids = {"account_id": account.pk, "seat_id": free.pk, "member_id": user.pk,
-               "order_id": order.pk, "document_id": 1, "payment_id": 1}
+               "order_id": order.pk, "document_id": 1, "payment_id": 1, "ticket_id": 1}
         tokens = {"admin": _token(admin.user), "staff": _token(staff)}
         assert Seat.objects.filter(account=account).count() == 3
         yield ids, tokens

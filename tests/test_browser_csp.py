@@ -34,10 +34,18 @@ def pages_of(login):
         order = Order.objects.get(account__name="Acme Sp. z o.o.", status="pending")
         return [reverse("account_users"), reverse("payments_renew"), reverse("package_change"),
                 reverse("payments_invoice_data"), reverse("payments_history"),
-                reverse("api_tokens"), reverse("payments_pay", args=[order.pk])]
+                reverse("api_tokens"), reverse("payments_pay", args=[order.pk]),
+                reverse("account_support")]
     if login == "finance@vendor.example":
         return [reverse("finance_documents"), reverse("dunning_finance_contracts"),
                 reverse("finance_transfers"), reverse("finance_refunds")]
+    if login == "support@vendor.example":  # support plans (issue 14)
+        from support_plans.models import SupportContract, Ticket
+
+        ticket = Ticket.objects.order_by("pk").first()
+        contract = SupportContract.objects.order_by("pk").first()
+        return [reverse("support_queue"), reverse("support_ticket", args=[ticket.pk]),
+                reverse("support_report", args=[contract.pk])]
     if login == "ops@vendor.example":
         return [reverse("admin:index"), reverse("admin:dunning_jobs"),
                 reverse("admin:dunning_accounts"), reverse("admin:seats_account_changelist"),
@@ -51,7 +59,7 @@ def pages_of(login):
 
 @pytest.mark.parametrize("login", [None, "user@acme.example", "admin@acme.example",
                                    "finance@vendor.example", "ops@vendor.example",
-                                   "root@vendor.example"])
+                                   "support@vendor.example", "root@vendor.example"])
 def test_no_csp_violation_on_the_main_pages(live_server, demo, login):
     reports = []
     with browser_page(live_server.url) as page:

@@ -46,7 +46,7 @@ def staff_login(client, group):
     ("finance", "/finance/documents/",
      ["documents", "contracts", "transfers", "refunds", "accounts", "rates", "admin"]),
     ("ops", "/admin/dunning/jobs/", ["jobs", "accounts", "rates", "admin"]),
-    ("support", "/staff/", ["accounts", "admin"]),
+    ("support", "/support/queue/", ["support", "accounts", "admin"]),
 ])
 def test_each_staff_group_lands_on_its_start_page_with_its_menu(client, demo, group, start,
                                                                 entries):
@@ -63,11 +63,13 @@ def test_each_staff_group_lands_on_its_start_page_with_its_menu(client, demo, gr
         assert client.get(link).status_code == 200, (group, link)
 
 
-def test_support_start_page_says_the_queue_comes_with_support_plans(client, demo):
+def test_support_start_page_leads_to_the_ticket_queue(client, demo):
     staff_login(client, "support")
-    page = text(client.get("/staff/"))
-    assert "The ticket queue comes with support plans" in page
-    assert "What you can open" in page and "Accounts" in page
+    response = client.get("/staff/")
+    page = text(response)
+    assert "The queue lists open tickets with the nearest reaction deadline first" in page
+    assert 'href="/support/queue/">Open the ticket queue</a>' in response.content.decode()
+    assert "What you can open" in page and "Accounts" in page and "Support queue" in page
     assert "Documents" not in page and "Jobs" not in page
     # and, from the admin's own permission checks, the models support may look at
     assert "In the administration" in page
@@ -79,8 +81,8 @@ def test_support_start_page_says_the_queue_comes_with_support_plans(client, demo
 def test_a_superuser_lands_on_the_staff_start_page_and_sees_every_entry(admin_client):
     assert admin_client.get("/").url == "/staff/"
     page = admin_client.get("/staff/")
-    assert menu(page) == ["documents", "contracts", "transfers", "refunds", "jobs", "accounts",
-                          "rates", "admin"]
+    assert menu(page) == ["documents", "contracts", "transfers", "refunds", "jobs", "support",
+                          "accounts", "rates", "admin"]
 
 
 def test_the_menu_follows_permissions_not_group_names(client, demo):

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from billing_site.dates import end_of_month, today
 from dunning.services.contract_invoicing import contract_invoicing_run
@@ -19,6 +20,9 @@ from seats import services
 from seats.models import Account, MemberRole, MemberState, SeatPeriodCause
 from seats.services import seat_periods_append
 from seats.services.contracts import contract_set
+from support_plans import services as support_services
+from support_plans.defaults import seed_support_plans
+from support_plans.models import SupportContract, SupportPlan
 
 DEMO_PASSWORD = "demo-pass-2026"
 
@@ -120,8 +124,15 @@ GROUP_PERMISSIONS = {
         # login lockouts (django-axes): deleting an access attempt lifts it (issue 13)
         "axes": ["view", "delete"],
     },
-    "support": {"seats": ["view"]},
+    # support staff work the ticket queue, record time, order contracts (issue 14)
+    "support": {"seats": ["view"], "support_plans": ["view", "add", "change"]},
 }
+
+# Support contracts of the demo (issue 14): (account, plan code, contact, months ago it started)
+SUPPORT_CONTRACTS = [
+    ("Acme Sp. z o.o.", "START", "admin@acme.example", 2),
+    ("Kontrakt S.A.", "EMAIL", "admin@kontrakt.example", 1),
+]
 
 
 def validity_for(state, as_of):
@@ -173,7 +184,47 @@ class Command(BaseCommand):
             for name, country, package, state, members, free in ACCOUNTS:
                 if not Account.objects.filter(name=name).exists():
                     self._create_account(name, country, package, state, members, free, as_of)
+            self._create_support(as_of)
         self._print_logins()
+
+    def _create_support(self, as_of):
+        """The support contracts of `SUPPORT_CONTRACTS` (each once), and for the START contract
+        a few tickets (one answered, one open, one that missed its deadline) and time entries
+        this month: remote help, a phone call, e-mail time."""
+        seed_support_plans(SupportPlan, Group)
+        now = timezone.now()
+        for name, code, contact_email, months_ago in SUPPORT_CONTRACTS:
+            account = Account.objects.get(name=name)
+            if SupportContract.objects.filter(account=account).exists():
+                continue
+            start = as_of.replace(day=1)
+            for _month in range(months_ago):
+                start = (start - timedelta(days=1)).replace(day=1)
+            contact = account.members.get(user__username=contact_email)
+            contract = support_services.contract_order(
+                account=account, plan=SupportPlan.objects.get(code=code), start=start,
+                contact=contact, actor=None, as_of=start)
+            if code != "START":
+                continue
+            answered = support_services.ticket_open(
+                contract=contract, received_at=now - timedelta(days=3), channel="email",
+                kind="configuration", reporter=contact, subject="Printer labels cut off",
+                actor=None, now=now)
+            support_services.ticket_respond(ticket=answered,
+                                            responded_at=now - timedelta(days=3, hours=-1),
+                                            actor=None, now=now)
+            support_services.ticket_open(
+                contract=contract, received_at=now - timedelta(days=20), channel="portal",
+                kind="bug", reporter=contact, subject="Export fails on large orders",
+                actor=None, now=now)
+            support_services.ticket_open(
+                contract=contract, received_at=now - timedelta(hours=1), channel="phone",
+                kind="other", reporter=contact, subject="Question about the invoice layout",
+                actor=None, now=now)
+            for channel, minutes in (("remote", 50), ("phone", 10), ("email", 20)):
+                support_services.time_entry_add(
+                    contract=contract, ticket=answered, channel=channel, minutes=minutes,
+                    date=as_of, actor=None)
 
     def _create_account(self, name, country, package, state, members, free, as_of):
         trial = state in TRIAL_STARTED_DAYS_AGO
@@ -253,6 +304,9 @@ class Command(BaseCommand):
                 suspended = email.startswith("suspended")
                 note = " (suspended, no seat: cannot log in)" if suspended else ""
                 out(f"    {role:<8} {email}{note}")
+        out("  Support contracts (support staff: the queue and time entries)")
+        for name, code, contact_email, _months in SUPPORT_CONTRACTS:
+            out(f"    {code:<8} {name}, contact person {contact_email}")
         out("  Vendor staff (Django admin at /admin/)")
         for email, group in STAFF:
             out(f"    {group:<8} {email}")

@@ -1,0 +1,261 @@
+"""The account admin's "Support plan" page (issue 14, SPEC §8): the current contract with its
+plan's terms, the time used this month and the minimum term; ordering a plan, changing it and
+cancelling, each through a confirmation page that states the effective dates before anything
+changes (the `confirm=1` re-post of `seats.confirm`); the monthly SLA report and the tickets of
+the account's own contracts (another account's ids are a 404).
+
+Admins only (`seats.views.account_admin_required`: managers and users get 403). Every rule is
+in `support_plans.services`; a refusal is shown on the form field it names."""
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from billing_site import formatting
+from billing_site.actions import post_only
+from billing_site.dates import today
+from billing_site.errors import DomainError
+from seats.confirm import confirmed
+from seats.forms import attach_domain_error
+from seats.views import account_admin_required
+
+from . import presenting, selectors, services
+from .forms import ChangePlanForm, ContactForm, OrderForm
+from .models import ContractStatus, SupportContract, Ticket
+from .views_common import confirm_page, render_report, ticket_context
+
+
+def _page_url(anchor=""):
+    return reverse("account_support") + (f"#{anchor}" if anchor else "")
+
+
+def _change_plans(contract):
+    """The plans the contract may change to: the orderable ones but the one in force, unless a
+    change is scheduled (choosing the current plan again then withdraws it)."""
+    plans = selectors.orderable_plans()
+    if contract.next_plan_id is None:
+        plans = plans.exclude(pk=contract.plan_id)
+    return plans
+
+
+def _render(request, account, *, order_form=None, change_form=None, contact_form=None,
+            status=200):
+    as_of = today()
+    contract = selectors.contract_current(account, as_of)
+    context = {"contract": contract, "nav_section": "support", "as_of": as_of,
+               "earlier": [c for c in selectors.account_contracts(account)
+                           if contract is None or c.pk != contract.pk]}
+    if contract is None:
+        plans = selectors.orderable_plans()
+        context["order_form"] = order_form or OrderForm(
+            account=account, plans=plans, initial={"start": as_of.isoformat()})
+        context["offers"] = [(plan, presenting.plan_terms(plan)) for plan in plans]
+    else:
+        month = as_of.replace(day=1)
+        plan = selectors.plan_on(contract, as_of)
+        used = selectors.minutes_used(contract, month)
+        context.update(
+            plan=plan, terms=presenting.plan_terms(plan), used=used, month=month,
+            limit=plan.monthly_limit_minutes,
+            active=contract.status == ContractStatus.ACTIVE,
+            started=contract.start <= as_of,
+            tickets=list(selectors.contract_tickets(contract)[:10]),
+        )
+        if contract.status == ContractStatus.ACTIVE:
+            context["change_form"] = change_form or ChangePlanForm(
+                plans=_change_plans(contract))
+        context["contact_form"] = contact_form or ContactForm(
+            account=account, initial={"contact": contract.contact_id})
+    return render(request, "support_plans/account.html", context, status=status)
+
+
+@account_admin_required
+def support_page(request, account):
+    return _render(request, account)
+
+
+def _refused(request, account, exc, form, *, key):
+    if not attach_domain_error(form, exc):
+        messages.error(request, exc.message)
+    return _render(request, account, status=exc.status, **{key: form})
+
+
+@account_admin_required
+@post_only("account_support", anchor="order")
+def order(request, account):
+    as_of = today()
+    if selectors.contract_current(account, as_of) is not None:
+        messages.error(request, _("This account already has a support contract; change its "
+                                  "plan instead."))
+        return redirect(_page_url("contract"))
+    form = OrderForm(request.POST, account=account, plans=selectors.orderable_plans())
+    if not form.is_valid():
+        return _render(request, account, order_form=form, status=400)
+    plan, start, contact = (form.cleaned_data[k] for k in ("plan", "start", "contact"))
+    if start < as_of:  # said before the confirmation, not after it (the service refuses too)
+        form.add_error("start", _("The contract cannot start in the past."))
+        return _render(request, account, order_form=form, status=400)
+    if not confirmed(request):
+        minimum_end = services.minimum_end_for(start, plan.minimum_term_months)
+        if minimum_end:
+            term = _("Its minimum term runs until %(day)s: a cancellation takes effect no "
+                     "earlier than that.") % {"day": formatting.day(minimum_end)}
+        else:
+            term = _("It has no minimum term: a cancellation takes effect at the end of the "
+                     "month.")
+        lines = [
+            _("The %(plan)s plan starts on %(start)s, for %(fee)s net a month.")
+            % {"plan": plan, "start": formatting.day(start),
+               "fee": formatting.money(plan.monthly_fee, presenting.PLN)},
+            term,
+            _("Contact person, the only one who may file tickets: %(email)s.")
+            % {"email": contact.email},
+        ]
+        return confirm_page(request, title=_("Order the %(plan)s plan?") % {"plan": plan},
+                            consequences=lines, confirm_label=_("Order the plan"),
+                            cancel_url=_page_url("order"), danger=False)
+    try:
+        contract = services.contract_order(account=account, plan=plan, start=start,
+                                           contact=contact, actor=request.user, as_of=as_of)
+    except DomainError as exc:
+        return _refused(request, account, exc, form, key="order_form")
+    text = _("The %(plan)s plan is ordered from %(start)s.") % {
+        "plan": contract.plan, "start": formatting.day(contract.start)}
+    if contract.minimum_end:
+        text += " " + _("Its minimum term ends on %(day)s.") % {
+            "day": formatting.day(contract.minimum_end)}
+    messages.success(request, text)
+    return redirect(_page_url("contract"))
+
+
+@account_admin_required
+@post_only("account_support", anchor="change")
+def change_plan(request, account):
+    as_of = today()
+    contract = selectors.contract_current(account, as_of)
+    if contract is None:
+        messages.error(request, _("This account has no support contract to change; order a "
+                                  "plan first."))
+        return redirect(_page_url("order"))
+    if contract.status != ContractStatus.ACTIVE:
+        messages.error(request, _("This contract is cancelled or ended; its plan cannot "
+                                  "change."))
+        return redirect(_page_url("contract"))
+    form = ChangePlanForm(request.POST, plans=_change_plans(contract))
+    if not form.is_valid():
+        return _render(request, account, change_form=form, status=400)
+    plan = form.cleaned_data["plan"]
+    if not confirmed(request):
+        effective = services.contract_change_effective(contract=contract, as_of=as_of)
+        if plan.pk == contract.plan_id:  # withdrawing the scheduled change
+            lines = [_("The change to %(plan)s scheduled from %(day)s is withdrawn; the contract "
+                       "stays on %(current)s.")
+                     % {"plan": contract.next_plan, "day": formatting.day(contract.next_plan_from),
+                        "current": contract.plan}]
+            title = _("Keep the %(plan)s plan?") % {"plan": plan}
+        else:
+            lines = [_("The contract has the %(plan)s plan from %(day)s, for %(fee)s net a "
+                       "month.") % {"plan": plan, "day": formatting.day(effective),
+                                    "fee": formatting.money(plan.monthly_fee, presenting.PLN)}]
+            if effective > as_of:
+                lines.append(_("Until then it stays on %(current)s.")
+                             % {"current": contract.plan})
+            new_end = services.minimum_end_for(effective, plan.minimum_term_months)
+            ends = [end for end in (contract.minimum_end, new_end) if end is not None]
+            if ends:
+                lines.append(_("The minimum term then ends on %(day)s.")
+                             % {"day": formatting.day(max(ends))})
+            title = _("Change to the %(plan)s plan?") % {"plan": plan}
+        return confirm_page(request, title=title, consequences=lines,
+                            confirm_label=_("Change the plan"), cancel_url=_page_url("change"),
+                            danger=False)
+    try:
+        contract = services.contract_change_plan(contract=contract, plan=plan,
+                                                 actor=request.user, as_of=as_of)
+    except DomainError as exc:
+        return _refused(request, account, exc, form, key="change_form")
+    if contract.next_plan_id:
+        text = _("The %(plan)s plan applies from %(day)s.") % {
+            "plan": contract.next_plan, "day": formatting.day(contract.next_plan_from)}
+    else:
+        text = _("The contract has the %(plan)s plan.") % {"plan": contract.plan}
+    messages.success(request, text)
+    return redirect(_page_url("contract"))
+
+
+@account_admin_required
+@post_only("account_support", anchor="cancel")
+def cancel(request, account):
+    as_of = today()
+    contract = selectors.contract_current(account, as_of)
+    if contract is None or contract.status != ContractStatus.ACTIVE:
+        messages.error(request, _("There is no running support contract to cancel."))
+        return redirect(_page_url())
+    if not confirmed(request):
+        ends_on = services.contract_cancel_effective(contract=contract, as_of=as_of)
+        if ends_on < contract.start:
+            lines = [_("The contract has not started yet: it ends at once.")]
+        else:
+            lines = [_("The contract runs until %(day)s, and ends then.")
+                     % {"day": formatting.day(ends_on)}]
+            if contract.minimum_end and contract.minimum_end == ends_on:
+                lines.append(_("That is the last day of its minimum term; it cannot end "
+                               "earlier."))
+            lines.append(_("Until then tickets and time are covered, and the fee is charged, "
+                           "as now."))
+        if contract.next_plan_from and contract.next_plan_from > ends_on:
+            lines.append(_("The change to %(plan)s scheduled from %(day)s is withdrawn.")
+                         % {"plan": contract.next_plan,
+                            "day": formatting.day(contract.next_plan_from)})
+        return confirm_page(request, title=_("Cancel the support contract?"), consequences=lines,
+                            confirm_label=_("Cancel the contract"),
+                            cancel_url=_page_url("cancel"))
+    try:
+        contract = services.contract_cancel(contract=contract, actor=request.user, as_of=as_of)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _render(request, account, status=exc.status)
+    if contract.status == ContractStatus.ENDED:
+        messages.success(request, _("The support contract is cancelled."))
+    else:
+        messages.success(request, _("The support contract is cancelled; it runs until "
+                                    "%(day)s.") % {"day": formatting.day(contract.ends_on)})
+    return redirect(_page_url("contract"))
+
+
+@account_admin_required
+@post_only("account_support", anchor="contract")
+def contact(request, account):
+    """Name another contact person (no confirmation: nothing is lost, it can be changed back)."""
+    contract = selectors.contract_current(account, today())
+    if contract is None:
+        messages.error(request, _("This account has no support contract; order a plan first."))
+        return redirect(_page_url("order"))
+    form = ContactForm(request.POST, account=account)
+    if not form.is_valid():
+        return _render(request, account, contact_form=form, status=400)
+    try:
+        contract = services.contract_contact_change(
+            contract=contract, contact=form.cleaned_data["contact"], actor=request.user)
+    except DomainError as exc:
+        return _refused(request, account, exc, form, key="contact_form")
+    messages.success(request, _("%(email)s is now the contact person: the only one who may "
+                                "file tickets.") % {"email": contract.contact.email})
+    return redirect(_page_url("contract"))
+
+
+@account_admin_required
+def report(request, account, contract_id):
+    contract = get_object_or_404(SupportContract.objects.select_related("plan", "account"),
+                                 pk=contract_id, account=account)
+    return render_report(request, contract, staff=False)
+
+
+@account_admin_required
+def ticket(request, account, ticket_id):
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("contract__plan", "contract__account", "reporter__user"),
+        pk=ticket_id, contract__account=account)
+    return render(request, "support_plans/account_ticket.html",
+                  {**ticket_context(ticket), "nav_section": "support"})
