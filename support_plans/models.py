@@ -23,8 +23,8 @@ UTC, shown Europe/Warsaw); months are the `date` of their 1st; dates are inclusi
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
-from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext, pgettext_lazy, pgettext_noop
 
 
 class EmailScope(models.TextChoices):
@@ -98,12 +98,15 @@ class SupportPlan(models.Model):
         ]
 
     def __str__(self):
-        return gettext(self.name)  # the seeded names are translated (PLAN_NAMES)
+        # the seeded names are translated (PLAN_NAMES), in their own context: Django's catalogue
+        # already has a plain "Email" (the form field) that is not a plan's name
+        return pgettext("support plan", self.name)
 
 
 # the names of the seeded tiers (migration 0002), for the translation catalogue
-PLAN_NAMES = [gettext_noop("Community"), gettext_noop("Email"), gettext_noop("Start"),
-              gettext_noop("Standard"), gettext_noop("Premium")]
+PLAN_NAMES = [pgettext_noop("support plan", "Community"), pgettext_noop("support plan", "Email"),
+              pgettext_noop("support plan", "Start"), pgettext_noop("support plan", "Standard"),
+              pgettext_noop("support plan", "Premium")]
 
 
 class ContractStatus(models.TextChoices):
