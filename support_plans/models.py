@@ -24,7 +24,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext, pgettext_lazy, pgettext_noop
+from django.utils.translation import pgettext, pgettext_lazy
 
 
 class EmailScope(models.TextChoices):
@@ -104,9 +104,9 @@ class SupportPlan(models.Model):
 
 
 # the names of the seeded tiers (migration 0002), for the translation catalogue
-PLAN_NAMES = [pgettext_noop("support plan", "Community"), pgettext_noop("support plan", "Email"),
-              pgettext_noop("support plan", "Start"), pgettext_noop("support plan", "Standard"),
-              pgettext_noop("support plan", "Premium")]
+PLAN_NAMES = [pgettext_lazy("support plan", "Community"), pgettext_lazy("support plan", "Email"),
+              pgettext_lazy("support plan", "Start"), pgettext_lazy("support plan", "Standard"),
+              pgettext_lazy("support plan", "Premium")]
 
 
 class ContractStatus(models.TextChoices):
