@@ -240,6 +240,12 @@ class Member(models.Model):
     )
     pending_on = models.DateField(_("scheduled for"), null=True, blank=True)
     pending_remove_seat = models.BooleanField(_("remove the seat too"), default=False)
+    # False only for the first admin of a self-service sign-up until they confirm their address
+    # through the e-mailed link (`seats.services.signup_confirm`): until then the login (and so
+    # the new account) is refused at login, on every page and in the API (`seats.access`).
+    # Members added by an admin are True: their login has no password until they follow the
+    # link e-mailed to the address, which proves it as well.
+    email_confirmed = models.BooleanField(_("address confirmed"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:

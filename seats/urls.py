@@ -18,6 +18,8 @@ urlpatterns = [
     path("signup/", views_signup.signup, name="signup"),
     path("signup/done/", views_signup.signup_done, name="signup_done"),
     path("signup/confirm/<uidb64>/<token>/", views_signup.signup_confirm, name="signup_confirm"),
+    path("signup/resend/", views_signup.signup_resend, name="signup_resend"),
+    path("signup/resend/done/", views_signup.signup_resend_done, name="signup_resend_done"),
     path("banner/dismiss/", views.banner_dismiss, name="banner_dismiss"),
     path(
         "password-reset/",

@@ -70,7 +70,15 @@ class MemberLoginView(auth_views.LoginView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(trial_days=BillingPolicy.current().trial_days, **kwargs)
+        context = super().get_context_data(trial_days=BillingPolicy.current().trial_days,
+                                           **kwargs)
+        form = context.get("form")
+        # the right password of a sign-up not confirmed yet (issue 14): offer to send the link
+        # again to the address typed (only someone who knows the password sees this)
+        if form is not None and form.is_bound and any(
+                error.code == "unconfirmed" for error in form.non_field_errors().as_data()):
+            context["unconfirmed_email"] = form.data.get("username", "")
+        return context
 
 
 @login_required

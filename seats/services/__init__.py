@@ -1,6 +1,7 @@
 """Every change to accounts, members, seats and seat validity (SPEC §3), by topic:
 
-- `accounts`: `account_create`, `signup`, `billing_period_change`, `account_billing_country_set`,
+- `accounts`: `account_create`, `signup`, `signup_confirm`, `signup_link_member`,
+  `signup_link_resend`, `billing_period_change`, `account_billing_country_set`,
   `currency_for_country`;
 - `seats`: `seats_add`, `seats_addable`, `seats_only_in_renewal`, `seat_remove`, `seats_remove`,
   `seat_assign`;
@@ -26,6 +27,9 @@ from .accounts import (
     billing_period_change,
     currency_for_country,
     signup,
+    signup_confirm,
+    signup_link_member,
+    signup_link_resend,
 )
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _normalise_email
 from .emails import send_address_taken, send_signup_confirmation, signup_token_generator
@@ -64,5 +68,6 @@ __all__ = [
     "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",
     "seat_remove", "seats_add", "seats_addable", "seats_only_in_renewal", "seats_open",
     "seats_remove", "api_token_create", "api_token_revoke", "key_prefix", "send_address_taken",
-    "send_invitation", "send_signup_confirmation", "signup", "signup_token_generator",
+    "send_invitation", "send_signup_confirmation", "signup", "signup_confirm",
+    "signup_link_member", "signup_link_resend", "signup_token_generator",
 ]
