@@ -72,8 +72,7 @@ def signup_confirm(request, uidb64, token):
         account = member.account
         messages.success(
             request,
-            _("Your address is confirmed. Welcome! Your free trial of %(account)s runs until "
-              "%(date)s.")
+            _("Welcome! Your free trial of %(account)s runs until %(date)s.")
             % {"account": account.name, "date": formatting.day(account.trial_ends_on)},
         )
         return redirect("home")
