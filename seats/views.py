@@ -49,7 +49,8 @@ from .middleware import pop_refusal
 from .models import Member, MemberState, Seat
 from .selectors import (
     SEAT_FILTERS,
-    account_members,
+    account_invitations_open,
+    account_members_listed,
     account_seat_counts,
     account_seats_filtered,
     contract_seat_state,
@@ -164,7 +165,7 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
     ).get_page(request.GET.get("page"))
     seats = list(seats_page.object_list)
     members = []
-    for m in account_members(account):
+    for m in account_members_listed(account):
         form = release_forms.get(m.pk)
         members.append({
             "member": m,
@@ -194,6 +195,8 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "counts": counts,
         "occupied": counts["total"] - counts["free"],
         "members": members,
+        # every invitation the same way whoever owns the address (issue 14)
+        "invitations": account_invitations_open(account),
         "add_form": add_form,
         "invite_form": invite_form or MemberInviteForm(),
         "max_seats": addable,

@@ -7,6 +7,8 @@
   `seat_assign`;
 - `members`: `member_invite`, `member_release`, `member_cancel_scheduled`, `member_restore`,
   `member_role_change`,  `members_apply_scheduled`, `send_invitation`;
+- `invitations`: `invitation_cancel`, `invitation_resend`, `invitations_accept` (the pending
+  invitations the members list shows, issue 14);
 - `ledger`: the one writer of `Seat.valid_until` / `paid_through` — `seats_open` (a new seat's
   first period), `seat_periods_append`, `seat_periods_reverse` (see `seats.models.SeatPeriod`);
 - `tokens`: `api_token_create`, `api_token_revoke` (a login's API token, made and revoked by its
@@ -33,6 +35,7 @@ from .accounts import (
 )
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _normalise_email
 from .emails import send_address_taken, send_signup_confirmation, signup_token_generator
+from .invitations import invitation_cancel, invitation_resend, invitations_accept
 from .ledger import (
     SeatValidityChange,
     new_seat_valid_until,
@@ -62,7 +65,8 @@ from .tokens import api_token_create, api_token_revoke, key_prefix
 
 __all__ = [
     "MAX_SEATS_PER_REQUEST", "MEMBER_FIELDS", "SEAT_FIELDS", "SeatValidityChange",
-    "_normalise_email", "account_billing_country_set", "account_create", "billing_period_change",
+    "_normalise_email", "account_billing_country_set", "invitation_cancel",
+    "invitation_resend", "invitations_accept", "account_create", "billing_period_change",
     "currency_for_country", "member_cancel_scheduled", "member_invite",
     "member_release", "member_restore", "member_role_change", "members_apply_scheduled",
     "new_seat_valid_until", "seat_assign", "seat_periods_append", "seat_periods_reverse",

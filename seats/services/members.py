@@ -21,10 +21,11 @@ from billing_site.outbox import email_send_once
 
 from ..audit import audit_record, snapshot
 from ..auth import logins_with_email
-from ..models import Account, Member, MemberRole, MemberState, Seat
+from ..models import Account, Invitation, InvitationStatus, Member, MemberRole, MemberState, Seat
 from ..selectors import is_last_active_admin
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
 from .emails import queue_limited
+from .invitations import invitation_record, invitations_settle
 from .seats import _free_seat, _occupy, seats_add
 
 logger = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ def _queue_invitation(email, member_id, inviter_email, language):
     queue_limited("seats.send_invitation_email", email, member_id, inviter_email, language)
 
 
-def _address_taken(*, account, email, actor):
+def _address_taken(*, account, email, role, actor, as_of):
     """An invitation of an address that already has a login elsewhere (a member of another
     organisation, or a login without one, e.g. vendor staff): nothing changes in `account`, and
     the owner of the address is told (`emails.send_address_taken`, queued in this
@@ -73,6 +74,9 @@ def _address_taken(*, account, email, actor):
     the address; the audit row keeps what happened for our staff."""
     audit_record(account=account, actor=actor, action="member.invite_elsewhere", target=account,
                  after={"email": email})
+    # listed as pending like any invitation (issue 14) until an admin cancels it
+    invitation_record(account=account, email=email, role=role, member=None, actor=actor,
+                      as_of=as_of)
     inviter = actor.email if actor is not None else ""
     # through the outbox in this transaction (billing_site.outbox): a broker that is down loses
     # nothing
@@ -99,6 +103,15 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             field="role",
         )
     account = _lock_account(account)
+    # one pending invitation per address, answered the same whoever owns it (issue 14)
+    invitations_settle(account=account, email=email)
+    if Invitation.objects.filter(account=account, email=email,
+                                 status=InvitationStatus.PENDING).exists():
+        raise DomainError(
+            _("%(email)s has already been invited and has not accepted yet; re-send or cancel "
+              "that invitation in the members list.") % {"email": email},
+            code="already_invited", status=409, field="email",
+        )
     User = get_user_model()
     # matched ignoring case: a login stored as A@X.example is the same person as a@x.example
     existing = (
@@ -106,7 +119,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
         .select_related("account").order_by("pk").first()
     )
     if existing is not None and existing.account_id != account.pk:
-        _address_taken(account=account, email=email, actor=actor)
+        _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
         return None
     if existing is not None and existing.state == MemberState.ACTIVE:
         raise DomainError(_("%(email)s is already a member.") % {"email": email}, field="email")
@@ -116,7 +129,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             field="email",
         )
     if existing is None and logins_with_email(email).exists():
-        _address_taken(account=account, email=email, actor=actor)
+        _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
         return None
 
     if existing is not None:  # a deleted member comes back
@@ -135,7 +148,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             with transaction.atomic():
                 user = User.objects.create_user(username=email, email=email, password=None)
         except IntegrityError:  # invited or signed up elsewhere at the same moment
-            _address_taken(account=account, email=email, actor=actor)
+            _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
             return None
         member = Member.objects.create(account=account, user=user, role=role)
         audit_record(account=account, actor=actor, action="member.invite", target=member,
@@ -152,6 +165,9 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             raise DomainError(exc.message, code=exc.code) from exc
     _occupy(account=account, seat=seat, member=member, actor=actor)
     if notify:
+        # shown as "invited, waiting for acceptance" until the invitee sets a password
+        invitation_record(account=account, email=email, role=role, member=member, actor=actor,
+                          as_of=as_of)
         inviter = actor.email if actor is not None else ""
         # the recipient's language is not known: the e-mail goes out in the inviter's
         language = translation.get_language() or ""
