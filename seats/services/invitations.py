@@ -72,7 +72,7 @@ def _transition(invitation, status, *, actor):
 
 
 def _lock_open(account, invitation) -> Invitation:
-    invitation = (Invitation.objects.select_for_update()
+    invitation = (Invitation.objects.select_for_update(of=("self",))
                   .select_related("member__user", "account").get(pk=invitation.pk,
                                                                  account=account))
     if invitation.status == InvitationStatus.PENDING and not invitation_is_open(invitation):
