@@ -13,6 +13,7 @@ from .models import (
     Account,
     AuditEntry,
     ConfirmedSeatCount,
+    Invitation,
     Member,
     PurgePermit,
     Seat,
@@ -66,8 +67,9 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["user", "account", "role", "state", "pending_state", "pending_on"]
-    list_filter = ["role", "state", "pending_state"]
+    list_display = ["user", "account", "role", "state", "pending_state", "pending_on",
+                    "email_confirmed"]
+    list_filter = ["role", "state", "pending_state", "email_confirmed"]
     search_fields = ["user__email", "account__name"]
     list_select_related = ["user", "account"]
     raw_id_fields = ["user", "account"]
@@ -155,6 +157,18 @@ class ConfirmedSeatCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["account", "confirmed_by"]
     search_fields = ["account__name"]
     date_hierarchy = "confirmed_on"
+
+
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Invitations (issue 14), read-only: written by `member_invite` and the admins' re-send
+    and cancel (`seats.services.invitations`)."""
+
+    list_display = ["email", "account", "role", "status", "invited_on", "sent_on", "member"]
+    list_filter = ["status", "role"]
+    list_select_related = ["account", "member__user"]
+    search_fields = ["email", "account__name"]
+    date_hierarchy = "invited_on"
 
 
 @admin.register(PurgePermit)

@@ -206,3 +206,19 @@ def test_setting_the_password_accepts_the_invitation(acme, mailoutbox,
     page = admin_client(admin).get(reverse("account_users")).content.decode()
     member = Member.objects.get(user__username=FRESH)
     assert f'id="member-{member.pk}"' in page and f'id="invitation-{invitation.pk}"' not in page
+
+
+def test_ops_see_invitations_read_only_in_the_admin(acme, addresses, admin_client):
+    account, admin = acme
+    token_client(admin.user).post(f"{API}{account.pk}/members/",
+                                  {"email": addresses["staff"], "role": "user"}, format="json")
+    invitation = Invitation.objects.get(account=account, email=addresses["staff"])
+
+    listing = admin_client.get(reverse("admin:seats_invitation_changelist"))
+    change = admin_client.post(reverse("admin:seats_invitation_change", args=[invitation.pk]),
+                               {"status": "cancelled"})
+
+    assert listing.status_code == 200 and addresses["staff"] in listing.content.decode()
+    assert change.status_code == 403
+    invitation.refresh_from_db()
+    assert invitation.status == "pending"
