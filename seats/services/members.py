@@ -93,9 +93,15 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
     An address that already has a login outside this account — a member of another
     organisation or a vendor staff login — is not added: the service returns None and its owner
     gets an e-mail saying so (`_address_taken`). Callers answer exactly as for an added member,
-    so an invitation never tells one tenant who has a login elsewhere (issue 13). Refused with
-    DomainError (field "email" or "role"): a bad address or role, an active or suspended member
-    of this account; (no field) the trial's seat cap."""
+    so an invitation never tells one tenant who has a login elsewhere (issue 13).
+
+    Issue 14: with `notify` (every invitation made by an admin) an `Invitation` row is written
+    for both kinds of address, so that the members list shows each as "invited, waiting for
+    acceptance" until the invitee sets a password (or an admin cancels it:
+    `invitations.invitation_cancel`). Refused with DomainError (field "email" or "role"): a bad
+    address or role, an active or suspended member of this account, an address with a pending
+    invitation here (409, code "already_invited", whoever owns it); (no field) the trial's seat
+    cap."""
     email = _normalise_email(email)
     if role not in MemberRole.values:
         raise DomainError(
