@@ -5,7 +5,7 @@ reloaded after the form was sent, a login's `?next=`. Django's answer would be a
 site's is the page the action belongs to (where its form is), with a note that nothing was done.
 The API is not concerned: DRF answers its own JSON 405.
 
-One clear answer to a GET (issue 14 item 4): an address naming a row (a member, an order, a
+One clear answer to a GET (issues 12/13 item 4): an address naming a row (a member, an order, a
 document) that does not exist or belongs to another account is a plain 404 page, with no note;
 a valid address is a redirect to its page with the note, added once however often the GET is
 repeated before the page is seen."""

@@ -46,7 +46,7 @@ def exception_handler(exc, context):
     with code "invalid" (the messages stay under their fields); a body DRF's parser could not
     read is a translated 400 "malformed_json" (or "malformed_body" for a form body). The code is
     kept on the request as the reason of the one-line refusal log (`billing_site.log_filters`).
-    Issue 14."""
+    Issues 12/13."""
     if isinstance(exc, DomainError):
         body = {"detail": str(exc.message), "code": exc.code}
         if exc.field:

@@ -225,7 +225,7 @@ class TextFormField(forms.CharField):
 
 
 class AmountInput(forms.TextInput):
-    """A text input for a money amount (issue 14 item 6): the decimal keyboard on phones, no
+    """A text input for a money amount (issues 12/13 item 6): the decimal keyboard on phones, no
     autofill, and — unless the form set its own — a placeholder example written with the decimal
     separator of the language active when the page is drawn ("123.45" / "123,45")."""
 

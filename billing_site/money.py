@@ -34,7 +34,7 @@ def money_text(value) -> str:
     return str(money(value))
 
 
-# A typed amount (issue 14 item 6): ASCII digits, optionally grouped by threes with a space, a
+# A typed amount (issues 12/13 item 6): ASCII digits, optionally grouped by threes with a space, a
 # no-break space or a narrow no-break space, then optionally a decimal point or comma and at most
 # 2 decimals. ASCII digits only and no trailing newline (issue 13: `\d` and `$` let "٣" and "3\n"
 # through).

@@ -123,7 +123,7 @@ def _transfer_form(invoice, data=None, as_of=None):
 
 
 def _only_currency(form, currency):
-    """Only the invoice's own currency can be booked against it (issue 14 item 6): the list
+    """Only the invoice's own currency can be booked against it (issues 12/13 item 6): the list
     offers no other, and another one posted is refused by the form ("Select a valid choice")."""
     form.fields["currency"].choices = [(currency, Currency(currency).label)]
     return form

@@ -125,6 +125,14 @@ def access_decision(user, *, as_of: date, member=None) -> AccessDecision:
         )
     account = member.account
     name = account.name
+    if not member.email_confirmed:
+        # a sign-up whose address is not confirmed yet (issues 12/13): the login form offers to
+        # send the link again (templates/registration/login.html reads this code)
+        return AccessDecision(
+            False, "unconfirmed",
+            _("Your e-mail address is not confirmed yet. Open the link in the e-mail we sent "
+              "when you signed up, or send the link again."),
+        )
     if member.state == MemberState.DELETED:
         return AccessDecision(
             False, "deleted",

@@ -13,6 +13,7 @@ from .models import (
     Account,
     AuditEntry,
     ConfirmedSeatCount,
+    Invitation,
     Member,
     PurgePermit,
     Seat,
@@ -66,8 +67,9 @@ class AccountAdmin(admin.ModelAdmin):
 
 @admin.register(Member)
 class MemberAdmin(admin.ModelAdmin):
-    list_display = ["user", "account", "role", "state", "pending_state", "pending_on"]
-    list_filter = ["role", "state", "pending_state"]
+    list_display = ["user", "account", "role", "state", "pending_state", "pending_on",
+                    "email_confirmed"]
+    list_filter = ["role", "state", "pending_state", "email_confirmed"]
     search_fields = ["user__email", "account__name"]
     list_select_related = ["user", "account"]
     raw_id_fields = ["user", "account"]
@@ -157,6 +159,18 @@ class ConfirmedSeatCountAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "confirmed_on"
 
 
+@admin.register(Invitation)
+class InvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Invitations (issues 12/13), read-only: written by `member_invite` and the admins' re-send
+    and cancel (`seats.services.invitations`)."""
+
+    list_display = ["email", "account", "role", "status", "invited_on", "sent_on", "member"]
+    list_filter = ["status", "role"]
+    list_select_related = ["account", "member__user"]
+    search_fields = ["email", "account__name"]
+    date_hierarchy = "invited_on"
+
+
 @admin.register(PurgePermit)
 class PurgePermitAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Always empty outside a running trial deletion (a permit never outlives its transaction);
@@ -197,4 +211,4 @@ class ApiTokenAdmin(TokenAdmin):
         for token in queryset.select_related("user"):
             api_token_revoke(user=token.user, actor=request.user)
 
-from . import admin_axes  # noqa: E402,F401  (replaces axes' admin lists: issue 14 item 5)
+from . import admin_axes  # noqa: E402,F401  (replaces axes' admin lists: issues 12/13 item 5)

@@ -1,4 +1,4 @@
-"""django-axes' login-attempt lists in the admin, trimmed to fit a 1280 px screen (issue 14 item
+"""django-axes' login-attempt lists in the admin, trimmed to fit a 1280 px screen (issues 12/13 item
 5): axes' own admin classes show the full user agent and path in every row, which pushed the
 columns that matter (who, from where, locked or not) off-screen. The rows are the same; the user
 agent and the path stay on each row's page and in the search and filters.

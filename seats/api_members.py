@@ -7,6 +7,7 @@ Conventions of `seats.api` (scoping, order of checks, one view per operation). I
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from billing_site.api import (
@@ -22,8 +23,8 @@ from billing_site.inputs import StrictDateField
 from . import services
 from .api import AccountScopedApi, MemberOutputSerializer
 from .invitations import invitation_sent_message
-from .models import MemberRole, MemberState
-from .selectors import account_members
+from .models import Invitation, InvitationStatus, MemberRole, MemberState
+from .selectors import account_invitations_open, account_members_listed
 
 
 def _email_format(value) -> None:
@@ -38,7 +39,8 @@ def _email_format(value) -> None:
 
 
 class MemberListInviteApi(AccountScopedApi):
-    """GET: every member of the account, whatever their state.
+    """GET: every member of the account, whatever their state, except invitees who have not
+    accepted yet (they are in GET invitations, issues 12/13).
     POST: invite a member; they take a free seat, or a new seat is added."""
 
     @extend_schema_serializer(component_name="MemberInviteInput")
@@ -57,7 +59,7 @@ class MemberListInviteApi(AccountScopedApi):
     )
     def get(self, request, account_id):
         account = self.get_account(account_id)
-        return Response(MemberOutputSerializer(account_members(account), many=True).data)
+        return Response(MemberOutputSerializer(account_members_listed(account), many=True).data)
 
     @extend_schema_serializer(component_name="MemberInvitation")
     class InvitationOutputSerializer(serializers.Serializer):
@@ -67,12 +69,15 @@ class MemberListInviteApi(AccountScopedApi):
 
     @extend_schema(
         operation_id="members_invite", tags=["members"], request=InviteInputSerializer,
-        responses={202: InvitationOutputSerializer, **error_responses(400, 401, 403, 404)},
+        responses={202: InvitationOutputSerializer,
+                   **error_responses(400, 401, 403, 404, 409)},
         description=(
             "202 for every accepted invitation, whoever owns the address: an address that "
             "already has a login elsewhere is not added (its owner is e-mailed instead), so the "
-            "answer never tells one organisation about another's members. The new member, with "
-            "their seat, is in GET members."
+            "answer never tells one organisation about another's members. Every accepted "
+            "invitation is listed in GET invitations as pending until the invitee sets a "
+            "password (then the member is in GET members), the same way whoever owns the "
+            "address. 409 `already_invited` while the address has a pending invitation."
         ),
     )
     def post(self, request, account_id):
@@ -203,3 +208,70 @@ class MemberRoleApi(AccountScopedApi):
             actor=request.user, as_of=today(),
         )
         return self.member_response(account, member)
+
+
+# --- invitations (issues 12/13) ---------------------------------------------------------------------
+
+
+@extend_schema_serializer(component_name="PendingInvitation")
+class PendingInvitationOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    email = serializers.CharField(help_text="The address invited (lower-case).")
+    role = ChoiceField(choices=MemberRole.choices)
+    status = ChoiceField(choices=InvitationStatus.choices)
+    invited_on = serializers.DateField(help_text="Business date of the invitation.")
+    sent_on = serializers.DateField(help_text="Business date of the last e-mail sent.")
+
+
+class InvitationListApi(AccountScopedApi):
+    """The invitations waiting for the invitee, the same way whoever owns the address."""
+
+    @extend_schema(
+        operation_id="invitations_list", tags=["members"],
+        responses={200: PendingInvitationOutputSerializer(many=True),
+                   **error_responses(401, 403, 404)},
+    )
+    def get(self, request, account_id):
+        account = self.get_account(account_id)
+        return Response(PendingInvitationOutputSerializer(account_invitations_open(account),
+                                                          many=True).data)
+
+
+class InvitationActionApi(AccountScopedApi):
+    def get_invitation(self, account, invitation_id):
+        invitation = Invitation.objects.filter(account=account, pk=invitation_id).first()
+        if invitation is None:
+            raise NotFound()
+        return invitation
+
+
+class InvitationResendApi(InvitationActionApi):
+    """Send a pending invitation's e-mail again (limited per address; the answer is the same)."""
+
+    @extend_schema(
+        operation_id="invitations_resend", tags=["members"], request=None,
+        responses={200: PendingInvitationOutputSerializer,
+                   **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, account_id, invitation_id):
+        account = self.get_account(account_id)
+        invitation = services.invitation_resend(
+            account=account, invitation=self.get_invitation(account, invitation_id),
+            actor=request.user, as_of=today())
+        return Response(PendingInvitationOutputSerializer(invitation).data)
+
+
+class InvitationCancelApi(InvitationActionApi):
+    """Cancel a pending invitation (a seat it took becomes free)."""
+
+    @extend_schema(
+        operation_id="invitations_cancel", tags=["members"], request=None,
+        responses={200: PendingInvitationOutputSerializer,
+                   **error_responses(401, 403, 404, 409)},
+    )
+    def post(self, request, account_id, invitation_id):
+        account = self.get_account(account_id)
+        invitation = services.invitation_cancel(
+            account=account, invitation=self.get_invitation(account, invitation_id),
+            actor=request.user, as_of=today())
+        return Response(PendingInvitationOutputSerializer(invitation).data)

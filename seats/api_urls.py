@@ -23,6 +23,12 @@ urlpatterns = [
          api_contracts.ContractSeatsConfirmApi.as_view(), name="contract-confirm-seats"),
     path("accounts/<int:account_id>/members/", api_members.MemberListInviteApi.as_view(),
          name="members"),
+    path("accounts/<int:account_id>/invitations/", api_members.InvitationListApi.as_view(),
+         name="invitations"),
+    path("accounts/<int:account_id>/invitations/<int:invitation_id>/resend/",
+         api_members.InvitationResendApi.as_view(), name="invitation-resend"),
+    path("accounts/<int:account_id>/invitations/<int:invitation_id>/cancel/",
+         api_members.InvitationCancelApi.as_view(), name="invitation-cancel"),
     path(
         "accounts/<int:account_id>/members/<int:member_id>/suspend/",
         api_members.MemberSuspendApi.as_view(), name="member-suspend",

@@ -145,6 +145,15 @@ class SignupForm(forms.Form):
         return cleaned
 
 
+class SignupResendForm(forms.Form):
+    """The address to send a sign-up's confirmation link to again (issues 12/13)."""
+
+    email = forms.EmailField(
+        label=_("E-mail"), max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+
+
 class SeatsAddForm(forms.Form):
     # No min/max validators here: services.seats_add owns the limits and its refusal is shown on
     # this field. The HTML attributes only guide the browser.

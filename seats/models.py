@@ -12,7 +12,7 @@ Invariants (backed by constraints where the database can express them):
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -240,6 +240,12 @@ class Member(models.Model):
     )
     pending_on = models.DateField(_("scheduled for"), null=True, blank=True)
     pending_remove_seat = models.BooleanField(_("remove the seat too"), default=False)
+    # False only for the first admin of a self-service sign-up until they confirm their address
+    # through the e-mailed link (`seats.services.signup_confirm`): until then the login (and so
+    # the new account) is refused at login, on every page and in the API (`seats.access`).
+    # Members added by an admin are True: their login has no password until they follow the
+    # link e-mailed to the address, which proves it as well.
+    email_confirmed = models.BooleanField(_("address confirmed"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -270,6 +276,75 @@ class Member(models.Model):
     @property
     def is_admin(self):
         return self.role == MemberRole.ADMIN
+
+
+class InvitationStatus(TextChoices):
+    PENDING = "pending", _("invited, waiting for acceptance")
+    ACCEPTED = "accepted", _("accepted")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# pending → accepted (the invitee set their password) / cancelled (by an admin); nothing after
+INVITATION_TRANSITIONS = {
+    InvitationStatus.PENDING: {InvitationStatus.ACCEPTED, InvitationStatus.CANCELLED},
+    InvitationStatus.ACCEPTED: set(),
+    InvitationStatus.CANCELLED: set(),
+}
+
+
+class Invitation(models.Model):
+    """An admin's invitation of an address into an account (issues 12/13), shown on the members
+    list as "invited, waiting for acceptance" — the same way whoever owns the address, so that
+    the list never tells one organisation that an address has a login elsewhere.
+
+    - An address with no login: the invitation creates the login and the member on a seat at
+      once (`member`), as before; it is accepted when the invitee sets a password through the
+      e-mailed link. Until then the member is shown only as this invitation.
+    - An address that already has a login (another organisation's member, a vendor staff login:
+      one login belongs to at most one organisation): nobody is added (`member` empty), its
+      owner is e-mailed what to do, and the invitation stays pending until an admin cancels it.
+
+    Written only by `seats.services.invitations` (and `member_invite`); at most one pending
+    invitation per account and address (constraint). `email` is stored lower-case."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("account")
+    )
+    email = models.CharField(_("e-mail"), max_length=254)
+    role = models.CharField(_("role"), max_length=10, choices=MemberRole.choices)
+    status = models.CharField(_("status"), max_length=10, choices=InvitationStatus.choices,
+                              default=InvitationStatus.PENDING)
+    # the member the invitation created (address without a login); empty for an address with a
+    # login elsewhere, and after a cancelled invitation's member was removed
+    member = models.ForeignKey(
+        Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations",
+        verbose_name=_("member"),
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", verbose_name=_("invited by"),
+    )
+    # business date (Europe/Warsaw) of the invitation, shown on the list
+    invited_on = models.DateField(_("invited on"))
+    # business date of the last e-mail (the invitation, or a re-send)
+    sent_on = models.DateField(_("sent on"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["account", "email", "id"]
+        verbose_name = _("invitation")
+        verbose_name_plural = _("invitations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "email"], condition=Q(status="pending"),
+                name="invitation_one_pending_per_address",
+            ),
+            models.CheckConstraint(condition=Q(status__in=["pending", "accepted", "cancelled"]),
+                                   name="invitation_status_known"),
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.account} ({self.status})"
 
 
 class Seat(models.Model):

@@ -14,6 +14,8 @@ from .models import (
     Account,
     ConfirmedSeatCount,
     Contract,
+    Invitation,
+    InvitationStatus,
     Member,
     MemberRole,
     MemberState,
@@ -52,6 +54,35 @@ def account_seats_filtered(account, which, as_of, lead_days):
     if which == "expiring":
         return qs.filter(valid_until__lte=as_of + timedelta(days=lead_days))
     return qs
+
+
+def invitation_is_open(invitation) -> bool:
+    """Whether `invitation` (a loaded `Invitation`) still waits for the invitee: pending, and
+    either it added nobody (an address with a login elsewhere) or its member has not set a
+    password yet."""
+    if invitation.status != InvitationStatus.PENDING:
+        return False
+    member = invitation.member
+    return member is None or not member.user.has_usable_password()
+
+
+# a pending invitation whose member has not set a password yet ("!…" is Django's unusable one)
+_OPEN_INVITATION = Q(status=InvitationStatus.PENDING) & (
+    Q(member__isnull=True) | Q(member__user__password__startswith="!"))
+
+
+def account_invitations_open(account):
+    """The invitations of `account` still waiting for the invitee (issues 12/13), in address
+    order: what the members list shows as "invited, waiting for acceptance"."""
+    return (Invitation.objects.filter(_OPEN_INVITATION, account=account)
+            .select_related("member__user").order_by("email", "id"))
+
+
+def account_members_listed(account):
+    """The members the members list shows (page and API): `account_members` without those who
+    are there only as an open invitation (shown as the invitation instead, issues 12/13)."""
+    invited = Invitation.objects.filter(_OPEN_INVITATION, member=OuterRef("pk"))
+    return account_members(account).exclude(Exists(invited))
 
 
 def account_members(account):

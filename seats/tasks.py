@@ -58,9 +58,11 @@ def send_signup_confirmation_email(self, member_id, language=""):
     autoretry_for=(OSError, OperationalError, InterfaceError), retry_backoff=30, max_retries=8,
     acks_late=True, reject_on_worker_lost=True,
 )
-def send_address_taken_email(self, email, reason, account_name="", inviter_email=""):
+def send_address_taken_email(self, email, reason, account_name="", inviter_email="",
+                             language=""):
     """The note to an address that already has a login, sent instead of revealing that to
-    whoever signed up or invited it (issue 13)."""
-    services.send_address_taken(email, reason, account_name, inviter_email,
+    whoever signed up or invited it (issue 13); `language`: the sign-up request's (issues 12/13;
+    messages queued before it existed have none and get the owner's)."""
+    services.send_address_taken(email, reason, account_name, inviter_email, language,
                                 once_key=self.request.id or "")
     return {"sent": True, "to": email, "reason": reason}

@@ -49,7 +49,8 @@ from .middleware import pop_refusal
 from .models import Member, MemberState, Seat
 from .selectors import (
     SEAT_FILTERS,
-    account_members,
+    account_invitations_open,
+    account_members_listed,
     account_seat_counts,
     account_seats_filtered,
     contract_seat_state,
@@ -70,7 +71,15 @@ class MemberLoginView(auth_views.LoginView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(trial_days=BillingPolicy.current().trial_days, **kwargs)
+        context = super().get_context_data(trial_days=BillingPolicy.current().trial_days,
+                                           **kwargs)
+        form = context.get("form")
+        # the right password of a sign-up not confirmed yet (issues 12/13): offer to send the link
+        # again to the address typed (only someone who knows the password sees this)
+        if form is not None and form.is_bound and any(
+                error.code == "unconfirmed" for error in form.non_field_errors().as_data()):
+            context["unconfirmed_email"] = form.data.get("username", "")
+        return context
 
 
 @login_required
@@ -166,7 +175,7 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
     ).get_page(request.GET.get("page"))
     seats = list(seats_page.object_list)
     members = []
-    for m in account_members(account):
+    for m in account_members_listed(account):
         form = release_forms.get(m.pk)
         members.append({
             "member": m,
@@ -196,6 +205,8 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "counts": counts,
         "occupied": counts["total"] - counts["free"],
         "members": members,
+        # every invitation the same way whoever owns the address (issues 12/13)
+        "invitations": account_invitations_open(account),
         "add_form": add_form,
         "invite_form": invite_form or MemberInviteForm(),
         "max_seats": addable,

@@ -22,7 +22,7 @@ def lockout_response(request, original_response=None, credentials=None):
     minutes = max(1, math.ceil(settings.AXES_COOLOFF_TIME.total_seconds() / 60))
     # when the pause ends if nothing more is tried: a time of day in the site's time zone,
     # written as the active language writes times ("3:05 p.m." / "15:05"), with the day when
-    # it is not today (issue 14 item 5)
+    # it is not today (issues 12/13 item 5)
     now = timezone.localtime()
     until = timezone.localtime(now + settings.AXES_COOLOFF_TIME)
     staff = request.path.startswith(reverse("admin:login"))

@@ -1,11 +1,12 @@
-"""Sign-up pages (issue 13): the form, the one "check your e-mail" answer to it, and the
-e-mailed link that finishes the sign-up and logs the new admin in."""
+"""Sign-up pages (issues 13 and 14): the form, the one "check your e-mail" answer to it, the
+e-mailed link that confirms the address (a page with a button: the POST confirms and logs the
+new admin in, a GET never does, since mail scanners open links) and the page that sends the
+link again."""
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login
+from django.contrib.auth import login
 from django.shortcuts import redirect, render
-from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -17,15 +18,16 @@ from billing_site.ratelimit import allow
 from catalogue.models import BillingPolicy
 
 from . import services
-from .forms import SignupForm, attach_domain_error
+from .forms import SignupForm, SignupResendForm, attach_domain_error
 
 
 def signup(request):
     """Start a free trial: services.signup creates the account and its first admin on a seat,
-    and e-mails the link that finishes the sign-up (`signup_confirm`). The answer is the same
-    "check your e-mail" page whether or not the address already has a login (issue 13), and
-    so is the answer beyond settings.SIGNUP_LIMIT sign-ups per IP address, which creates
-    nothing. Only input errors (the same for every address) show on the form."""
+    unusable until the address is confirmed, and e-mails the link that confirms it
+    (`signup_confirm`). The answer is the same "check your e-mail" page whether or not the
+    address already has a login (issue 13), and so is the answer beyond settings.SIGNUP_LIMIT
+    sign-ups per IP address, which creates nothing. Only input errors (the same for every
+    address) show on the form."""
     if request.method == "POST":
         form = SignupForm(request.POST)
         if form.is_valid():
@@ -56,29 +58,57 @@ def signup_done(request):
 
 
 def signup_confirm(request, uidb64, token):
-    """The link e-mailed after sign-up: logs the new admin in (once; the link stops working
-    when the login has logged in, or after PASSWORD_RESET_TIMEOUT) and greets them with the
-    trial's end. A link that is not (or no longer) valid: 400 with what to do instead."""
-    user = _signup_link_user(uidb64, token)
-    if user is None:
-        return render(request, "seats/signup_link_invalid.html", status=400)
-    login(request, user, backend=settings.LOGIN_BACKEND)
-    account = user.member.account
-    messages.success(
-        request,
-        _("Welcome! Your free trial of %(account)s runs until %(date)s.")
-        % {"account": account.name, "date": formatting.day(account.trial_ends_on)},
-    )
-    return redirect("account_users")
+    """The link e-mailed after sign-up (issues 12/13). GET: a page with a "Confirm my address"
+    button and nothing changed (mail scanners prefetch links). POST: confirms the address
+    (`services.signup_confirm`), logs the new admin in and lands on their start page with the
+    trial's end. A link that is malformed, expired or already used: 400, a page that says what
+    to do instead (log in, or send a new link)."""
+    if request.method == "POST":
+        try:
+            member = services.signup_confirm(uidb64=uidb64, token=token, as_of=today())
+        except DomainError:
+            return _link_invalid(request)
+        login(request, member.user, backend=settings.LOGIN_BACKEND)
+        account = member.account
+        messages.success(
+            request,
+            _("Welcome! Your free trial of %(account)s runs until %(date)s.")
+            % {"account": account.name, "date": formatting.day(account.trial_ends_on)},
+        )
+        return redirect("home")
+    member = services.signup_link_member(uidb64, token)
+    if member is None:
+        return _link_invalid(request)
+    return render(request, "seats/signup_confirm.html",
+                  {"email": member.user.email, "account": member.account})
 
 
-def _signup_link_user(uidb64, token):
-    try:
-        pk = urlsafe_base64_decode(uidb64).decode()
-    except (ValueError, UnicodeDecodeError):
-        return None
-    user = (get_user_model()._default_manager.filter(pk=pk, member__isnull=False).first()
-            if pk.isdigit() else None)
-    if user is None or not services.signup_token_generator.check_token(user, token):
-        return None
-    return user
+def _link_invalid(request):
+    return render(request, "seats/signup_link_invalid.html",
+                  {"resend_form": SignupResendForm()}, status=400)
+
+
+def signup_resend(request):
+    """"Send the link again" (issues 12/13): GET the form; POST an address. The answer is the same
+    page whatever the address (issue 13); a link goes out only to a sign-up still waiting for
+    confirmation, at most settings.INVITATION_LIMIT e-mails per address. A malformed address:
+    400 with the error on the field."""
+    if request.method == "POST":
+        form = SignupResendForm(request.POST)
+        if form.is_valid():
+            try:
+                services.signup_link_resend(email=form.cleaned_data["email"],
+                                            language=get_language() or "")
+            except DomainError as exc:
+                if not attach_domain_error(form, exc):
+                    form.add_error(None, str(exc.message))
+            else:
+                return redirect("signup_resend_done")
+        return render(request, "seats/signup_resend.html", {"form": form}, status=400)
+    form = SignupResendForm(initial={"email": request.GET.get("email", "")[:254]})
+    return render(request, "seats/signup_resend.html", {"form": form})
+
+
+def signup_resend_done(request):
+    """The one answer to "send the link again"."""
+    return render(request, "seats/signup_resend_done.html")

@@ -2,7 +2,7 @@
 key shown once) and revoked after a confirmation step (issue 13, item 11). Any login may use it,
 members and staff alike; a staff token expires (`billing_site.authentication`).
 
-Making a token is post → redirect → get (issue 14 item 2): the POST makes it, keeps the full key
+Making a token is post → redirect → get (issues 12/13 item 2): the POST makes it, keeps the full key
 in the (server-side, database-backed) session under `NEW_KEY`, and redirects to the page; the
 next view of the page takes the key out of the session and shows it that once, so a reload
 neither resubmits the form nor shows the key again. Replacing an existing token asks for a

@@ -1,8 +1,10 @@
 """More of "Account settings → Users" (issue 12): role changes, removing several free seats at
-once (the confirmation step is `seats.confirm`).
+once (the confirmation step is `seats.confirm`); re-sending and cancelling invitations (issues 12/13);
+the page where an invitee sets their password, which accepts the invitation.
 """
 
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -21,7 +23,8 @@ from .confirm import (
     seat_removal_consequences,
 )
 from .forms import MemberRoleForm
-from .models import Member, MemberRole, Seat
+from .invitations import invitation_sent_message
+from .models import Invitation, Member, MemberRole, Seat
 from .selectors import is_last_active_admin
 from .views import _users_url, account_admin_required, member_exists
 
@@ -44,7 +47,7 @@ def member_role(request, account, member_id):
     is_self = member.user_id == request.user.pk
     demoting_self = is_self and member.is_admin and role != MemberRole.ADMIN
     if role != member.role and not confirmed(request):
-        # every change of role is confirmed first (issue 14 item 3); the last-admin guard is
+        # every change of role is confirmed first (issues 12/13 item 3); the last-admin guard is
         # told here already (the service refuses it again under the lock)
         if member.is_admin and role != MemberRole.ADMIN and is_last_active_admin(account, member):
             if is_self:
@@ -106,3 +109,45 @@ def seats_remove(request, account):
                          % {"count": len(removed),
                             "numbers": ", ".join(str(seat.number) for seat in removed)})
     return redirect(back)
+
+
+class InvitationPasswordSetView(auth_views.PasswordResetConfirmView):
+    """Django's "set a new password" page (password reset and the invitation link): setting
+    the password also accepts the invitee's pending invitations (issues 12/13), so that the members
+    list shows them as members from now on."""
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.invitations_accept(user=form.user)
+        return response
+
+
+@account_admin_required
+@post_only("account_users", anchor="members")
+def invitation_resend(request, account, invitation_id):
+    """Send a pending invitation's e-mail again; the same answer whoever owns the address."""
+    invitation = get_object_or_404(Invitation, pk=invitation_id, account=account)
+    try:
+        services.invitation_resend(account=account, invitation=invitation, actor=request.user,
+                                   as_of=today())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, invitation_sent_message(invitation.email))
+    return redirect(reverse("account_users") + "#members")
+
+
+@account_admin_required
+@post_only("account_users", anchor="members")
+def invitation_cancel(request, account, invitation_id):
+    """Cancel a pending invitation (its seat, if it took one, becomes free)."""
+    invitation = get_object_or_404(Invitation, pk=invitation_id, account=account)
+    try:
+        services.invitation_cancel(account=account, invitation=invitation, actor=request.user,
+                                   as_of=today())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The invitation of %(email)s has been cancelled.")
+                         % {"email": invitation.email})
+    return redirect(reverse("account_users") + "#members")

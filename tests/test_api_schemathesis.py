@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 
 from plans import services as plan_services
 from seats import services as seat_services
-from seats.models import MemberRole, Seat
+from seats.models import Invitation, MemberRole, Seat
 from tests.helpers import token_client
 
 EXAMPLES = 4  # per operation and generation mode; ~30 operations, two tokens each
@@ -60,8 +60,13 @@ def world(db, make_account, make_member, staff, settings):
         order = plan_services.renewal_order_create(
             account=account, actor=admin.user, until=(2027, 1), add_seats=0, add_ons={},
             as_of=datetime(2026, 11, 16).date())
+        # a pending invitation of an address with a login elsewhere (issues 12/13): takes no seat
+        seat_services.member_invite(account=account, email=staff.email, role=MemberRole.USER,
+                                    actor=admin.user, as_of=datetime(2026, 11, 16).date())
+        invitation = Invitation.objects.get(account=account, email=staff.email)
         ids = {"account_id": account.pk, "seat_id": free.pk, "member_id": user.pk,
-               "order_id": order.pk, "document_id": 1, "payment_id": 1, "ticket_id": 1}
+               "order_id": order.pk, "document_id": 1, "payment_id": 1,
+               "invitation_id": invitation.pk, "ticket_id": 1}
         tokens = {"admin": _token(admin.user), "staff": _token(staff)}
         assert Seat.objects.filter(account=account).count() == 3
         yield ids, tokens

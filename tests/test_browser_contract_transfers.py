@@ -88,7 +88,7 @@ def test_finance_books_a_partial_then_the_rest_and_the_invoice_leaves_the_list(
         form = page.get_by_test_id("transfer-form")
         expect(form.get_by_label("Currency")).to_have_value("PLN")
         expect(form.get_by_label("Received on")).to_have_value(f"{today():%Y-%m-%d}")
-        # only the invoice's currency is offered (issue 14); a huge amount is refused on its
+        # only the invoice's currency is offered (issues 12/13); a huge amount is refused on its
         # field as too large, with the maximum; nothing booked
         expect(form.get_by_label("Currency").locator("option")).to_have_count(1)
         form.get_by_label("Amount received").fill("99999999999")

@@ -149,7 +149,7 @@ def test_the_role_of_a_member_is_changed_on_the_page(live_server, acme):
         row = page.locator(f"#member-{manager.pk}")
         row.get_by_label(f"Role of {manager.email}").select_option("admin")
         row.get_by_role("button", name="Change role").click()
-        # confirmed first, with what the member gains (issue 14 item 3)
+        # confirmed first, with what the member gains (issues 12/13 item 3)
         expect(page.get_by_test_id("confirm")).to_contain_text("As an administrator")
         page.get_by_test_id("confirm").locator("button[type=submit]").click()
         assert f"{manager.email} is now administrator." in success_message(page)

@@ -151,7 +151,8 @@ def test_the_welcome_message_after_sign_up_shows_the_trial_end_as_a_day(
             "password": "pass-Word-123-x", "country": "PL", "package": "base"})
     # the welcome comes with the e-mailed link that finishes the sign-up (issue 13)
     [link] = re.findall(r"https?://\S+/signup/confirm/\S+/", mailoutbox[-1].body)
-    response = browser.get(urlsplit(link).path, follow=True)
+    # issues 12/13: the link's page confirms with a button (a POST)
+    response = browser.post(urlsplit(link).path, follow=True)
     text = visible_text(response.content.decode())
     assert "Welcome! Your free trial of Newco runs until" in text
     assert iso_dates(response) == []

@@ -1,5 +1,5 @@
 """Amounts typed by people and sent to the API (`billing_site.money.parse_amount`,
-`amount_input`; issue 14 item 6: thousands grouped with spaces, the "too large" message)."""
+`amount_input`; issues 12/13 item 6: thousands grouped with spaces, the "too large" message)."""
 
 from decimal import Decimal
 
@@ -16,7 +16,7 @@ from billing_site.money import MAX_AMOUNT, AmountError, amount_input, parse_amou
 @pytest.mark.parametrize(("text", "amount"), [
     ("123.45", "123.45"), ("123,45", "123.45"), ("100", "100.00"), (" 7.5 ", "7.50"),
     ("9999999999.99", "9999999999.99"), (Decimal("12.30"), "12.30"),
-    # thousands grouped by a space, a no-break space or a narrow no-break space (issue 14)
+    # thousands grouped by a space, a no-break space or a narrow no-break space (issues 12/13)
     ("1 000,50", "1000.50"), ("1\u00a0000.50", "1000.50"), ("1\u202f000", "1000.00"),
     ("12 345 678,9", "12345678.90"), ("9 999 999 999,99", "9999999999.99"),
 ])

@@ -180,7 +180,7 @@ def test_the_overdue_read_costs_the_same_queries_with_transfers(big, django_asse
 
 
 @pytest.mark.parametrize(("fields", "message"), [
-    # the form offers the invoice's currency only (issue 14); the service refuses others too
+    # the form offers the invoice's currency only (issues 12/13); the service refuses others too
     ({"currency": "EUR"}, "Select a valid choice."),
     ({"amount": "99999999999"}, "The amount is too large: at most 9,999,999,999.99."),
     ({"amount": "1.000,50"}, "Use one decimal separator (a point or a comma)"),
@@ -313,7 +313,7 @@ def test_bookings_at_once_each_count_once_and_the_total_is_right(make_account, a
     assert DUE < D("2026-11-20")
 
 
-# --- amounts as people type them (issue 14 item 6) -----------------------------------------------
+# --- amounts as people type them (issues 12/13 item 6) -----------------------------------------------
 
 
 @pytest.mark.parametrize("typed", ["1 000,50", "1\u00a0000.50", "1\u202f000,5"])

@@ -425,7 +425,7 @@ def test_a_mismatching_amount_says_the_difference_and_can_be_recorded_as_unmatch
 @pytest.mark.parametrize(("fields", "message"), [
     ({"amount": "abc"}, "Enter the amount as a number, e.g. 123.45."),
     ({"amount": "217.711"}, "Enter an amount above zero with at most 2 decimal places."),
-    # issue 14: a huge number is too large (with the maximum), not "not a number"
+    # issues 12/13: a huge number is too large (with the maximum), not "not a number"
     ({"amount": "123456789012345678901234"},
      "The amount is too large: at most 9,999,999,999.99."),
     ({"amount": "2,17.71"}, "Use one decimal separator (a point or a comma) and group "

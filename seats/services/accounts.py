@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.utils.http import urlsafe_base64_decode
 from django.utils.translation import gettext as _
 from django_countries import countries
 
@@ -17,7 +18,7 @@ from ..audit import audit_record, snapshot
 from ..auth import logins_with_email
 from ..models import Account, BillingPeriod, Member, MemberRole
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
-from .emails import queue_limited
+from .emails import queue_limited, signup_token_generator
 from .ledger import seats_open
 
 
@@ -103,7 +104,7 @@ def signup(*, organisation, email, password, country, package_code="base", as_of
     _account_input(organisation, package_code, country)
     User = get_user_model()
     if logins_with_email(email).exists():  # whatever the case it was stored in
-        _signup_address_taken(email)
+        _signup_address_taken(email, language)
         return None, None
     with transaction.atomic():
         account = account_create(
@@ -118,7 +119,9 @@ def signup(*, organisation, email, password, country, package_code="base", as_of
             created = False
         else:
             created = True
-            member = Member.objects.create(account=account, user=user, role=MemberRole.ADMIN)
+            # unusable until the address is confirmed through the e-mailed link (issues 12/13)
+            member = Member.objects.create(account=account, user=user, role=MemberRole.ADMIN,
+                                           email_confirmed=False)
             [seat] = seats_open(account=account, count=1, as_of=as_of, actor=user,
                                 member=member)
             audit_record(account=account, actor=user, action="member.create", target=member,
@@ -128,13 +131,75 @@ def signup(*, organisation, email, password, country, package_code="base", as_of
             # through the outbox in this transaction (billing_site.outbox)
             queue_limited("seats.send_signup_confirmation_email", email, member.pk, language)
     if not created:
-        _signup_address_taken(email)
+        _signup_address_taken(email, language)
         return None, None
     return account, member
 
 
-def _signup_address_taken(email):
-    queue_limited("seats.send_address_taken_email", email, email, "signup")
+def _signup_address_taken(email, language=""):
+    queue_limited("seats.send_address_taken_email", email, email, "signup", "", "", language)
+
+
+# --- confirming a sign-up's address (issues 12/13) ------------------------------------------------
+
+
+def signup_link_member(uidb64, token) -> Member | None:
+    """The member whose sign-up the e-mailed link (`uidb64`, `token`) confirms, or None when
+    the link is malformed, for no sign-up, expired (settings.PASSWORD_RESET_TIMEOUT seconds) or
+    used (the address is confirmed already: the token hashes `Member.email_confirmed`)."""
+    try:
+        pk = urlsafe_base64_decode(uidb64).decode()
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not (pk.isascii() and pk.isdigit() and len(pk) <= 18):
+        return None
+    member = (Member.objects.select_related("user", "account")
+              .filter(user_id=int(pk), email_confirmed=False).first())
+    if member is None or not signup_token_generator.check_token(member.user, token):
+        return None
+    return member
+
+
+def signup_confirm(*, uidb64, token, as_of) -> Member:
+    """Confirm the address of a sign-up (SPEC §3, issues 12/13): the POST behind the e-mailed link's
+    "Confirm my address" button (never a GET: mail scanners open links). From then on the
+    login works. Returns the member (confirmed).
+
+    Locks the account row, re-reads the member, sets `email_confirmed`, writes a
+    "member.email_confirm" audit row (actor: the member). DomainError (status 400, code
+    "signup_link_invalid") when the link is malformed, expired or already used. `as_of` is the
+    business date (unused beyond the audit's time; kept for the services' signature)."""
+    member = signup_link_member(uidb64, token)
+    if member is None:
+        raise DomainError(_("This link no longer works."), code="signup_link_invalid",
+                          status=400)
+    with transaction.atomic():
+        _lock_account(member.account)
+        member = Member.objects.select_for_update().select_related("user", "account").get(
+            pk=member.pk)
+        if member.email_confirmed:  # confirmed by a concurrent click
+            raise DomainError(_("This link no longer works."), code="signup_link_invalid",
+                              status=400)
+        before = snapshot(member, ["email_confirmed"])
+        member.email_confirmed = True
+        member.save(update_fields=["email_confirmed"])
+        audit_record(account=member.account, actor=member.user, action="member.email_confirm",
+                     target=member, before=before, after=snapshot(member, ["email_confirmed"]))
+    return member
+
+
+def signup_link_resend(*, email, language="") -> None:
+    """Send the sign-up link again to `email` when it has a sign-up waiting for confirmation,
+    in `language`; otherwise nothing. Callers answer the same either way (issue 13: no
+    enumeration). Counts against settings.INVITATION_LIMIT per address (`queue_limited`).
+    DomainError (field "email") only for a malformed address."""
+    email = _normalise_email(email)
+    member = (Member.objects.filter(user__in=logins_with_email(email), email_confirmed=False)
+              .order_by("pk").first())
+    if member is None:
+        return
+    with transaction.atomic():  # the outbox row commits with nothing else: its own transaction
+        queue_limited("seats.send_signup_confirmation_email", email, member.pk, language)
 
 
 # --- billing period ---------------------------------------------------------------------------

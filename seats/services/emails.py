@@ -36,6 +36,12 @@ class SignupTokenGenerator(PasswordResetTokenGenerator):
 
     key_salt = "seats.services.emails.SignupTokenGenerator"
 
+    def _make_hash_value(self, user, timestamp):
+        # issues 12/13: the link confirms the address, so it stops working once it is confirmed
+        member = getattr(user, "member", None)
+        confirmed = member.email_confirmed if member is not None else True
+        return f"{super()._make_hash_value(user, timestamp)}{confirmed}"
+
 
 signup_token_generator = SignupTokenGenerator()
 
@@ -83,24 +89,41 @@ def send_signup_confirmation(member, language="", once_key=""):
           context={"account": member.account, "link": link, "email": user.email})
 
 
-def send_address_taken(email, reason, account_name="", inviter_email="", once_key=""):
+def send_address_taken(email, reason, account_name="", inviter_email="", language="",
+                       once_key=""):
     """Tell the owner of `email` (an address that already has a login) that someone signed up
     with it (`reason` "signup") or invited it into `account_name` (`reason` "invitation"), and
-    what to do. In the owner's language (`owner_language`). Nothing is sent when the login is
-    gone since."""
+    what to do. Nothing is sent when the login is gone since.
+
+    Language: for a sign-up, `language` (the one the sign-up form was filled in: whoever signed
+    up is most likely the owner); otherwise, or when it is empty, the owner's
+    (`owner_language`). What to do depends on the login (issues 12/13): a sign-up not confirmed yet
+    is told to use its confirmation link or ask for a new one (never "log in", which it cannot
+    yet); a confirmed login to log in or reset its password; a vendor staff login (no
+    organisation) that it is a staff login, not for a customer organisation."""
     user = logins_with_email(email).select_related("member__account").order_by("pk").first()
     if user is None:
         return
+    member = getattr(user, "member", None)
+    if member is None:
+        kind = "staff"
+    elif not member.email_confirmed:
+        kind = "unconfirmed"
+    else:
+        kind = "confirmed"
     context = {"reason": reason, "account_name": account_name, "inviter": inviter_email,
-               "email": user.email, "login_link": site_link("login"),
-               "reset_link": site_link("password_reset")}
+               "email": user.email, "kind": kind, "login_link": site_link("login"),
+               "reset_link": site_link("password_reset"),
+               "resend_link": site_link("signup_resend")}
+    if reason != "signup" or not language:
+        language = owner_language(user)
     if reason == "invitation":
         def subject():
             return _("You have been invited to %(account)s") % {"account": account_name}
     else:
         def subject():
             return _("Someone tried to sign up for Seat Billing with your address")
-    _send(to=user.email, template="address_taken", language=owner_language(user),
+    _send(to=user.email, template="address_taken", language=language,
           once_key=f"address_taken:{once_key}" if once_key else "",
           subject=subject, context=context)
 

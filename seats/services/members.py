@@ -22,10 +22,11 @@ from billing_site.outbox import email_send_once
 
 from ..audit import audit_record, snapshot
 from ..auth import logins_with_email
-from ..models import Account, Member, MemberRole, MemberState, Seat
+from ..models import Account, Invitation, InvitationStatus, Member, MemberRole, MemberState, Seat
 from ..selectors import is_last_active_admin
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
 from .emails import queue_limited
+from .invitations import invitation_record, invitations_settle
 from .seats import _free_seat, _occupy, seats_add
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def _queue_invitation(email, member_id, inviter_email, language):
     queue_limited("seats.send_invitation_email", email, member_id, inviter_email, language)
 
 
-def _address_taken(*, account, email, actor):
+def _address_taken(*, account, email, role, actor, as_of):
     """An invitation of an address that already has a login elsewhere (a member of another
     organisation, or a login without one, e.g. vendor staff): nothing changes in `account`, and
     the owner of the address is told (`emails.send_address_taken`, queued in this
@@ -74,6 +75,9 @@ def _address_taken(*, account, email, actor):
     the address; the audit row keeps what happened for our staff."""
     audit_record(account=account, actor=actor, action="member.invite_elsewhere", target=account,
                  after={"email": email})
+    # listed as pending like any invitation (issues 12/13) until an admin cancels it
+    invitation_record(account=account, email=email, role=role, member=None, actor=actor,
+                      as_of=as_of)
     inviter = actor.email if actor is not None else ""
     # through the outbox in this transaction (billing_site.outbox): a broker that is down loses
     # nothing
@@ -90,9 +94,15 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
     An address that already has a login outside this account — a member of another
     organisation or a vendor staff login — is not added: the service returns None and its owner
     gets an e-mail saying so (`_address_taken`). Callers answer exactly as for an added member,
-    so an invitation never tells one tenant who has a login elsewhere (issue 13). Refused with
-    DomainError (field "email" or "role"): a bad address or role, an active or suspended member
-    of this account; (no field) the trial's seat cap."""
+    so an invitation never tells one tenant who has a login elsewhere (issue 13).
+
+    Issues 12/13: with `notify` (every invitation made by an admin) an `Invitation` row is written
+    for both kinds of address, so that the members list shows each as "invited, waiting for
+    acceptance" until the invitee sets a password (or an admin cancels it:
+    `invitations.invitation_cancel`). Refused with DomainError (field "email" or "role"): a bad
+    address or role, an active or suspended member of this account, an address with a pending
+    invitation here (409, code "already_invited", whoever owns it); (no field) the trial's seat
+    cap."""
     email = _normalise_email(email)
     if role not in MemberRole.values:
         raise DomainError(
@@ -100,6 +110,15 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             field="role",
         )
     account = _lock_account(account)
+    # one pending invitation per address, answered the same whoever owns it (issues 12/13)
+    invitations_settle(account=account, email=email)
+    if Invitation.objects.filter(account=account, email=email,
+                                 status=InvitationStatus.PENDING).exists():
+        raise DomainError(
+            _("%(email)s has already been invited and has not accepted yet; re-send or cancel "
+              "that invitation in the members list.") % {"email": email},
+            code="already_invited", status=409, field="email",
+        )
     User = get_user_model()
     # matched ignoring case: a login stored as A@X.example is the same person as a@x.example
     existing = (
@@ -107,7 +126,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
         .select_related("account").order_by("pk").first()
     )
     if existing is not None and existing.account_id != account.pk:
-        _address_taken(account=account, email=email, actor=actor)
+        _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
         return None
     if existing is not None and existing.state == MemberState.ACTIVE:
         raise DomainError(_("%(email)s is already a member.") % {"email": email}, field="email")
@@ -117,7 +136,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             field="email",
         )
     if existing is None and logins_with_email(email).exists():
-        _address_taken(account=account, email=email, actor=actor)
+        _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
         return None
 
     if existing is not None:  # a deleted member comes back
@@ -136,7 +155,7 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             with transaction.atomic():
                 user = User.objects.create_user(username=email, email=email, password=None)
         except IntegrityError:  # invited or signed up elsewhere at the same moment
-            _address_taken(account=account, email=email, actor=actor)
+            _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
             return None
         member = Member.objects.create(account=account, user=user, role=role)
         audit_record(account=account, actor=actor, action="member.invite", target=member,
@@ -153,6 +172,9 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             raise DomainError(exc.message, code=exc.code) from exc
     _occupy(account=account, seat=seat, member=member, actor=actor)
     if notify:
+        # shown as "invited, waiting for acceptance" until the invitee sets a password
+        invitation_record(account=account, email=email, role=role, member=member, actor=actor,
+                          as_of=as_of)
         inviter = actor.email if actor is not None else ""
         # the recipient's language is not known: the e-mail goes out in the inviter's
         language = translation.get_language() or ""

@@ -51,7 +51,7 @@ def test_making_a_token_shows_the_key_once_then_only_its_prefix(client, member):
 
     made = client.post(CREATE)
 
-    # post → redirect → get (issue 14): the key is on the next view of the page, only there
+    # post → redirect → get (issues 12/13): the key is on the next view of the page, only there
     token = Token.objects.get(user=member.user)
     assert (made.status_code, made["Location"]) == (302, PAGE)
     assert token.key not in made.content.decode()
@@ -71,7 +71,7 @@ def test_a_new_token_replaces_the_old_one(client, member):
     client.post(CREATE)
     old = Token.objects.get(user=member.user).key
 
-    asked = client.post(CREATE)  # asks first (issue 14): the old token stops working
+    asked = client.post(CREATE)  # asks first (issues 12/13): the old token stops working
 
     assert asked.status_code == 200 and b'data-testid="confirm"' in asked.content
     assert "stops working at once" in asked.content.decode() and old[:8] in asked.content.decode()

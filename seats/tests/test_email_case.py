@@ -332,6 +332,9 @@ def test_signed_up_founder_logs_in_with_the_email_as_typed(catalogue):
     Client().post(reverse("signup"), signup_data("Founder@Umbrella.Example"))
     founder = Member.objects.get(account__name="Umbrella")
     assert founder.user.username == "founder@umbrella.example"
+    # issues 12/13: the login works once the address is confirmed (the e-mailed link's button)
+    founder.email_confirmed = True
+    founder.save(update_fields=["email_confirmed"])
 
     client = Client()
     response = client.post(reverse("login"), {"username": "Founder@Umbrella.Example",

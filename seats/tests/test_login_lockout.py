@@ -149,7 +149,7 @@ def test_staff_unlock_in_the_admin_by_deleting_the_attempt(client, acme):
 
 @pytest.mark.parametrize(("language", "until"), [("en", "2:25 p.m."), ("pl", "14:25")])
 def test_the_lockout_page_says_when_what_and_whom(client, acme, language, until):
-    """Issue 14 item 5: the time the pause ends (14:10 Warsaw + 15 minutes) as the language
+    """Issues 12/13 item 5: the time the pause ends (14:10 Warsaw + 15 minutes) as the language
     writes times, the reset link, and the organisation's administrator to ask."""
     import time_machine
 

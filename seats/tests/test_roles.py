@@ -162,7 +162,7 @@ def test_users_page_has_a_role_control_that_changes_the_role(client, acme):
     page = client.get(reverse("account_users")).content.decode()
     assert reverse("account_member_role", args=[bob.pk]) in page
 
-    # the change is confirmed first (issue 14 item 3)
+    # the change is confirmed first (issues 12/13 item 3)
     response = client.post(reverse("account_member_role", args=[bob.pk]), {"role": "admin"},
                            follow=True)
     assert "Nothing has been changed yet" in response.content.decode()
@@ -181,7 +181,7 @@ def test_users_page_has_a_role_control_that_changes_the_role(client, acme):
 ])
 def test_every_role_change_states_its_consequence_and_waits_for_confirmation(
         client, acme, start, role, consequence):
-    """Issue 14 item 3: no role changes in one click; the page says what the member gains or
+    """Issues 12/13 item 3: no role changes in one click; the page says what the member gains or
     loses, and its button posts the same role again with confirm=1."""
     account, admin, bob = acme
     if start != bob.role:

@@ -19,7 +19,7 @@ document.querySelectorAll("[data-counter]").forEach((counter) => {
 
 // The "scroll sideways" hint above a wide table shows whenever its table does not fit its card
 // (at any width); without JavaScript CSS shows it on narrow screens, which is harmless. Any page
-// may use it: a `.scroll-hint` right before a `.users-table-wrap` or `.table-wrap` (issue 14).
+// may use it: a `.scroll-hint` right before a `.users-table-wrap` or `.table-wrap` (issues 12/13).
 const scrollHints = Array.from(document.querySelectorAll(".users-table-wrap, .table-wrap")).map((wrap) => {
   const hint = wrap.previousElementSibling;
   return () => {
