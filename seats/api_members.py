@@ -210,7 +210,7 @@ class MemberRoleApi(AccountScopedApi):
         return self.member_response(account, member)
 
 
-# --- invitations (issues 12/13) ---------------------------------------------------------------------
+# --- invitations (issues 12/13) -------------------------------------------------------------------
 
 
 @extend_schema_serializer(component_name="PendingInvitation")

@@ -1,7 +1,8 @@
 """The confirmation step of destructive actions on the Users page (issue 12).
 
 A destructive action (removing seats, suspending or deleting a member, changing a member's role —
-issues 12/13 item 3) is a POST that acts only when it carries `confirm=1`. Without it the server does
+issues 12/13 item 3) is a POST that acts only when it carries `confirm=1`. Without it the server
+does
 nothing and answers with a page stating the consequence ("paid until 2026-12-31, no refund",
 "you will be logged out at once") whose button posts the same data again with `confirm=1`; so the
 step works without JavaScript, and a form posted by an old page or a script never acts by

@@ -1,5 +1,6 @@
 """More of "Account settings → Users" (issue 12): role changes, removing several free seats at
-once (the confirmation step is `seats.confirm`); re-sending and cancelling invitations (issues 12/13);
+once (the confirmation step is `seats.confirm`); re-sending and cancelling invitations (issues
+12/13);
 the page where an invitee sets their password, which accepts the invitation.
 """
 
@@ -122,8 +123,13 @@ class InvitationPasswordSetView(auth_views.PasswordResetConfirmView):
         return response
 
 
+def invitation_exists(request, account, invitation_id, **_kwargs) -> bool:
+    """For `post_only`: `invitation_id` is an invitation of the admin's `account`."""
+    return Invitation.objects.filter(pk=invitation_id, account=account).exists()
+
+
 @account_admin_required
-@post_only("account_users", anchor="members")
+@post_only("account_users", anchor="members", exists=invitation_exists)
 def invitation_resend(request, account, invitation_id):
     """Send a pending invitation's e-mail again; the same answer whoever owns the address."""
     invitation = get_object_or_404(Invitation, pk=invitation_id, account=account)
@@ -138,7 +144,7 @@ def invitation_resend(request, account, invitation_id):
 
 
 @account_admin_required
-@post_only("account_users", anchor="members")
+@post_only("account_users", anchor="members", exists=invitation_exists)
 def invitation_cancel(request, account, invitation_id):
     """Cancel a pending invitation (its seat, if it took one, becomes free)."""
     invitation = get_object_or_404(Invitation, pk=invitation_id, account=account)

@@ -1,4 +1,5 @@
-"""Issues 12 and 13 (admin texts, bounded inputs) in a real browser, in English and Polish, at 1280 px and 390 px: the admin's names,
+"""Issues 12 and 13 (admin texts, bounded inputs) in a real browser, in English and Polish, at
+1280 px and 390 px: the admin's names,
 titles and login label, axes' pages, the ops jobs' schedules, the document lines' dates; the
 suspension date picker bounded to the schedule window; the renewal month's placeholder.
 Screenshots go to artifacts/ (tests.browser.screenshot)."""

@@ -1,4 +1,5 @@
-"""Issues 12/13 (a QA pass in Chromium) end to end, in English and Polish, at 1280 and 390 px: the API
+"""Issues 12/13 (a QA pass in Chromium) end to end, in English and Polish, at 1280 and 390 px:
+the API
 tokens page (the new key wraps inside its card; making and replacing a token is post → redirect →
 get, replacing asks first), the change-of-role confirmation, the lockout page's next steps, the
 finance amount fields and the scroll-edge shadows of the documents table. Screenshots go to

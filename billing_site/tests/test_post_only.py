@@ -106,7 +106,8 @@ NOTHING_DONE = "Nothing was done: that address only takes a form sent from this 
 
 
 def test_a_missing_or_foreign_id_is_a_plain_404_without_a_note(make_account, admin_browser):
-    """Issues 12/13 item 4: the 404 page alone; the note neither shows nor waits for the next page."""
+    """Issues 12/13 item 4: the 404 page alone; the note neither shows nor waits for the next
+    page."""
     _other, stranger = make_account("Globex", admin_email="admin@globex.example")
     for url in (reverse("account_member_role", args=[stranger.pk]),
                 reverse("account_member_role", args=[10**9])):

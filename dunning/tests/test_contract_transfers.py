@@ -313,7 +313,7 @@ def test_bookings_at_once_each_count_once_and_the_total_is_right(make_account, a
     assert DUE < D("2026-11-20")
 
 
-# --- amounts as people type them (issues 12/13 item 6) -----------------------------------------------
+# --- amounts as people type them (issues 12/13 item 6) --------------------------------------------
 
 
 @pytest.mark.parametrize("typed", ["1 000,50", "1\u00a0000.50", "1\u202f000,5"])

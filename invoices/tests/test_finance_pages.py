@@ -219,7 +219,8 @@ def test_filters(books, finance_client, query, expected):
 
 
 @pytest.mark.parametrize("query, field, error", [
-    ({"issued_from": "2026-13-45"}, "issued_from", "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
+    ({"issued_from": "2026-13-45"}, "issued_from",
+     "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
     ({"issued_from": "2026-11-20", "issued_to": "2026-11-01"}, "issued_to",
      "The end date cannot be before the start date."),
     ({"kind": "receipt"}, "kind",
