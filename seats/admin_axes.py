@@ -8,8 +8,10 @@ are registered by then and are replaced here)."""
 
 from axes.admin import AccessAttemptAdmin, AccessFailureLogAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import admin
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -21,10 +23,20 @@ def who(obj) -> str:
                        obj.ip_address or "—")
 
 
+@admin.display(description=_("failures and status"), ordering="failures_since_start")
+def failures(obj) -> str:
+    """How many failures and, below, whether the address is locked out: one column (in Polish the
+    four columns did not fit 1280 px beside the filters)."""
+    left = settings.AXES_FAILURE_LIMIT - obj.failures_since_start
+    state = (ngettext("%(count)d attempt left", "%(count)d attempts left", left) % {"count": left}
+             if left > 0 else gettext("locked out"))
+    return format_html('{}<br><span class="quiet">{}</span>', obj.failures_since_start, state)
+
+
 class TrimmedAccessAttemptAdmin(AccessAttemptAdmin):
     """Who is (about to be) locked out: the address and IP, when, how many failures, status."""
 
-    list_display = [who, "attempt_time", "failures_since_start", "status"]
+    list_display = [who, "attempt_time", failures]
 
 
 class TrimmedAccessFailureLogAdmin(AccessFailureLogAdmin):

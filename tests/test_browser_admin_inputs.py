@@ -35,7 +35,7 @@ def both_widths(page, name):
     for width, size in WIDTHS.items():
         page.set_viewport_size(size)
         page.wait_for_timeout(100)
-        screenshot(page, f"issue14-{name}-{width}")
+        screenshot(page, f"qa1213-{name}-{width}")
         assert page.evaluate("document.documentElement.scrollWidth") <= size["width"] + 1, (
             name, width)
     page.set_viewport_size(WIDTHS["wide"])

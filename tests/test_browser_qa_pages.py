@@ -44,7 +44,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def shot(page, name):
-    path = screenshot(page, f"issue14-{name}")
+    path = screenshot(page, f"qa1213-{name}")
     SHOTS.mkdir(exist_ok=True)
     shutil.copy(path, SHOTS / path.name)
 
@@ -95,8 +95,8 @@ def test_replacing_a_token_asks_first_then_shows_the_new_one_once(live_server, m
         page.get_by_test_id("token-create").click()
         confirm = page.get_by_test_id("confirm")
         expect(confirm).to_contain_text(old.key[:8])
-        if lang == "en":  # the Polish words come with the merged catalogue (/tmp/tr_b.json)
-            expect(confirm).to_contain_text("stops working at once")
+        expect(confirm).to_contain_text(
+            {"en": "stops working at once", "pl": "przestaje działać od razu"}[lang])
         at_both_widths(page, f"api-token-replace-confirm-{lang}")
         assert Token.objects.get(user=admin.user).key == old.key  # nothing done yet
         assert api_status(live_server.url, old.key) == 200
@@ -241,8 +241,8 @@ def test_a_role_change_is_confirmed_with_its_consequence(live_server, make_accou
         row.get_by_test_id("role-form").locator("button[type=submit]").click()
         confirm = page.get_by_test_id("confirm")
         expect(confirm).to_contain_text("bob@acme.example")
-        if lang == "en":  # the Polish words come with the merged catalogue (/tmp/tr_b.json)
-            expect(confirm).to_contain_text("They lose access to billing at once")
+        expect(confirm).to_contain_text({"en": "They lose access to billing at once",
+                                         "pl": "Od razu traci dostęp do rozliczeń"}[lang])
         at_both_widths(page, f"role-confirm-{lang}")
         bob.refresh_from_db()
         assert bob.role == MemberRole.ADMIN

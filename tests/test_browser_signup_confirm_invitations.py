@@ -56,19 +56,19 @@ def test_a_sign_up_confirms_its_address_with_the_button(live_server, catalogue, 
         log_in(page, "founder@umbrella.example", "Sturdy-Password-77")
         expect(page).to_have_url(re.compile(r"/login/$"))
         expect(page.get_by_test_id("resend-link")).to_be_visible()
-        shoot(page, f"issue14-login-unconfirmed-{lang}")
+        shoot(page, f"qa1213-login-unconfirmed-{lang}")
 
         page.goto(link)
         expect(page.get_by_test_id("signup-confirm")).to_be_visible()
-        shoot(page, f"issue14-signup-confirm-{lang}")
+        shoot(page, f"qa1213-signup-confirm-{lang}")
         page.get_by_test_id("signup-confirm").locator("button[type=submit]").click()
         expect(page).to_have_url(f"{live_server.url}{reverse('account_users')}")
         expect(page.locator(".message-success")).to_contain_text("Umbrella")
-        shoot(page, f"issue14-signup-confirmed-{lang}")
+        shoot(page, f"qa1213-signup-confirmed-{lang}")
 
         page.goto(link)  # used: the page says what to do next
         expect(page.get_by_test_id("signup-link-invalid")).to_be_visible()
-        shoot(page, f"issue14-signup-link-used-{lang}")
+        shoot(page, f"qa1213-signup-link-used-{lang}")
 
 
 @pytest.mark.parametrize("lang", ["en", "pl"])
@@ -91,7 +91,7 @@ def test_the_users_page_lists_pending_invitations_alike(live_server, make_accoun
         badges = {rows.nth(i).locator(".badge-invited").inner_text() for i in range(2)}
         assert len(badges) == 1
         page.locator("#members").scroll_into_view_if_needed()
-        shoot(page, f"issue14-users-invitations-{lang}")
+        shoot(page, f"qa1213-users-invitations-{lang}")
 
         taken = Invitation.objects.get(account=account, email="boss@globex.example")
         page.locator(f"#invitation-{taken.pk} form[action$='/cancel/'] button").click()
