@@ -101,6 +101,12 @@ def amount_example() -> str:
     return shown(Decimal("123.45"))
 
 
+def grouped_example() -> str:
+    """"1 000.50" / "1 000,50": an example of thousands grouped by a space (the one grouping
+    `parse_amount` takes, whatever the language writes) with the language's decimal separator."""
+    return "1\u00a0000" + amount_example()[3] + "50"
+
+
 def amount_input(value) -> Decimal:
     """`value` as a positive amount with 2 places (`parse_amount`), else `DomainError` on the
     field "amount" with a message for the case: not a number (with an example in the active
@@ -116,11 +122,14 @@ def amount_input(value) -> Decimal:
         if exc.code == "separators":
             raise DomainError(_("Use one decimal separator (a point or a comma) and group "
                                 "thousands with a space, e.g. %(example)s.")
-                              % {"example": shown(Decimal("1000.50"))},
+                              % {"example": grouped_example()},
                               field="amount") from None
         if exc.code == "too_large":
             raise DomainError(_("The amount is too large: at most %(max)s.")
                               % {"max": shown(MAX_AMOUNT)}, field="amount") from None
+        if str(value).strip().startswith("-"):  # a number, but not one we take
+            raise DomainError(_("Enter an amount above zero with at most 2 decimal places."),
+                              field="amount") from None
         raise DomainError(_("Enter the amount as a number, e.g. %(example)s.")
                           % {"example": amount_example()}, field="amount") from None
     if amount <= 0:

@@ -44,8 +44,11 @@ def test_anything_else_is_refused_with_its_reason(text, code):
     ("pl", "lots", "123,45"),
     ("en", "99999999999", "The amount is too large: at most 9,999,999,999.99."),
     ("pl", "99999999999", "9\u00a0999\u00a0999\u00a0999,99"),
+    # the example follows the sentence (QA: English showed "1,000.50", the grouping it refuses)
     ("en", "1.000,50", "Use one decimal separator (a point or a comma) and group thousands "
-                       "with a space, e.g. 1,000.50."),
+                       "with a space, e.g. 1\u00a0000.50."),
+    ("pl", "1,000.50", "1\u00a0000,50"),
+    ("en", "-5", "Enter an amount above zero with at most 2 decimal places."),
     ("en", "12.345", "Enter an amount above zero with at most 2 decimal places."),
     ("en", "0", "Enter an amount above zero with at most 2 decimal places."),
 ])
