@@ -84,7 +84,9 @@ def main():
         ),
     ]
     print(f"\nThe app runs at http://{HOST}:{PORT}/  (Django admin: /admin/, API docs: "
-          "/api/docs/). Ctrl-C stops it.\n", flush=True)
+          "/api/docs/). E-mails (sign-up links, invitations, password resets) are printed in\n"
+          "this console: look for the \"To:\" line, the link is on a line of its own below it. "
+          "Ctrl-C stops it.\n", flush=True)
 
     def stop(*_args):
         for proc in procs:
