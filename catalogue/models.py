@@ -56,7 +56,8 @@ class Package(models.Model):
 class PackagePrice(models.Model):
     """Monthly net price of one seat of a package in one currency (no FX conversion, SPEC §2)."""
 
-    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="prices")
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="prices",
+                                verbose_name=_("package"))
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     monthly_price = models.DecimalField(
         _("monthly net price per seat"), max_digits=10, decimal_places=2,
@@ -103,7 +104,8 @@ class AddOn(models.Model):
 
 
 class AddOnPrice(models.Model):
-    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="prices")
+    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="prices",
+                              verbose_name=_("add-on"))
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     monthly_price = models.DecimalField(
         _("monthly net price per pack"), max_digits=10, decimal_places=2,
@@ -128,8 +130,10 @@ class AddOnPrice(models.Model):
 class PackageAddOn(models.Model):
     """What a package includes of an add-on for free and how much may be bought (in units)."""
 
-    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="addon_limits")
-    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="package_limits")
+    package = models.ForeignKey(Package, on_delete=models.CASCADE, related_name="addon_limits",
+                                verbose_name=_("package"))
+    addon = models.ForeignKey(AddOn, on_delete=models.CASCADE, related_name="package_limits",
+                              verbose_name=_("add-on"))
     included = models.PositiveIntegerField(_("included units"))
     cap = models.PositiveIntegerField(_("maximum units that can be bought"))
 
@@ -188,7 +192,8 @@ class BillingPolicy(models.Model):
 
     SINGLETON_ID = 1
 
-    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False)
+    id = models.PositiveSmallIntegerField(primary_key=True, default=SINGLETON_ID, editable=False,
+                                          verbose_name=_("ID"))
 
     # --- access after expiry (SPEC §6) ---
     banner_lead_days = models.PositiveSmallIntegerField(

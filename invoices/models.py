@@ -38,7 +38,7 @@ class BillingProfile(models.Model):
     ordering party. Changes apply to future documents only."""
 
     account = models.OneToOneField("seats.Account", on_delete=models.CASCADE,
-                                   related_name="billing_profile")
+                                   related_name="billing_profile", verbose_name=_("account"))
     kind = models.CharField(_("buyer type"), max_length=10, choices=PartyKind.choices,
                             default=PartyKind.COMPANY)
     name = models.CharField(_("name"), max_length=200)
@@ -63,7 +63,7 @@ class BillingProfile(models.Model):
     ordering_party_country = CountryField(_("ordering party country"), blank=True)
     ordering_party_tax_id = models.CharField(_("ordering party tax id"), max_length=32,
                                              blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("billing profile")
@@ -91,7 +91,7 @@ class ExchangeRate(models.Model):
     table_number = models.CharField(_("table number"), max_length=40, blank=True)
     source = models.CharField(_("source"), max_length=10, choices=RateSource.choices,
                               default=RateSource.NBP)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-effective_date", "currency"]
@@ -117,10 +117,10 @@ class NumberCounter(models.Model):
     """The last number used in one series (document kind) and month. Locked with
     select_for_update in the issuing transaction, so numbers are gapless and unique."""
 
-    kind = models.CharField(max_length=12, choices=DocumentKind.choices)
-    year = models.PositiveSmallIntegerField()
-    month = models.PositiveSmallIntegerField()
-    last_number = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=12, choices=DocumentKind.choices, verbose_name=_("kind"))
+    year = models.PositiveSmallIntegerField(verbose_name=_("year"))
+    month = models.PositiveSmallIntegerField(verbose_name=_("month"))
+    last_number = models.PositiveIntegerField(default=0, verbose_name=_("last number"))
 
     class Meta:
         verbose_name = _("number counter")
@@ -145,17 +145,19 @@ class Document(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=DocumentKind.choices)
     status = models.CharField(_("status"), max_length=20, choices=DocumentStatus.choices)
     account = models.ForeignKey("seats.Account", on_delete=models.PROTECT,
-                                related_name="documents")
+                                related_name="documents", verbose_name=_("account"))
     order = models.ForeignKey("plans.Order", on_delete=models.PROTECT, null=True, blank=True,
-                              related_name="documents")
+                              related_name="documents", verbose_name=_("order"))
     corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="corrections",
                                  verbose_name=_("corrected document"))
     # e.g. FV/2026/11/0001; empty while waiting for a rate
     number = models.CharField(_("number"), max_length=40, blank=True)
-    number_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    number_month = models.PositiveSmallIntegerField(null=True, blank=True)
-    sequence = models.PositiveIntegerField(null=True, blank=True)
+    number_year = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                   verbose_name=_("numbering year"))
+    number_month = models.PositiveSmallIntegerField(null=True, blank=True,
+                                                    verbose_name=_("numbering month"))
+    sequence = models.PositiveIntegerField(null=True, blank=True, verbose_name=_("sequence number"))
     issue_date = models.DateField(_("issue date"), null=True, blank=True)
     sale_date = models.DateField(_("sale date"))
     due_date = models.DateField(_("payment due"), null=True, blank=True)
@@ -186,12 +188,14 @@ class Document(models.Model):
     # PDF bookkeeping: rendered by a Celery task from `needs_render`; `pdf_fingerprint` is the
     # hash of the content the stored PDF shows, so an unchanged document is never re-rendered.
     pdf = models.FileField(_("PDF"), upload_to="documents/%Y/%m/", blank=True)
-    pdf_fingerprint = models.CharField(max_length=64, blank=True)
-    needs_render = models.BooleanField(default=True, db_index=True)
+    pdf_fingerprint = models.CharField(max_length=64, blank=True, verbose_name=_("PDF fingerprint"))
+    needs_render = models.BooleanField(default=True, db_index=True,
+                                       verbose_name=_("PDF to be rendered"))
     emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                  null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("issued by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     # Fields that may change after issuing (everything else is frozen).
     MUTABLE_AFTER_ISSUE = frozenset(

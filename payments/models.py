@@ -42,8 +42,10 @@ class Payment(models.Model):
     by `method`. Card/BLIK/P24 attempts carry their Stripe PaymentIntent; a transfer carries the
     pro-forma it paid and its booking."""
 
-    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="payments")
-    order = models.ForeignKey("plans.Order", on_delete=models.PROTECT, related_name="payments")
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="payments",
+                                verbose_name=_("account"))
+    order = models.ForeignKey("plans.Order", on_delete=models.PROTECT, related_name="payments",
+                              verbose_name=_("order"))
     method = models.CharField(_("method"), max_length=10, choices=PaymentMethod.choices)
     status = models.CharField(_("status"), max_length=16, choices=PaymentStatus.choices,
                               default=PaymentStatus.PENDING)
@@ -56,11 +58,12 @@ class Payment(models.Model):
     # plain words for the payer ("The card was declined."), empty unless the attempt failed
     decline_reason = models.CharField(_("decline reason"), max_length=255, blank=True)
     proforma = models.ForeignKey("invoices.Document", on_delete=models.PROTECT, null=True,
-                                 blank=True, related_name="+")
+                                 blank=True, related_name="+", verbose_name=_("pro-forma"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -106,9 +109,9 @@ class StripeCustomer(models.Model):
     (off-session) payments; saved cards are attached to it."""
 
     account = models.OneToOneField("seats.Account", on_delete=models.PROTECT,
-                                   related_name="stripe_customer")
+                                   related_name="stripe_customer", verbose_name=_("account"))
     customer_id = models.CharField(_("Stripe customer"), max_length=255, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("Stripe customer")
@@ -131,16 +134,18 @@ class SavedCard(models.Model):
     `payments.services.cards`."""
 
     account = models.OneToOneField("seats.Account", on_delete=models.CASCADE,
-                                   related_name="saved_card")
+                                   related_name="saved_card", verbose_name=_("account"))
     # the card is attached to this customer: it goes with it (an unpaid trial's purge)
-    customer = models.ForeignKey(StripeCustomer, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(StripeCustomer, on_delete=models.CASCADE, related_name="+",
+                                 verbose_name=_("Stripe customer"))
     payment_method = models.CharField(_("Stripe payment method"), max_length=255)
     brand = models.CharField(_("card brand"), max_length=30, blank=True)
     last4 = models.CharField(_("last four digits"), max_length=4, blank=True)
     exp_month = models.PositiveSmallIntegerField(_("expiry month"), null=True, blank=True)
     exp_year = models.PositiveSmallIntegerField(_("expiry year"), null=True, blank=True)
     recurring = models.BooleanField(_("recurring payments"), default=False)
-    recurring_changes = models.PositiveIntegerField(default=0)
+    recurring_changes = models.PositiveIntegerField(default=0,
+                                                    verbose_name=_("recurring charge changes"))
     # business date of the last change of `recurring`
     recurring_changed_on = models.DateField(_("recurring changed on"), null=True, blank=True)
     saved_at = models.DateTimeField(_("saved at"), auto_now=True)
@@ -173,8 +178,8 @@ class StripeEvent(models.Model):
     payload = models.JSONField(_("payload"))
     error = models.TextField(_("error"), blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
-    received_at = models.DateTimeField(auto_now_add=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True, verbose_name=_("received at"))
+    processed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("processed at"))
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -190,12 +195,13 @@ class OrderApplication(models.Model):
     quoted, VAT invoice issued. Unique per order: this row is what makes applying exactly-once."""
 
     order = models.OneToOneField("plans.Order", on_delete=models.PROTECT,
-                                 related_name="application")
-    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="application")
+                                 related_name="application", verbose_name=_("order"))
+    payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="application",
+                                   verbose_name=_("payment"))
     invoice = models.ForeignKey("invoices.Document", on_delete=models.PROTECT, null=True,
-                                blank=True, related_name="+")
+                                blank=True, related_name="+", verbose_name=_("invoice"))
     applied_on = models.DateField(_("applied on"))
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         verbose_name = _("order application")
@@ -216,8 +222,10 @@ class Refund(models.Model):
     `bank_account`. `correction` is the corrective invoice issued for it; `full` when it gave
     back everything still paid (the seats the order added are then reverted)."""
 
-    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="refunds")
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="refunds",
+                                verbose_name=_("account"))
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds",
+                                verbose_name=_("payment"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     full = models.BooleanField(_("full refund"))
@@ -226,10 +234,12 @@ class Refund(models.Model):
     stripe_refund = models.CharField(_("Stripe refund"), max_length=255, blank=True)
     bank_account = models.CharField(_("bank account"), max_length=64, blank=True)
     correction = models.ForeignKey("invoices.Document", on_delete=models.PROTECT, null=True,
-                                   blank=True, related_name="+")
+                                   blank=True, related_name="+",
+                                   verbose_name=_("corrective invoice"))
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -256,9 +266,9 @@ class TransferBooking(models.Model):
     not match is recorded as unmatched and applies nothing."""
 
     account = models.ForeignKey("seats.Account", on_delete=models.PROTECT,
-                                related_name="transfer_bookings")
+                                related_name="transfer_bookings", verbose_name=_("account"))
     order = models.ForeignKey("plans.Order", on_delete=models.PROTECT,
-                              related_name="transfer_bookings")
+                              related_name="transfer_bookings", verbose_name=_("order"))
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, choices=Currency.choices)
     received_on = models.DateField(_("received on"))
@@ -266,10 +276,11 @@ class TransferBooking(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=TransferStatus.choices)
     note = models.CharField(_("note"), max_length=300, blank=True)
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, null=True, blank=True,
-                                   related_name="transfer_booking")
+                                   related_name="transfer_booking", verbose_name=_("payment"))
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                  null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                  null=True, blank=True, related_name="+",
+                                  verbose_name=_("booked by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -13,8 +13,9 @@ class AccountAddOn(models.Model):
     """Packs of an add-on an account has bought; renewed together with the seats."""
 
     account = models.ForeignKey("seats.Account", on_delete=models.CASCADE,
-                                related_name="addons")
-    addon = models.ForeignKey("catalogue.AddOn", on_delete=models.PROTECT, related_name="+")
+                                related_name="addons", verbose_name=_("account"))
+    addon = models.ForeignKey("catalogue.AddOn", on_delete=models.PROTECT, related_name="+",
+                              verbose_name=_("add-on"))
     packs = models.PositiveIntegerField(_("packs"), default=0)
 
     class Meta:
@@ -33,15 +34,15 @@ class PackageChange(models.Model):
     service reading the latest row under the account lock."""
 
     account = models.ForeignKey("seats.Account", on_delete=models.CASCADE,
-                                related_name="package_changes")
+                                related_name="package_changes", verbose_name=_("account"))
     from_package = models.ForeignKey("catalogue.Package", on_delete=models.PROTECT,
-                                     related_name="+")
+                                     related_name="+", verbose_name=_("from package"))
     to_package = models.ForeignKey("catalogue.Package", on_delete=models.PROTECT,
-                                   related_name="+")
+                                   related_name="+", verbose_name=_("to package"))
     effective_on = models.DateField(_("effective on"))
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True,
-                              blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                              blank=True, related_name="+", verbose_name=_("changed by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-effective_on", "-id"]
@@ -84,7 +85,8 @@ class Order(models.Model):
     """A payable order. It stores exactly what was quoted (`quote`, as JSON with string amounts),
     so that the payment applies exactly that; it is never recomputed."""
 
-    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="orders")
+    account = models.ForeignKey("seats.Account", on_delete=models.PROTECT, related_name="orders",
+                                verbose_name=_("account"))
     kind = models.CharField(_("kind"), max_length=10, choices=OrderKind.choices)
     status = models.CharField(_("status"), max_length=16, choices=OrderStatus.choices,
                               default=OrderStatus.PENDING)
@@ -104,8 +106,9 @@ class Order(models.Model):
                                      choices=OrderVoidReason.choices)
     status_changed_on = models.DateField(_("status changed on"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL,
-                                   null=True, blank=True, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("created by"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -124,3 +124,19 @@ def test_the_ops_jobs_page_shows_schedules_in_polish(root_client):
     assert "(daily" not in html and "every 5 minutes" not in html
     # every job is described in Polish, none by its English beat schedule name
     assert "(every minute)" not in html and "Heartbeat (every" not in html
+
+
+def test_every_field_of_our_models_has_a_translatable_name():
+    """The admin's labels come from the fields' verbose names: a field without one shows its
+    English attribute name ("Number month:", "Account:") on a Polish page (QA, issues 12/13)."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    ours = ["catalogue", "seats", "plans", "invoices", "payments", "dunning", "support_plans",
+            "billing_site"]
+    unnamed = [f"{model.__name__}.{field.name}"
+               for app in ours for model in apps.get_app_config(app).get_models()
+               for field in model._meta.get_fields()
+               if getattr(field, "concrete", False) and not field.auto_created
+               and not isinstance(field.verbose_name, Promise)]
+    assert unnamed == []
