@@ -140,3 +140,12 @@ def test_every_field_of_our_models_has_a_translatable_name():
                if getattr(field, "concrete", False) and not field.auto_created
                and not isinstance(field.verbose_name, Promise)]
     assert unnamed == []
+
+
+def test_the_admin_offers_the_language_switch(admin_client):
+    """Ops land in the admin: it must let them switch the language like the site does (QA)."""
+    page = admin_client.get("/admin/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="admin-language"' in page
+    response = admin_client.post("/i18n/setlang/", {"language": "pl", "next": "/admin/"})
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+    assert "Wyloguj" in admin_client.get("/admin/").content.decode()
