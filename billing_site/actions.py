@@ -16,12 +16,12 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseNotAllowed
 from django.shortcuts import redirect
 from django.urls import reverse
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 SAFE_METHODS = ("GET", "HEAD")
 
 
-NOTHING_DONE = _lazy("Nothing was done: that address only takes a form sent from this page.")
+NOTHING_DONE = gettext_lazy("Nothing was done: that address only takes a form sent from this page.")
 
 
 def note_once(request, text) -> None:
