@@ -71,6 +71,17 @@ def test_a_page_404_stays_a_page(client):
     response = client.get("/account/users/members/abc/role/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+    assert "belongs to another organisation" in response.content.decode()
+
+
+def test_staff_see_a_404_that_does_not_speak_of_another_organisation(client, django_user_model):
+    """Vendor staff work on every organisation: the customers' wording would mislead them."""
+    staff = django_user_model.objects.create_user("ops@vendor.example", "ops@vendor.example",
+                                                  "pw", is_staff=True)
+    client.force_login(staff)
+    page = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "another organisation" not in page
+    assert "There is nothing at this address" in page
 
 
 @pytest.mark.parametrize(("language", "detail"), [
