@@ -117,6 +117,14 @@ class InvitationPasswordSetView(auth_views.PasswordResetConfirmView):
     the password also accepts the invitee's pending invitations (issues 12/13), so that the members
     list shows them as members from now on."""
 
+    def get_context_data(self, **kwargs):
+        """`first_password`: the login never had a password (an invitee), so the page says
+        "choose your password" rather than "set a new password" (QA)."""
+        context = super().get_context_data(**kwargs)
+        user = getattr(self, "user", None)
+        context["first_password"] = user is not None and not user.has_usable_password()
+        return context
+
     def form_valid(self, form):
         response = super().form_valid(form)
         services.invitations_accept(user=form.user)

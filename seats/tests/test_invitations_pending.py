@@ -198,6 +198,9 @@ def test_setting_the_password_accepts_the_invitation(acme, mailoutbox,
     link = re.search(r"https?://\S+(/reset/\S+/)", mailoutbox[-1].body).group(1)
     invitee = Client()
     form_page = invitee.get(link, follow=True)
+    # never had a password: asked to choose one, not to "set a new" one (QA)
+    assert "Choose your password" in form_page.content.decode()
+    assert "Set a new password" not in form_page.content.decode()
     invitee.post(form_page.redirect_chain[-1][0], {"new_password1": "Sturdy-Password-77",
                                                    "new_password2": "Sturdy-Password-77"})
 
