@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 NBSP = "\xa0"
 
@@ -62,9 +63,22 @@ def month(value) -> str:
     year-month format ("December 2026" / "grudzień 2026"); anything else is returned as is."""
     try:
         year, number = (int(part) for part in str(value).split("-"))
-        return date_format(datetime.date(year, number, 1), "YEAR_MONTH_FORMAT")
+        return _common_noun(date_format(datetime.date(year, number, 1), "YEAR_MONTH_FORMAT"))
     except ValueError:
         return "" if value is None else str(value)
+
+
+def weekday(value) -> str:
+    """The weekday of a date or datetime as written mid-sentence: "Monday" / "poniedziałek"."""
+    return _common_noun(date_format(value, "l"))
+
+
+def _common_noun(text: str) -> str:
+    """Polish writes month and weekday names in lower case ("grudzień 2026", "sobota"); Django's
+    Polish catalogue capitalises them (a calendar heading's form). English keeps its capitals."""
+    if (get_language() or "").startswith("pl") and text:
+        return text[0].lower() + text[1:]
+    return text
 
 
 # a line may break before "@" and after ".", "-", "_" or "+" of an e-mail address

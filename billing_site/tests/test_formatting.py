@@ -99,3 +99,14 @@ def test_the_page_language_cookie_does_not_change_the_api_language(admin_api, se
     assert response["Content-Language"] == "en"
     with translation.override("en"):
         assert response.json()["detail"].isascii()
+
+
+@pytest.mark.parametrize(("language", "month", "weekday"), [
+    ("en", "December 2026", "Saturday"), ("pl", "grudzień 2026", "sobota"),
+])
+def test_month_and_weekday_names_as_written_mid_sentence(language, month, weekday):
+    """Polish month and weekday names are lower case ("Czas wykorzystany: grudzień 2026", QA);
+    Django's Polish catalogue capitalises them."""
+    with translation.override(language):
+        assert formatting.month("2026-12") == month
+        assert formatting.weekday(date(2026, 12, 5)) == weekday
