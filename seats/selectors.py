@@ -4,7 +4,7 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 
 from catalogue.models import BillingPolicy
 
@@ -32,8 +32,21 @@ def accounts_visible_to(user):
     return Account.objects.select_related("package").filter(members__user=user)
 
 
+# a pending invitation whose member has not set a password yet ("!…" is Django's unusable one)
+_OPEN_INVITATION = Q(status=InvitationStatus.PENDING) & (
+    Q(member__isnull=True) | Q(member__user__password__startswith="!"))
+
+
 def account_seats(account, *, include_removed=False):
-    qs = Seat.objects.filter(account=account).select_related("member__user")
+    """The account's seats in number order, each annotated with the open invitation holding it
+    (issue 13 item 3): `held_by` (its id) and `held_for` (the invited address), None when
+    none. A held seat is shown as "reserved for an invitation", never with its occupant: a new
+    address's member sits on it, an address with a login elsewhere has none, and the pages and
+    the API must not tell the two apart (`Seat.is_free`, `Seat.shown_member_id`)."""
+    hold = Invitation.objects.filter(_OPEN_INVITATION, seat=OuterRef("pk")).order_by("id")
+    qs = (Seat.objects.filter(account=account).select_related("member__user")
+          .annotate(held_by=Subquery(hold.values("pk")[:1]),
+                    held_for=Subquery(hold.values("email")[:1])))
     if not include_removed:
         qs = qs.filter(removed_on__isnull=True)
     return qs.order_by("number")
@@ -47,10 +60,11 @@ def account_seats_filtered(account, which, as_of, lead_days):
     "expiring" (valid until at most `lead_days` after `as_of`, the expired included) or, for
     anything else, all of them; in number order."""
     qs = account_seats(account)
+    free = Seat.objects.free().values("pk")  # a seat held by an invitation is not free
     if which == "free":
-        return qs.filter(member__isnull=True)
+        return qs.filter(pk__in=free)
     if which == "occupied":
-        return qs.filter(member__isnull=False)
+        return qs.exclude(pk__in=free)
     if which == "expiring":
         return qs.filter(valid_until__lte=as_of + timedelta(days=lead_days))
     return qs
@@ -64,11 +78,6 @@ def invitation_is_open(invitation) -> bool:
         return False
     member = invitation.member
     return member is None or not member.user.has_usable_password()
-
-
-# a pending invitation whose member has not set a password yet ("!…" is Django's unusable one)
-_OPEN_INVITATION = Q(status=InvitationStatus.PENDING) & (
-    Q(member__isnull=True) | Q(member__user__password__startswith="!"))
 
 
 def account_invitations_open(account):
@@ -109,9 +118,9 @@ def is_last_active_admin(account, member, *, scheduled_count_as_gone=True) -> bo
 
 
 def account_seat_counts(account):
-    return Seat.objects.filter(account=account, removed_on__isnull=True).aggregate(
-        total=Count("id"), free=Count("id", filter=Q(member__isnull=True))
-    )
+    """{"total": live seats, "free": those neither occupied nor held by a pending invitation}."""
+    live = Seat.objects.filter(account=account, removed_on__isnull=True)
+    return {"total": live.count(), "free": live.free().count()}
 
 
 def account_status(account, as_of):
