@@ -370,17 +370,25 @@ class Invitation(models.Model):
         return f"{self.email} → {self.account} ({self.status})"
 
 
-def _pending_hold():
-    """A pending invitation holding the seat of the outer query."""
-    return Invitation.objects.filter(seat=OuterRef("pk"), status=InvitationStatus.PENDING)
+# An invitation still waiting for the invitee: pending, and either it added nobody (an address
+# with a login elsewhere) or its member has not set a password yet ("!…" is Django's unusable
+# one). One whose member has set a password is accepted, even before `invitations_settle`
+# records it: its seat is that member's, no longer held.
+OPEN_INVITATION = Q(status=InvitationStatus.PENDING) & (
+    Q(member__isnull=True) | Q(member__user__password__startswith="!"))
+
+
+def _held():
+    """An open invitation holding the seat of the outer query."""
+    return Invitation.objects.filter(OPEN_INVITATION, seat=OuterRef("pk"))
 
 
 class SeatQuerySet(models.QuerySet):
     def free(self):
-        """Seats nobody occupies and no pending invitation holds: what a newcomer, an assignment
+        """Seats nobody occupies and no open invitation holds: what a newcomer, an assignment
         or a restore may take and what the pages count as free (removed seats included: callers
         filter `removed_on` as they need)."""
-        return self.filter(member__isnull=True).exclude(Exists(_pending_hold()))
+        return self.filter(member__isnull=True).exclude(Exists(_held()))
 
 
 class Seat(models.Model):
@@ -447,7 +455,7 @@ class Seat(models.Model):
             return False
         if hasattr(self, "held_by"):
             return self.held_by is None
-        return not self.invitations.filter(status=InvitationStatus.PENDING).exists()
+        return not self.invitations.filter(OPEN_INVITATION).exists()
 
     @property
     def shown_member_id(self):

@@ -32,13 +32,15 @@ def invitation_record(*, account, email, role, member, seat, actor, as_of) -> In
     return invitation
 
 
-def invitations_settle(*, account, email=None) -> None:
-    """Mark accepted the pending invitations of `account` (of `email` only, when given) whose
-    invitee has set a password since. Inside the caller's transaction."""
+def invitations_settle(*, account, email=None, seat=None) -> None:
+    """Mark accepted the pending invitations of `account` (of `email` only, on `seat` only,
+    when given) whose invitee has set a password since. Inside the caller's transaction."""
     rows = Invitation.objects.filter(account=account, status=InvitationStatus.PENDING,
                                      member__isnull=False)
     if email is not None:
         rows = rows.filter(email=email)
+    if seat is not None:
+        rows = rows.filter(seat=seat)
     for invitation in rows.select_related("member__user"):
         if not invitation_is_open(invitation):
             _transition(invitation, InvitationStatus.ACCEPTED, actor=None)

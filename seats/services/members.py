@@ -27,7 +27,7 @@ from ..selectors import is_last_active_admin
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
 from .emails import queue_limited
 from .invitations import invitation_record, invitations_settle
-from .seats import _free_seat, _occupy, seats_add
+from .seats import _free_seat, _held_for, _occupy, seats_add
 
 logger = logging.getLogger(__name__)
 
@@ -188,6 +188,9 @@ def _seat_for_newcomer(*, account, actor, as_of) -> Seat:
     same whoever owns the invited address."""
     seat = _free_seat(account)
     if seat is not None:
+        # an invitation accepted since (its member set a password, then left the seat) may
+        # still be pending on it: recorded as accepted, so that the new one can hold the seat
+        invitations_settle(account=account, seat=seat)
         return seat
     try:
         return seats_add(account=account, count=1, actor=actor, as_of=as_of)[0]
@@ -346,7 +349,8 @@ def member_restore(*, account, member, actor, as_of) -> Member:
             % {"email": member.email, "state": member.get_state_display()},
             code="member_not_suspended", status=409,
         )
-    seat = _free_seat(account)
+    # the seat their own invitation holds (an invitee suspended before accepting), else a free one
+    seat = _held_for(member) or _free_seat(account)
     if seat is None:
         raise DomainError(
             _("There is no free seat to restore %(email)s onto. Add a seat first.")

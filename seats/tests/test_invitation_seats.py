@@ -248,3 +248,25 @@ def test_the_database_refuses_a_pending_invitation_without_a_seat_or_on_a_held_s
     # a closed invitation keeps its seat as a record and holds it no longer
     Invitation.objects.create(email="z@acme.example", seat=held.seat,
                               status=InvitationStatus.CANCELLED, **fields)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_seat_left_by_an_invitee_who_accepted_can_be_held_again(trial, kind):
+    """An invitee set a password (the invitation not recorded as accepted yet) and was then
+    suspended: their seat is free, and the next invitation holds it, whoever it invites."""
+    account, admin = trial(0)
+    first = services.member_invite(account=account, email="first@acme.example",
+                                   role=MemberRole.USER, actor=admin.user, as_of=NOON.date())
+    first.user.set_password("pass-Word-123")
+    first.user.save()
+    seat = first.seat
+    services.member_release(account=account, member=first, state="suspended", effective=None,
+                            remove_seat=False, actor=admin.user, as_of=NOON.date())
+    assert selectors.account_seat_counts(account) == {"total": 2, "free": 1}
+
+    services.member_invite(account=account, email=KINDS[kind], role=MemberRole.USER,
+                           actor=admin.user, as_of=NOON.date())
+
+    assert Invitation.objects.get(account=account, email=KINDS[kind]).seat == seat
+    assert Invitation.objects.get(email="first@acme.example").status == InvitationStatus.ACCEPTED
+    assert selectors.account_seat_counts(account) == {"total": 2, "free": 0}
