@@ -270,3 +270,27 @@ def test_a_seat_left_by_an_invitee_who_accepted_can_be_held_again(trial, kind):
     assert Invitation.objects.get(account=account, email=KINDS[kind]).seat == seat
     assert Invitation.objects.get(email="first@acme.example").status == InvitationStatus.ACCEPTED
     assert selectors.account_seat_counts(account) == {"total": 2, "free": 0}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("how", ["one", "ticked"])
+def test_removing_a_held_seat_on_the_users_page_is_refused_alike(trial, kind, how):
+    """No confirmation step first for one kind and not the other: the refusal straight away."""
+    account, admin = trial(1)
+    email = KINDS[kind]
+    client = admin_client(admin)
+    client.post(reverse("account_member_invite"), {"email": email, "role": "user"},
+                follow=True)  # its message shown
+    seat = Invitation.objects.get(account=account, email=email).seat
+
+    if how == "one":
+        answer = client.post(reverse("account_seat_remove", args=[seat.pk]), follow=True)
+    else:
+        answer = client.post(reverse("account_seats_remove"), {"seat": [seat.pk]}, follow=True)
+
+    messages = plain(re.search(r'<ul class="messages">.*?</ul>', answer.content.decode(),
+                               re.S).group(0))
+    assert mask(messages, email) == ("Seat no. 2 is reserved for the invitation of <email>. "
+                                     "Cancel the invitation in the members list to free it.")
+    seat.refresh_from_db()
+    assert seat.removed_on is None
