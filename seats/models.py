@@ -306,11 +306,12 @@ class Invitation(models.Model):
 
     Either way a pending invitation holds one seat of the account (`seat`, issue 13 item 3), so
     that the Seats table, the seat counts and the seats API do not tell the two kinds apart
-    either: a seat held by a pending invitation is not free (`Seat.objects.free()`), is shown as
-    "reserved for an invitation" with the invited address, and cannot be assigned or removed.
-    The new address's member sits on that same seat. Cancelling ends the hold (the seat is free
-    again); accepting leaves the member on it as their seat. The hold is the pending status
-    itself: nothing has to be cleared when the invitation leaves it.
+    either: a seat held by an open invitation (`OPEN_INVITATION`: pending, and its member, if
+    any, has not set a password) is not free (`Seat.objects.free()`), is shown as "reserved for
+    an invitation" with the invited address, and cannot be assigned or removed. The new
+    address's member sits on that same seat. Cancelling ends the hold (the seat is free again);
+    accepting leaves the member on it as their seat. The hold is the status itself: nothing
+    has to be cleared when the invitation leaves it.
 
     Written only by `seats.services.invitations` (and `member_invite`). Constraints: at most one
     pending invitation per account and address; a pending invitation holds a seat; a seat is
