@@ -19,7 +19,7 @@ from django.urls import reverse
 from billing_site.errors import DomainError
 from catalogue.models import BillingPolicy
 from seats import selectors, services
-from seats.models import Invitation, InvitationStatus, MemberRole, Seat
+from seats.models import AuditEntry, Invitation, InvitationStatus, MemberRole, Seat
 from tests.helpers import token_client
 
 pytestmark = pytest.mark.django_db
@@ -294,3 +294,40 @@ def test_removing_a_held_seat_on_the_users_page_is_refused_alike(trial, kind, ho
                                      "Cancel the invitation in the members list to free it.")
     seat.refresh_from_db()
     assert seat.removed_on is None
+
+
+def test_the_data_migration_gives_existing_pending_invitations_a_seat(make_account, owners):
+    """Invitations made before seats were held: the new address's gets its member's seat, an
+    address with a login elsewhere a free seat, and one left without a seat (none free) is
+    cancelled with an audit row. The constraint is dropped inside the test's transaction to
+    write such rows (PostgreSQL rolls the DDL back with it)."""
+    from django.apps import apps as django_apps
+    from django.db import connection
+
+    migration = __import__("seats.migrations.0012_invitation_seat",
+                           fromlist=["hold_seats"])
+    account, admin = make_account("Acme", extra_seats=1)
+    fresh = services.member_invite(account=account, email=KINDS["fresh"], role=MemberRole.USER,
+                                   actor=admin.user, as_of=NOON.date())
+    services.member_invite(account=account, email=KINDS["member"], role=MemberRole.USER,
+                           actor=admin.user, as_of=NOON.date())
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending trigger events: ALTER may run
+        cursor.execute("ALTER TABLE seats_invitation DROP CONSTRAINT "
+                       "invitation_pending_holds_a_seat")
+    Invitation.objects.update(seat=None)
+    fields = {"account": account, "role": "user", "invited_on": NOON.date(),
+              "sent_on": NOON.date()}
+    Invitation.objects.create(email=KINDS["staff"], **fields)  # no seat left for it
+
+    migration.hold_seats(django_apps, None)
+
+    rows = {i.email: i for i in Invitation.objects.filter(account=account)
+            .exclude(email="admin@acme.example")}
+    assert rows[KINDS["fresh"]].seat == fresh.seat
+    assert rows[KINDS["member"]].seat.member_id is None
+    assert rows[KINDS["member"]].seat != fresh.seat
+    assert rows[KINDS["staff"]].status == InvitationStatus.CANCELLED
+    assert rows[KINDS["staff"]].seat is None
+    assert AuditEntry.objects.filter(action="invitation.cancelled",
+                                     target_id=rows[KINDS["staff"]].pk).exists()
