@@ -27,7 +27,7 @@ from ..selectors import is_last_active_admin
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
 from .emails import queue_limited
 from .invitations import invitation_record, invitations_settle
-from .seats import _free_seat, _held_for, _occupy, seats_add
+from .seats import _free_seat, _held_for, _occupy, _refuse_if_held, seats_add
 
 logger = logging.getLogger(__name__)
 
@@ -220,6 +220,9 @@ def _apply_release(*, account, member, state, remove_seat, actor, as_of):
     if seat is not None:
         seat_before = snapshot(seat, SEAT_FIELDS)
         seat.member = None
+        # a seat an open invitation holds is kept (`member_release` refuses to remove it; this
+        # keeps the rule for whatever else writes a scheduled release, e.g. the Django admin)
+        remove_seat = remove_seat and seat.is_free
         if remove_seat:
             seat.removed_on = as_of
         seat.save(update_fields=["member", "removed_on"])
@@ -271,6 +274,12 @@ def member_release(*, account, member, state, effective, remove_seat, actor, as_
             code="member_state_unchanged", status=409,
         )
     _last_admin_guard(account, member)
+    if remove_seat:
+        # the seat of an invitee who has not accepted yet is held by their invitation (issue 13
+        # item 3): it goes with the invitation (cancel it), not with the member
+        seat = Seat.objects.filter(member=member).first()
+        if seat is not None:
+            _refuse_if_held(seat)
     if effective == as_of:
         _apply_release(account=account, member=member, state=state, remove_seat=remove_seat,
                        actor=actor, as_of=as_of)

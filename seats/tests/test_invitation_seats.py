@@ -331,3 +331,23 @@ def test_the_data_migration_gives_existing_pending_invitations_a_seat(make_accou
     assert rows[KINDS["staff"]].seat is None
     assert AuditEntry.objects.filter(action="invitation.cancelled",
                                      target_id=rows[KINDS["staff"]].pk).exists()
+
+
+def test_the_seat_of_an_invitee_who_has_not_accepted_is_not_removed_with_them(trial):
+    account, admin = trial(1)
+    invitee = services.member_invite(account=account, email=KINDS["fresh"],
+                                     role=MemberRole.USER, actor=admin.user, as_of=NOON.date())
+    seat = invitee.seat
+
+    with pytest.raises(DomainError) as refused:
+        services.member_release(account=account, member=invitee, state="suspended",
+                                effective=None, remove_seat=True, actor=admin.user,
+                                as_of=NOON.date())
+    services.member_release(account=account, member=invitee, state="suspended",
+                            effective=None, remove_seat=False, actor=admin.user,
+                            as_of=NOON.date())
+
+    assert refused.value.code == "seat_reserved"
+    seat.refresh_from_db()
+    assert seat.removed_on is None and seat.member_id is None
+    assert not Seat.objects.filter(pk=seat.pk).free().exists()  # still held by the invitation
