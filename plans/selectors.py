@@ -13,10 +13,12 @@ from .services import addon_states
 def seat_groups(account) -> list[dict]:
     """The account's seats (removed ones excluded) grouped by validity, earliest first:
     [{valid_until, total, free, occupied}] (one query)."""
+    live = Seat.objects.filter(account=account, removed_on__isnull=True)
+    # free: neither occupied nor held by a pending invitation (issue 13 item 3)
     groups = list(
-        Seat.objects.filter(account=account, removed_on__isnull=True)
-        .values("valid_until")
-        .annotate(total=Count("id"), free=Count("id", filter=Q(member__isnull=True)))
+        live.values("valid_until")
+        .annotate(total=Count("id"),
+                  free=Count("id", filter=Q(pk__in=live.free().values("pk"))))
         .order_by("valid_until")
     )
     for group in groups:

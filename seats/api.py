@@ -72,7 +72,14 @@ class SeatOutputSerializer(serializers.Serializer):
     )
     created = StrictDateField(source="created_on", help_text="Business date it was added.")
     member = StrictIntegerField(
-        source="member_id", allow_null=True, help_text="Id of the occupying member; null if free."
+        source="shown_member_id", allow_null=True,
+        help_text="Id of the occupying member; null if free or reserved for an invitation.",
+    )
+    reserved_for_invitation = StrictIntegerField(
+        source="held_by", allow_null=True, default=None,
+        help_text="Id of the pending invitation the seat is reserved for (GET invitations), "
+                  "whoever owns the invited address; null otherwise. A reserved seat is not "
+                  "free: it cannot be assigned or removed until the invitation is cancelled.",
     )
 
 

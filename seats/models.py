@@ -12,7 +12,7 @@ Invariants (backed by constraints where the database can express them):
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q, TextChoices
+from django.db.models import Exists, F, OuterRef, Q, TextChoices
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 
@@ -304,8 +304,20 @@ class Invitation(models.Model):
       one login belongs to at most one organisation): nobody is added (`member` empty), its
       owner is e-mailed what to do, and the invitation stays pending until an admin cancels it.
 
-    Written only by `seats.services.invitations` (and `member_invite`); at most one pending
-    invitation per account and address (constraint). `email` is stored lower-case."""
+    Either way a pending invitation holds one seat of the account (`seat`, issue 13 item 3), so
+    that the Seats table, the seat counts and the seats API do not tell the two kinds apart
+    either: a seat held by an open invitation (`OPEN_INVITATION`: pending, and its member, if
+    any, has not set a password) is not free (`Seat.objects.free()`), is shown as "reserved for
+    an invitation" with the invited address, and cannot be assigned or removed. The new
+    address's member sits on that same seat. Cancelling ends the hold (the seat is free again);
+    accepting leaves the member on it as their seat. The hold is the status itself: nothing
+    has to be cleared when the invitation leaves it.
+
+    Written only by `seats.services.invitations` (and `member_invite`). Constraints: at most one
+    pending invitation per account and address; a pending invitation holds a seat; a seat is
+    held by at most one pending invitation. Kept by the services, under the account lock: the
+    seat is the invitation's account's, not removed, and occupied by nobody or the invitation's
+    own member. `email` is stored lower-case."""
 
     account = models.ForeignKey(
         Account, on_delete=models.CASCADE, related_name="invitations", verbose_name=_("account")
@@ -319,6 +331,12 @@ class Invitation(models.Model):
     member = models.ForeignKey(
         Member, on_delete=models.SET_NULL, null=True, blank=True, related_name="invitations",
         verbose_name=_("member"),
+    )
+    # the seat the invitation holds while pending (see the class docstring); kept afterwards as
+    # a record of which seat it was. Empty only on invitations closed before seats were held.
+    seat = models.ForeignKey(
+        "Seat", on_delete=models.CASCADE, null=True, blank=True, related_name="invitations",
+        verbose_name=_("seat"),
     )
     invited_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
@@ -341,10 +359,37 @@ class Invitation(models.Model):
             ),
             models.CheckConstraint(condition=Q(status__in=["pending", "accepted", "cancelled"]),
                                    name="invitation_status_known"),
+            models.CheckConstraint(condition=~Q(status="pending") | Q(seat__isnull=False),
+                                   name="invitation_pending_holds_a_seat"),
+            models.UniqueConstraint(
+                fields=["seat"], condition=Q(status="pending"),
+                name="invitation_one_pending_per_seat",
+            ),
         ]
 
     def __str__(self):
         return f"{self.email} → {self.account} ({self.status})"
+
+
+# An invitation still waiting for the invitee: pending, and either it added nobody (an address
+# with a login elsewhere) or its member has not set a password yet ("!…" is Django's unusable
+# one). One whose member has set a password is accepted, even before `invitations_settle`
+# records it: its seat is that member's, no longer held.
+OPEN_INVITATION = Q(status=InvitationStatus.PENDING) & (
+    Q(member__isnull=True) | Q(member__user__password__startswith="!"))
+
+
+def _held():
+    """An open invitation holding the seat of the outer query."""
+    return Invitation.objects.filter(OPEN_INVITATION, seat=OuterRef("pk"))
+
+
+class SeatQuerySet(models.QuerySet):
+    def free(self):
+        """Seats nobody occupies and no open invitation holds: what a newcomer, an assignment
+        or a restore may take and what the pages count as free (removed seats included: callers
+        filter `removed_on` as they need)."""
+        return self.filter(member__isnull=True).exclude(Exists(_held()))
 
 
 class Seat(models.Model):
@@ -382,6 +427,8 @@ class Seat(models.Model):
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
+    objects = SeatQuerySet.as_manager()
+
     class Meta:
         ordering = ["account", "id"]
         verbose_name = _("seat")
@@ -403,7 +450,20 @@ class Seat(models.Model):
 
     @property
     def is_free(self):
-        return self.member_id is None
+        """Nobody occupies it and no pending invitation holds it (`SeatQuerySet.free`). Reads
+        the `held_by` annotation of `seats.selectors.account_seats` when there, else asks."""
+        if self.member_id is not None:
+            return False
+        if hasattr(self, "held_by"):
+            return self.held_by is None
+        return not self.invitations.filter(OPEN_INVITATION).exists()
+
+    @property
+    def shown_member_id(self):
+        """The occupant the pages and the API show: none while an open invitation holds the seat
+        (the `held_by` annotation of `seats.selectors.account_seats`), so that a new address's
+        member is not told apart from an address with a login elsewhere (issue 13 item 3)."""
+        return None if getattr(self, "held_by", None) is not None else self.member_id
 
 
 class SeatPeriodCause(models.TextChoices):

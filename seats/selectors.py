@@ -4,12 +4,13 @@ from collections import Counter
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Subquery
 
 from catalogue.models import BillingPolicy
 
 from .access import _POLICY_FIELDS
 from .models import (
+    OPEN_INVITATION,
     AccessHold,
     Account,
     ConfirmedSeatCount,
@@ -33,7 +34,15 @@ def accounts_visible_to(user):
 
 
 def account_seats(account, *, include_removed=False):
-    qs = Seat.objects.filter(account=account).select_related("member__user")
+    """The account's seats in number order, each annotated with the open invitation holding it
+    (issue 13 item 3): `held_by` (its id) and `held_for` (the invited address), None when
+    none. A held seat is shown as "reserved for an invitation", never with its occupant: a new
+    address's member sits on it, an address with a login elsewhere has none, and the pages and
+    the API must not tell the two apart (`Seat.is_free`, `Seat.shown_member_id`)."""
+    hold = Invitation.objects.filter(OPEN_INVITATION, seat=OuterRef("pk")).order_by("id")
+    qs = (Seat.objects.filter(account=account).select_related("member__user")
+          .annotate(held_by=Subquery(hold.values("pk")[:1]),
+                    held_for=Subquery(hold.values("email")[:1])))
     if not include_removed:
         qs = qs.filter(removed_on__isnull=True)
     return qs.order_by("number")
@@ -47,10 +56,11 @@ def account_seats_filtered(account, which, as_of, lead_days):
     "expiring" (valid until at most `lead_days` after `as_of`, the expired included) or, for
     anything else, all of them; in number order."""
     qs = account_seats(account)
+    free = Seat.objects.free().values("pk")  # a seat held by an invitation is not free
     if which == "free":
-        return qs.filter(member__isnull=True)
+        return qs.filter(pk__in=free)
     if which == "occupied":
-        return qs.filter(member__isnull=False)
+        return qs.exclude(pk__in=free)
     if which == "expiring":
         return qs.filter(valid_until__lte=as_of + timedelta(days=lead_days))
     return qs
@@ -66,22 +76,17 @@ def invitation_is_open(invitation) -> bool:
     return member is None or not member.user.has_usable_password()
 
 
-# a pending invitation whose member has not set a password yet ("!…" is Django's unusable one)
-_OPEN_INVITATION = Q(status=InvitationStatus.PENDING) & (
-    Q(member__isnull=True) | Q(member__user__password__startswith="!"))
-
-
 def account_invitations_open(account):
     """The invitations of `account` still waiting for the invitee (issues 12/13), in address
     order: what the members list shows as "invited, waiting for acceptance"."""
-    return (Invitation.objects.filter(_OPEN_INVITATION, account=account)
+    return (Invitation.objects.filter(OPEN_INVITATION, account=account)
             .select_related("member__user").order_by("email", "id"))
 
 
 def account_members_listed(account):
     """The members the members list shows (page and API): `account_members` without those who
     are there only as an open invitation (shown as the invitation instead, issues 12/13)."""
-    invited = Invitation.objects.filter(_OPEN_INVITATION, member=OuterRef("pk"))
+    invited = Invitation.objects.filter(OPEN_INVITATION, member=OuterRef("pk"))
     return account_members(account).exclude(Exists(invited))
 
 
@@ -109,9 +114,9 @@ def is_last_active_admin(account, member, *, scheduled_count_as_gone=True) -> bo
 
 
 def account_seat_counts(account):
-    return Seat.objects.filter(account=account, removed_on__isnull=True).aggregate(
-        total=Count("id"), free=Count("id", filter=Q(member__isnull=True))
-    )
+    """{"total": live seats, "free": those neither occupied nor held by a pending invitation}."""
+    live = Seat.objects.filter(account=account, removed_on__isnull=True)
+    return {"total": live.count(), "free": live.free().count()}
 
 
 def account_status(account, as_of):

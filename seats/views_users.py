@@ -87,8 +87,9 @@ def seats_remove(request, account):
     if not ids:
         messages.error(request, _("Choose at least one free seat to remove."))
         return redirect(back)
-    seats = list(Seat.objects.filter(account=account, pk__in=ids, removed_on__isnull=True,
-                                     member__isnull=True).order_by("number"))
+    # free: neither occupied nor held by an invitation (issue 13 item 3)
+    seats = list(Seat.objects.free().filter(account=account, pk__in=ids,
+                                            removed_on__isnull=True).order_by("number"))
     # seats that cannot be removed go straight to the service, which says why
     if not confirmed(request) and len(seats) == len(ids):
         return confirm_page(

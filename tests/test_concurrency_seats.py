@@ -15,7 +15,7 @@ from django.db import connection
 
 from billing_site.errors import DomainError
 from seats import services
-from seats.models import Account, AuditEntry, Member, MemberRole, MemberState, Seat
+from seats.models import Account, AuditEntry, Invitation, Member, MemberRole, MemberState, Seat
 
 AS_OF = date(2026, 1, 31)  # a month end: new seats are valid for this one day only
 EFFECTIVE = date(2026, 2, 28)
@@ -281,7 +281,12 @@ def test_concurrent_invites_of_one_email_into_two_accounts_add_it_to_one(make_ac
     assert None in successes(results)
     assert Member.objects.get(user__username="anna@example.com").pk == member.pk
     loser = other if member.account_id == acme.pk else acme
-    assert Seat.objects.filter(account=loser).count() == 1  # nothing left behind
+    # nobody added; its invitation holds a seat (a new one) as any invitation does (issue 13
+    # item 3), so the loser's seats look like the winner's
+    assert Seat.objects.filter(account=loser).count() == 2
+    [invitation] = Invitation.objects.filter(account=loser, email="anna@example.com")
+    assert invitation.member_id is None and invitation.seat.member_id is None
+    assert not Member.objects.filter(account=loser, user__username="anna@example.com").exists()
 
 
 @concurrent

@@ -14,15 +14,16 @@ from ..selectors import invitation_is_open
 from .common import SEAT_FIELDS, _lock_account
 from .emails import queue_limited
 
-INVITATION_FIELDS = ["email", "role", "status", "member", "invited_on", "sent_on"]
+INVITATION_FIELDS = ["email", "role", "status", "member", "seat", "invited_on", "sent_on"]
 
 
-def invitation_record(*, account, email, role, member, actor, as_of) -> Invitation:
+def invitation_record(*, account, email, role, member, seat, actor, as_of) -> Invitation:
     """Write the pending invitation of `email` (lower-case) into `account` (locked by the
     caller, inside its transaction), with an "invitation.create" audit row. `member`: the
-    member the invitation created, or None for an address with a login elsewhere."""
+    member the invitation created, or None for an address with a login elsewhere; `seat`: the
+    seat it holds (free and locked by the caller, or the one `member` now occupies)."""
     invitation = Invitation.objects.create(
-        account=account, email=email, role=role, member=member,
+        account=account, email=email, role=role, member=member, seat=seat,
         invited_by=actor if actor is not None and actor.pk else None,
         invited_on=as_of, sent_on=as_of,
     )
@@ -31,13 +32,15 @@ def invitation_record(*, account, email, role, member, actor, as_of) -> Invitati
     return invitation
 
 
-def invitations_settle(*, account, email=None) -> None:
-    """Mark accepted the pending invitations of `account` (of `email` only, when given) whose
-    invitee has set a password since. Inside the caller's transaction."""
+def invitations_settle(*, account, email=None, seat=None) -> None:
+    """Mark accepted the pending invitations of `account` (of `email` only, on `seat` only,
+    when given) whose invitee has set a password since. Inside the caller's transaction."""
     rows = Invitation.objects.filter(account=account, status=InvitationStatus.PENDING,
                                      member__isnull=False)
     if email is not None:
         rows = rows.filter(email=email)
+    if seat is not None:
+        rows = rows.filter(seat=seat)
     for invitation in rows.select_related("member__user"):
         if not invitation_is_open(invitation):
             _transition(invitation, InvitationStatus.ACCEPTED, actor=None)
@@ -85,9 +88,11 @@ def _lock_open(account, invitation) -> Invitation:
 
 @transaction.atomic
 def invitation_cancel(*, account, invitation, actor, as_of) -> Invitation:
-    """Cancel a pending invitation (issues 12/13). When it had created a member who has not set a
-    password yet, that member, their login and their hold on the seat go (the seat stays, free,
-    and the address is unknown again); an address with a login elsewhere is left as it is.
+    """Cancel a pending invitation (issues 12/13). Its seat is free again, whoever owns the
+    address (issue 13 item 3): the hold ends with the pending status, and when the invitation
+    had created a member who has not set a password yet, that member and their login go too
+    (the seat stays, free, and the address is unknown again); an address with a login elsewhere
+    is left as it is.
     Locks the account; audit rows "seat.release", "invitation.cancelled". DomainError 409
     (code "invitation_closed") when it was accepted or cancelled already."""
     account = _lock_account(account)

@@ -27,7 +27,7 @@ from ..selectors import is_last_active_admin
 from .common import MEMBER_FIELDS, SEAT_FIELDS, _lock_account, _normalise_email
 from .emails import queue_limited
 from .invitations import invitation_record, invitations_settle
-from .seats import _free_seat, _occupy, seats_add
+from .seats import _free_seat, _held_for, _occupy, _refuse_if_held, seats_add
 
 logger = logging.getLogger(__name__)
 
@@ -67,17 +67,18 @@ def _queue_invitation(email, member_id, inviter_email, language):
     queue_limited("seats.send_invitation_email", email, member_id, inviter_email, language)
 
 
-def _address_taken(*, account, email, role, actor, as_of):
+def _address_taken(*, account, email, role, seat, actor, as_of):
     """An invitation of an address that already has a login elsewhere (a member of another
-    organisation, or a login without one, e.g. vendor staff): nothing changes in `account`, and
+    organisation, or a login without one, e.g. vendor staff): nobody is added to `account`, and
     the owner of the address is told (`emails.send_address_taken`, queued in this
-    transaction). The caller answers as for any invitation, so the inviter learns nothing about
-    the address; the audit row keeps what happened for our staff."""
+    transaction). The invitation holds `seat` as any invitation does (issue 13 item 3). The
+    caller answers as for any invitation, so the inviter learns nothing about the address; the
+    audit row keeps what happened for our staff."""
     audit_record(account=account, actor=actor, action="member.invite_elsewhere", target=account,
                  after={"email": email})
     # listed as pending like any invitation (issues 12/13) until an admin cancels it
-    invitation_record(account=account, email=email, role=role, member=None, actor=actor,
-                      as_of=as_of)
+    invitation_record(account=account, email=email, role=role, member=None, seat=seat,
+                      actor=actor, as_of=as_of)
     inviter = actor.email if actor is not None else ""
     # through the outbox in this transaction (billing_site.outbox): a broker that is down loses
     # nothing
@@ -125,18 +126,22 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
         Member.objects.filter(user__in=logins_with_email(email))
         .select_related("account").order_by("pk").first()
     )
-    if existing is not None and existing.account_id != account.pk:
-        _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
-        return None
-    if existing is not None and existing.state == MemberState.ACTIVE:
+    own = existing is not None and existing.account_id == account.pk
+    if own and existing.state == MemberState.ACTIVE:
         raise DomainError(_("%(email)s is already a member.") % {"email": email}, field="email")
-    if existing is not None and existing.state == MemberState.SUSPENDED:
+    if own and existing.state == MemberState.SUSPENDED:
         raise DomainError(
             _("%(email)s is suspended: restore the user instead.") % {"email": email},
             field="email",
         )
-    if existing is None and logins_with_email(email).exists():
-        _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
+    # Issue 13 item 3: the seat first, whoever owns the address, so that an invitation of an
+    # address with a login elsewhere holds a seat (or is refused for want of one) exactly as
+    # one of a new address does.
+    seat = _seat_for_newcomer(account=account, actor=actor, as_of=as_of)
+    if (existing is not None and not own) or (
+            existing is None and logins_with_email(email).exists()):
+        _address_taken(account=account, email=email, role=role, seat=seat, actor=actor,
+                       as_of=as_of)
         return None
 
     if existing is not None:  # a deleted member comes back
@@ -155,26 +160,19 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
             with transaction.atomic():
                 user = User.objects.create_user(username=email, email=email, password=None)
         except IntegrityError:  # invited or signed up elsewhere at the same moment
-            _address_taken(account=account, email=email, role=role, actor=actor, as_of=as_of)
+            _address_taken(account=account, email=email, role=role, seat=seat, actor=actor,
+                           as_of=as_of)
             return None
         member = Member.objects.create(account=account, user=user, role=role)
         audit_record(account=account, actor=actor, action="member.invite", target=member,
                      after=snapshot(member, MEMBER_FIELDS))
 
-    seat = _free_seat(account)
-    if seat is None:
-        try:
-            seat = seats_add(account=account, count=1, actor=actor, as_of=as_of)[0]
-        except DomainError as exc:
-            if exc.code != "trial_seat_cap":
-                raise
-            # the trial's cap is about the account, not a field of the invitation
-            raise DomainError(exc.message, code=exc.code) from exc
     _occupy(account=account, seat=seat, member=member, actor=actor)
     if notify:
-        # shown as "invited, waiting for acceptance" until the invitee sets a password
-        invitation_record(account=account, email=email, role=role, member=member, actor=actor,
-                          as_of=as_of)
+        # shown as "invited, waiting for acceptance" until the invitee sets a password; it
+        # holds the seat the member sits on
+        invitation_record(account=account, email=email, role=role, member=member, seat=seat,
+                          actor=actor, as_of=as_of)
         inviter = actor.email if actor is not None else ""
         # the recipient's language is not known: the e-mail goes out in the inviter's
         language = translation.get_language() or ""
@@ -182,6 +180,25 @@ def member_invite(*, account, email, role, actor, as_of, notify=True) -> Member 
         # invitation commits loses nothing (seats.tasks imports this module)
         _queue_invitation(email, member.pk, inviter, language)
     return member
+
+
+def _seat_for_newcomer(*, account, actor, as_of) -> Seat:
+    """The seat an invitation takes (SPEC §3): a free one (`_free_seat`, locked), else a new
+    seat. Refused as `seats_add` refuses (the account is blocked, the trial's seat cap), the
+    same whoever owns the invited address."""
+    seat = _free_seat(account)
+    if seat is not None:
+        # an invitation accepted since (its member set a password, then left the seat) may
+        # still be pending on it: recorded as accepted, so that the new one can hold the seat
+        invitations_settle(account=account, seat=seat)
+        return seat
+    try:
+        return seats_add(account=account, count=1, actor=actor, as_of=as_of)[0]
+    except DomainError as exc:
+        if exc.code != "trial_seat_cap":
+            raise
+        # the trial's cap is about the account, not a field of the invitation
+        raise DomainError(exc.message, code=exc.code) from exc
 
 
 def _last_admin_guard(account, member, *, scheduled_count_as_gone=True):
@@ -203,6 +220,9 @@ def _apply_release(*, account, member, state, remove_seat, actor, as_of):
     if seat is not None:
         seat_before = snapshot(seat, SEAT_FIELDS)
         seat.member = None
+        # a seat an open invitation holds is kept (`member_release` refuses to remove it; this
+        # keeps the rule for whatever else writes a scheduled release, e.g. the Django admin)
+        remove_seat = remove_seat and seat.is_free
         if remove_seat:
             seat.removed_on = as_of
         seat.save(update_fields=["member", "removed_on"])
@@ -254,6 +274,12 @@ def member_release(*, account, member, state, effective, remove_seat, actor, as_
             code="member_state_unchanged", status=409,
         )
     _last_admin_guard(account, member)
+    if remove_seat:
+        # the seat of an invitee who has not accepted yet is held by their invitation (issue 13
+        # item 3): it goes with the invitation (cancel it), not with the member
+        seat = Seat.objects.filter(member=member).first()
+        if seat is not None:
+            _refuse_if_held(seat)
     if effective == as_of:
         _apply_release(account=account, member=member, state=state, remove_seat=remove_seat,
                        actor=actor, as_of=as_of)
@@ -332,7 +358,8 @@ def member_restore(*, account, member, actor, as_of) -> Member:
             % {"email": member.email, "state": member.get_state_display()},
             code="member_not_suspended", status=409,
         )
-    seat = _free_seat(account)
+    # the seat their own invitation holds (an invitee suspended before accepting), else a free one
+    seat = _held_for(member) or _free_seat(account)
     if seat is None:
         raise DomainError(
             _("There is no free seat to restore %(email)s onto. Add a seat first.")

@@ -1,6 +1,7 @@
 """Seats: adding (each with its first validity period), removing, assigning (SPEC §3)."""
 
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -9,7 +10,7 @@ from catalogue.models import BillingPolicy
 
 from ..access import standing_of
 from ..audit import audit_record, snapshot
-from ..models import Member, MemberState, Seat
+from ..models import OPEN_INVITATION, Invitation, Member, MemberState, Seat
 from .common import SEAT_FIELDS, _lock_account
 from .ledger import in_trial, seats_open
 
@@ -129,6 +130,7 @@ def seats_remove(*, account, seats, actor, as_of) -> list[Seat]:
 def _remove(*, account, seat, actor, as_of):
     if seat.removed_on is not None:
         raise DomainError(_("This seat has already been removed."), code="seat_removed", status=409)
+    _refuse_if_held(seat)
     if seat.member_id is not None:
         raise DomainError(
             _("Seat no. %(number)d is occupied by %(email)s. Suspend or delete that user first, "
@@ -144,13 +146,44 @@ def _remove(*, account, seat, actor, as_of):
 
 
 def _free_seat(account):
-    """The free seat a newcomer takes: the one valid longest (then the oldest)."""
+    """The free seat a newcomer takes: the one valid longest (then the oldest), neither occupied
+    nor held by an open invitation (`SeatQuerySet.free`), locked. Callers hold the account
+    lock, so two of them never pick the same seat (and `invitation_one_pending_per_seat` and the
+    one-to-one `Seat.member` refuse it in the database if they did). An invitation taking the
+    seat settles the invitations pending on it first (`invitations_settle`: one accepted since
+    may still be pending there)."""
     return (
-        Seat.objects.select_for_update()
-        .filter(account=account, removed_on__isnull=True, member__isnull=True)
+        Seat.objects.free().select_for_update()
+        .filter(account=account, removed_on__isnull=True)
         .order_by("-valid_until", "id")
         .first()
     )
+
+
+def _held_for(member):
+    """The seat `member`'s own open invitation holds, if it is free of anyone else (a new
+    address's invitee who was suspended before accepting comes back onto it), locked."""
+    return (Seat.objects.select_for_update()
+            .filter(Exists(Invitation.objects.filter(OPEN_INVITATION, seat=OuterRef("pk"),
+                                                     member=member)),
+                    removed_on__isnull=True, member__isnull=True)
+            .first())
+
+
+def _refuse_if_held(seat, *, member=None):
+    """A seat held by an open invitation (issue 13 item 3) is neither assigned (except to that
+    invitation's own member) nor removed; the refusal names the invited address and is the same
+    whoever owns it (before any refusal naming an occupant: a new address's member sits on the
+    seat their invitation holds)."""
+    invitation = (Invitation.objects.filter(OPEN_INVITATION, seat=seat)
+                  .exclude(member__isnull=False, member=member).only("email").first())
+    if invitation is not None:
+        raise DomainError(
+            _("Seat no. %(number)d is reserved for the invitation of %(email)s. Cancel the "
+              "invitation in the members list to free it.")
+            % {"number": seat.number, "email": invitation.email},
+            code="seat_reserved", status=409,
+        )
 
 
 def _occupy(*, account, seat, member, actor):
@@ -174,6 +207,7 @@ def seat_assign(*, account, seat, member, actor, as_of) -> Seat:
     member = Member.objects.select_for_update().get(pk=member.pk, account=account)
     if seat.removed_on is not None:
         raise DomainError(_("This seat has been removed."), code="seat_removed", status=409)
+    _refuse_if_held(seat, member=member)
     if seat.member_id is not None:
         raise DomainError(_("This seat is already occupied."), code="seat_occupied", status=409)
     if member.state == MemberState.DELETED:

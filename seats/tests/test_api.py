@@ -237,16 +237,17 @@ def test_seat_list_shows_the_accounts_current_seats_with_occupants(acme):
     assert response.json() == [
         {"id": paid.pk, "number": paid.number,
          "valid_until": END_OF_MONTH, "paid_through": "2026-11-30",
-         "created": "2026-11-16", "member": acme.admin.pk},
+         "created": "2026-11-16", "member": acme.admin.pk, "reserved_for_invitation": None},
         {"id": seat_of(acme.manager).pk, "number": seat_of(acme.manager).number,
          "valid_until": END_OF_MONTH, "paid_through": None,
-         "created": "2026-11-16", "member": acme.manager.pk},
+         "created": "2026-11-16", "member": acme.manager.pk,
+         "reserved_for_invitation": None},
         {"id": seat_of(acme.user).pk, "number": seat_of(acme.user).number,
          "valid_until": END_OF_MONTH, "paid_through": None,
-         "created": "2026-11-16", "member": acme.user.pk},
+         "created": "2026-11-16", "member": acme.user.pk, "reserved_for_invitation": None},
         {"id": acme.free_seat.pk, "number": acme.free_seat.number,
          "valid_until": END_OF_MONTH, "paid_through": None,
-         "created": "2026-11-16", "member": None},
+         "created": "2026-11-16", "member": None, "reserved_for_invitation": None},
     ]
 
 
@@ -263,7 +264,7 @@ def test_adding_seats_creates_free_unpaid_seats_valid_until_the_end_of_the_month
     assert len(new) == 2
     assert response.json() == [
         {"id": seat.pk, "number": seat.number, "valid_until": "2026-12-31", "paid_through": None,
-         "created": "2026-12-03", "member": None}
+         "created": "2026-12-03", "member": None, "reserved_for_invitation": None}
         for seat in new
     ]
     assert AuditEntry.objects.filter(account=acme.account, action="seat.add",
@@ -322,7 +323,7 @@ def test_assigning_a_free_seat_to_an_active_seatless_member(acme):
     assert response.json() == {"id": acme.free_seat.pk, "number": acme.free_seat.number,
                                "valid_until": END_OF_MONTH,
                                "paid_through": None, "created": "2026-11-16",
-                               "member": acme.user.pk}
+                               "member": acme.user.pk, "reserved_for_invitation": None}
     assert seat_of(acme.user) == acme.free_seat
 
 

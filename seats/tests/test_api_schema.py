@@ -85,7 +85,8 @@ def test_schema_documents_the_output_field_names_of_the_contract(schema):
         "billing_period",
     }
     assert set(components["Seat"]["properties"]) == {
-        "id", "number", "valid_until", "paid_through", "created", "member"
+        "id", "number", "valid_until", "paid_through", "created", "member",
+        "reserved_for_invitation",
     }
     assert components["Seat"]["properties"]["paid_through"] == {
         "type": "string", "format": "date", "nullable": True,

@@ -480,7 +480,8 @@ def test_member_invite_adds_seat_when_none_free(make_account, as_of, valid_until
     assert seat.paid_through is None
     assert Seat.objects.filter(account=account).count() == 2
     # issues 12/13: the invitation is listed as pending until the invitee sets a password
-    assert audit_actions(account)[-4:] == ["member.invite", "seat.add", "seat.assign",
+    # the seat comes first, whoever owns the address (issue 13 item 3)
+    assert audit_actions(account)[-4:] == ["seat.add", "member.invite", "seat.assign",
                                            "invitation.create"]
 
 
@@ -1077,7 +1078,7 @@ def test_audit_every_operation_writes_an_entry(make_account):
     entries = list(AuditEntry.objects.order_by("id")[start:])
     assert [e.action for e in entries] == [
         "seat.add", "seat.remove",
-        "member.invite", "seat.add", "seat.assign", "invitation.create",
+        "seat.add", "member.invite", "seat.assign", "invitation.create",
         "member.schedule_suspended", "member.cancel_scheduled",
         "seat.release", "member.suspended",
         "member.restore", "seat.assign",
