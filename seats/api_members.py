@@ -255,6 +255,7 @@ class InvitationResendApi(InvitationActionApi):
     )
     def post(self, request, account_id, invitation_id):
         account = self.get_account(account_id)
+        no_input(request)
         invitation = services.invitation_resend(
             account=account, invitation=self.get_invitation(account, invitation_id),
             actor=request.user, as_of=today())
@@ -271,6 +272,7 @@ class InvitationCancelApi(InvitationActionApi):
     )
     def post(self, request, account_id, invitation_id):
         account = self.get_account(account_id)
+        no_input(request)
         invitation = services.invitation_cancel(
             account=account, invitation=self.get_invitation(account, invitation_id),
             actor=request.user, as_of=today())

@@ -17,7 +17,7 @@ from invoices.tests.factories import issued_document
 from payments.models import Payment, PaymentMethod, PaymentStatus
 from plans import services as plan_services
 from seats import services as seat_services
-from seats.models import Member, MemberRole, MemberState, Seat
+from seats.models import Invitation, Member, MemberRole, MemberState, Seat
 from tests.helpers import token_client
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +48,9 @@ def world(make_account, make_member):
         username="root@vendor.example", email="root@vendor.example", password="x")
     ids = {"account_id": account.pk, "seat_id": free.pk, "member_id": user.pk,
            "order_id": order.pk, "document_id": document.pk, "payment_id": payment.pk}
+    seat_services.member_invite(account=account, email="new@elsewhere.example",
+                                role=MemberRole.USER, actor=admin.user, as_of=TODAY)
+    ids["invitation_id"] = Invitation.objects.get(email="new@elsewhere.example").pk
     return account, admin, user, ids, token_client(root)
 
 
@@ -168,7 +171,7 @@ def test_an_invitation_with_several_bad_fields_reports_them_all(world):
     assert body["role"] == ["“boss” is not one of the accepted values: admin (administrator), "
                             "manager, user."]
     assert "colour" in body
-    assert Member.objects.filter(account=account).count() == 2
+    assert Member.objects.filter(account=account).count() == 3  # admin, user, the invitee
 
 
 def test_a_transfer_with_several_bad_fields_reports_them_all(world):
