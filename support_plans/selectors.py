@@ -27,6 +27,14 @@ def orderable_plans():
     return SupportPlan.objects.filter(orderable=True).order_by("monthly_fee", "code")
 
 
+def plans_orderable_by(user):
+    """The plans `user` may order, cheapest first: every plan for staff (individual ones such as
+    PREMIUM and its per-customer copies included), the orderable ones for a customer."""
+    if getattr(user, "is_staff", False):  # as `services.common.is_staff`
+        return SupportPlan.objects.order_by("monthly_fee", "code")
+    return orderable_plans()
+
+
 def contract_current(account, as_of: date) -> SupportContract | None:
     """The account's contract that covers `as_of` or starts after it (running: active, or
     cancelled and not yet past `ends_on`); None when there is none. A contract cancelled earlier
