@@ -58,6 +58,15 @@ def _check_orderable(plan: SupportPlan, actor) -> None:
         raise DomainError(
             _("The %(plan)s plan is agreed individually: please contact us to order it.")
             % {"plan": plan}, field="plan", code="plan_not_orderable")
+    if plan.individual and not plan.monthly_fee:
+        # the seeded PREMIUM row holds placeholders (fee 0): a contract on it would show the
+        # customer "0.00 PLN" and terms nobody agreed (issue 14)
+        raise DomainError(
+            _("The %(plan)s plan has no agreed terms yet (its monthly fee is 0). First set the "
+              "customer's terms on a plan of their own: in the admin, open %(plan)s under "
+              "Support plans, change the code, name, fee and terms, and choose “Save as new”; "
+              "then order that plan.") % {"plan": plan},
+            field="plan", code="plan_terms_not_set")
 
 
 def _end_lapsed(account, as_of: date) -> None:
@@ -80,7 +89,9 @@ def contract_order(*, account, plan, start: date, contact, actor, as_of: date
     `minimum_end_for(start, term)` (None without a term). SPEC §8.
 
     Refused with `DomainError` (400 unless said): an individual plan ordered by a customer
-    (`plan_not_orderable`; staff may), a start outside the as-of window around `as_of`
+    (`plan_not_orderable`; staff may), an individual plan whose terms are not set — its monthly
+    fee is 0, as on the seeded PREMIUM row (`plan_terms_not_set`: staff copy it per customer in
+    the admin first), a start outside the as-of window around `as_of`
     (`start_range`), a start in the past (`start_past`; staff may backdate),
     a contact who is not an active member of the account (`contact_not_member`), the account
     already has a running contract (`contract_exists`, 409: change its plan instead). Locks the
@@ -142,7 +153,8 @@ def contract_change_plan(*, contract, plan, actor, as_of: date) -> SupportContra
     contract (with `next_plan`/`next_plan_from` set, or `plan` set when it has not started).
 
     Refused with `DomainError`: the contract is cancelled or ended (`contract_not_active`, 409),
-    an individual plan chosen by a customer (`plan_not_orderable`), the plan is the one already
+    an individual plan chosen by a customer (`plan_not_orderable`) or one without agreed terms
+    (`plan_terms_not_set`, see `contract_order`), the plan is the one already
     in force and nothing is scheduled (`plan_unchanged`). Writes a `support_contract.change_plan`
     audit row with the terms before and after. SPEC §8."""
     _check_orderable(plan, actor)

@@ -36,14 +36,19 @@ def test_every_field_of_a_tier_is_editable(admin_client, tiers):
     assert (str(start.monthly_fee), str(start.hourly_rate)) == ("419.00", "170.00")
 
 
-def test_a_contract_is_ordered_through_the_service(admin_client, tiers, acme):
+def test_a_contract_is_ordered_through_the_service(admin_client, tiers, acme, premium_acme):
     account, admin = acme
-    response = admin_client.post("/admin/support_plans/supportcontract/add/", {
+    seeded = admin_client.post("/admin/support_plans/supportcontract/add/", {
         "account": account.pk, "plan": tiers["PREMIUM"].pk, "start": "2026-12-01",
+        "contact": admin.pk})
+    assert seeded.status_code == 200
+    assert "has no agreed terms yet" in seeded.content.decode()
+    response = admin_client.post("/admin/support_plans/supportcontract/add/", {
+        "account": account.pk, "plan": premium_acme.pk, "start": "2026-12-01",
         "contact": admin.pk})
     assert response.status_code == 302
     contract = SupportContract.objects.get()
-    assert contract.plan.code == "PREMIUM"
+    assert contract.plan.code == "PREMIUM-ACME"
     assert contract.plan_history.count() == 1  # the service wrote its history row too
 
 

@@ -239,11 +239,14 @@ def test_contract_order_errors(acme, tiers, paid, make_account, make_member):
     assert response.status_code == 403
 
 
-def test_staff_may_order_premium_for_any_account(acme, tiers, staff):
+def test_staff_may_order_an_individual_plan_with_agreed_terms(acme, tiers, staff,
+                                                             premium_acme):
     account, admin = acme
-    response = token_client(staff).post("/api/v1/support/contracts/", {
-        "account": account.pk, "plan": "PREMIUM", "start": "2026-12-07", "contact": admin.pk},
-        format="json")
+    body = {"account": account.pk, "plan": "PREMIUM", "start": "2026-12-07", "contact": admin.pk}
+    seeded = token_client(staff).post("/api/v1/support/contracts/", body, format="json")
+    assert seeded.status_code == 400 and seeded.json()["code"] == "plan_terms_not_set"
+    response = token_client(staff).post("/api/v1/support/contracts/",
+                                        {**body, "plan": "PREMIUM-ACME"}, format="json")
     assert response.status_code == 201
 
 

@@ -59,15 +59,31 @@ def test_the_database_allows_one_running_contract_per_account(order):
                                        start=AS_OF, contact=contract.contact)
 
 
-def test_customers_cannot_order_an_individual_plan(tiers, acme, staff):
+def test_customers_cannot_order_an_individual_plan(tiers, acme, staff, premium_acme):
+    account, admin = acme
+    with pytest.raises(DomainError) as exc:
+        services.contract_order(account=account, plan=premium_acme, start=AS_OF,
+                                contact=admin, actor=admin.user, as_of=AS_OF)
+    assert exc.value.code == "plan_not_orderable"
+    contract = services.contract_order(account=account, plan=premium_acme, start=AS_OF,
+                                       contact=admin, actor=staff, as_of=AS_OF)
+    assert contract.plan.code == "PREMIUM-ACME"
+
+
+def test_an_individual_plan_without_agreed_terms_is_refused_even_to_staff(tiers, acme, staff,
+                                                                          order):
     account, admin = acme
     with pytest.raises(DomainError) as exc:
         services.contract_order(account=account, plan=tiers["PREMIUM"], start=AS_OF,
-                                contact=admin, actor=admin.user, as_of=AS_OF)
-    assert exc.value.code == "plan_not_orderable"
-    contract = services.contract_order(account=account, plan=tiers["PREMIUM"], start=AS_OF,
-                                       contact=admin, actor=staff, as_of=AS_OF)
-    assert contract.plan.code == "PREMIUM"
+                                contact=admin, actor=staff, as_of=AS_OF)
+    assert exc.value.code == "plan_terms_not_set"
+    assert "“Save as new”" in str(exc.value.message)
+    assert not SupportContract.objects.exists()
+    contract = order("START")
+    with pytest.raises(DomainError) as change:
+        services.contract_change_plan(contract=contract, plan=tiers["PREMIUM"], actor=staff,
+                                      as_of=AS_OF)
+    assert change.value.code == "plan_terms_not_set"
 
 
 def test_customers_cannot_start_a_contract_in_the_past(tiers, acme):

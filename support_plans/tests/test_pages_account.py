@@ -152,6 +152,15 @@ def test_the_page_shows_the_terms_and_the_time_used_this_month(admin_client, acm
     assert "Working hours Mon–Fri except public holidays, 8 a.m.–4 p.m." in page
 
 
+@pytest.mark.parametrize(("code", "shown"), [("START", True), ("COMMUNITY", False)])
+def test_the_monthly_limit_note_only_where_the_plan_has_a_limit(admin_client, acme, tiers, code,
+                                                               shown):
+    order(*acme, code, tiers)
+    page = text(admin_client.get(PAGE))
+    assert ("counts toward the monthly limit" in page) is shown
+    assert ("Monthly limit used not applicable" in page) is not shown
+
+
 def test_changing_the_plan_confirms_the_first_of_next_month(admin_client, acme, tiers):
     account, admin = acme
     contract = order(account, admin, "START", tiers, start=date(2026, 11, 2))
