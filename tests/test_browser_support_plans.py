@@ -339,3 +339,28 @@ def test_the_queue_highlights_overdue_tickets_and_marks_those_without_a_deadline
         page.wait_for_load_state()
         assert rows.evaluate_all("items => items.map(li => li.dataset.ticket)") == [
             str(soon.pk), str(none.pk)]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_long_unbroken_subject_wraps_on_every_page_that_shows_it(live_server, acme,
+                                                                   support_user, width):
+    """Issue 14 QA: a 200-character subject without a space made the ticket page 3138 px wide
+    and pushed the SLA report's table off-screen."""
+    _account, admin, _manager, contract = acme
+    ticket = services.ticket_open(
+        contract=contract, received_at=datetime(2026, 11, 20, 10, 0, tzinfo=WAW),
+        channel="email", kind="bug", reporter=admin, subject="X" * 200, actor=None, now=NOW)
+    for user, urls in [
+            (support_user, ["/support/queue/", f"/support/tickets/{ticket.pk}/",
+                            f"/support/contracts/{contract.pk}/report/"]),
+            (admin.user, ["/account/support/", f"/account/support/tickets/{ticket.pk}/",
+                          f"/account/support/contracts/{contract.pk}/report/"])]:
+        with browser_page(live_server.url, width=width, height=WIDTHS[width]) as page:
+            log_in(page, user.email, PASSWORD)
+            for url in urls:
+                page.goto(url)
+                expect(page.get_by_text("X" * 200).first).to_be_visible()
+                widths = page.evaluate(
+                    "[document.documentElement.scrollWidth, window.innerWidth]")
+                assert widths[0] <= widths[1], (url, widths)
+                shot(page, f"support-long-subject-{url.strip('/').replace('/', '-')}-{width}")
