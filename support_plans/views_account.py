@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from billing_site import formatting
 from billing_site.actions import post_only
-from billing_site.dates import today
+from billing_site.dates import end_of_month, today
 from billing_site.errors import DomainError
 from seats.confirm import confirmed
 from seats.forms import attach_domain_error
@@ -99,8 +99,8 @@ def order(request, account):
     if not confirmed(request):
         minimum_end = services.minimum_end_for(start, plan.minimum_term_months)
         if minimum_end:
-            term = _("Its minimum term runs until %(day)s: a cancellation takes effect no "
-                     "earlier than that.") % {"day": formatting.day(minimum_end)}
+            term = _("Its minimum term runs until %(day)s: a cancellation takes effect at the "
+                     "end of that month at the earliest.") % {"day": formatting.day(minimum_end)}
         else:
             term = _("It has no minimum term: a cancellation takes effect at the end of the "
                      "month.")
@@ -199,9 +199,10 @@ def cancel(request, account):
         else:
             lines = [_("The contract runs until %(day)s, and ends then.")
                      % {"day": formatting.day(ends_on)}]
-            if contract.minimum_end and contract.minimum_end == ends_on:
-                lines.append(_("That is the last day of its minimum term; it cannot end "
-                               "earlier."))
+            if contract.minimum_end and ends_on > end_of_month(as_of):
+                lines.append(_("Its minimum term runs until %(day)s, so it ends with that "
+                               "month; it cannot end earlier.")
+                             % {"day": formatting.day(contract.minimum_end)})
             lines.append(_("Until then tickets and time are covered, and the fee is charged, "
                            "as now."))
         if contract.next_plan_from and contract.next_plan_from > ends_on:

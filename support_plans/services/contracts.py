@@ -3,8 +3,8 @@
 Decisions (where SPEC §8 is silent):
 - the minimum term's last day is the day before the start, N months later (dateutil; the end
   of the month for a start on the 1st): see `minimum_end_for`;
-- a cancellation takes effect at the end of the current month, but never before the minimum
-  term's last day; until then the contract runs (status `cancelled`, `ends_on` set) and covers
+- a cancellation takes effect at the end of a calendar month: the later of the current month's
+  end and the end of the month in which the minimum term ends; until then the contract runs (status `cancelled`, `ends_on` set) and covers
   tickets and time entries dated up to `ends_on`; after it the contract is `ended`;
 - a plan change applies from the 1st of the next month (or from the start, for a contract that
   has not started yet). A change to a plan with a minimum term starts that term from the change:
@@ -190,12 +190,14 @@ def contract_change_plan(*, contract, plan, actor, as_of: date) -> SupportContra
 
 
 def contract_cancel_effective(*, contract, as_of: date) -> date:
-    """The last day (inclusive) of the contract if it is cancelled on `as_of`: the end of the
-    current month, but not before the minimum term's last day; the day before the start for a
-    contract that has not started yet and has no minimum term. SPEC §8."""
+    """The last day (inclusive) of the contract if it is cancelled on `as_of`: always the end of
+    a calendar month — the later of the current month's end (the start's month for a contract
+    that has not started) and the end of the month in which the minimum term ends (started
+    2026-12-20 with 3 months: the term ends 2027-03-19, the contract 2027-03-31); the day before
+    the start for a contract that has not started yet and has no minimum term. SPEC §8."""
     last = end_of_month(max(as_of, contract.start))
-    if contract.minimum_end is not None and contract.minimum_end > last:
-        last = contract.minimum_end
+    if contract.minimum_end is not None:
+        last = max(last, end_of_month(contract.minimum_end))
     if as_of < contract.start and contract.minimum_end is None:
         last = contract.start - timedelta(days=1)
     return last

@@ -103,6 +103,24 @@ def test_cancellation_takes_effect_no_earlier_than_the_minimum_term_end(order):
     assert contract.ends_on == date(2027, 2, 28)
 
 
+@pytest.mark.parametrize(("as_of", "ends_on"), [
+    (date(2026, 12, 20), date(2027, 3, 31)),  # the QA case: the term ends 19 March 2027
+    (date(2027, 3, 19), date(2027, 3, 31)),   # on the term's last day
+    (date(2027, 3, 20), date(2027, 3, 31)),   # the day after it: this month's end
+    (date(2027, 4, 1), date(2027, 4, 30)),
+])
+def test_cancellation_ends_with_the_month_in_which_the_minimum_term_ends(order, as_of, ends_on):
+    contract = order("START", date(2026, 12, 20))
+    assert contract.minimum_end == date(2027, 3, 19)
+    assert services.contract_cancel_effective(contract=contract, as_of=as_of) == ends_on
+
+
+def test_cancelling_before_the_start_ends_with_the_minimum_terms_month(order):
+    contract = order("START", date(2026, 12, 20), as_of=AS_OF)
+    contract = services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)
+    assert (contract.status, contract.ends_on) == (ContractStatus.CANCELLED, date(2027, 3, 31))
+
+
 def test_cancellation_after_the_minimum_term_ends_with_the_current_month(order):
     contract = order("START", date(2026, 12, 1))
     assert services.contract_cancel_effective(contract=contract, as_of=date(2027, 4, 10)) \

@@ -190,23 +190,23 @@ def test_the_current_plan_is_not_offered_as_a_change(admin_client, acme, tiers):
     assert "Choose one of the support plans offered." in text(response)
 
 
-def test_cancelling_confirms_the_last_day_of_the_minimum_term(admin_client, acme, tiers):
+def test_cancelling_confirms_the_end_of_the_minimum_terms_month(admin_client, acme, tiers):
     account, admin = acme
     contract = order(account, admin, "START", tiers, start=date(2026, 11, 2))
     confirm = admin_client.post(reverse("account_support_cancel"))
     page = text(confirm)
     assert confirm.status_code == 200
-    assert "The contract runs until Feb. 1, 2027, and ends then." in page
-    assert "That is the last day of its minimum term" in page
+    assert "The contract runs until Feb. 28, 2027, and ends then." in page
+    assert "Its minimum term runs until Feb. 1, 2027, so it ends with that month" in page
     contract.refresh_from_db()
     assert contract.status == ContractStatus.ACTIVE
 
     done = admin_client.post(reverse("account_support_cancel"), {"confirm": "1"})
     assert done.status_code == 302
     contract.refresh_from_db()
-    assert (contract.status, contract.ends_on) == (ContractStatus.CANCELLED, date(2027, 2, 1))
+    assert (contract.status, contract.ends_on) == (ContractStatus.CANCELLED, date(2027, 2, 28))
     page = text(admin_client.get(PAGE))
-    assert "The support contract is cancelled; it runs until Feb. 1, 2027." in page
+    assert "The support contract is cancelled; it runs until Feb. 28, 2027." in page
     assert "Change the plan" not in page  # a cancelled contract cannot change
 
 
