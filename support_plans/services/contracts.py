@@ -4,7 +4,8 @@ Decisions (where SPEC §8 is silent):
 - the minimum term's last day is the day before the start, N months later (dateutil; the end
   of the month for a start on the 1st): see `minimum_end_for`;
 - a cancellation takes effect at the end of a calendar month: the later of the current month's
-  end and the end of the month in which the minimum term ends; until then the contract runs (status `cancelled`, `ends_on` set) and covers
+  end and the end of the month in which the minimum term ends; until then the contract runs
+  (status `cancelled`, `ends_on` set) and covers
   tickets and time entries dated up to `ends_on`; after it the contract is `ended`;
 - a plan change applies from the 1st of the next month (or from the start, for a contract that
   has not started yet). A change to a plan with a minimum term starts that term from the change:
