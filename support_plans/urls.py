@@ -12,6 +12,7 @@ urlpatterns = [
     path("account/support/order/", views_account.order, name="account_support_order"),
     path("account/support/change/", views_account.change_plan, name="account_support_change"),
     path("account/support/cancel/", views_account.cancel, name="account_support_cancel"),
+    path("account/support/withdraw/", views_account.withdraw, name="account_support_withdraw"),
     path("account/support/contact/", views_account.contact, name="account_support_contact"),
     path("account/support/contracts/<int:contract_id>/report/", views_account.report,
          name="account_support_report"),

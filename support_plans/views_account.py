@@ -184,6 +184,21 @@ def change_plan(request, account):
     return redirect(_page_url("contract"))
 
 
+def _fee_until_the_end(contract, ends_on) -> str:
+    """The fee a month from now until `ends_on`, with a scheduled plan change that takes effect
+    before the end (the cancellation withdraws only a change after it)."""
+    fee = formatting.money(contract.plan.monthly_fee, presenting.PLN)
+    change = contract.next_plan if (contract.next_plan_from
+                                    and contract.next_plan_from <= ends_on) else None
+    if change is None or change.monthly_fee == contract.plan.monthly_fee:
+        return _("Until then tickets and time are covered, and the fee stays %(fee)s net a "
+                 "month.") % {"fee": fee}
+    return _("Until then tickets and time are covered; the fee is %(fee)s net a month, and "
+             "%(new_fee)s net a month on the %(plan)s plan from %(day)s.") % {
+        "fee": fee, "new_fee": formatting.money(change.monthly_fee, presenting.PLN),
+        "plan": change, "day": formatting.day(contract.next_plan_from)}
+
+
 @account_admin_required
 @post_only("account_support", anchor="cancel")
 def cancel(request, account):
@@ -203,12 +218,12 @@ def cancel(request, account):
                 lines.append(_("Its minimum term runs until %(day)s, so it ends with that "
                                "month; it cannot end earlier.")
                              % {"day": formatting.day(contract.minimum_end)})
-            lines.append(_("Until then tickets and time are covered, and the fee is charged, "
-                           "as now."))
+            lines.append(_fee_until_the_end(contract, ends_on))
         if contract.next_plan_from and contract.next_plan_from > ends_on:
             lines.append(_("The change to %(plan)s scheduled from %(day)s is withdrawn.")
                          % {"plan": contract.next_plan,
                             "day": formatting.day(contract.next_plan_from)})
+        lines.append(_("You can withdraw the cancellation until then."))
         return confirm_page(request, title=_("Cancel the support contract?"), consequences=lines,
                             confirm_label=_("Cancel the contract"),
                             cancel_url=_page_url("cancel"))
@@ -260,3 +275,30 @@ def ticket(request, account, ticket_id):
         pk=ticket_id, contract__account=account)
     return render(request, "support_plans/account_ticket.html",
                   {**ticket_context(ticket), "nav_section": "support"})
+
+
+@account_admin_required
+@post_only("account_support", anchor="withdraw")
+def withdraw(request, account):
+    """Withdraw the cancellation (notice given) while the contract runs: a confirmation, then
+    `services.contract_cancel_withdraw`."""
+    as_of = today()
+    contract = selectors.contract_current(account, as_of)
+    if contract is None or contract.status != ContractStatus.CANCELLED:
+        messages.error(request, _("There is no cancellation to withdraw."))
+        return redirect(_page_url())
+    if not confirmed(request):
+        lines = [_("The contract continues after %(day)s as if it had not been cancelled, on "
+                   "the %(plan)s plan.") % {"day": formatting.day(contract.ends_on),
+                                            "plan": contract.plan},
+                 _("You can cancel it again later.")]
+        return confirm_page(request, title=_("Withdraw the cancellation?"), consequences=lines,
+                            confirm_label=_("Withdraw the cancellation"),
+                            cancel_url=_page_url("contract"), danger=False)
+    try:
+        services.contract_cancel_withdraw(contract=contract, actor=request.user, as_of=as_of)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_page_url())
+    messages.success(request, _("The cancellation is withdrawn: the contract continues."))
+    return redirect(_page_url("contract"))

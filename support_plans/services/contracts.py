@@ -228,6 +228,29 @@ def contract_cancel(*, contract, actor, as_of: date) -> SupportContract:
 
 
 @transaction.atomic
+def contract_cancel_withdraw(*, contract, actor, as_of: date) -> SupportContract:
+    """Withdraw a cancellation (notice given) while the contract has not ended: it is `active`
+    again with no `ends_on`, as if never cancelled (a plan change the cancellation withdrew is
+    not restored: order it again). Refused with `DomainError` (409, `contract_not_cancelled`):
+    the contract is not cancelled, or its last day (`ends_on`) is before `as_of` — it has ended,
+    even if the daily job has not marked it so yet. Writes a `support_contract.cancel_withdraw`
+    audit row. Issue 14."""
+    contract = lock_contract(contract)
+    if (contract.status != ContractStatus.CANCELLED or contract.ends_on is None
+            or contract.ends_on < as_of):
+        raise DomainError(_("This contract is not cancelled, or it has already ended: there "
+                            "is no cancellation to withdraw."), code="contract_not_cancelled",
+                          status=409)
+    before = contract_snapshot(contract)
+    contract.status = ContractStatus.ACTIVE
+    contract.ends_on = None
+    contract.save(update_fields=["status", "ends_on"])
+    audit(contract=contract, actor=actor, action="support_contract.cancel_withdraw",
+          before=before, after=contract_snapshot(contract))
+    return contract
+
+
+@transaction.atomic
 def contract_contact_change(*, contract, contact, actor) -> SupportContract:
     """Name another contact person (single point of contact) for a running contract: an active
     member of the contract's account. Refused with `DomainError`: the contract has ended

@@ -240,3 +240,28 @@ def test_cancelling_twice_says_it_is_already_cancelled(order):
     services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)
     with pytest.raises(DomainError, match="already cancelled"):
         services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)
+
+
+def test_a_cancellation_is_withdrawn_until_the_contract_ends(order, staff):
+    from seats.models import AuditEntry
+
+    contract = order("START", date(2026, 12, 1))
+    services.contract_cancel(contract=contract, actor=None, as_of=date(2027, 2, 10))
+    contract = services.contract_cancel_withdraw(contract=contract, actor=staff,
+                                                 as_of=date(2027, 2, 28))
+    assert (contract.status, contract.ends_on) == (ContractStatus.ACTIVE, None)
+    entry = AuditEntry.objects.filter(action="support_contract.cancel_withdraw").get()
+    assert entry.before["status"] == "cancelled" and entry.after["status"] == "active"
+    with pytest.raises(DomainError) as exc:  # not cancelled (any more)
+        services.contract_cancel_withdraw(contract=contract, actor=staff, as_of=date(2027, 3, 1))
+    assert (exc.value.code, exc.value.status) == ("contract_not_cancelled", 409)
+
+
+def test_a_cancellation_cannot_be_withdrawn_after_the_last_day(order):
+    contract = order("START", date(2026, 12, 1))
+    services.contract_cancel(contract=contract, actor=None, as_of=date(2027, 2, 10))
+    with pytest.raises(DomainError) as exc:  # the daily job has not marked it ended yet
+        services.contract_cancel_withdraw(contract=contract, actor=None, as_of=date(2027, 3, 1))
+    assert exc.value.code == "contract_not_cancelled"
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.CANCELLED

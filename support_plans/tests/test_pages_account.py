@@ -315,3 +315,60 @@ def test_an_ended_contract_is_listed_with_its_report_and_a_new_plan_can_be_order
     assert 'data-testid="order"' in body
     assert "Community from Dec. 1, 2026, cancelled before it started" in text(page)
     assert reverse("account_support_report", args=[old.pk]) in body
+
+
+# --- after cancelling (issue 14 QA, item 5) -------------------------------------------------------
+
+
+def test_a_cancelled_contract_says_when_it_ends_and_the_cancellation_can_be_withdrawn(
+        admin_client, acme, tiers):
+    contract = order(*acme, "START", tiers, start=date(2026, 11, 2))
+    services.contract_cancel(contract=contract, actor=None, as_of=TODAY)
+    page = admin_client.get(PAGE)
+    body = page.content.decode()
+    assert re.search(r'data-testid="contract-status">Ends on Feb. 28, 2027<', body)
+    assert ">Cancelled<" not in body
+
+    confirm = admin_client.post(reverse("account_support_withdraw"))
+    assert confirm.status_code == 200
+    assert "The contract continues after Feb. 28, 2027 as if it had not been cancelled" in \
+        text(confirm)
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.CANCELLED  # nothing changed yet
+    done = admin_client.post(reverse("account_support_withdraw"), {"confirm": "1"}, follow=True)
+    assert "The cancellation is withdrawn: the contract continues." in text(done)
+    contract.refresh_from_db()
+    assert (contract.status, contract.ends_on) == (ContractStatus.ACTIVE, None)
+    again = admin_client.post(reverse("account_support_withdraw"), {"confirm": "1"}, follow=True)
+    assert "There is no cancellation to withdraw." in text(again)
+
+
+def test_a_contract_starting_later_shows_its_start_not_active(admin_client, acme, tiers):
+    order(*acme, "START", tiers, start=date(2026, 12, 1))
+    body = admin_client.get(PAGE).content.decode()
+    assert re.search(r'data-testid="contract-status">Starts on Dec. 1, 2026<', body)
+
+
+def test_the_cancel_confirmation_states_the_fee_of_a_scheduled_change(admin_client, acme,
+                                                                      tiers):
+    contract = order(*acme, "START", tiers, start=date(2026, 11, 2))
+    plain = text(admin_client.post(reverse("account_support_cancel")))
+    assert "the fee stays 399.00 PLN net a month." in plain
+    services.contract_change_plan(contract=contract, plan=tiers["STANDARD"], actor=None,
+                                  as_of=TODAY)
+    page = text(admin_client.post(reverse("account_support_cancel")))
+    assert ("the fee is 399.00 PLN net a month, and 799.00 PLN net a month on the Standard "
+            "plan from Dec. 1, 2026.") in page
+    assert "as now" not in page
+    assert "Go back" in page and ">Cancel<" not in admin_client.post(
+        reverse("account_support_cancel")).content.decode()
+
+
+def test_managers_and_users_cannot_withdraw_a_cancellation(client, acme, tiers, make_member):
+    contract = order(*acme, "START", tiers, start=date(2026, 11, 2))
+    services.contract_cancel(contract=contract, actor=None, as_of=TODAY)
+    member = make_member(acme[0], "manager@acme.example", MemberRole.MANAGER, as_of=TODAY)
+    client.force_login(member.user)
+    assert client.post(reverse("account_support_withdraw"), {"confirm": "1"}).status_code == 403
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.CANCELLED
