@@ -174,6 +174,25 @@ class ChangePlanForm(forms.Form):
         self.fields["plan"].queryset = plans
 
 
+class CustomerTicketForm(forms.Form):
+    """A ticket filed by the contract's contact person on the Support plan page (channel
+    "portal", received now). `critical` only where the plan makes it count (critical issues on
+    days off); elsewhere the field is absent and a posted value is ignored."""
+
+    kind = StrictChoiceField(label=_("Kind"), choices=TicketKind.choices)
+    subject = TextFormField(label=_("Subject"),
+                            max_length=Ticket._meta.get_field("subject").max_length)
+    critical = forms.BooleanField(
+        label=_("Critical issue"), required=False,
+        help_text=_("Your plan covers critical issues on days off too: the reaction time then "
+                    "also runs on weekends and public holidays."))
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not plan.critical_on_days_off:
+            del self.fields["critical"]
+
+
 class MonthForm(forms.Form):
     """The SLA report's month picker (`?month=YYYY-MM`); empty = the current month."""
 

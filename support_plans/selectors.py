@@ -164,6 +164,19 @@ def contract_tickets(contract):
     return Ticket.objects.filter(contract=contract).select_related("reporter__user")
 
 
+def member_tickets(contract, member):
+    """The tickets `member` filed on the contract, newest first."""
+    return contract_tickets(contract).filter(reporter=member)
+
+
+def is_contact(member, as_of: date) -> bool:
+    """Whether `member` is the contact person of their account's current contract."""
+    if member is None:
+        return False
+    contract = contract_current(member.account, as_of)
+    return contract is not None and contract.contact_id == member.pk
+
+
 def ticket_time_entries(ticket):
     """The time entries booked on a ticket, in order of entry."""
     return TimeEntry.objects.filter(ticket=ticket).order_by("date", "id")

@@ -13,6 +13,8 @@ urlpatterns = [
     path("account/support/change/", views_account.change_plan, name="account_support_change"),
     path("account/support/cancel/", views_account.cancel, name="account_support_cancel"),
     path("account/support/withdraw/", views_account.withdraw, name="account_support_withdraw"),
+    path("account/support/tickets/new/", views_account.file_ticket,
+         name="account_support_file_ticket"),
     path("account/support/contact/", views_account.contact, name="account_support_contact"),
     path("account/support/contracts/<int:contract_id>/report/", views_account.report,
          name="account_support_report"),

@@ -4,12 +4,20 @@ cancelling, each through a confirmation page that states the effective dates bef
 changes (the `confirm=1` re-post of `seats.confirm`); the monthly SLA report and the tickets of
 the account's own contracts (another account's ids are a 404).
 
-Admins only (`seats.views.account_admin_required`: managers and users get 403). Every rule is
-in `support_plans.services`; a refusal is shown on the form field it names."""
+Ordering, changing, cancelling and the contact person: admins only
+(`seats.views.account_admin_required`: managers and users get 403). The contract's contact
+person, whatever their role, sees the page too — read-only for a manager or user — with the
+form to file a ticket (channel "portal") and the tickets they filed (`contact_or_admin`).
+Every rule is in `support_plans.services`; a refusal is shown on the form field it names."""
+
+from functools import wraps
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing_site import formatting
@@ -21,8 +29,8 @@ from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
 from . import presenting, selectors, services
-from .forms import ChangePlanForm, ContactForm, OrderForm
-from .models import ContractStatus, SupportContract, Ticket
+from .forms import ChangePlanForm, ContactForm, CustomerTicketForm, OrderForm
+from .models import ContractStatus, SupportContract, Ticket, TicketChannel
 from .views_common import confirm_page, render_report, ticket_context
 
 
@@ -39,11 +47,34 @@ def _change_plans(contract):
     return plans
 
 
+def contact_or_admin(view):
+    """Login required; the view receives the member's account and the member. An account admin,
+    or the contact person of the account's current contract (any role); 403 for other members,
+    the no-membership page (404) for a login without a membership."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request, *args, **kwargs):
+        member = request.member
+        if member is None:
+            return render(request, "seats/no_membership.html", status=404)
+        if not (member.is_admin or selectors.is_contact(member, today())):
+            raise PermissionDenied
+        return view(request, member.account, member, *args, **kwargs)
+
+    return wrapper
+
+
 def _render(request, account, *, order_form=None, change_form=None, contact_form=None,
-            status=200):
+            ticket_form=None, status=200):
     as_of = today()
+    member = request.member
     contract = selectors.contract_current(account, as_of)
+    if not member.is_admin:  # the contact person: read-only, with the ticket form
+        return _render_contact(request, contract, member, ticket_form=ticket_form,
+                               status=status)
     context = {"contract": contract, "nav_section": "support", "as_of": as_of,
+               "is_admin": True,
                "earlier": [c for c in selectors.account_contracts(account)
                            if contract is None or c.pk != contract.pk]}
     if contract is None:
@@ -67,12 +98,62 @@ def _render(request, account, *, order_form=None, change_form=None, contact_form
                 plans=_change_plans(contract))
         context["contact_form"] = contact_form or ContactForm(
             account=account, initial={"contact": contract.contact_id})
+        if contract.contact_id == member.pk:
+            context.update(_ticket_context(contract, member, plan, ticket_form))
     return render(request, "support_plans/account.html", context, status=status)
 
 
-@account_admin_required
-def support_page(request, account):
+def _ticket_context(contract, member, plan, ticket_form) -> dict:
+    """The contact person's part of the page: the ticket form (once the contract has started)
+    and the tickets they filed."""
+    as_of = today()
+    return {"can_file": contract.start <= as_of,
+            "ticket_form": ticket_form or CustomerTicketForm(plan=plan),
+            "my_tickets": list(selectors.member_tickets(contract, member)[:20])}
+
+
+def _render_contact(request, contract, member, *, ticket_form, status):
+    as_of = today()
+    month = as_of.replace(day=1)
+    plan = selectors.plan_on(contract, as_of)
+    context = {
+        "contract": contract, "nav_section": "support", "as_of": as_of, "is_admin": False,
+        "plan": plan, "terms": presenting.plan_terms(plan), "month": month,
+        "used": selectors.minutes_used(contract, month), "limit": plan.monthly_limit_minutes,
+        "active": False, "started": contract.start <= as_of,
+        **_ticket_context(contract, member, plan, ticket_form),
+    }
+    return render(request, "support_plans/account.html", context, status=status)
+
+
+@contact_or_admin
+def support_page(request, account, member):
     return _render(request, account)
+
+
+@contact_or_admin
+@post_only("account_support", anchor="file-ticket")
+def file_ticket(request, account, member):
+    """The contact person files a ticket through the portal, received now. Anyone else (an
+    admin who is not the contact) is told who may."""
+    now = timezone.now()
+    contract = selectors.contract_current(account, today())
+    if contract is None or contract.contact_id != member.pk:
+        messages.error(request, _("Only the contract's contact person may file tickets."))
+        return redirect(_page_url())
+    form = CustomerTicketForm(request.POST, plan=selectors.plan_on(contract, today()))
+    if not form.is_valid():
+        return _render(request, account, ticket_form=form, status=400)
+    data = form.cleaned_data
+    try:
+        ticket = services.ticket_open(
+            contract=contract, received_at=now, channel=TicketChannel.PORTAL,
+            kind=data["kind"], reporter=member, subject=data["subject"],
+            critical=data.get("critical", False), actor=request.user, now=now)
+    except DomainError as exc:
+        return _refused(request, account, exc, form, key="ticket_form")
+    messages.success(request, presenting.ticket_filed(ticket))
+    return redirect(reverse("account_support_ticket", args=[ticket.pk]))
 
 
 def _refused(request, account, exc, form, *, key):
@@ -268,13 +349,17 @@ def report(request, account, contract_id):
     return render_report(request, contract, staff=False)
 
 
-@account_admin_required
-def ticket(request, account, ticket_id):
-    ticket = get_object_or_404(
-        Ticket.objects.select_related("contract__plan", "contract__account", "reporter__user"),
-        pk=ticket_id, contract__account=account)
+@contact_or_admin
+def ticket(request, account, member, ticket_id):
+    """A ticket of the account: any for an admin, the ones they filed for the contact person."""
+    tickets = Ticket.objects.select_related("contract__plan", "contract__account",
+                                            "reporter__user")
+    if not member.is_admin:
+        tickets = tickets.filter(reporter=member)
+    ticket = get_object_or_404(tickets, pk=ticket_id, contract__account=account)
     return render(request, "support_plans/account_ticket.html",
-                  {**ticket_context(ticket), "nav_section": "support"})
+                  {**ticket_context(ticket), "nav_section": "support",
+                   "is_admin": member.is_admin})
 
 
 @account_admin_required

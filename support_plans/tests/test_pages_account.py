@@ -372,3 +372,100 @@ def test_managers_and_users_cannot_withdraw_a_cancellation(client, acme, tiers, 
     assert client.post(reverse("account_support_withdraw"), {"confirm": "1"}).status_code == 403
     contract.refresh_from_db()
     assert contract.status == ContractStatus.CANCELLED
+
+
+# --- the contact person files tickets (issue 14 QA, item 6) -------------------------------------
+
+
+@pytest.fixture
+def user_contact(acme, tiers, make_member):
+    """A User-role member who is the contact person of Acme's START contract."""
+    user = make_member(acme[0], "anna@acme.example", MemberRole.USER, as_of=TODAY)
+    contract = order(acme[0], user, "START", tiers, start=date(2026, 11, 2))
+    return user, contract
+
+
+def test_a_user_role_contact_sees_a_read_only_page_with_the_ticket_form(client, user_contact):
+    user, _contract = user_contact
+    client.force_login(user.user)
+    home = client.get("/", follow=True).content.decode()
+    assert 'data-testid="nav-support"' in home
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-testid="customer-ticket-form"' in body
+    for admin_only in ("change-plan", "cancel-contract", "contact-form", "report-link"):
+        assert f'data-testid="{admin_only}"' not in body
+    assert 'name="critical"' not in body  # START has no critical issues on days off
+    for method, url in [("post", reverse("account_support_order")),
+                        ("post", reverse("account_support_change")),
+                        ("post", reverse("account_support_cancel")),
+                        ("post", reverse("account_support_contact")),
+                        ("get", reverse("account_support_report", args=[_contract.pk]))]:
+        assert getattr(client, method)(url).status_code == 403, url
+
+
+def test_the_contact_files_a_portal_ticket_and_sees_its_deadline(client, user_contact, acme):
+    user, contract = user_contact
+    client.force_login(user.user)
+    done = client.post(reverse("account_support_file_ticket"),
+                       {"kind": "bug", "subject": "Export fails", "critical": "on"},
+                       follow=True)
+    ticket = contract.tickets.get()
+    assert (ticket.channel, ticket.kind, ticket.reporter_id, ticket.critical) == (
+        "portal", "bug", user.pk, False)
+    assert done.redirect_chain[-1][0] == reverse("account_support_ticket", args=[ticket.pk])
+    page = text(done)
+    # Friday 16:30, after START's hours: due Monday 16:00; one full stop after "p.m."
+    assert "the reaction deadline is Monday, Nov. 23, 2026, 4 p.m." in page
+    assert "4 p.m.." not in page
+    mine = text(client.get(PAGE))
+    assert "Your tickets" in mine and f"#{ticket.pk} Export fails" in mine
+    assert "Monday, Nov. 23, 2026, 4 p.m." in mine
+    # the admin (not the contact) sees the ticket but cannot file one
+    admin = client.__class__()
+    admin.force_login(acme[1].user)
+    assert 'data-testid="customer-ticket-form"' not in admin.get(PAGE).content.decode()
+    refused = admin.post(reverse("account_support_file_ticket"),
+                         {"kind": "bug", "subject": "x"}, follow=True)
+    assert "Only the contract's contact person may file tickets." in text(refused)
+    assert contract.tickets.count() == 1
+
+
+def test_a_bad_ticket_is_a_400_with_the_reason(client, user_contact):
+    user, contract = user_contact
+    client.force_login(user.user)
+    response = client.post(reverse("account_support_file_ticket"),
+                           {"kind": "wish", "subject": ""})
+    assert response.status_code == 400
+    page = text(response)
+    assert "Choose one of:" in page
+    assert "This field is required." in page
+    assert not contract.tickets.exists()
+
+
+def test_critical_is_offered_where_the_plan_covers_critical_issues(client, acme, tiers,
+                                                                   make_member):
+    user = make_member(acme[0], "anna@acme.example", MemberRole.MANAGER, as_of=TODAY)
+    contract = order(acme[0], user, "STANDARD", tiers, start=date(2026, 11, 2))
+    client.force_login(user.user)
+    assert 'name="critical"' in client.get(PAGE).content.decode()
+    client.post(reverse("account_support_file_ticket"),
+                {"kind": "bug", "subject": "Down", "critical": "on"})
+    assert contract.tickets.get().critical is True
+
+
+def test_the_contact_sees_only_their_own_tickets(client, user_contact, acme):
+    user, contract = user_contact
+    other = services.ticket_open(contract=contract, received_at=NOW, channel="email",
+                                 kind="bug", reporter=user, actor=None, now=NOW)
+    services.contract_contact_change(contract=contract, contact=acme[1], actor=None)
+    mine = services.ticket_open(contract=contract, received_at=NOW, channel="email",
+                                kind="bug", reporter=acme[1], actor=None, now=NOW)
+    services.contract_contact_change(contract=contract, contact=user, actor=None)
+    client.force_login(user.user)
+    assert client.get(reverse("account_support_ticket", args=[other.pk])).status_code == 200
+    assert client.get(reverse("account_support_ticket", args=[mine.pk])).status_code == 404
+    # no longer the contact: no page at all
+    services.contract_contact_change(contract=contract, contact=acme[1], actor=None)
+    assert client.get(PAGE).status_code == 403
