@@ -364,3 +364,36 @@ def test_a_long_unbroken_subject_wraps_on_every_page_that_shows_it(live_server, 
                     "[document.documentElement.scrollWidth, window.innerWidth]")
                 assert widths[0] <= widths[1], (url, widths)
                 shot(page, f"support-long-subject-{url.strip('/').replace('/', '-')}-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_user_role_contact_files_a_ticket_on_the_support_plan_page(live_server, make_account,
+                                                                     make_member, tiers, width):
+    """Issue 14 QA: customers could not file a ticket. The contact person (here a User-role
+    member) finds the Support plan page in the menu, files a portal ticket and sees its
+    deadline; nothing admin-only is offered."""
+    account, _admin = make_account("Beta", as_of=TODAY, admin_email="admin@beta.example")
+    anna = make_member(account, "anna@beta.example", MemberRole.USER, as_of=TODAY)
+    contract = services.contract_order(account=account, plan=tiers["START"],
+                                       start=date(2026, 11, 2), contact=anna, actor=None,
+                                       as_of=date(2026, 11, 2))
+    with browser_page(live_server.url, width=width, height=WIDTHS[width]) as page:
+        log_in(page, anna.email, PASSWORD)
+        page.goto("/")
+        page.get_by_test_id("nav-support").click()
+        page.wait_for_load_state()
+        expect(page.get_by_test_id("cancel-contract")).to_have_count(0)
+        expect(page.get_by_test_id("change-contact")).to_have_count(0)
+        form = page.get_by_test_id("customer-ticket-form")
+        form.locator("select[name=kind]").select_option("bug")
+        form.locator("input[name=subject]").fill("Invoice export fails")
+        page.get_by_test_id("file-customer-ticket").click()
+        page.wait_for_load_state()
+        ticket = Ticket.objects.get(contract=contract)
+        assert (ticket.channel, ticket.reporter_id) == ("portal", anna.pk)
+        expect(page.locator(".message-success")).to_contain_text("Nov. 23, 2026, 4 p.m.")
+        page.goto("/account/support/")
+        expect(page.get_by_test_id("my-tickets")).to_contain_text("Invoice export fails")
+        expect(page.get_by_test_id("my-tickets")).to_contain_text("Monday, Nov. 23, 2026, 4 p.m.")
+        shot(page, f"support-contact-files-ticket-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
