@@ -284,6 +284,19 @@ class RespondForm(forms.Form):
 
 
 class TimeEntryForm(forms.Form):
+    """Time spent on a ticket. The page offers only the channels the plan covers (`offer_only`:
+    phone only with phone support, development work only with development; issue 14)."""
+
     channel = StrictChoiceField(label=_("Channel"), choices=TimeChannel.choices)
     minutes = StrictIntegerFormField(label=_("Minutes"), min_value=1, max_value=1440)
     date = StrictDateFormField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def offer_only(self, plan) -> "TimeEntryForm":
+        """Offer only the channels `plan` covers (the form as it is drawn; a posted form is
+        validated against every channel and the service refuses one the plan of the entry's
+        date does not cover, with a message naming the plan)."""
+        excluded = ({TimeChannel.PHONE} if not plan.phone else set()) | (
+            {TimeChannel.DEVELOPMENT} if not plan.development else set())
+        self.fields["channel"].choices = [(value, label) for value, label
+                                          in TimeChannel.choices if value not in excluded]
+        return self

@@ -85,7 +85,8 @@ def _render_ticket(request, ticket, *, respond_form=None, entry_form=None, statu
     return render(request, "support_plans/ticket.html", {
         **ticket_context(ticket),
         "respond_form": respond_form or RespondForm(),
-        "entry_form": entry_form or TimeEntryForm(initial={"date": local_today.isoformat()}),
+        "entry_form": (entry_form or TimeEntryForm(initial={"date": local_today.isoformat()})
+                       ).offer_only(selectors.plan_on(ticket.contract, local_today)),
         "staff": True,
     }, status=status)
 

@@ -1,9 +1,10 @@
 """End-to-end (issue 14) in Chromium, in English and Polish, at 1280 px and on a 390 px phone:
 support staff file a ticket on Friday 16:30 (Europe/Warsaw) for a START contract and see its
 deadline on Monday; an account admin orders the EMAIL plan through the confirmation page and sees
-its minimum term; a reporter who is not the contract's contact and a development entry on a plan
-without development get clear errors on the page; a manager gets 403 on the Support plan page;
-another account's contract and ticket ids are 404. Screenshots go to artifacts/ (or $SHOTS_DIR).
+its minimum term; a reporter who is not the contract's contact and a time entry for a future day
+get clear errors on the page (development work is not offered on a plan without it); a manager
+gets 403 on the Support plan page; another account's contract and ticket ids are 404. Screenshots
+go to artifacts/ (or $SHOTS_DIR).
 
 The Polish runs assert only what does not depend on this issue's catalogue (dates written by
 Django's Polish locale, the page's language, test ids): the new messages are translated by the
@@ -170,16 +171,22 @@ def test_a_non_contact_reporter_and_development_on_start_are_refused_on_the_page
 
         page.goto(f"/support/tickets/{ticket.pk}/")
         time_form = page.get_by_test_id("time-form")
-        time_form.locator("select[name=channel]").select_option("development")
-        time_form.locator("input[name=minutes]").fill("45")
+        # START has no development work: the channel is not offered (issue 14 QA)
+        expect(time_form.locator("select[name=channel] option[value=development]")) \
+            .to_have_count(0)
+        expect(time_form.locator("select[name=channel] option[value=phone]")).to_have_count(1)
+        time_form.locator("select[name=channel]").select_option("phone")
+        time_form.locator("input[name=minutes]").fill("10")
+        time_form.locator("input[name=date]").fill("2026-11-23")  # a day ahead
         page.get_by_test_id("add-time").click()
         page.wait_for_load_state()
         error = page.get_by_test_id("time-form").locator(".field-invalid .field-error")
         expect(error).to_be_visible()
         if lang == "en":
-            expect(error).to_have_text("The Start plan does not include development work.")
+            expect(error).to_have_text("Time cannot be entered for a day in the future.")
+        page.get_by_test_id("time-form").locator("input[name=date]").fill("2026-11-20")
         assert not TimeEntry.objects.exists()
-        both_widths(page, f"support-ticket-development-error-{lang}")
+        both_widths(page, f"support-ticket-time-error-{lang}")
 
         time_form = page.get_by_test_id("time-form")
         time_form.locator("select[name=channel]").select_option("phone")

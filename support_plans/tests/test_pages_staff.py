@@ -293,3 +293,20 @@ def test_the_reporter_field_suggests_the_contacts(support, acme):
     assert 'list="contact-emails"' in body
     assert re.search(r'<datalist id="contact-emails"><option value="admin@acme.example">Acme<',
                      body)
+
+
+@pytest.mark.parametrize(("code", "offered"), [
+    ("START", ["email", "phone", "remote"]),
+    ("EMAIL", ["email", "remote"]),
+    ("STANDARD", ["email", "phone", "remote", "development"]),
+])
+def test_the_time_form_offers_only_the_channels_of_the_plan(support, ticket, tiers, code,
+                                                           offered):
+    contract = ticket.contract
+    contract.plan = tiers[code]
+    contract.save(update_fields=["plan"])
+    contract.plan_history.update(plan=tiers[code])
+    body = support.get(reverse("support_ticket", args=[ticket.pk])).content.decode()
+    form = body[body.index('data-testid="time-form"'):]
+    select = form[form.index('name="channel"'):form.index("</select>")]
+    assert re.findall(r'<option value="([a-z]+)"', select) == offered
