@@ -113,6 +113,7 @@ def test_a_ticket_filed_on_friday_afternoon_is_due_on_monday(support, acme):
     page = text(support.get(response.url))
     assert f"Ticket #{ticket.pk} is filed; the reaction deadline is Monday, Nov. 23, 2026, " \
            "4 p.m." in page
+    assert "4 p.m.." not in page  # one full stop (issue 14 QA)
     assert "Until the deadline 8 h of working time left" in page
 
 
