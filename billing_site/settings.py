@@ -79,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "seats.context_processors.membership",
+                "support_plans.context_processors.support_contact",
             ],
         },
     },

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.apps import apps
 from django.db.models import F, Prefetch
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -34,6 +35,33 @@ KINDS = {
     "notice": gettext_lazy("e-mail"),
     "audit": gettext_lazy("audit"),
 }
+
+# audit actions as the timeline names them (issue 14: support_plans' rows showed raw codes such
+# as "ticket.open"); an action without a label is shown as its code
+AUDIT_ACTIONS = {
+    "ticket.open": gettext_lazy("Support ticket filed"),
+    "ticket.respond": gettext_lazy("Support ticket answered (first response)"),
+    "ticket.breached": gettext_lazy("Support ticket past its reaction deadline"),
+    "time_entry.add": gettext_lazy("Support time entered"),
+    "support_contract.order": gettext_lazy("Support plan ordered"),
+    "support_contract.change_plan": gettext_lazy("Support plan changed"),
+    "support_contract.plan_applied": gettext_lazy("Scheduled support plan change applied"),
+    "support_contract.cancel": gettext_lazy("Support contract cancelled (notice given)"),
+    "support_contract.cancel_withdraw": gettext_lazy("Support contract cancellation withdrawn"),
+    "support_contract.contact": gettext_lazy("Support contact person changed"),
+    "support_contract.end": gettext_lazy("Support contract ended"),
+    "support_settlement.settle": gettext_lazy("Support month settled"),
+}
+
+
+def _target_label(target_type: str, target_id) -> str:
+    """"ticket #10" for "support_plans.ticket" and 10: the model's (translated) name; the
+    stored type when no installed model has it (a row of a removed model)."""
+    try:
+        name = str(apps.get_model(target_type)._meta.verbose_name)
+    except (LookupError, ValueError):
+        name = target_type
+    return f"{name} #{target_id}" if target_id else name
 
 
 @dataclass(frozen=True)
@@ -154,9 +182,9 @@ def account_timeline(account, *, limit: int = 200) -> Timeline:
                 "recipients": ", ".join(row.recipients) or "—", "sent": sent}, row))
     for row in newest(AuditEntry.objects.filter(account=account).order_by("-at", "-id"),
                       "audit"):
-        target = f"{row.target_type} #{row.target_id}" if row.target_id else row.target_type
+        target = _target_label(row.target_type, row.target_id)
         events.append(TimelineEvent(
-            _local_day(row.at), row.at, "audit", row.action,
+            _local_day(row.at), row.at, "audit", str(AUDIT_ACTIONS.get(row.action, row.action)),
             _("%(target)s by %(actor)s") % {"target": target, "actor": row.actor_label}, row))
 
     events.sort(key=lambda event: (event.day, event.at.timestamp() if event.at else 0.0),

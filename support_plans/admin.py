@@ -42,6 +42,8 @@ class SupportPlanAdmin(admin.ModelAdmin):
                     "hourly_rate", "individual", "orderable"]
     list_filter = ["individual", "orderable", "email_scope", "phone", "development"]
     search_fields = ["code", "name"]
+    # "Save as new": the copy of PREMIUM that carries one customer's agreed terms (issue 14)
+    save_as = True
     fieldsets = [
         (None, {"fields": ["code", "name", "individual", "orderable"]}),
         (gettext_lazy("Price and term"), {"fields": ["monthly_fee", "minimum_term_months",

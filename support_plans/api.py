@@ -26,10 +26,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from billing_site.api import ChoiceField, error_responses
+from billing_site.api import ChoiceField, InputSerializer, error_responses
 from billing_site.dates import today
 from billing_site.errors import DomainError
-from billing_site.inputs import StrictDateField, StrictIntegerField, TextField
+from billing_site.inputs import JsonIntegerField, StrictDateField, StrictIntegerField, TextField
 from seats.models import Member
 from seats.permissions import HasProductAccess, IsAccountAdmin
 from seats.selectors import accounts_visible_to
@@ -122,15 +122,15 @@ class TicketCreateApi(APIView):
     permission_classes = [IsAuthenticated, HasProductAccess]
 
     @extend_schema_serializer(component_name="SupportTicketInput")
-    class InputSerializer(serializers.Serializer):
-        contract = StrictIntegerField(min_value=1, max_value=2**63 - 1)
+    class InputSerializer(InputSerializer):
+        contract = JsonIntegerField(min_value=1, max_value=2**63 - 1)
         received_at = WarsawDateTimeField(
             required=False,
             help_text="When the ticket was received (staff only; default now). Without an "
                       "offset it is read in Europe/Warsaw.")
         channel = ChoiceField(choices=TicketChannel.choices)
         kind = ChoiceField(choices=TicketKind.choices)
-        reporter = StrictIntegerField(
+        reporter = JsonIntegerField(
             required=False, min_value=1, max_value=2**63 - 1,
             help_text="Member id of the reporter: the contract's contact person (default: the "
                       "caller's own membership).")
@@ -182,7 +182,7 @@ class TicketRespondApi(APIView):
     permission_classes = [IsAuthenticated, IsSupportStaff]
 
     @extend_schema_serializer(component_name="SupportTicketRespondInput")
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(InputSerializer):
         responded_at = WarsawDateTimeField(
             required=False, help_text="When the first response went out (default now).")
 
@@ -282,12 +282,12 @@ class TimeEntryCreateApi(APIView):
     permission_classes = [IsAuthenticated, IsSupportStaff]
 
     @extend_schema_serializer(component_name="SupportTimeEntryInput")
-    class InputSerializer(serializers.Serializer):
-        contract = StrictIntegerField(min_value=1, max_value=2**63 - 1)
-        ticket = StrictIntegerField(required=False, allow_null=True, min_value=1,
+    class InputSerializer(InputSerializer):
+        contract = JsonIntegerField(min_value=1, max_value=2**63 - 1)
+        ticket = JsonIntegerField(required=False, allow_null=True, min_value=1,
                                     max_value=2**63 - 1)
         channel = ChoiceField(choices=TimeChannel.choices)
-        minutes = StrictIntegerField(min_value=1, max_value=1440)
+        minutes = JsonIntegerField(min_value=1, max_value=1440)
         date = StrictDateField(required=False, help_text="Business date; default today.")
 
     @extend_schema(
@@ -338,11 +338,11 @@ class ContractCreateApi(APIView):
     billing_api = True  # ordering is billing: a blocked account's admin still reaches it
 
     @extend_schema_serializer(component_name="SupportContractInput")
-    class InputSerializer(serializers.Serializer):
-        account = StrictIntegerField(min_value=1, max_value=2**63 - 1)
+    class InputSerializer(InputSerializer):
+        account = JsonIntegerField(min_value=1, max_value=2**63 - 1)
         plan = serializers.CharField(max_length=20, help_text="Plan code, e.g. START.")
         start = StrictDateField(help_text="First day (business date).")
-        contact = StrictIntegerField(min_value=1, max_value=2**63 - 1,
+        contact = JsonIntegerField(min_value=1, max_value=2**63 - 1,
                                      help_text="Member id of the contact person.")
 
     @extend_schema(
@@ -359,7 +359,8 @@ class ContractCreateApi(APIView):
         self.check_object_permissions(request, account)
         plan = SupportPlan.objects.filter(code=data["plan"].strip().upper()).first()
         if plan is None:
-            codes = ", ".join(selectors.orderable_plans().values_list("code", flat=True))
+            codes = ", ".join(selectors.plans_orderable_by(request.user)
+                              .values_list("code", flat=True))
             raise DomainError(_("There is no plan %(code)s; the plans are: %(codes)s.")
                               % {"code": data["plan"][:20], "codes": codes},
                               field="plan", code="plan_unknown")

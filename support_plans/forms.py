@@ -174,6 +174,25 @@ class ChangePlanForm(forms.Form):
         self.fields["plan"].queryset = plans
 
 
+class CustomerTicketForm(forms.Form):
+    """A ticket filed by the contract's contact person on the Support plan page (channel
+    "portal", received now). `critical` only where the plan makes it count (critical issues on
+    days off); elsewhere the field is absent and a posted value is ignored."""
+
+    kind = StrictChoiceField(label=_("Kind"), choices=TicketKind.choices)
+    subject = TextFormField(label=_("Subject"),
+                            max_length=Ticket._meta.get_field("subject").max_length)
+    critical = forms.BooleanField(
+        label=_("Critical issue"), required=False,
+        help_text=_("Your plan covers critical issues on days off too: the reaction time then "
+                    "also runs on weekends and public holidays."))
+
+    def __init__(self, *args, plan, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not plan.critical_on_days_off:
+            del self.fields["critical"]
+
+
 class MonthForm(forms.Form):
     """The SLA report's month picker (`?month=YYYY-MM`); empty = the current month."""
 
@@ -265,6 +284,19 @@ class RespondForm(forms.Form):
 
 
 class TimeEntryForm(forms.Form):
+    """Time spent on a ticket. The page offers only the channels the plan covers (`offer_only`:
+    phone only with phone support, development work only with development; issue 14)."""
+
     channel = StrictChoiceField(label=_("Channel"), choices=TimeChannel.choices)
     minutes = StrictIntegerFormField(label=_("Minutes"), min_value=1, max_value=1440)
     date = StrictDateFormField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+
+    def offer_only(self, plan) -> "TimeEntryForm":
+        """Offer only the channels `plan` covers (the form as it is drawn; a posted form is
+        validated against every channel and the service refuses one the plan of the entry's
+        date does not cover, with a message naming the plan)."""
+        excluded = ({TimeChannel.PHONE} if not plan.phone else set()) | (
+            {TimeChannel.DEVELOPMENT} if not plan.development else set())
+        self.fields["channel"].choices = [(value, label) for value, label
+                                          in TimeChannel.choices if value not in excluded]
+        return self

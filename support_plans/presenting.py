@@ -99,3 +99,17 @@ def time_left(row) -> str:
     if row.minutes_left < 0:
         return _("overdue by %(time)s of working time") % {"time": duration(-row.minutes_left)}
     return _("%(time)s of working time left") % {"time": duration(row.minutes_left)}
+
+
+def sentence(text: str) -> str:
+    """`text` without the doubled full stop left when a sentence ends with a value that ends
+    with one itself ("… is Monday, Dec. 7, 2026, 4 p.m.." in English; issue 14)."""
+    return text[:-1] if text.endswith("..") else text
+
+
+def ticket_filed(ticket) -> str:
+    """The message after a ticket is filed (staff queue and the customer's page alike)."""
+    if ticket.deadline is None:
+        return _("Ticket #%(id)d is filed; it has no guaranteed deadline.") % {"id": ticket.pk}
+    return sentence(_("Ticket #%(id)d is filed; the reaction deadline is %(deadline)s.") % {
+        "id": ticket.pk, "deadline": moment(ticket.deadline)})

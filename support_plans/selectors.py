@@ -27,6 +27,14 @@ def orderable_plans():
     return SupportPlan.objects.filter(orderable=True).order_by("monthly_fee", "code")
 
 
+def plans_orderable_by(user):
+    """The plans `user` may order, cheapest first: every plan for staff (individual ones such as
+    PREMIUM and its per-customer copies included), the orderable ones for a customer."""
+    if getattr(user, "is_staff", False):  # as `services.common.is_staff`
+        return SupportPlan.objects.order_by("monthly_fee", "code")
+    return orderable_plans()
+
+
 def contract_current(account, as_of: date) -> SupportContract | None:
     """The account's contract that covers `as_of` or starts after it (running: active, or
     cancelled and not yet past `ends_on`); None when there is none. A contract cancelled earlier
@@ -154,6 +162,19 @@ def sla_report(contract, month: date) -> dict:
 def contract_tickets(contract):
     """The contract's tickets, newest first."""
     return Ticket.objects.filter(contract=contract).select_related("reporter__user")
+
+
+def member_tickets(contract, member):
+    """The tickets `member` filed on the contract, newest first."""
+    return contract_tickets(contract).filter(reporter=member)
+
+
+def is_contact(member, as_of: date) -> bool:
+    """Whether `member` is the contact person of their account's current contract."""
+    if member is None:
+        return False
+    contract = contract_current(member.account, as_of)
+    return contract is not None and contract.contact_id == member.pk
 
 
 def ticket_time_entries(ticket):

@@ -45,13 +45,15 @@ def support_required(view):
 def confirm_page(request, *, title, consequences, confirm_label, cancel_url, danger=True,
                  warning=None):
     """The confirmation step (`seats.confirm`'s page and rule): nothing has changed; the button
-    re-posts the same form with `confirm=1` to the same address."""
+    re-posts the same form with `confirm=1` to the same address. The way back is "Go back", not
+    "Cancel": beside "Cancel the contract" a "Cancel" button reads as doing it (issue 14)."""
     hidden = [(name, value) for name in request.POST for value in request.POST.getlist(name)
               if name not in ("csrfmiddlewaretoken", "confirm")]
     return render(request, "seats/confirm.html", {
         "title": title, "consequences": consequences, "warning": warning,
         "confirm_label": confirm_label, "danger": danger, "hidden": hidden,
         "action": request.path, "cancel_url": cancel_url, "nav_section": "support",
+        "back_label": gettext_lazy("Go back"),
     })
 
 

@@ -19,7 +19,7 @@ from seats.forms import attach_domain_error
 from . import selectors, services
 from .forms import QueueFilterForm, RespondForm, TicketForm, TimeEntryForm
 from .models import SupportContract, Ticket
-from .presenting import duration, moment
+from .presenting import duration, ticket_filed
 from .views_common import render_report, support_required, ticket_context
 
 TICKET_FIELDS = {"received_at": "received_at", "reporter": "reporter", "contract": "contract",
@@ -69,12 +69,7 @@ def ticket_open(request):
         if not attach_domain_error(form, exc, TICKET_FIELDS):
             form.add_error(None, str(exc.message))
         return _render_queue(request, ticket_form=form, status=exc.status)
-    if ticket.deadline is None:
-        text = _("Ticket #%(id)d is filed; it has no guaranteed deadline.") % {"id": ticket.pk}
-    else:
-        text = _("Ticket #%(id)d is filed; the reaction deadline is %(deadline)s.") % {
-            "id": ticket.pk, "deadline": moment(ticket.deadline)}
-    messages.success(request, text)
+    messages.success(request, ticket_filed(ticket))
     return redirect("support_ticket", ticket_id=ticket.pk)
 
 
@@ -90,7 +85,8 @@ def _render_ticket(request, ticket, *, respond_form=None, entry_form=None, statu
     return render(request, "support_plans/ticket.html", {
         **ticket_context(ticket),
         "respond_form": respond_form or RespondForm(),
-        "entry_form": entry_form or TimeEntryForm(initial={"date": local_today.isoformat()}),
+        "entry_form": (entry_form or TimeEntryForm(initial={"date": local_today.isoformat()})
+                       ).offer_only(selectors.plan_on(ticket.contract, local_today)),
         "staff": True,
     }, status=status)
 

@@ -1,9 +1,10 @@
 """End-to-end (issue 14) in Chromium, in English and Polish, at 1280 px and on a 390 px phone:
 support staff file a ticket on Friday 16:30 (Europe/Warsaw) for a START contract and see its
 deadline on Monday; an account admin orders the EMAIL plan through the confirmation page and sees
-its minimum term; a reporter who is not the contract's contact and a development entry on a plan
-without development get clear errors on the page; a manager gets 403 on the Support plan page;
-another account's contract and ticket ids are 404. Screenshots go to artifacts/ (or $SHOTS_DIR).
+its minimum term; a reporter who is not the contract's contact and a time entry for a future day
+get clear errors on the page (development work is not offered on a plan without it); a manager
+gets 403 on the Support plan page; another account's contract and ticket ids are 404. Screenshots
+go to artifacts/ (or $SHOTS_DIR).
 
 The Polish runs assert only what does not depend on this issue's catalogue (dates written by
 Django's Polish locale, the page's language, test ids): the new messages are translated by the
@@ -170,16 +171,22 @@ def test_a_non_contact_reporter_and_development_on_start_are_refused_on_the_page
 
         page.goto(f"/support/tickets/{ticket.pk}/")
         time_form = page.get_by_test_id("time-form")
-        time_form.locator("select[name=channel]").select_option("development")
-        time_form.locator("input[name=minutes]").fill("45")
+        # START has no development work: the channel is not offered (issue 14 QA)
+        expect(time_form.locator("select[name=channel] option[value=development]")) \
+            .to_have_count(0)
+        expect(time_form.locator("select[name=channel] option[value=phone]")).to_have_count(1)
+        time_form.locator("select[name=channel]").select_option("phone")
+        time_form.locator("input[name=minutes]").fill("10")
+        time_form.locator("input[name=date]").fill("2026-11-23")  # a day ahead
         page.get_by_test_id("add-time").click()
         page.wait_for_load_state()
         error = page.get_by_test_id("time-form").locator(".field-invalid .field-error")
         expect(error).to_be_visible()
         if lang == "en":
-            expect(error).to_have_text("The Start plan does not include development work.")
+            expect(error).to_have_text("Time cannot be entered for a day in the future.")
+        page.get_by_test_id("time-form").locator("input[name=date]").fill("2026-11-20")
         assert not TimeEntry.objects.exists()
-        both_widths(page, f"support-ticket-development-error-{lang}")
+        both_widths(page, f"support-ticket-time-error-{lang}")
 
         time_form = page.get_by_test_id("time-form")
         time_form.locator("select[name=channel]").select_option("phone")
@@ -339,3 +346,61 @@ def test_the_queue_highlights_overdue_tickets_and_marks_those_without_a_deadline
         page.wait_for_load_state()
         assert rows.evaluate_all("items => items.map(li => li.dataset.ticket)") == [
             str(soon.pk), str(none.pk)]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_long_unbroken_subject_wraps_on_every_page_that_shows_it(live_server, acme,
+                                                                   support_user, width):
+    """Issue 14 QA: a 200-character subject without a space made the ticket page 3138 px wide
+    and pushed the SLA report's table off-screen."""
+    _account, admin, _manager, contract = acme
+    ticket = services.ticket_open(
+        contract=contract, received_at=datetime(2026, 11, 20, 10, 0, tzinfo=WAW),
+        channel="email", kind="bug", reporter=admin, subject="X" * 200, actor=None, now=NOW)
+    for user, urls in [
+            (support_user, ["/support/queue/", f"/support/tickets/{ticket.pk}/",
+                            f"/support/contracts/{contract.pk}/report/"]),
+            (admin.user, ["/account/support/", f"/account/support/tickets/{ticket.pk}/",
+                          f"/account/support/contracts/{contract.pk}/report/"])]:
+        with browser_page(live_server.url, width=width, height=WIDTHS[width]) as page:
+            log_in(page, user.email, PASSWORD)
+            for url in urls:
+                page.goto(url)
+                expect(page.get_by_text("X" * 200).first).to_be_visible()
+                widths = page.evaluate(
+                    "[document.documentElement.scrollWidth, window.innerWidth]")
+                assert widths[0] <= widths[1], (url, widths)
+                shot(page, f"support-long-subject-{url.strip('/').replace('/', '-')}-{width}")
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_a_user_role_contact_files_a_ticket_on_the_support_plan_page(live_server, make_account,
+                                                                     make_member, tiers, width):
+    """Issue 14 QA: customers could not file a ticket. The contact person (here a User-role
+    member) finds the Support plan page in the menu, files a portal ticket and sees its
+    deadline; nothing admin-only is offered."""
+    account, _admin = make_account("Beta", as_of=TODAY, admin_email="admin@beta.example")
+    anna = make_member(account, "anna@beta.example", MemberRole.USER, as_of=TODAY)
+    contract = services.contract_order(account=account, plan=tiers["START"],
+                                       start=date(2026, 11, 2), contact=anna, actor=None,
+                                       as_of=date(2026, 11, 2))
+    with browser_page(live_server.url, width=width, height=WIDTHS[width]) as page:
+        log_in(page, anna.email, PASSWORD)
+        page.goto("/")
+        page.get_by_test_id("nav-support").click()
+        page.wait_for_load_state()
+        expect(page.get_by_test_id("cancel-contract")).to_have_count(0)
+        expect(page.get_by_test_id("change-contact")).to_have_count(0)
+        form = page.get_by_test_id("customer-ticket-form")
+        form.locator("select[name=kind]").select_option("bug")
+        form.locator("input[name=subject]").fill("Invoice export fails")
+        page.get_by_test_id("file-customer-ticket").click()
+        page.wait_for_load_state()
+        ticket = Ticket.objects.get(contract=contract)
+        assert (ticket.channel, ticket.reporter_id) == ("portal", anna.pk)
+        expect(page.locator(".message-success")).to_contain_text("Nov. 23, 2026, 4 p.m.")
+        page.goto("/account/support/")
+        expect(page.get_by_test_id("my-tickets")).to_contain_text("Invoice export fails")
+        expect(page.get_by_test_id("my-tickets")).to_contain_text("Monday, Nov. 23, 2026, 4 p.m.")
+        shot(page, f"support-contact-files-ticket-{width}")
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

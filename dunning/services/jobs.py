@@ -65,6 +65,13 @@ JOB_DESCRIPTIONS = {
         "Fetch NBP exchange rates and issue the documents waiting for them"),
     "invoices.recheck_pending_vat_ids": gettext_lazy(
         "Re-check the VAT ids VIES could not confirm"),
+    # support_plans' jobs (the app sits beside dunning: named by string, not imported)
+    "support_plans.apply_scheduled": gettext_lazy(
+        "Support plans: apply scheduled plan changes and end cancelled contracts"),
+    "support_plans.mark_breached": gettext_lazy(
+        "Support plans: mark tickets past their reaction deadline as breached"),
+    "support_plans.settle": gettext_lazy(
+        "Support plans: last month's invoices and SLA reports"),
     "billing_site.heartbeat": gettext_lazy(
         "Heartbeat: proves the broker, the worker and the result store work"),
     "billing_site.drain_outbox": gettext_lazy(

@@ -296,3 +296,16 @@ def test_job_states_are_in_the_users_language(admin_client, on_20_november):
     state = re.search(r'id="job-state">(.*?)</span>', page.content.decode())[1]
     assert state != "SUCCESS"  # a label from the catalogue (the code is shown beside it)
     assert re.search(r'title="SUCCESS">succeeded</span>', jobs.content.decode())
+
+
+def test_every_scheduled_job_has_a_translatable_description(admin_client):
+    """Issue 14 QA: the support jobs showed their English schedule names on the Polish page;
+    every job of `PERIODIC_TASKS` needs an entry in the catalogue-backed descriptions."""
+    from billing_site.schedules import PERIODIC_TASKS
+    from dunning.services.jobs import JOB_DESCRIPTIONS
+
+    tasks = {task for task, _crontab in PERIODIC_TASKS.values()}
+    assert tasks - set(JOB_DESCRIPTIONS) == set()
+    page = admin_client.get(JOBS).content.decode()
+    assert "Support plans: mark tickets past their reaction deadline as breached" in page
+    assert "(every 5 minutes)" not in page  # the schedule names are not shown any more

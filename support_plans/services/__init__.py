@@ -1,7 +1,8 @@
 """Every change to support plans (SPEC §8), by topic:
 
 - `contracts`: `contract_order`, `contract_change_effective`, `contract_change_plan`,
-  `contract_cancel_effective`, `contract_cancel`, `contract_contact_change`,
+  `contract_cancel_effective`, `contract_cancel`, `contract_cancel_withdraw`,
+  `contract_contact_change`,
   `contracts_apply_scheduled` (daily job);
 - `tickets`: `ticket_open`, `ticket_respond`, `tickets_mark_breached` (periodic sweep);
 - `time_entries`: `time_entry_add`, `billable_minutes`;
@@ -16,6 +17,7 @@ dates passed in (`as_of`, `now`): no service reads the clock.
 from .contracts import (
     contract_cancel,
     contract_cancel_effective,
+    contract_cancel_withdraw,
     contract_change_effective,
     contract_change_plan,
     contract_contact_change,
@@ -29,6 +31,7 @@ from .time_entries import billable_minutes, split_included, time_entry_add
 
 __all__ = [
     "SettlementResult", "billable_minutes", "contract_cancel", "contract_cancel_effective",
+    "contract_cancel_withdraw",
     "contract_change_effective", "contract_change_plan", "contract_contact_change",
     "contract_order",
     "contracts_apply_scheduled", "minimum_end_for", "settlement_lines", "split_included",

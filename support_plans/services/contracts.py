@@ -3,8 +3,9 @@
 Decisions (where SPEC §8 is silent):
 - the minimum term's last day is the day before the start, N months later (dateutil; the end
   of the month for a start on the 1st): see `minimum_end_for`;
-- a cancellation takes effect at the end of the current month, but never before the minimum
-  term's last day; until then the contract runs (status `cancelled`, `ends_on` set) and covers
+- a cancellation takes effect at the end of a calendar month: the later of the current month's
+  end and the end of the month in which the minimum term ends; until then the contract runs
+  (status `cancelled`, `ends_on` set) and covers
   tickets and time entries dated up to `ends_on`; after it the contract is `ended`;
 - a plan change applies from the 1st of the next month (or from the start, for a contract that
   has not started yet). A change to a plan with a minimum term starts that term from the change:
@@ -58,6 +59,15 @@ def _check_orderable(plan: SupportPlan, actor) -> None:
         raise DomainError(
             _("The %(plan)s plan is agreed individually: please contact us to order it.")
             % {"plan": plan}, field="plan", code="plan_not_orderable")
+    if plan.individual and not plan.monthly_fee:
+        # the seeded PREMIUM row holds placeholders (fee 0): a contract on it would show the
+        # customer "0.00 PLN" and terms nobody agreed (issue 14)
+        raise DomainError(
+            _("The %(plan)s plan has no agreed terms yet (its monthly fee is 0). First set the "
+              "customer's terms on a plan of their own: in the admin, open %(plan)s under "
+              "Support plans, change the code, name, fee and terms, and choose “Save as new”; "
+              "then order that plan.") % {"plan": plan},
+            field="plan", code="plan_terms_not_set")
 
 
 def _end_lapsed(account, as_of: date) -> None:
@@ -80,7 +90,9 @@ def contract_order(*, account, plan, start: date, contact, actor, as_of: date
     `minimum_end_for(start, term)` (None without a term). SPEC §8.
 
     Refused with `DomainError` (400 unless said): an individual plan ordered by a customer
-    (`plan_not_orderable`; staff may), a start outside the as-of window around `as_of`
+    (`plan_not_orderable`; staff may), an individual plan whose terms are not set — its monthly
+    fee is 0, as on the seeded PREMIUM row (`plan_terms_not_set`: staff copy it per customer in
+    the admin first), a start outside the as-of window around `as_of`
     (`start_range`), a start in the past (`start_past`; staff may backdate),
     a contact who is not an active member of the account (`contact_not_member`), the account
     already has a running contract (`contract_exists`, 409: change its plan instead). Locks the
@@ -142,7 +154,8 @@ def contract_change_plan(*, contract, plan, actor, as_of: date) -> SupportContra
     contract (with `next_plan`/`next_plan_from` set, or `plan` set when it has not started).
 
     Refused with `DomainError`: the contract is cancelled or ended (`contract_not_active`, 409),
-    an individual plan chosen by a customer (`plan_not_orderable`), the plan is the one already
+    an individual plan chosen by a customer (`plan_not_orderable`) or one without agreed terms
+    (`plan_terms_not_set`, see `contract_order`), the plan is the one already
     in force and nothing is scheduled (`plan_unchanged`). Writes a `support_contract.change_plan`
     audit row with the terms before and after. SPEC §8."""
     _check_orderable(plan, actor)
@@ -178,12 +191,14 @@ def contract_change_plan(*, contract, plan, actor, as_of: date) -> SupportContra
 
 
 def contract_cancel_effective(*, contract, as_of: date) -> date:
-    """The last day (inclusive) of the contract if it is cancelled on `as_of`: the end of the
-    current month, but not before the minimum term's last day; the day before the start for a
-    contract that has not started yet and has no minimum term. SPEC §8."""
+    """The last day (inclusive) of the contract if it is cancelled on `as_of`: always the end of
+    a calendar month — the later of the current month's end (the start's month for a contract
+    that has not started) and the end of the month in which the minimum term ends (started
+    2026-12-20 with 3 months: the term ends 2027-03-19, the contract 2027-03-31); the day before
+    the start for a contract that has not started yet and has no minimum term. SPEC §8."""
     last = end_of_month(max(as_of, contract.start))
-    if contract.minimum_end is not None and contract.minimum_end > last:
-        last = contract.minimum_end
+    if contract.minimum_end is not None:
+        last = max(last, end_of_month(contract.minimum_end))
     if as_of < contract.start and contract.minimum_end is None:
         last = contract.start - timedelta(days=1)
     return last
@@ -209,6 +224,29 @@ def contract_cancel(*, contract, actor, as_of: date) -> SupportContract:
     contract.save(update_fields=["ends_on", "status", "next_plan", "next_plan_from"])
     audit(contract=contract, actor=actor, action="support_contract.cancel", before=before,
           after=contract_snapshot(contract))
+    return contract
+
+
+@transaction.atomic
+def contract_cancel_withdraw(*, contract, actor, as_of: date) -> SupportContract:
+    """Withdraw a cancellation (notice given) while the contract has not ended: it is `active`
+    again with no `ends_on`, as if never cancelled (a plan change the cancellation withdrew is
+    not restored: order it again). Refused with `DomainError` (409, `contract_not_cancelled`):
+    the contract is not cancelled, or its last day (`ends_on`) is before `as_of` — it has ended,
+    even if the daily job has not marked it so yet. Writes a `support_contract.cancel_withdraw`
+    audit row. Issue 14."""
+    contract = lock_contract(contract)
+    if (contract.status != ContractStatus.CANCELLED or contract.ends_on is None
+            or contract.ends_on < as_of):
+        raise DomainError(_("This contract is not cancelled, or it has already ended: there "
+                            "is no cancellation to withdraw."), code="contract_not_cancelled",
+                          status=409)
+    before = contract_snapshot(contract)
+    contract.status = ContractStatus.ACTIVE
+    contract.ends_on = None
+    contract.save(update_fields=["status", "ends_on"])
+    audit(contract=contract, actor=actor, action="support_contract.cancel_withdraw",
+          before=before, after=contract_snapshot(contract))
     return contract
 
 

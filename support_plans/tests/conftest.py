@@ -48,3 +48,14 @@ def order(tiers, acme):
                                        as_of=as_of or start)
 
     return _order
+
+
+@pytest.fixture
+def premium_acme(tiers):
+    """Acme's own copy of PREMIUM with agreed terms (the seeded row holds placeholders, fee 0,
+    and cannot be ordered)."""
+    plan = SupportPlan.objects.get(code="PREMIUM")  # a fresh instance: tiers keeps the seeded
+    plan.pk = None
+    plan.code, plan.name, plan.monthly_fee = "PREMIUM-ACME", "Premium Acme", "2500.00"
+    plan.save()
+    return plan

@@ -36,14 +36,19 @@ def test_every_field_of_a_tier_is_editable(admin_client, tiers):
     assert (str(start.monthly_fee), str(start.hourly_rate)) == ("419.00", "170.00")
 
 
-def test_a_contract_is_ordered_through_the_service(admin_client, tiers, acme):
+def test_a_contract_is_ordered_through_the_service(admin_client, tiers, acme, premium_acme):
     account, admin = acme
-    response = admin_client.post("/admin/support_plans/supportcontract/add/", {
+    seeded = admin_client.post("/admin/support_plans/supportcontract/add/", {
         "account": account.pk, "plan": tiers["PREMIUM"].pk, "start": "2026-12-01",
+        "contact": admin.pk})
+    assert seeded.status_code == 200
+    assert "has no agreed terms yet" in seeded.content.decode()
+    response = admin_client.post("/admin/support_plans/supportcontract/add/", {
+        "account": account.pk, "plan": premium_acme.pk, "start": "2026-12-01",
         "contact": admin.pk})
     assert response.status_code == 302
     contract = SupportContract.objects.get()
-    assert contract.plan.code == "PREMIUM"
+    assert contract.plan.code == "PREMIUM-ACME"
     assert contract.plan_history.count() == 1  # the service wrote its history row too
 
 
@@ -93,3 +98,25 @@ def test_settle_needs_the_permission(client, django_user_model):
 def test_rows_written_by_services_are_read_only(admin_client, db, model):
     assert admin_client.get(f"/admin/support_plans/{model}/").status_code == 200
     assert admin_client.get(f"/admin/support_plans/{model}/add/").status_code == 403
+
+
+def test_the_account_timeline_names_support_actions_and_targets(admin_client, order, acme):
+    """Issue 14 QA: the timeline showed `ticket.open` and `support_plans.ticket #10`."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from django.urls import reverse
+
+    from support_plans import services
+
+    contract = order("START")
+    waw = ZoneInfo("Europe/Warsaw")
+    ticket = services.ticket_open(contract=contract, received_at=datetime(2026, 11, 16, 9,
+                                                                          tzinfo=waw),
+                                  channel="email", kind="bug", reporter=acme[1], actor=None,
+                                  now=datetime(2026, 11, 16, 10, tzinfo=waw))
+    body = admin_client.get(reverse("admin:dunning_account_timeline",
+                                    args=[acme[0].pk])).content.decode()
+    assert "Support ticket filed" in body and f"ticket #{ticket.pk}" in body
+    assert "Support plan ordered" in body and f"support contract #{contract.pk}" in body
+    assert "ticket.open" not in body and "support_plans.ticket" not in body

@@ -239,11 +239,14 @@ def test_contract_order_errors(acme, tiers, paid, make_account, make_member):
     assert response.status_code == 403
 
 
-def test_staff_may_order_premium_for_any_account(acme, tiers, staff):
+def test_staff_may_order_an_individual_plan_with_agreed_terms(acme, tiers, staff,
+                                                             premium_acme):
     account, admin = acme
-    response = token_client(staff).post("/api/v1/support/contracts/", {
-        "account": account.pk, "plan": "PREMIUM", "start": "2026-12-07", "contact": admin.pk},
-        format="json")
+    body = {"account": account.pk, "plan": "PREMIUM", "start": "2026-12-07", "contact": admin.pk}
+    seeded = token_client(staff).post("/api/v1/support/contracts/", body, format="json")
+    assert seeded.status_code == 400 and seeded.json()["code"] == "plan_terms_not_set"
+    response = token_client(staff).post("/api/v1/support/contracts/",
+                                        {**body, "plan": "PREMIUM-ACME"}, format="json")
     assert response.status_code == 201
 
 
@@ -287,3 +290,58 @@ def test_other_vendor_staff_do_not_file_tickets(staff, start_contract):
     response = token_client(staff).post("/api/v1/support/tickets/", {
         "contract": start_contract.pk, "channel": "email", "kind": "bug"}, format="json")
     assert response.status_code == 403 and response.json()["code"] == "support_only"
+
+
+# --- strict input (issue 14 QA, item 1) ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("tickets/", {"channel": "email", "kind": "bug", "recieved_at": "2026-12-04T09:00"}),
+    ("time-entries/", {"channel": "remote", "minutes": 30, "minuts": 15}),
+])
+def test_a_typo_is_a_400_naming_the_key_and_nothing_is_written(support, start_contract, path,
+                                                               body):
+    [typo] = [key for key in body if key in {"recieved_at", "minuts"}]
+    response = support.post(f"/api/v1/support/{path}", {"contract": start_contract.pk, **body},
+                            format="json")
+    assert response.status_code == 400
+    assert response.json()[typo][0].startswith(f"“{typo}” is not a field of this request")
+    assert not Ticket.objects.exists() and not TimeEntry.objects.exists()
+
+
+def test_the_respond_and_order_operations_refuse_unknown_keys(support, start_contract, acme,
+                                                              staff):
+    ticket = services.ticket_open(contract=start_contract,
+                                  received_at=datetime(2026, 12, 3, 9, 0, tzinfo=WAW),
+                                  channel="email", kind="bug", reporter=acme[1], actor=None,
+                                  now=FRIDAY_1630)
+    respond = support.post(f"/api/v1/support/tickets/{ticket.pk}/respond/",
+                           {"responded": "2026-12-04T09:01:00+01:00"}, format="json")
+    order = token_client(staff).post("/api/v1/support/contracts/", {
+        "account": acme[0].pk, "plan": "START", "start": "2026-12-07", "contact": acme[1].pk,
+        "strat": "2027-01-01"}, format="json")
+    assert respond.status_code == 400 and "responded" in respond.json()
+    assert order.status_code == 400 and "strat" in order.json()
+    ticket.refresh_from_db()
+    assert ticket.first_response_at is None
+
+
+@pytest.mark.parametrize(("field", "value"), [("minutes", "15"), ("contract", "1")])
+def test_a_number_sent_as_text_is_refused(support, start_contract, field, value):
+    body = {"contract": start_contract.pk, "channel": "remote", "minutes": 30, field: value}
+    response = support.post("/api/v1/support/time-entries/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()[field] == ["Send a JSON number, not text (15, not “15”)."]
+    assert not TimeEntry.objects.exists()
+
+
+def test_the_unknown_plan_error_lists_what_the_caller_may_order(acme, tiers, paid, staff):
+    paid(acme[0])
+    account, admin = acme
+    body = {"account": account.pk, "plan": "GOLD", "start": "2026-12-07", "contact": admin.pk}
+    customer = token_client(admin.user).post("/api/v1/support/contracts/", body, format="json")
+    vendor = token_client(staff).post("/api/v1/support/contracts/", body, format="json")
+    assert customer.json()["detail"] == (
+        "There is no plan GOLD; the plans are: COMMUNITY, EMAIL, START, STANDARD.")
+    assert vendor.json()["detail"] == (
+        "There is no plan GOLD; the plans are: COMMUNITY, PREMIUM, EMAIL, START, STANDARD.")

@@ -59,15 +59,31 @@ def test_the_database_allows_one_running_contract_per_account(order):
                                        start=AS_OF, contact=contract.contact)
 
 
-def test_customers_cannot_order_an_individual_plan(tiers, acme, staff):
+def test_customers_cannot_order_an_individual_plan(tiers, acme, staff, premium_acme):
+    account, admin = acme
+    with pytest.raises(DomainError) as exc:
+        services.contract_order(account=account, plan=premium_acme, start=AS_OF,
+                                contact=admin, actor=admin.user, as_of=AS_OF)
+    assert exc.value.code == "plan_not_orderable"
+    contract = services.contract_order(account=account, plan=premium_acme, start=AS_OF,
+                                       contact=admin, actor=staff, as_of=AS_OF)
+    assert contract.plan.code == "PREMIUM-ACME"
+
+
+def test_an_individual_plan_without_agreed_terms_is_refused_even_to_staff(tiers, acme, staff,
+                                                                          order):
     account, admin = acme
     with pytest.raises(DomainError) as exc:
         services.contract_order(account=account, plan=tiers["PREMIUM"], start=AS_OF,
-                                contact=admin, actor=admin.user, as_of=AS_OF)
-    assert exc.value.code == "plan_not_orderable"
-    contract = services.contract_order(account=account, plan=tiers["PREMIUM"], start=AS_OF,
-                                       contact=admin, actor=staff, as_of=AS_OF)
-    assert contract.plan.code == "PREMIUM"
+                                contact=admin, actor=staff, as_of=AS_OF)
+    assert exc.value.code == "plan_terms_not_set"
+    assert "“Save as new”" in str(exc.value.message)
+    assert not SupportContract.objects.exists()
+    contract = order("START")
+    with pytest.raises(DomainError) as change:
+        services.contract_change_plan(contract=contract, plan=tiers["PREMIUM"], actor=staff,
+                                      as_of=AS_OF)
+    assert change.value.code == "plan_terms_not_set"
 
 
 def test_customers_cannot_start_a_contract_in_the_past(tiers, acme):
@@ -85,6 +101,24 @@ def test_cancellation_takes_effect_no_earlier_than_the_minimum_term_end(order):
     contract = services.contract_cancel(contract=contract, actor=None, as_of=date(2026, 12, 10))
     assert contract.status == ContractStatus.CANCELLED
     assert contract.ends_on == date(2027, 2, 28)
+
+
+@pytest.mark.parametrize(("as_of", "ends_on"), [
+    (date(2026, 12, 20), date(2027, 3, 31)),  # the QA case: the term ends 19 March 2027
+    (date(2027, 3, 19), date(2027, 3, 31)),   # on the term's last day
+    (date(2027, 3, 20), date(2027, 3, 31)),   # the day after it: this month's end
+    (date(2027, 4, 1), date(2027, 4, 30)),
+])
+def test_cancellation_ends_with_the_month_in_which_the_minimum_term_ends(order, as_of, ends_on):
+    contract = order("START", date(2026, 12, 20))
+    assert contract.minimum_end == date(2027, 3, 19)
+    assert services.contract_cancel_effective(contract=contract, as_of=as_of) == ends_on
+
+
+def test_cancelling_before_the_start_ends_with_the_minimum_terms_month(order):
+    contract = order("START", date(2026, 12, 20), as_of=AS_OF)
+    contract = services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)
+    assert (contract.status, contract.ends_on) == (ContractStatus.CANCELLED, date(2027, 3, 31))
 
 
 def test_cancellation_after_the_minimum_term_ends_with_the_current_month(order):
@@ -206,3 +240,28 @@ def test_cancelling_twice_says_it_is_already_cancelled(order):
     services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)
     with pytest.raises(DomainError, match="already cancelled"):
         services.contract_cancel(contract=contract, actor=None, as_of=AS_OF)
+
+
+def test_a_cancellation_is_withdrawn_until_the_contract_ends(order, staff):
+    from seats.models import AuditEntry
+
+    contract = order("START", date(2026, 12, 1))
+    services.contract_cancel(contract=contract, actor=None, as_of=date(2027, 2, 10))
+    contract = services.contract_cancel_withdraw(contract=contract, actor=staff,
+                                                 as_of=date(2027, 2, 28))
+    assert (contract.status, contract.ends_on) == (ContractStatus.ACTIVE, None)
+    entry = AuditEntry.objects.filter(action="support_contract.cancel_withdraw").get()
+    assert entry.before["status"] == "cancelled" and entry.after["status"] == "active"
+    with pytest.raises(DomainError) as exc:  # not cancelled (any more)
+        services.contract_cancel_withdraw(contract=contract, actor=staff, as_of=date(2027, 3, 1))
+    assert (exc.value.code, exc.value.status) == ("contract_not_cancelled", 409)
+
+
+def test_a_cancellation_cannot_be_withdrawn_after_the_last_day(order):
+    contract = order("START", date(2026, 12, 1))
+    services.contract_cancel(contract=contract, actor=None, as_of=date(2027, 2, 10))
+    with pytest.raises(DomainError) as exc:  # the daily job has not marked it ended yet
+        services.contract_cancel_withdraw(contract=contract, actor=None, as_of=date(2027, 3, 1))
+    assert exc.value.code == "contract_not_cancelled"
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.CANCELLED

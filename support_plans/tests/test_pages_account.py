@@ -152,6 +152,15 @@ def test_the_page_shows_the_terms_and_the_time_used_this_month(admin_client, acm
     assert "Working hours Mon–Fri except public holidays, 8 a.m.–4 p.m." in page
 
 
+@pytest.mark.parametrize(("code", "shown"), [("START", True), ("COMMUNITY", False)])
+def test_the_monthly_limit_note_only_where_the_plan_has_a_limit(admin_client, acme, tiers, code,
+                                                               shown):
+    order(*acme, code, tiers)
+    page = text(admin_client.get(PAGE))
+    assert ("counts toward the monthly limit" in page) is shown
+    assert ("Monthly limit used not applicable" in page) is not shown
+
+
 def test_changing_the_plan_confirms_the_first_of_next_month(admin_client, acme, tiers):
     account, admin = acme
     contract = order(account, admin, "START", tiers, start=date(2026, 11, 2))
@@ -181,23 +190,23 @@ def test_the_current_plan_is_not_offered_as_a_change(admin_client, acme, tiers):
     assert "Choose one of the support plans offered." in text(response)
 
 
-def test_cancelling_confirms_the_last_day_of_the_minimum_term(admin_client, acme, tiers):
+def test_cancelling_confirms_the_end_of_the_minimum_terms_month(admin_client, acme, tiers):
     account, admin = acme
     contract = order(account, admin, "START", tiers, start=date(2026, 11, 2))
     confirm = admin_client.post(reverse("account_support_cancel"))
     page = text(confirm)
     assert confirm.status_code == 200
-    assert "The contract runs until Feb. 1, 2027, and ends then." in page
-    assert "That is the last day of its minimum term" in page
+    assert "The contract runs until Feb. 28, 2027, and ends then." in page
+    assert "Its minimum term runs until Feb. 1, 2027, so it ends with that month" in page
     contract.refresh_from_db()
     assert contract.status == ContractStatus.ACTIVE
 
     done = admin_client.post(reverse("account_support_cancel"), {"confirm": "1"})
     assert done.status_code == 302
     contract.refresh_from_db()
-    assert (contract.status, contract.ends_on) == (ContractStatus.CANCELLED, date(2027, 2, 1))
+    assert (contract.status, contract.ends_on) == (ContractStatus.CANCELLED, date(2027, 2, 28))
     page = text(admin_client.get(PAGE))
-    assert "The support contract is cancelled; it runs until Feb. 1, 2027." in page
+    assert "The support contract is cancelled; it runs until Feb. 28, 2027." in page
     assert "Change the plan" not in page  # a cancelled contract cannot change
 
 
@@ -306,3 +315,157 @@ def test_an_ended_contract_is_listed_with_its_report_and_a_new_plan_can_be_order
     assert 'data-testid="order"' in body
     assert "Community from Dec. 1, 2026, cancelled before it started" in text(page)
     assert reverse("account_support_report", args=[old.pk]) in body
+
+
+# --- after cancelling (issue 14 QA, item 5) -------------------------------------------------------
+
+
+def test_a_cancelled_contract_says_when_it_ends_and_the_cancellation_can_be_withdrawn(
+        admin_client, acme, tiers):
+    contract = order(*acme, "START", tiers, start=date(2026, 11, 2))
+    services.contract_cancel(contract=contract, actor=None, as_of=TODAY)
+    page = admin_client.get(PAGE)
+    body = page.content.decode()
+    assert re.search(r'data-testid="contract-status">Ends on Feb. 28, 2027<', body)
+    assert ">Cancelled<" not in body
+
+    confirm = admin_client.post(reverse("account_support_withdraw"))
+    assert confirm.status_code == 200
+    assert "The contract continues after Feb. 28, 2027 as if it had not been cancelled" in \
+        text(confirm)
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.CANCELLED  # nothing changed yet
+    done = admin_client.post(reverse("account_support_withdraw"), {"confirm": "1"}, follow=True)
+    assert "The cancellation is withdrawn: the contract continues." in text(done)
+    contract.refresh_from_db()
+    assert (contract.status, contract.ends_on) == (ContractStatus.ACTIVE, None)
+    again = admin_client.post(reverse("account_support_withdraw"), {"confirm": "1"}, follow=True)
+    assert "There is no cancellation to withdraw." in text(again)
+
+
+def test_a_contract_starting_later_shows_its_start_not_active(admin_client, acme, tiers):
+    order(*acme, "START", tiers, start=date(2026, 12, 1))
+    body = admin_client.get(PAGE).content.decode()
+    assert re.search(r'data-testid="contract-status">Starts on Dec. 1, 2026<', body)
+
+
+def test_the_cancel_confirmation_states_the_fee_of_a_scheduled_change(admin_client, acme,
+                                                                      tiers):
+    contract = order(*acme, "START", tiers, start=date(2026, 11, 2))
+    plain = text(admin_client.post(reverse("account_support_cancel")))
+    assert "the fee stays 399.00 PLN net a month." in plain
+    services.contract_change_plan(contract=contract, plan=tiers["STANDARD"], actor=None,
+                                  as_of=TODAY)
+    page = text(admin_client.post(reverse("account_support_cancel")))
+    assert ("the fee is 399.00 PLN net a month, and 799.00 PLN net a month on the Standard "
+            "plan from Dec. 1, 2026.") in page
+    assert "as now" not in page
+    assert "Go back" in page and ">Cancel<" not in admin_client.post(
+        reverse("account_support_cancel")).content.decode()
+
+
+def test_managers_and_users_cannot_withdraw_a_cancellation(client, acme, tiers, make_member):
+    contract = order(*acme, "START", tiers, start=date(2026, 11, 2))
+    services.contract_cancel(contract=contract, actor=None, as_of=TODAY)
+    member = make_member(acme[0], "manager@acme.example", MemberRole.MANAGER, as_of=TODAY)
+    client.force_login(member.user)
+    assert client.post(reverse("account_support_withdraw"), {"confirm": "1"}).status_code == 403
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.CANCELLED
+
+
+# --- the contact person files tickets (issue 14 QA, item 6) -------------------------------------
+
+
+@pytest.fixture
+def user_contact(acme, tiers, make_member):
+    """A User-role member who is the contact person of Acme's START contract."""
+    user = make_member(acme[0], "anna@acme.example", MemberRole.USER, as_of=TODAY)
+    contract = order(acme[0], user, "START", tiers, start=date(2026, 11, 2))
+    return user, contract
+
+
+def test_a_user_role_contact_sees_a_read_only_page_with_the_ticket_form(client, user_contact):
+    user, _contract = user_contact
+    client.force_login(user.user)
+    home = client.get("/", follow=True).content.decode()
+    assert 'data-testid="nav-support"' in home
+    page = client.get(PAGE)
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert 'data-testid="customer-ticket-form"' in body
+    for admin_only in ("change-plan", "cancel-contract", "contact-form", "report-link"):
+        assert f'data-testid="{admin_only}"' not in body
+    assert 'name="critical"' not in body  # START has no critical issues on days off
+    for method, url in [("post", reverse("account_support_order")),
+                        ("post", reverse("account_support_change")),
+                        ("post", reverse("account_support_cancel")),
+                        ("post", reverse("account_support_contact")),
+                        ("get", reverse("account_support_report", args=[_contract.pk]))]:
+        assert getattr(client, method)(url).status_code == 403, url
+
+
+def test_the_contact_files_a_portal_ticket_and_sees_its_deadline(client, user_contact, acme):
+    user, contract = user_contact
+    client.force_login(user.user)
+    done = client.post(reverse("account_support_file_ticket"),
+                       {"kind": "bug", "subject": "Export fails", "critical": "on"},
+                       follow=True)
+    ticket = contract.tickets.get()
+    assert (ticket.channel, ticket.kind, ticket.reporter_id, ticket.critical) == (
+        "portal", "bug", user.pk, False)
+    assert done.redirect_chain[-1][0] == reverse("account_support_ticket", args=[ticket.pk])
+    page = text(done)
+    # Friday 16:30, after START's hours: due Monday 16:00; one full stop after "p.m."
+    assert "the reaction deadline is Monday, Nov. 23, 2026, 4 p.m." in page
+    assert "4 p.m.." not in page
+    mine = text(client.get(PAGE))
+    assert "Your tickets" in mine and f"#{ticket.pk} Export fails" in mine
+    assert "Monday, Nov. 23, 2026, 4 p.m." in mine
+    # the admin (not the contact) sees the ticket but cannot file one
+    admin = client.__class__()
+    admin.force_login(acme[1].user)
+    assert 'data-testid="customer-ticket-form"' not in admin.get(PAGE).content.decode()
+    refused = admin.post(reverse("account_support_file_ticket"),
+                         {"kind": "bug", "subject": "x"}, follow=True)
+    assert "Only the contract's contact person may file tickets." in text(refused)
+    assert contract.tickets.count() == 1
+
+
+def test_a_bad_ticket_is_a_400_with_the_reason(client, user_contact):
+    user, contract = user_contact
+    client.force_login(user.user)
+    response = client.post(reverse("account_support_file_ticket"),
+                           {"kind": "wish", "subject": ""})
+    assert response.status_code == 400
+    page = text(response)
+    assert "Choose one of:" in page
+    assert "This field is required." in page
+    assert not contract.tickets.exists()
+
+
+def test_critical_is_offered_where_the_plan_covers_critical_issues(client, acme, tiers,
+                                                                   make_member):
+    user = make_member(acme[0], "anna@acme.example", MemberRole.MANAGER, as_of=TODAY)
+    contract = order(acme[0], user, "STANDARD", tiers, start=date(2026, 11, 2))
+    client.force_login(user.user)
+    assert 'name="critical"' in client.get(PAGE).content.decode()
+    client.post(reverse("account_support_file_ticket"),
+                {"kind": "bug", "subject": "Down", "critical": "on"})
+    assert contract.tickets.get().critical is True
+
+
+def test_the_contact_sees_only_their_own_tickets(client, user_contact, acme):
+    user, contract = user_contact
+    other = services.ticket_open(contract=contract, received_at=NOW, channel="email",
+                                 kind="bug", reporter=user, actor=None, now=NOW)
+    services.contract_contact_change(contract=contract, contact=acme[1], actor=None)
+    mine = services.ticket_open(contract=contract, received_at=NOW, channel="email",
+                                kind="bug", reporter=acme[1], actor=None, now=NOW)
+    services.contract_contact_change(contract=contract, contact=user, actor=None)
+    client.force_login(user.user)
+    assert client.get(reverse("account_support_ticket", args=[other.pk])).status_code == 200
+    assert client.get(reverse("account_support_ticket", args=[mine.pk])).status_code == 404
+    # no longer the contact: no page at all
+    services.contract_contact_change(contract=contract, contact=acme[1], actor=None)
+    assert client.get(PAGE).status_code == 403

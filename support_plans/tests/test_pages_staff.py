@@ -113,6 +113,7 @@ def test_a_ticket_filed_on_friday_afternoon_is_due_on_monday(support, acme):
     page = text(support.get(response.url))
     assert f"Ticket #{ticket.pk} is filed; the reaction deadline is Monday, Nov. 23, 2026, " \
            "4 p.m." in page
+    assert "4 p.m.." not in page  # one full stop (issue 14 QA)
     assert "Until the deadline 8 h of working time left" in page
 
 
@@ -293,3 +294,20 @@ def test_the_reporter_field_suggests_the_contacts(support, acme):
     assert 'list="contact-emails"' in body
     assert re.search(r'<datalist id="contact-emails"><option value="admin@acme.example">Acme<',
                      body)
+
+
+@pytest.mark.parametrize(("code", "offered"), [
+    ("START", ["email", "phone", "remote"]),
+    ("EMAIL", ["email", "remote"]),
+    ("STANDARD", ["email", "phone", "remote", "development"]),
+])
+def test_the_time_form_offers_only_the_channels_of_the_plan(support, ticket, tiers, code,
+                                                           offered):
+    contract = ticket.contract
+    contract.plan = tiers[code]
+    contract.save(update_fields=["plan"])
+    contract.plan_history.update(plan=tiers[code])
+    body = support.get(reverse("support_ticket", args=[ticket.pk])).content.decode()
+    form = body[body.index('data-testid="time-form"'):]
+    select = form[form.index('name="channel"'):form.index("</select>")]
+    assert re.findall(r'<option value="([a-z]+)"', select) == offered

@@ -215,3 +215,10 @@ def test_a_later_ticket_is_never_due_earlier(first, gap, code, critical):
     p = plan(code)
     assert sla.deadline(later, p, CAL, critical=critical) >= sla.deadline(first, p, CAL,
                                                                          critical=critical)
+
+
+def test_a_sentence_ending_with_an_abbreviation_has_one_full_stop():
+    from support_plans.presenting import sentence
+
+    assert sentence("The deadline is Monday, 4 p.m..") == "The deadline is Monday, 4 p.m."
+    assert sentence("Termin: poniedziałek 16:00.") == "Termin: poniedziałek 16:00."
