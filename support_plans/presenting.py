@@ -37,7 +37,7 @@ def moment(value) -> str:
     if value is None:
         return ""
     local = timezone.localtime(value, WARSAW)
-    return _("%(weekday)s, %(datetime)s") % {"weekday": date_format(local, "l"),
+    return _("%(weekday)s, %(datetime)s") % {"weekday": formatting.weekday(local),
                                               "datetime": date_format(local, "DATETIME_FORMAT")}
 
 

@@ -41,7 +41,7 @@ WIDTHS = {1280: 900, 390: 844}
 SHOTS = Path(os.environ.get("SHOTS_DIR", ARTIFACTS))
 # the ticket's deadline (Monday 16:00) as the pages write it, by language
 MONDAY = {"en": ("Monday", "Nov. 23, 2026, 4 p.m."),
-          "pl": ("Poniedziałek", "23 listopada 2026 16:00")}
+          "pl": ("poniedziałek", "23 listopada 2026 16:00")}
 # the EMAIL plan ordered on 2026-11-20: its minimum term's last day
 MINIMUM_END = {"en": "Feb. 19, 2027", "pl": "19 lutego 2027"}
 
