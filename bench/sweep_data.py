@@ -414,7 +414,7 @@ def _load_accounts(cursor, spec, package_id) -> dict[str, int]:
 
     def members():
         for plan in plans:
-            yield (plan.id, plan.id, plan.id, "admin", "active", "", False, created)
+            yield (plan.id, plan.id, plan.id, "admin", "active", "", False, True, created)
 
     def seats():
         for plan in plans:
@@ -432,7 +432,7 @@ def _load_accounts(cursor, spec, package_id) -> dict[str, int]:
             "is_staff", "is_active", "date_joined"), users()),
         "members": _copy(cursor, "seats_member", (
             "id", "account_id", "user_id", "role", "state", "pending_state",
-            "pending_remove_seat", "created_at"), members()),
+            "pending_remove_seat", "email_confirmed", "created_at"), members()),
         "seats": _copy(cursor, "seats_seat", (
             "id", "account_id", "valid_until", "paid_through", "created_on", "removed_on",
             "member_id", "created_at"), seats()),

@@ -429,7 +429,7 @@ def test_a_mismatching_amount_says_the_difference_and_can_be_recorded_as_unmatch
     ({"amount": "123456789012345678901234"},
      "The amount is too large: at most 9,999,999,999.99."),
     ({"amount": "2,17.71"}, "Use one decimal separator (a point or a comma) and group "
-                            "thousands with a space, e.g. 1,000.50."),
+                            "thousands with a space, e.g. 1\u00a0000.50."),
     ({"reference": ""}, "This field is required."),
     ({"received_on": "2026-11-17"}, "The transfer cannot be received after today."),
     ({"received_on": "yesterday"}, "Enter the date as YYYY-MM-DD, for example 2026-11-16."),
