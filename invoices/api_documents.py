@@ -3,6 +3,7 @@
 - GET  accounts/{account_id}/documents/  the account's documents (its admins and staff)
 - GET  documents/{document_id}/          one document with parties, lines and VAT totals
 - GET  documents/{document_id}/pdf/      the stored PDF (409 while it is being prepared)
+- GET  documents/{document_id}/ksef.xml  the FA(3) e-invoice XML of a VAT or corrective invoice
 - POST documents/{document_id}/note/     set the note printed on a VAT invoice
 
 Conventions of `seats.api`: authenticated (401) → access decision (403) → the document (or
@@ -12,7 +13,7 @@ exist) → the role on its account (403: admins and staff only). Refusals of
 `billing_site.api.exception_handler`. Downloads serve the stored file; nothing renders here.
 """
 
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -41,6 +42,7 @@ from seats.permissions import HasProductAccess, IsAccountAdmin
 from seats.selectors import accounts_visible_to
 
 from . import selectors
+from .ksef.documents import document_fa3_xml, fa3_file_name
 from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
@@ -340,6 +342,32 @@ class DocumentPdfApi(DocumentScopedApi):
                             content_type="application/pdf")
 
 
+class DocumentFa3Api(DocumentScopedApi):
+    """The FA(3) e-invoice XML (issue 15) of a VAT invoice or corrective invoice, validated against
+    the official schema; same permissions as the PDF. A pro-forma has none (404)."""
+
+    def perform_content_negotiation(self, request, force=False):
+        # Clients ask for application/xml; errors are still answered in JSON.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="documents_ksef_xml", tags=["documents"],
+        responses={
+            (200, "application/xml"): OpenApiResponse(OpenApiTypes.BINARY,
+                                                      description="The FA(3) XML file."),
+            **_documenterror_responses(401, 403, 404),
+            409: OpenApiResponse(ErrorOutputSerializer,
+                                 description="Waiting for its NBP rate, or not valid FA(3)."),
+        },
+    )
+    def get(self, request, document_id):
+        document = self.get_document(document_id)
+        xml = document_fa3_xml(document)
+        response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{fa3_file_name(document)}"'
+        return response
+
+
 class DocumentNoteApi(DocumentScopedApi):
     """Set the note printed on a VAT invoice or corrective invoice; the PDF is re-rendered in the
     background (`pdf_ready` stays true meanwhile: the previous PDF is served until then)."""
@@ -364,5 +392,7 @@ urlpatterns = [
          name="account-documents"),
     path("documents/<int:document_id>/", DocumentDetailApi.as_view(), name="document"),
     path("documents/<int:document_id>/pdf/", DocumentPdfApi.as_view(), name="document-pdf"),
+    path("documents/<int:document_id>/ksef.xml", DocumentFa3Api.as_view(),
+         name="document-ksef-xml"),
     path("documents/<int:document_id>/note/", DocumentNoteApi.as_view(), name="document-note"),
 ]

@@ -5,3 +5,6 @@ from django.utils.translation import gettext_lazy as _
 class InvoicesConfig(AppConfig):
     name = "invoices"
     verbose_name = _("Invoices")
+
+    def ready(self):
+        from invoices import checks  # noqa: F401  (registers the start-up checks)

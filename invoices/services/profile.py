@@ -38,6 +38,7 @@ from billing_site.errors import DomainError
 from billing_site.geo import EU
 from billing_site.outbox import enqueue
 from invoices import vies
+from invoices.ksef.schema import nip_accepted_by_ksef
 from invoices.models import BillingProfile, Document, DocumentKind, DocumentStatus, PartyKind
 from invoices.models import TaxIdStatus as Status
 from invoices.services.corrections import correction_issue_buyer_data
@@ -123,12 +124,19 @@ def _clean_country(value, field, errors):
 
 
 def _clean_nip(value, field, errors):
+    """A Polish NIP: 10 digits with a valid check digit, and the form KSeF accepts (the FA(3)
+    schema's NIP pattern refuses some numbers that pass the checksum, e.g. 0000000000)."""
     try:
-        return nip.validate(value)
+        cleaned = nip.validate(value)
     except StdnumError:
         errors.add(field, _("This is not a valid NIP: check its 10 digits (the last one is a "
                             "check digit)."))
         return value
+    if not nip_accepted_by_ksef(cleaned):
+        errors.add(field, _("This NIP cannot be used on an invoice: KSeF, the national e-invoice "
+                            "system, accepts no NIP starting with 0 or with 0 as both its "
+                            "second and third digit."))
+    return cleaned
 
 
 def _clean_eu_vat_id(value, country, field, errors):

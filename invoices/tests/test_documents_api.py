@@ -177,6 +177,7 @@ def test_another_tenants_documents_are_not_found(acme, globex):
     for method, url, body in (
         ("get", f"/api/v1/documents/{theirs.pk}/", None),
         ("get", f"/api/v1/documents/{theirs.pk}/pdf/", None),
+        ("get", f"/api/v1/documents/{theirs.pk}/ksef.xml", None),
         ("post", f"/api/v1/documents/{theirs.pk}/note/", {"note": "Nota"}),
         ("get", f"/api/v1/accounts/{globex.account.pk}/documents/", None),
     ):
@@ -201,6 +202,7 @@ def test_members_who_are_not_admins_are_refused(acme, role):
     for method, url, body in (
         ("get", f"/api/v1/documents/{document.pk}/", None),
         ("get", f"/api/v1/documents/{document.pk}/pdf/", None),
+        ("get", f"/api/v1/documents/{document.pk}/ksef.xml", None),
         ("post", f"/api/v1/documents/{document.pk}/note/", {"note": "Nota"}),
         ("get", f"/api/v1/accounts/{acme.account.pk}/documents/", None),
     ):
@@ -321,3 +323,39 @@ def test_post_note_on_a_proforma_is_refused(acme):
         "detail": "Notes can be added to VAT invoices and corrective invoices only.",
         "code": "note_not_allowed",
     }
+
+
+# --- FA(3) e-invoice XML (issue 15) --------------------------------------------------------------
+
+
+def test_ksef_xml_is_the_validated_fa3_of_the_invoice(acme):
+    from invoices.ksef.schema import validation_errors
+
+    document = issued_document(acme.account)
+    response = client_for(acme.admin.user).get(f"/api/v1/documents/{document.pk}/ksef.xml")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/xml; charset=utf-8"
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="{document.number.replace("/", "_")}.xml"')
+    assert validation_errors(response.content) == []
+    assert f"<P_2>{document.number}</P_2>".encode() in response.content
+    # the same document always gives the same bytes (DataWytworzeniaFa is its creation time)
+    again = client_for(acme.admin.user).get(f"/api/v1/documents/{document.pk}/ksef.xml")
+    assert again.content == response.content
+
+
+def test_ksef_xml_of_a_proforma_is_a_404_saying_why(acme):
+    proforma = issued_document(acme.account, kind=DocumentKind.PROFORMA)
+    response = client_for(acme.admin.user).get(f"/api/v1/documents/{proforma.pk}/ksef.xml")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "no_e_invoice"
+    assert "pro-forma is not a tax document" in response.json()["detail"]
+
+
+def test_ksef_xml_of_an_invoice_waiting_for_its_rate_is_a_409(acme):
+    waiting = waiting_document(acme.account)
+    response = client_for(acme.admin.user).get(f"/api/v1/documents/{waiting.pk}/ksef.xml")
+
+    assert response.status_code == 409 and response.json()["code"] == "e_invoice_waiting"

@@ -94,6 +94,19 @@ def test_polish_nip_with_wrong_check_digit_is_refused_on_the_tax_id_field(acme):
     assert not BillingProfile.objects.exists()
 
 
+@pytest.mark.parametrize("value", ["0000000000", "1000000006"])
+def test_nip_that_passes_the_checksum_but_not_ksefs_pattern_is_refused(acme, value):
+    # issue 15: 0000000000 passed the checksum and was stored, then KSeF would refuse every
+    # invoice; 1000000006 has a valid check digit too but its 2nd and 3rd digits are both 0
+    account, user = acme
+
+    errors = errors_of(account, user, tax_id=value)
+
+    assert list(errors) == ["tax_id"]
+    assert "KSeF" in errors["tax_id"][0]
+    assert not BillingProfile.objects.exists()
+
+
 def test_polish_company_needs_a_nip(acme):
     account, user = acme
 
