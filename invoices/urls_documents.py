@@ -14,6 +14,8 @@ urlpatterns = [
     path("finance/documents/", views.finance_documents, name="finance_documents"),
     path("finance/documents/<int:document_id>/pdf/", views.finance_document_pdf,
          name="finance_document_pdf"),
+    path("finance/documents/<int:document_id>/ksef.xml", views.finance_document_xml,
+         name="finance_document_xml"),
     path("finance/documents/documents.zip", views.finance_documents_zip,
          name="finance_documents_zip"),
     path("finance/documents/documents.csv", views.finance_documents_csv,

@@ -124,7 +124,8 @@ def test_staff_outside_the_finance_group_are_refused(books, django_user_model):
     client = Client()
     client.force_login(ops)
 
-    for url in (PAGE, ZIP, CSV, XLSX, f"/finance/documents/{books['october'].pk}/pdf/"):
+    for url in (PAGE, ZIP, CSV, XLSX, f"/finance/documents/{books['october'].pk}/pdf/",
+                f"/finance/documents/{books['october'].pk}/ksef.xml"):
         assert client.get(url).status_code == 403, url
 
 
@@ -133,7 +134,8 @@ def test_account_members_are_refused_even_admins(books, make_account):
     client = Client()
     client.force_login(admin.user)
 
-    for url in (PAGE, CSV, f"/finance/documents/{books['october'].pk}/pdf/"):
+    for url in (PAGE, CSV, f"/finance/documents/{books['october'].pk}/pdf/",
+                f"/finance/documents/{books['october'].pk}/ksef.xml"):
         assert client.get(url).status_code == 403, url
 
 
@@ -356,3 +358,29 @@ def test_currency_totals_have_two_decimal_places_whatever_the_database_sums_to()
                    "vat": Decimal("271.40"), "gross": Decimal("1451.40"), "vat_pln": None}
     assert all(str(row[k]).split(".")[1] == "00" or len(str(row[k]).split(".")[1]) == 2
                for k in ("net", "vat", "gross"))
+
+
+# --- FA(3) e-invoice XML (issue 15) --------------------------------------------------------------
+
+
+def test_invoices_have_an_xml_link_and_proformas_and_waiting_ones_none(books, finance_client):
+    from invoices.ksef.schema import validation_errors
+
+    page = finance_client.get(PAGE).content.decode()
+    for key in ("october", "acme_nov", "globex_eur"):
+        assert f"/finance/documents/{books[key].pk}/ksef.xml" in page, key
+    for key in ("proforma", "waiting"):
+        assert f"/finance/documents/{books[key].pk}/ksef.xml" not in page, key
+
+    response = finance_client.get(f"/finance/documents/{books['globex_eur'].pk}/ksef.xml")
+    assert response.status_code == 200
+    assert validation_errors(response.content) == []
+    assert b"<P_14_1W>" in response.content  # EUR with VAT: the VAT in PLN at the NBP rate
+
+
+def test_xml_of_a_proforma_goes_back_to_the_list_saying_why(books, finance_client):
+    response = finance_client.get(f"/finance/documents/{books['proforma'].pk}/ksef.xml",
+                                  follow=True)
+
+    assert response.redirect_chain[-1][0] == PAGE
+    assert "A pro-forma is not a tax document, so it has no KSeF e-invoice." in text(response)
