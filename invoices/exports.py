@@ -20,7 +20,11 @@ import zipfile
 from datetime import date
 from decimal import Decimal
 
+from billing_site.errors import DomainError
+
 from . import selectors
+from .ksef.documents import document_fa3_xml, fa3_file_name
+from .models import DocumentKind, DocumentStatus
 from .services import rendering
 
 COLUMNS = ["number", "kind", "status", "issue_date", "sale_date", "account", "buyer_name",
@@ -131,12 +135,20 @@ def documents_xlsx(documents) -> io.BytesIO:
 
 def documents_zip(documents):
     """A zip (spooled to disk past 32 MB) of the documents' stored PDFs, named after their
-    numbers, with a README.txt listing the documents that have no stored PDF yet."""
+    numbers, and the FA(3) e-invoice XML of each issued VAT invoice and corrective invoice
+    (issue 15; same name, `.xml`), with a README.txt listing the documents that have no stored
+    PDF yet and any XML that did not validate (with the validator's message)."""
     archive = tempfile.SpooledTemporaryFile(max_size=32 * 1024 * 1024)
-    included, missing = [], []
+    included, missing, xml_count, xml_refused = [], [], 0, []
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for document in documents.iterator(CHUNK):
             label = document.number or f"#{document.pk} ({document.get_status_display()})"
+            if _has_e_invoice(document):
+                try:
+                    zf.writestr(fa3_file_name(document), document_fa3_xml(document))
+                    xml_count += 1
+                except DomainError as error:
+                    xml_refused.append(f"{label}: {error.message}")
             if not document.pdf:
                 missing.append(label)
                 continue
@@ -147,12 +159,17 @@ def documents_zip(documents):
                 missing.append(label)
                 continue
             included.append(label)
-        zf.writestr("README.txt", _readme(included, missing))
+        zf.writestr("README.txt", _readme(included, missing, xml_count, xml_refused))
     archive.seek(0)
     return archive
 
 
-def _readme(included, missing) -> str:
+def _has_e_invoice(document) -> bool:
+    return (document.status == DocumentStatus.ISSUED
+            and document.kind != DocumentKind.PROFORMA)
+
+
+def _readme(included, missing, xml_count=0, xml_refused=()) -> str:
     lines = [f"Documents in this archive: {len(included)}."]
     if missing:
         lines += ["", f"Documents without a stored PDF yet ({len(missing)}), not included:"]
@@ -160,4 +177,8 @@ def _readme(included, missing) -> str:
         lines += ["", "Their PDFs are being prepared; download them again later."]
     else:
         lines.append("Every document of the filtered list is included.")
+    lines += ["", f"FA(3) e-invoice XML files (KSeF) of VAT and corrective invoices: {xml_count}."]
+    if xml_refused:
+        lines += [f"Not included, not valid FA(3) ({len(xml_refused)}):"]
+        lines += [f"- {entry}" for entry in xml_refused]
     return "\n".join(lines) + "\n"

@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from billing_site.errors import DomainError
 from invoices.models import Document, DocumentKind, DocumentStatus
 
+from invoices.services.rendering import document_file_stem
+
 from .fa3 import CorrectedInvoice, build_fa3
 from .schema import validation_errors
 
@@ -50,5 +52,5 @@ def document_fa3_xml(document: Document) -> bytes:
 
 
 def fa3_file_name(document: Document) -> str:
-    """e.g. FV_2026_11_0001.xml"""
-    return document.number.replace("/", "_") + ".xml"
+    """The PDF's file name with `.xml`, e.g. FV-2026-11-0001.xml."""
+    return f"{document_file_stem(document)}.xml"

@@ -337,7 +337,7 @@ def test_ksef_xml_is_the_validated_fa3_of_the_invoice(acme):
     assert response.status_code == 200
     assert response["Content-Type"] == "application/xml; charset=utf-8"
     assert response["Content-Disposition"] == (
-        f'attachment; filename="{document.number.replace("/", "_")}.xml"')
+        f'attachment; filename="{document.number.replace("/", "-")}.xml"')
     assert validation_errors(response.content) == []
     assert f"<P_2>{document.number}</P_2>".encode() in response.content
     # the same document always gives the same bytes (DataWytworzeniaFa is its creation time)

@@ -275,13 +275,16 @@ def test_zip_of_the_filtered_set_holds_the_stored_pdfs_and_lists_the_missing(boo
     assert response["Content-Type"] == "application/zip"
     assert response["Content-Disposition"] == 'attachment; filename="documents-20261120.zip"'
     archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
-    assert sorted(archive.namelist()) == ["FV-2026-10-0001.pdf", "FV-2026-11-0001.pdf",
+    assert sorted(archive.namelist()) == ["FV-2026-10-0001.pdf", "FV-2026-10-0001.xml",
+                                          "FV-2026-11-0001.pdf", "FV-2026-11-0001.xml",
                                           "README.txt"]
+    assert b"<P_2>FV/2026/11/0001</P_2>" in archive.read("FV-2026-11-0001.xml")
     assert archive.read("FV-2026-11-0001.pdf") == (
         media / books["acme_nov"].pdf.name).read_bytes()
     readme = archive.read("README.txt").decode()
     assert "Documents in this archive: 2." in readme
     assert "Documents without a stored PDF yet (1), not included:\n- PF/2026/11/0001" in readme
+    assert "FA(3) e-invoice XML files (KSeF) of VAT and corrective invoices: 2." in readme
 
 
 def test_csv_export_of_the_filtered_list(books, finance_client):
