@@ -11,7 +11,6 @@ from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
 from invoices.models import Document, DocumentKind, DocumentStatus
-
 from invoices.services.rendering import document_file_stem
 
 from .fa3 import CorrectedInvoice, build_fa3
