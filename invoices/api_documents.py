@@ -13,7 +13,7 @@ exist) → the role on its account (403: admins and staff only). Refusals of
 `billing_site.api.exception_handler`. Downloads serve the stored file; nothing renders here.
 """
 
-from django.http import FileResponse, HttpResponse
+from django.http import FileResponse
 from django.urls import path
 from django.utils.translation import gettext_lazy
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -42,7 +42,7 @@ from seats.permissions import HasProductAccess, IsAccountAdmin
 from seats.selectors import accounts_visible_to
 
 from . import selectors
-from .ksef.documents import document_fa3_xml, fa3_file_name
+from .ksef.documents import fa3_attachment
 from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
@@ -311,13 +311,17 @@ class DocumentDetailApi(DocumentScopedApi):
         return self.document_response(document_id)
 
 
-class DocumentPdfApi(DocumentScopedApi):
-    """The stored PDF. 409 while it is not rendered yet (it is rendered in the background after
-    issuing, never on request)."""
+class DocumentFileApi(DocumentScopedApi):
+    """Base of the file downloads: clients ask for the file's type (application/pdf,
+    application/xml); errors are still answered in JSON."""
 
     def perform_content_negotiation(self, request, force=False):
-        # Clients ask for application/pdf; errors are still answered in JSON.
         return super().perform_content_negotiation(request, force=True)
+
+
+class DocumentPdfApi(DocumentFileApi):
+    """The stored PDF. 409 while it is not rendered yet (it is rendered in the background after
+    issuing, never on request)."""
 
     @extend_schema(
         operation_id="documents_pdf", tags=["documents"],
@@ -342,13 +346,9 @@ class DocumentPdfApi(DocumentScopedApi):
                             content_type="application/pdf")
 
 
-class DocumentFa3Api(DocumentScopedApi):
+class DocumentFa3Api(DocumentFileApi):
     """The FA(3) e-invoice XML (issue 15) of a VAT invoice or corrective invoice, validated against
     the official schema; same permissions as the PDF. A pro-forma has none (404)."""
-
-    def perform_content_negotiation(self, request, force=False):
-        # Clients ask for application/xml; errors are still answered in JSON.
-        return super().perform_content_negotiation(request, force=True)
 
     @extend_schema(
         operation_id="documents_ksef_xml", tags=["documents"],
@@ -361,11 +361,7 @@ class DocumentFa3Api(DocumentScopedApi):
         },
     )
     def get(self, request, document_id):
-        document = self.get_document(document_id)
-        xml = document_fa3_xml(document)
-        response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{fa3_file_name(document)}"'
-        return response
+        return fa3_attachment(self.get_document(document_id))
 
 
 class DocumentNoteApi(DocumentScopedApi):

@@ -30,7 +30,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -47,7 +47,7 @@ from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
 from . import exports, selectors
-from .ksef.documents import document_fa3_xml, fa3_file_name
+from .ksef.documents import fa3_attachment
 from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
@@ -289,13 +289,10 @@ def finance_document_xml(request, document_id):
     it does not validate, back to the list with the reason (the validator's message)."""
     document = get_object_or_404(Document, pk=document_id)
     try:
-        xml = document_fa3_xml(document)
+        return fa3_attachment(document)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("finance_documents")
-    response = HttpResponse(xml, content_type="application/xml; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{fa3_file_name(document)}"'
-    return response
 
 
 def _export(request, build):

@@ -153,8 +153,8 @@ def _annotations(fa, document):
     notes = _sub(fa, "Adnotacje")
     _sub(notes, "P_16", "2")  # no cash accounting method
     _sub(notes, "P_17", "2")  # not self-billing
-    reverse = document.vat_code == "reverse_charge" or document.lines.filter(
-        vat_code="reverse_charge").exists()
+    reverse = document.vat_code == "reverse_charge" or any(
+        line.vat_code == "reverse_charge" for line in document.lines.all())
     _sub(notes, "P_18", "1" if reverse else "2")  # reverse charge
     _sub(notes, "P_18A", "2")  # no split payment (mechanizm podzielonej płatności)
     exemption = _sub(notes, "Zwolnienie")
@@ -263,11 +263,11 @@ def build_fa3(document: Document, *, created_at: datetime,
     rate = document.exchange_rate if document.currency != "PLN" else None
     number = 0
     if is_correction:
-        for line in before.lines.order_by("position"):
+        for line in before.lines.all():  # Meta.ordering: by position
             number += 1
             _line(fa, number, line, rate if rate is not None else before.exchange_rate
                   if before.currency != "PLN" else None, before=True)
-    for line in document.lines.order_by("position"):
+    for line in document.lines.all():
         number += 1
         _line(fa, number, line, rate)
     _payment(fa, document, document.seller)
