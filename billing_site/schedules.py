@@ -52,6 +52,9 @@ PERIODIC_TASKS = {
     "Fetch NBP exchange rates, issue documents waiting for them (12:30, 15:30)": (
         "invoices.fetch_nbp_rates", {"minute": "30", "hour": "12,15"},
     ),
+    "Send issued invoices to KSeF, check their statuses (every minute; off until configured)": (
+        "invoices.ksef_sync", {"minute": "*", "hour": "*"},
+    ),
     "Re-check VAT ids VIES could not confirm (hourly)": (
         "invoices.recheck_pending_vat_ids", {"minute": "20", "hour": "*"},
     ),

@@ -4,7 +4,7 @@ With no configuration the project runs on SQLite with Celery's filesystem broker
 anyone can try it; with DATABASE_URL / REDIS_URL it uses PostgreSQL and Redis.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import environ
@@ -260,6 +260,18 @@ NBP_TIMEOUT = env.float("NBP_TIMEOUT", default=10)
 VIES_API_URL = env.str("VIES_API_URL",
                        default="https://ec.europa.eu/taxation_customs/vies/rest-api")
 VIES_TIMEOUT = env.float("VIES_TIMEOUT", default=10)
+# KSeF e-invoices (issue 15): sending is on only when the API address, a KSeF token and the
+# NIP whose context the token opens are all set; otherwise documents stay "not sent".
+# KSEF_API_URL e.g. https://api-test.ksef.mf.gov.pl (the client adds /v2); KSEF_QR_URL is the base
+# of the verification links printed on PDFs (default: the one matching the API's environment).
+KSEF_API_URL = env.str("KSEF_API_URL", default="")
+KSEF_TOKEN = env.str("KSEF_TOKEN", default="")
+KSEF_NIP = env.str("KSEF_NIP", default="")
+KSEF_QR_URL = env.str("KSEF_QR_URL", default="")
+KSEF_TIMEOUT = env.float("KSEF_TIMEOUT", default=30)
+# invoices issued before this day are not sent (KSeF became mandatory on 2026-02-01 for the
+# largest taxpayers, 2026-04-01 for the others)
+KSEF_START_DATE = date.fromisoformat(env.str("KSEF_START_DATE", default="2026-02-01"))
 
 # a page in the site's layout (JSON under /api/) instead of Django's bare one (issue 13)
 CSRF_FAILURE_VIEW = "billing_site.error_views.csrf_failure"

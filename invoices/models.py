@@ -386,3 +386,7 @@ class InvoiceTransfer(models.Model):
 
     def __str__(self):
         return f"{self.amount} {self.currency} → {self.document}"
+
+
+# KSeF status rows live in their own module (issue 15); imported here so Django registers them.
+from .ksef.models import KSEF_TRANSITIONS, KsefStatus, KsefSubmission  # noqa: E402, F401

@@ -65,6 +65,8 @@ JOB_DESCRIPTIONS = {
         "Fetch NBP exchange rates and issue the documents waiting for them"),
     "invoices.recheck_pending_vat_ids": gettext_lazy(
         "Re-check the VAT ids VIES could not confirm"),
+    "invoices.ksef_sync": gettext_lazy(
+        "Send issued invoices to KSeF and record their KSeF numbers, rejections and UPOs"),
     # support_plans' jobs (the app sits beside dunning: named by string, not imported)
     "support_plans.apply_scheduled": gettext_lazy(
         "Support plans: apply scheduled plan changes and end cancelled contracts"),

@@ -1,9 +1,9 @@
 """The FA(3) e-invoice of a stored document (issue 15): built from its frozen snapshot and
-validated against the official schema before anyone gets it.
+validated against the official schema before anyone gets it; once sent to KSeF, the file sent.
 
-Sending to KSeF and its statuses are not built yet: a corrective invoice therefore names the
-corrected invoice without a KSeF number (NrKSeFN=1) until the corrected invoice's KSeF number is
-recorded.
+A corrective invoice names the corrected invoice's KSeF number when KSeF accepted it, and says it
+has none (NrKSeFN=1) otherwise (issued before KSeF, or sending is off); `sending` sends a
+correction only after the invoice it corrects was accepted.
 """
 
 from django.http import HttpResponse
@@ -22,13 +22,16 @@ def _corrected(document: Document) -> CorrectedInvoice | None:
     if document.kind != DocumentKind.CORRECTION:
         return None
     original = document.corrects
-    return CorrectedInvoice(original.number, original.issue_date, ksef_number="")
+    submission = getattr(original, "ksef_submission", None)
+    ksef_number = submission.ksef_number if submission is not None else ""
+    return CorrectedInvoice(original.number, original.issue_date, ksef_number=ksef_number)
 
 
 def document_fa3_xml(document: Document) -> bytes:
-    """The FA(3) XML (UTF-8 bytes) of an issued VAT invoice or corrective invoice. Its creation
-    time (DataWytworzeniaFa) is the document's `created_at`, so the same document always gives the
-    same bytes.
+    """The FA(3) XML (UTF-8 bytes) of an issued VAT invoice or corrective invoice: the file sent
+    to KSeF once there is one, else built now. Its creation time (DataWytworzeniaFa) is the
+    document's `created_at`, so the same document gives the same bytes (a correction's change
+    once the corrected invoice gets its KSeF number).
 
     Raises DomainError: `no_e_invoice` (404) for a pro-forma, which is not a tax document;
     `e_invoice_waiting` (409) for an invoice still waiting for its NBP rate (unnumbered);
@@ -40,6 +43,9 @@ def document_fa3_xml(document: Document) -> bytes:
     if document.status != DocumentStatus.ISSUED:
         raise DomainError(_("This invoice is waiting for its NBP exchange rate; its e-invoice "
                             "exists once it is numbered."), code="e_invoice_waiting", status=409)
+    submission = getattr(document, "ksef_submission", None)
+    if submission is not None and submission.xml:
+        return submission.xml.encode("utf-8")
     created_at = timezone.localtime(document.created_at)
     xml = build_fa3(document, created_at=created_at, corrected=_corrected(document))
     errors = validation_errors(xml)
