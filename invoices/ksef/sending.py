@@ -254,7 +254,8 @@ def send_queued(connection, *, now: datetime, result: SyncResult) -> None:
     for pk in list(_due(now)):
         try:
             with transaction.atomic():
-                submission = (KsefSubmission.objects.select_for_update(skip_locked=True)
+                submission = (KsefSubmission.objects
+                              .select_for_update(skip_locked=True, of=("self",))
                               .select_related("document__corrects__ksef_submission")
                               .filter(pk=pk, status=KsefStatus.QUEUED).first())
                 if submission is None:
