@@ -286,7 +286,9 @@ LOGGING = {
     # Django's request log, its CSRF refusals and its refusals of oversized requests
     "loggers": {name: {"filters": ["one_line_refusals"]} for name in (
         "django.request", "django.security.csrf", "django.security.RequestDataTooBig",
-        "django.security.TooManyFieldsSent", "django.security.TooManyFilesSent")},
+        "django.security.TooManyFieldsSent", "django.security.TooManyFilesSent")} | {
+        # the KSeF client's HTTP library logs every request at INFO (a line a minute per job)
+        "httpx": {"level": "WARNING"}},
 }
 
 # Absolute base URL of every link in e-mails (invitations, password links, sign-up, notices);

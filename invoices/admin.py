@@ -18,6 +18,7 @@ from .models import (
     DocumentVatTotal,
     ExchangeRate,
     InvoiceTransfer,
+    KsefSubmission,
     NumberCounter,
 )
 from .services.rates import FOREIGN_CURRENCIES, is_business_day, rate_enter_manually
@@ -149,6 +150,20 @@ class ContractInvoiceAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_select_related = ["account", "document"]
     search_fields = ["account__name", "document__number"]
     date_hierarchy = "month"
+
+
+@admin.register(KsefSubmission)
+class KsefSubmissionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Each VAT / corrective invoice's way through KSeF (issue 15), read-only for ops: written
+    only by `invoices.ksef.sending` (the `invoices.ksef_sync` job); finance resend rejected
+    documents from the finance documents page."""
+
+    list_display = ["document", "status", "ksef_number", "accepted_at", "attempts",
+                    "next_attempt_at", "rejection_code", "updated_at"]
+    list_select_related = ["document"]
+    list_filter = ["status"]
+    search_fields = ["document__number", "ksef_number", "invoice_reference"]
+    date_hierarchy = "queued_at"
 
 
 @admin.register(InvoiceTransfer)

@@ -255,3 +255,18 @@ def test_a_missing_upo_is_fetched_by_a_later_run(account, ksef):
     result = sending.ksef_sync(now=NOW + timedelta(minutes=1))
     assert result["upo_fetched"] == 1
     assert row.ksef_number in submission(invoice).upo
+
+
+@pytest.mark.django_db
+def test_ops_see_submissions_read_only_in_the_admin(account, ksef, admin_client):
+    from django.urls import reverse
+
+    invoice = issued_document(account)
+    sending.ksef_sync(now=NOW)
+    row = submission(invoice)
+    listing = admin_client.get(reverse("admin:invoices_ksefsubmission_changelist"))
+    assert listing.status_code == 200
+    assert row.ksef_number in listing.content.decode()
+    change = admin_client.get(reverse("admin:invoices_ksefsubmission_change", args=[row.pk]))
+    assert change.status_code == 200
+    assert change.context["adminform"].readonly_fields
