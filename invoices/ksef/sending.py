@@ -46,6 +46,7 @@ from billing_site.outbox import enqueue
 from seats.audit import audit_record
 
 from ..models import Document, DocumentKind, DocumentStatus
+from .config import ksef_enabled
 from .documents import document_fa3_xml
 from .models import KSEF_TRANSITIONS, KsefStatus, KsefSubmission
 from .schema import FORM_SYSTEM_CODE, SCHEMA_VERSION
@@ -60,11 +61,6 @@ KSEF_OK = 200
 KSEF_DUPLICATE = 440
 # HTTP answers that mean "try later" rather than "this request is wrong"; 0 = no answer at all
 PASSING_HTTP_STATUSES = {0, 401, 408, 429, 500, 502, 503, 504}
-
-
-def ksef_enabled() -> bool:
-    """True when `KSEF_API_URL`, `KSEF_TOKEN` and `KSEF_NIP` are all set."""
-    return bool(settings.KSEF_API_URL and settings.KSEF_TOKEN and settings.KSEF_NIP)
 
 
 def retry_delay(attempts: int) -> timedelta:

@@ -37,6 +37,8 @@ from billing_site.outbox import enqueue
 from seats.audit import audit_record
 
 from .. import pdf
+from ..ksef.config import ksef_enabled
+from ..ksef.models import KsefStatus
 from ..models import Document, DocumentKind, DocumentStatus
 
 logger = logging.getLogger(__name__)
@@ -147,7 +149,11 @@ def _send_once(document_id, fingerprint) -> bool:
             return False
         address = (row.buyer or {}).get("invoice_email", "")
         sent = False
-        if row.emailed_at is None and address:
+        if row.emailed_at is None and address and waits_for_ksef(row):
+            # sent with the KSeF number and QR code once KSeF accepts it: the acceptance marks
+            # the document for rendering again, and that render e-mails it
+            logger.info("Document %s: e-mail waits for KSeF's acceptance", row.number)
+        elif row.emailed_at is None and address:
             _send(row, address)
             row.emailed_at = timezone.now()
             sent = True
@@ -156,6 +162,18 @@ def _send_once(document_id, fingerprint) -> bool:
         row.needs_render = False
         row.save(update_fields=["emailed_at", "needs_render"])
     return sent
+
+
+def waits_for_ksef(document) -> bool:
+    """True while a VAT / corrective invoice that goes to KSeF (sending configured, issued on or
+    after `KSEF_START_DATE`) has no KSeF number yet: a copy handed to the buyer outside KSeF must
+    carry the KSeF verification code (KOD I), so its first e-mail waits for the acceptance."""
+    if not ksef_enabled() or document.kind == DocumentKind.PROFORMA:
+        return False
+    if document.issue_date < settings.KSEF_START_DATE:
+        return False
+    submission = getattr(document, "ksef_submission", None)
+    return submission is None or submission.status != KsefStatus.ACCEPTED
 
 
 def _send(document, address):

@@ -270,3 +270,33 @@ def test_ops_see_submissions_read_only_in_the_admin(account, ksef, admin_client)
     change = admin_client.get(reverse("admin:invoices_ksefsubmission_change", args=[row.pk]))
     assert change.status_code == 200
     assert change.context["adminform"].readonly_fields
+
+
+@pytest.mark.django_db
+def test_the_first_email_waits_for_ksefs_acceptance(account, ksef, mailoutbox):
+    """A copy given outside KSeF must carry the KSeF verification code: the PDF is rendered at
+    once, but e-mailed only after the acceptance (which renders it again)."""
+    from invoices.services.rendering import document_render_and_send
+
+    invoice = issued_document(account)
+    first = document_render_and_send(invoice.pk)
+    assert (first["rendered"], first["emailed"]) == (True, False)
+    assert mailoutbox == []
+    invoice.refresh_from_db()
+    assert invoice.emailed_at is None and not invoice.needs_render
+
+    sending.ksef_sync(now=NOW)
+    assert submission(invoice).status == KsefStatus.ACCEPTED
+    second = document_render_and_send(invoice.pk)
+    assert second["emailed"] is True
+    assert [m.to for m in mailoutbox] == [["faktury@acme.example"]]
+
+
+@pytest.mark.django_db
+def test_without_ksef_the_first_email_goes_at_once(account, settings, mailoutbox):
+    from invoices.services.rendering import document_render_and_send
+
+    settings.KSEF_TOKEN = ""
+    invoice = issued_document(account)
+    assert document_render_and_send(invoice.pk)["emailed"] is True
+    assert len(mailoutbox) == 1
