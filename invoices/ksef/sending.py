@@ -324,10 +324,19 @@ def check_sent(connection, *, now: datetime, result: SyncResult) -> None:
 
 
 def _check_one(connection, pk: int, *, now: datetime, result: SyncResult) -> None:
+    from ksef_client.exceptions import KsefHttpError
+
     submission = KsefSubmission.objects.filter(pk=pk, status=KsefStatus.SENT).first()
     if submission is None:
         return
-    answer = connection.invoice_status(submission)  # outside the lock: a network call
+    try:
+        answer = connection.invoice_status(submission)  # outside the lock: a network call
+    except KsefHttpError as exc:  # KSeF refuses to say (e.g. 404): noted, asked again next run
+        logger.warning("KSeF status of %s: %s", submission.invoice_reference, exc)
+        KsefSubmission.objects.filter(pk=pk, status=KsefStatus.SENT).update(
+            last_error=f"KSeF HTTP {exc.status_code}: {exc.message}"[:2000],
+            updated_at=timezone.now())
+        return
     status = answer.status
     extensions = status.extensions or {}
     with transaction.atomic():

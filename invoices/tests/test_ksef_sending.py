@@ -300,3 +300,19 @@ def test_without_ksef_the_first_email_goes_at_once(account, settings, mailoutbox
     invoice = issued_document(account)
     assert document_render_and_send(invoice.pk)["emailed"] is True
     assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_a_status_ksef_cannot_find_is_noted_and_asked_again(account, ksef):
+    invoice = issued_document(account)
+    ksef.processing_polls = 1
+    sending.ksef_sync(now=NOW)
+    row = submission(invoice)
+    KsefSubmission.objects.filter(pk=row.pk).update(invoice_reference="20261205-EE-UNKNOWN")
+    other = issued_document(account)
+    result = sending.ksef_sync(now=NOW + timedelta(minutes=1))  # the other one still goes
+    row.refresh_from_db()
+    assert row.status == KsefStatus.SENT
+    assert row.last_error.startswith("KSeF HTTP 404")
+    assert submission(other).status in (KsefStatus.SENT, KsefStatus.ACCEPTED)
+    assert result["error"] == ""
