@@ -7,6 +7,9 @@ Two steps, so that what the PDF shows can be fingerprinted without rendering it:
   to decide whether a stored PDF is still current;
 - `render_document_pdf(data)` (or `document_pdf(document)`) lays it out.
 
+An invoice accepted by KSeF also shows its KSeF number under the verification QR code (KOD I,
+`invoices.ksef.verification`), an inline SVG drawn by WeasyPrint itself (nothing fetched).
+
 Works on unsaved documents too (pass `lines` and `vat_totals`), so the benchmark needs no database.
 
 WeasyPrint never fetches anything remote: the stylesheet is read from this app's static folder and
@@ -24,6 +27,9 @@ from urllib.parse import unquote, urlsplit
 from django.template.loader import render_to_string
 from django.utils import translation
 from django_countries import countries
+
+from .ksef.models import KsefStatus
+from .ksef.verification import qr_svg, verification_url
 
 # Bump when the layout changes in a way that should re-render stored PDFs on their next render.
 LAYOUT_VERSION = "1"
@@ -280,7 +286,23 @@ def document_pdf_data(document, *, lines=None, vat_totals=None) -> dict:
     elif document.kind in ("proforma", "invoice") and seller.get("bank_account"):
         data["bank"] = {"name": seller.get("bank_name", ""), "account": seller["bank_account"]}
         data["transfer_title"] = document.number
+    submission = _accepted_submission(document)
+    if submission is not None:
+        # accepted by KSeF: its number under the verification QR code (KOD I). Only then is the
+        # key present, so the PDFs of documents not (yet) accepted keep their fingerprints, and
+        # acceptance changes the fingerprint: the PDF is rendered once more
+        url = verification_url(submission)
+        data["ksef"] = {"number": submission.ksef_number, "url": url, "qr_svg": qr_svg(url)}
     return data
+
+
+def _accepted_submission(document):
+    """The document's KSeF submission if KSeF accepted it, else None. Loaders of PDFs
+    `select_related("ksef_submission")`; an unsaved document has none (no query)."""
+    submission = getattr(document, "ksef_submission", None)
+    if submission is None or submission.status != KsefStatus.ACCEPTED:
+        return None
+    return submission
 
 
 # --- rendering ----------------------------------------------------------------------------------

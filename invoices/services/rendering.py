@@ -78,7 +78,8 @@ def _pdf_stored(document) -> bool:
 
 
 def _load(document_id):
-    return (Document.objects.select_related("corrects")
+    # the KSeF submission too: an accepted invoice's PDF shows its KSeF number and QR code
+    return (Document.objects.select_related("corrects", "ksef_submission")
             .prefetch_related("lines", "vat_totals").filter(pk=document_id).first())
 
 
