@@ -8,7 +8,8 @@ written only by `invoices.ksef.sending`:
                                      │  └── not valid FA(3) ─────────────▶ rejected (code null)
                                      └──────────── resend (finance) ◀──── rejected
 
-Invariants (database constraints): an accepted row has its KSeF number and acceptance time; a
+Invariants (database constraints): an accepted row has its KSeF number, acceptance time and
+XML hash (the PDF's verification link needs it); a
 rejected one has its reason; a sent one has KSeF's reference numbers; no KSeF number twice.
 `xml` is the exact FA(3) file sent (validated against the XSD before it is stored); its SHA-256
 (`invoice_hash`, base64 as KSeF computes it) goes into the verification link (KOD I) on the PDF.
@@ -79,7 +80,7 @@ class KsefSubmission(models.Model):
                                     name="ksef_number_unique"),
             models.CheckConstraint(
                 condition=~Q(status="accepted")
-                | (~Q(ksef_number="") & Q(accepted_at__isnull=False)),
+                | (~Q(ksef_number="") & Q(accepted_at__isnull=False) & ~Q(invoice_hash="")),
                 name="ksef_accepted_has_number"),
             models.CheckConstraint(
                 condition=~Q(status="rejected") | ~Q(rejection_reason=""),
