@@ -297,6 +297,21 @@ def test_filter_by_ksef_status(books, finance_client, value, expected):
     assert numbers_listed(response) == expected
 
 
+def test_not_sent_includes_corrections_without_a_submission(acme, finance_client):
+    invoice = issued_document(acme.account, issue_date=date(2026, 11, 2))
+    submission(invoice, KsefStatus.ACCEPTED)
+    correction = issued_document(acme.account, kind=DocumentKind.CORRECTION, corrects=invoice,
+                                 correction_reason="Dane nabywcy", due_days=None,
+                                 issue_date=date(2026, 11, 3))
+
+    response = finance_client.get(PAGE, {"ksef_status": "not_sent"})
+
+    assert numbers_listed(response) == [correction.number]
+    assert text(ksef_cell(response, correction)) == "Not sent"
+    body = token_client(acme.admin.user).get(f"/api/v1/documents/{correction.pk}/").json()
+    assert ksef_fields(body) == ("not_sent", "", "")
+
+
 def test_the_ksef_filter_combines_with_the_others(books, finance_client):
     response = finance_client.get(PAGE, {"ksef_status": "queued",
                                          "issued_from": "2026-11-03"})
