@@ -6,6 +6,10 @@
 - GET  documents/{document_id}/ksef.xml  the FA(3) e-invoice XML of a VAT or corrective invoice
 - POST documents/{document_id}/note/     set the note printed on a VAT invoice
 
+Documents carry their KSeF status (issue 15: `ksef_status`, `ksef_number`,
+`ksef_rejection_reason`; `selectors.document_ksef_state`). Sending a rejected one again is a
+finance action of the finance page only: this API has no finance role (staff pass as staff).
+
 Conventions of `seats.api`: authenticated (401) → access decision (403) → the document (or
 account) among those the requester may see (404: another tenant's ids look like ids that do not
 exist) → the role on its account (403: admins and staff only). Refusals of
@@ -43,6 +47,7 @@ from seats.selectors import accounts_visible_to
 
 from . import selectors
 from .ksef.documents import fa3_attachment
+from .ksef.models import KsefStatus
 from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
@@ -68,6 +73,7 @@ class EnumField(serializers.CharField):
 
 class EnumFieldExtension(OpenApiSerializerFieldExtension):
     target_class = EnumField
+    match_subclasses = True  # e.g. KsefStatusField
 
     def map_serializer_field(self, auto_schema, direction):
         field = self.target
@@ -81,6 +87,25 @@ class EnumFieldExtension(OpenApiSerializerFieldExtension):
 
 def _enum(component, values, help_text):
     return EnumField(component=component, values=values, help_text=help_text)
+
+
+class KsefStatusField(EnumField):
+    """The document's KSeF status (issue 15), read from its submission row: null for a pro-forma
+    (not a tax document) and for an invoice still waiting for its NBP rate (no e-invoice yet)."""
+
+    def __init__(self):
+        super().__init__(
+            component="DocumentKsefStatusEnum",
+            values=KsefStatus.values,
+            source="*", read_only=True, allow_null=True,
+            help_text="Where the e-invoice stands in KSeF: not_sent (no submission: issued "
+                      "before sending was configured, or sending is off), queued, sent "
+                      "(awaiting KSeF's answer), accepted or rejected; null for a pro-forma and "
+                      "for an invoice waiting for its NBP rate, which have no e-invoice.")
+
+    def to_representation(self, document):
+        state = selectors.document_ksef_state(document)
+        return state.status if state is not None else None
 
 
 # --- output -------------------------------------------------------------------------------------
@@ -169,6 +194,26 @@ class _DocumentBaseSerializer(serializers.Serializer):
         help_text="Why it is void, in the request's language, e.g. \"order cancelled: the "
                   "package has changed since it was quoted\"; empty when not void."
     )
+
+    ksef_status = KsefStatusField()
+    ksef_number = serializers.SerializerMethodField(
+        help_text="The number KSeF gave the e-invoice, e.g. 5260250995-20261205-0100001AF629-AF; "
+                  "empty unless `ksef_status` is accepted."
+    )
+    ksef_rejection_reason = serializers.SerializerMethodField(
+        help_text="Why KSeF (or the FA(3) schema check before sending) refused it, as given; "
+                  "empty unless `ksef_status` is rejected."
+    )
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_ksef_number(self, document):
+        state = selectors.document_ksef_state(document)
+        return state.ksef_number if state is not None else ""
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_ksef_rejection_reason(self, document):
+        state = selectors.document_ksef_state(document)
+        return state.rejection_reason if state is not None else ""
 
     @extend_schema_field(OpenApiTypes.BOOL)
     def get_pdf_ready(self, document):
@@ -262,7 +307,7 @@ class DocumentScopedApi(APIView):
         document = (
             Document.objects.filter(pk=document_id,
                                     account__in=accounts_visible_to(self.request.user))
-            .select_related("account", "corrects", "order")
+            .select_related("account", "corrects", "order", "ksef_submission")
             .prefetch_related("lines", "vat_totals").first()
         )
         if document is None:

@@ -5,7 +5,9 @@ Columns: `net`, `vat`, `gross`, `vat_pln` are the document's own totals — for 
 invoice *as corrected* (see `invoices.services.documents`); the `*_difference` columns are what a
 correction changes (its totals minus those of the document it corrects, `corrects_number`),
 empty for anything else, and are what a correction adds to a period's books. `kind` tells tax
-documents (invoice, correction) from pro-formas, which are not.
+documents (invoice, correction) from pro-formas, which are not. `ksef_status` is the e-invoice's
+KSeF status (issue 15: not_sent, queued, sent, accepted, rejected; empty for a pro-forma and an
+invoice waiting for its NBP rate) and `ksef_number` the number KSeF gave it once accepted.
 
 Spreadsheet safety: a text cell that starts with "=", "+", "-", "@" (or a tab / carriage return)
 would be run as a formula by spreadsheet programs ("CSV injection"); buyer names are typed by
@@ -30,7 +32,7 @@ from .services import rendering
 COLUMNS = ["number", "kind", "status", "issue_date", "sale_date", "account", "buyer_name",
            "buyer_tax_id", "currency", "net", "vat", "gross", "vat_pln", "nbp_rate", "vat_code",
            "corrects_number", "net_difference", "vat_difference", "gross_difference",
-           "vat_pln_difference"]
+           "vat_pln_difference", "ksef_status", "ksef_number"]
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ZIP_MAX_DOCUMENTS = 2000
 CHUNK = 500
@@ -41,6 +43,7 @@ def document_row(document) -> list:
     """One export row: text as str, amounts as Decimal, dates as date, missing as None.
     `document` comes from `selectors.documents_with_difference` (the difference columns)."""
     buyer = document.buyer or {}
+    ksef = selectors.document_ksef_state(document)
     return [
         document.number, document.kind, document.status, document.issue_date,
         document.sale_date, document.account.name, buyer.get("name", ""),
@@ -48,11 +51,13 @@ def document_row(document) -> list:
         document.vat_pln, document.exchange_rate, document.vat_code,
         document.corrects_number or "", document.difference_net, document.difference_vat,
         document.difference_gross, document.difference_vat_pln,
+        ksef.status if ksef is not None else "", ksef.ksef_number if ksef is not None else "",
     ]
 
 
 def _rows(documents):
-    documents = selectors.documents_with_difference(documents.select_related("account"))
+    documents = selectors.documents_with_difference(
+        documents.select_related("account", "ksef_submission"))
     return (document_row(d) for d in documents.iterator(CHUNK))
 
 
@@ -142,7 +147,8 @@ def documents_zip(documents):
     included, missing, xml_count, xml_refused = [], [], 0, []
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         # what the FA(3) XML reads, fetched per chunk instead of per document
-        documents = documents.select_related("corrects").prefetch_related(
+        documents = documents.select_related(
+            "corrects", "ksef_submission", "corrects__ksef_submission").prefetch_related(
             "lines", "vat_totals", "corrects__lines", "corrects__vat_totals")
         for document in documents.iterator(CHUNK):
             label = document.number or f"#{document.pk} ({document.get_status_display()})"

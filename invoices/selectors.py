@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from plans.models import OrderStatus
 
+from .ksef.models import KsefStatus
 from .models import Document, DocumentKind, DocumentStatus, ExchangeRate
 from .services.rates import rate_date_for_issue
 
@@ -21,8 +22,10 @@ DIFFERENCE_FIELDS = ("net", "vat", "gross", "vat_pln")
 
 
 def documents_for_account(*, account, kind=None, status=None):
-    """The account's documents, newest first, with what lists show (no N+1 on the parties)."""
-    qs = Document.objects.filter(account=account).select_related("corrects", "order")
+    """The account's documents, newest first, with what lists show (no N+1 on the parties nor
+    on the KSeF submissions)."""
+    qs = Document.objects.filter(account=account).select_related("corrects", "order",
+                                                                 "ksef_submission")
     if kind is not None:
         qs = qs.filter(kind=kind)
     if status is not None:
@@ -72,6 +75,55 @@ def document_void_reason(document: Document) -> str:
         return (_("order expired: %(reason)s") % {"reason": reason} if reason
                 else _("order expired"))
     return ""
+
+
+@dataclass(frozen=True)
+class KsefState:
+    """Where a document stands in KSeF, as lists, exports and the API show it."""
+
+    status: str  # a `KsefStatus` value
+    ksef_number: str = ""  # only once accepted
+    rejection_reason: str = ""  # only while rejected
+    attempts: int = 0  # failed attempts for a passing reason (queued only)
+    last_error: str = ""
+
+    @property
+    def label(self) -> str:
+        return str(KsefStatus(self.status).label)
+
+    @property
+    def retrying(self) -> bool:
+        """Queued again after a passing failure (outage, time-out): `last_error` says which."""
+        return self.status == KsefStatus.QUEUED and self.attempts > 0
+
+
+def document_ksef_state(document: Document) -> KsefState | None:
+    """`document`'s KSeF status: None unless it is an issued VAT or corrective invoice (a
+    pro-forma is not a tax document, and an invoice waiting for its NBP rate has no e-invoice
+    yet); "not sent" when it has no submission row. Load lists with
+    `select_related("ksef_submission")` (no query per document)."""
+    if document.kind not in TAX_DOCUMENT_KINDS or document.status != DocumentStatus.ISSUED:
+        return None
+    submission = getattr(document, "ksef_submission", None)
+    if submission is None:
+        return KsefState(KsefStatus.NOT_SENT)
+    return KsefState(
+        submission.status,
+        ksef_number=submission.ksef_number if submission.status == KsefStatus.ACCEPTED else "",
+        rejection_reason=(submission.rejection_reason
+                          if submission.status == KsefStatus.REJECTED else ""),
+        attempts=submission.attempts if submission.status == KsefStatus.QUEUED else 0,
+        last_error=submission.last_error if submission.status == KsefStatus.QUEUED else "",
+    )
+
+
+def documents_with_ksef_status(documents, status: str):
+    """`documents` (a queryset) narrowed to KSeF status `status` (a `KsefStatus` value):
+    "not sent" = issued VAT and corrective invoices without a submission row."""
+    if status == KsefStatus.NOT_SENT:
+        return documents.filter(kind__in=TAX_DOCUMENT_KINDS, status=DocumentStatus.ISSUED,
+                                ksef_submission__isnull=True)
+    return documents.filter(ksef_submission__status=status)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,12 @@ pages for vendor staff.
   (`selectors.document_totals`: issued VAT invoices, corrections by their difference; no
   pro-formas) and say so.
 
+KSeF (issue 15): the finance list shows each VAT / corrective invoice's KSeF status (the number
+once accepted, the reason once rejected, the last error while retrying; from the list's own
+query, `selectors.document_ksef_state`) and filters by it; a rejected one has a "Send to KSeF
+again" form (`finance_document_ksef_resend`, POST only, `sending.submission_resend`).
+History offers the FA(3) XML of the account's issued invoices and shows their KSeF number.
+
 Corrections store the invoice as corrected, so wherever a list shows an amount of a correction
 it shows its difference (what it changes: 0.00 for a buyer-data correction, negative for a
 refund) with the value after correction beside it; the differences come from the list's own
@@ -33,6 +39,7 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -47,7 +54,9 @@ from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
 from . import exports, selectors
+from .ksef import sending
 from .ksef.documents import fa3_attachment
+from .ksef.models import KsefStatus
 from .models import Document, DocumentKind, DocumentStatus
 from .services import rendering
 
@@ -118,6 +127,7 @@ def _render_history(request, account, *, note_forms=None, status=200):
     ))
     for document in documents:
         document.void_reason = selectors.document_void_reason(document)
+        document.ksef = selectors.document_ksef_state(document)
         document.note_form = None
         if document.kind in rendering.NOTE_KINDS and document.status == DocumentStatus.ISSUED:
             document.note_form = note_forms.get(document.pk) or NoteForm(
@@ -141,6 +151,18 @@ def history_document_pdf(request, account, document_id):
         _being_prepared(request, document)
         return redirect(reverse("payments_history") + "#documents")
     return response
+
+
+@account_admin_required
+def history_document_xml(request, account, document_id):
+    """The FA(3) e-invoice XML of the account's VAT or corrective invoice (issue 15); when there
+    is none (a pro-forma, waiting for its rate, not valid FA(3)), back to the list saying why."""
+    document = get_object_or_404(Document, pk=document_id, account=account)
+    try:
+        return fa3_attachment(document)
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect(reverse("payments_history") + "#documents")
 
 
 @account_admin_required
@@ -210,6 +232,11 @@ class DocumentFilterForm(forms.Form):
                                  choices=_any(gettext_lazy("any currency")) + Currency.choices)
     status = forms.ChoiceField(label=gettext_lazy("Status"), required=False,
                                choices=_any(gettext_lazy("any status")) + DocumentStatus.choices)
+    ksef_status = forms.ChoiceField(
+        label=gettext_lazy("KSeF status"), required=False,
+        choices=_any(gettext_lazy("any KSeF status")) + KsefStatus.choices,
+        help_text=gettext_lazy("“Not sent”: issued VAT and corrective invoices that have not "
+                               "been queued for KSeF."))
 
     def clean(self):
         data = super().clean()
@@ -221,7 +248,7 @@ class DocumentFilterForm(forms.Form):
     def documents(self):
         """The filtered documents (call after is_valid()), newest first."""
         data = self.cleaned_data
-        qs = Document.objects.select_related("account")
+        qs = Document.objects.select_related("account", "ksef_submission")
         if data.get("issued_from"):
             qs = qs.filter(issue_date__gte=data["issued_from"])
         if data.get("issued_to"):
@@ -231,6 +258,8 @@ class DocumentFilterForm(forms.Form):
         for field in ("kind", "currency", "status"):
             if data.get(field):
                 qs = qs.filter(**{field: data[field]})
+        if data.get("ksef_status"):
+            qs = selectors.documents_with_ksef_status(qs, data["ksef_status"])
         return qs.order_by("-issue_date", "-id")
 
 
@@ -250,6 +279,7 @@ def _render_finance(request, form, documents, *, status=200):
         for document in page.object_list:
             document.admin_url = reverse("admin:invoices_document_change", args=[document.pk])
             document.void_reason = selectors.document_void_reason(document)
+            document.ksef = selectors.document_ksef_state(document)
         params = request.GET.copy()
         params.pop("page", None)
         context.update(
@@ -293,6 +323,29 @@ def finance_document_xml(request, document_id):
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("finance_documents")
+
+
+def _finance_document_exists(request, document_id):
+    return Document.objects.filter(pk=document_id).exists()
+
+
+@finance_required
+@post_only("finance_documents", anchor="document-{document_id}",
+           exists=_finance_document_exists)
+def finance_document_ksef_resend(request, document_id):
+    """Queue a document KSeF rejected for sending again (issue 15); back to the list (with the
+    filter of the page the form was on) saying what happened."""
+    document = get_object_or_404(Document, pk=document_id)
+    try:
+        sending.submission_resend(document=document, actor=request.user, now=timezone.now())
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(number)s will be sent to KSeF again within a few "
+                                    "minutes.") % {"number": document.number})
+    query = request.GET.urlencode()
+    return redirect(reverse("finance_documents") + (f"?{query}" if query else "")
+                    + f"#document-{document.pk}")
 
 
 def _export(request, build):

@@ -51,6 +51,19 @@ def support_browser(django_user_model):
     return browser
 
 
+@pytest.fixture
+def finance_browser(django_user_model):
+    """A login of the vendor's group "finance" (the finance documents page, issue 15)."""
+    from django.contrib.auth.models import Group
+
+    user = django_user_model.objects.create_user("money@vendor.example", "money@vendor.example",
+                                                 "pw", is_staff=True)
+    user.groups.add(Group.objects.get_or_create(name="finance")[0])
+    browser = Client()
+    browser.force_login(user)
+    return browser
+
+
 # the keyword arguments of a target page's address (its id filled with 1, as `address` does)
 TARGET_KWARGS = {"payments_pay": {"order_id": 1}, "support_ticket": {"ticket_id": 1}}
 
@@ -62,7 +75,8 @@ def post_only_pages():
 
 
 def test_every_post_only_page_sends_a_get_to_the_page_its_form_is_on(admin_browser,
-                                                                     support_browser):
+                                                                     support_browser,
+                                                                     finance_browser):
     post_only = post_only_pages()
     # the actions of the Users, Renew, payment, history and payments pages, and logout
     assert {"account_seats_add", "account_seats_remove", "account_member_role",
@@ -71,11 +85,14 @@ def test_every_post_only_page_sends_a_get_to_the_page_its_form_is_on(admin_brows
             "payments_pay_transfer", "payments_document_note", "account_payment_refund",
             "payments_recurring", "logout", "account_support_order", "account_support_change",
             "account_support_cancel", "account_support_contact", "support_ticket_open",
-            "support_ticket_respond", "support_time_entry_add"} <= set(post_only), sorted(
+            "support_ticket_respond", "support_time_entry_add",
+            "finance_document_ksef_resend"} <= set(post_only), sorted(
         post_only)
     for name, (route, view) in post_only.items():
-        # support staff's pages refuse an account admin (403): their own login reaches them
-        browser = support_browser if name.startswith("support_") else admin_browser
+        # support's and finance's staff pages refuse an account admin (403): their own login
+        # reaches them
+        browser = (support_browser if name.startswith("support_")
+                   else finance_browser if name.startswith("finance_") else admin_browser)
         if "<" in route:  # names a row: checked (issues 12/13); no row has the id 10**9
             assert view.post_only_checks_ids, f"{name}: post_only without `exists`"
             response = browser.get(address(route).replace("/1/", f"/{10**9}/"))

@@ -28,10 +28,11 @@ DETAIL_KEYS = {
     "id", "kind", "number", "status", "issue_date", "sale_date", "due_date", "currency", "net",
     "vat", "gross", "vat_pln", "exchange_rate", "exchange_rate_date", "exchange_rate_table",
     "vat_code", "buyer", "seller", "ordering_party", "lines", "vat_totals", "note", "corrects",
-    "pdf_ready", "void", "void_reason",
+    "pdf_ready", "void", "void_reason", "ksef_status", "ksef_number", "ksef_rejection_reason",
 }
 SUMMARY_KEYS = {"id", "kind", "number", "status", "issue_date", "currency", "net", "vat",
-                "gross", "corrects", "pdf_ready", "void", "void_reason"}
+                "gross", "corrects", "pdf_ready", "void", "void_reason", "ksef_status",
+                "ksef_number", "ksef_rejection_reason"}
 
 
 @pytest.fixture(autouse=True)
@@ -91,6 +92,7 @@ def test_document_detail_contract(acme):
         "exchange_rate": "4.259500", "exchange_rate_date": "2026-11-13",
         "exchange_rate_table": "221/A/NBP/2026", "vat_code": "23", "note": "",
         "corrects": None, "pdf_ready": False, "void": False, "void_reason": "",
+        "ksef_status": "not_sent", "ksef_number": "", "ksef_rejection_reason": "",
     }
     assert body["buyer"] == {"kind": "person", "name": "Jan Kowalski",
                              "street": "5 rue de Rivoli", "postal_code": "75001",
@@ -143,7 +145,8 @@ def test_account_document_list(acme):
     assert body[2] == {"id": invoice.pk, "kind": "invoice", "number": "FV/2026/11/0001",
                        "status": "issued", "issue_date": "2026-11-03", "currency": "PLN",
                        "net": "59.00", "vat": "13.57", "gross": "72.57", "corrects": None,
-                       "pdf_ready": True, "void": False, "void_reason": ""}
+                       "pdf_ready": True, "void": False, "void_reason": "",
+                       "ksef_status": "not_sent", "ksef_number": "", "ksef_rejection_reason": ""}
 
 
 def test_a_proforma_whose_order_expired_is_void_in_the_list_and_the_detail(acme):

@@ -38,7 +38,7 @@ XLSX = "/finance/documents/documents.xlsx"
 HEADER = ["number", "kind", "status", "issue_date", "sale_date", "account", "buyer_name",
           "buyer_tax_id", "currency", "net", "vat", "gross", "vat_pln", "nbp_rate", "vat_code",
           "corrects_number", "net_difference", "vat_difference", "gross_difference",
-          "vat_pln_difference"]
+          "vat_pln_difference", "ksef_status", "ksef_number"]
 NO_DIFFERENCE = ["", "", "", "", ""]  # corrects_number and the differences of a non-correction
 
 pytestmark = pytest.mark.django_db
@@ -300,14 +300,14 @@ def test_csv_export_of_the_filtered_list(books, finance_client):
         HEADER,
         ["PF/2026/11/0001", "proforma", "issued", "2026-11-16", "2026-11-16", "Acme",
          "Acme Sp. z o.o.", "5252344078", "PLN", "59.00", "13.57", "72.57", "", "", "23",
-         *NO_DIFFERENCE],
+         *NO_DIFFERENCE, "", ""],  # a pro-forma has no KSeF status
         # a buyer name that looks like a formula is kept as text
         ["FV/2026/11/0002", "invoice", "issued", "2026-11-10", "2026-11-10", "Globex",
          "'=Globex GmbH", "", "EUR", "14.00", "3.22", "17.22", "13.72", "4.259500", "23",
-         *NO_DIFFERENCE],
+         *NO_DIFFERENCE, "not_sent", ""],
         ["FV/2026/11/0001", "invoice", "issued", "2026-11-03", "2026-11-03", "Acme",
          "Acme Sp. z o.o.", "5252344078", "PLN", "118.00", "27.14", "145.14", "", "", "23",
-         *NO_DIFFERENCE],
+         *NO_DIFFERENCE, "not_sent", ""],
     ]
 
 
@@ -324,10 +324,11 @@ def test_xlsx_export_of_the_filtered_list(books, finance_client):
     # empty text cells read back as None; the waiting invoice has no number yet
     assert rows[1] == (None, "invoice", "waiting_for_rate", datetime(2026, 11, 19),
                        datetime(2026, 11, 19), "Globex", "Globex GmbH", None, "EUR", 59, 13.57,
-                       72.57, None, None, "23", None, None, None, None, None)
+                       72.57, None, None, "23", None, None, None, None, None, None, None)
     assert rows[2] == ("FV/2026/11/0002", "invoice", "issued", datetime(2026, 11, 10),
                        datetime(2026, 11, 10), "Globex", "=Globex GmbH", None, "EUR", 14, 3.22,
-                       17.22, 13.72, 4.2595, "23", None, None, None, None, None)
+                       17.22, 13.72, 4.2595, "23", None, None, None, None, None, "not_sent",
+                       None)
     assert len(rows) == 3
     name_cell = sheet.cell(row=3, column=7)
     assert name_cell.data_type == "s"  # text, not a formula

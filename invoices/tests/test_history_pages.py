@@ -100,7 +100,7 @@ def test_history_lists_orders_payments_and_documents(acme):
     assert "Add-on packs Pending payment 60.27 PLN" in page
     assert 'href="/account/payments/"' in response.content.decode()
     assert row(response, invoice) == (
-        "FV/2026/11/0001 VAT invoice Nov. 16, 2026 72.57 PLN Issued Download PDF "
+        "FV/2026/11/0001 VAT invoice Nov. 16, 2026 72.57 PLN Issued Download PDF XML (KSeF) "
         "Add note Note on FV/2026/11/0001 Printed on the invoice PDF (at most 500 "
         "characters). Save note"
     )

@@ -137,7 +137,7 @@ def test_a_buyer_data_correction_shows_and_counts_a_difference_of_zero(acme, fin
     history = admin_client(user).get(HISTORY)
     assert row(history, correction) == (
         "KOR/2026/11/0001 Corrective invoice corrects FV/2026/11/0001 Nov. 17, 2026 0.00 "
-        "difference; 362.85 after correction PLN Issued PDF being prepared Add note "
+        "difference; 362.85 after correction PLN Issued PDF being prepared XML (KSeF) Add note "
         "Note on KOR/2026/11/0001 Printed on the invoice PDF (at most 500 characters). "
         "Save note")
     assert "Nov. 16, 2026 362.85 PLN" in row(history, invoice)
@@ -239,7 +239,7 @@ def test_exports_carry_kind_vat_code_corrected_number_and_differences(two_chains
         b"".join(finance_client.get(XLSX, {"currency": "EUR"}).streaming_content)))
     sheet = workbook["Documents"]
     header, *body = sheet.iter_rows(values_only=True)
-    assert sheet.auto_filter.ref == "A1:T3"
+    assert sheet.auto_filter.ref == "A1:V3"
     got = [dict(zip(header, values, strict=True)) for values in body]
     assert [(r["number"], r["corrects_number"], r["gross_difference"], r["vat_pln_difference"])
             for r in got] == [("KOR/2026/11/0004", "FV/2026/11/0002", -17.22, -13.64),
