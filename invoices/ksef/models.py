@@ -18,15 +18,16 @@ rejected one has its reason; a sent one has KSeF's reference numbers; no KSeF nu
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class KsefStatus(models.TextChoices):
     # "not sent" has no row: issued before KSeF sending was configured, or sending is off
-    NOT_SENT = "not_sent", _("not sent")
-    QUEUED = "queued", _("queued")
-    SENT = "sent", _("sent, awaiting KSeF")
-    ACCEPTED = "accepted", _("accepted")
-    REJECTED = "rejected", _("rejected")
+    NOT_SENT = "not_sent", pgettext_lazy("KSeF status", "not sent")
+    QUEUED = "queued", pgettext_lazy("KSeF status", "queued")
+    SENT = "sent", pgettext_lazy("KSeF status", "sent, awaiting KSeF")
+    ACCEPTED = "accepted", pgettext_lazy("KSeF status", "accepted")
+    REJECTED = "rejected", pgettext_lazy("KSeF status", "rejected")
 
 
 # from → the statuses it may move to (the sending service refuses anything else)
