@@ -78,6 +78,7 @@ def submission(document, status, **fields):
     elif status == KsefStatus.ACCEPTED:
         values.update(session_reference="20261119-SO-0000000001-AAAA",
                       invoice_reference="20261119-EE-0000000001-BBBB", xml="<Faktura/>",
+                      invoice_hash="p2Q8oL1H2cJ0b0Yz3vS6Zf8h1Yb4Vq0yW9Xw5Rk3sUo=",
                       ksef_number=KSEF_NUMBER, accepted_at=NOW - timedelta(minutes=30))
     elif status == KsefStatus.REJECTED:
         values.update(rejection_code=450, rejection_reason=REASON)
