@@ -52,18 +52,6 @@ def frozen_time():
 
 
 @pytest.fixture
-def finance(django_user_model):
-    return staff_user(django_user_model, "finance@vendor.example", groups=["finance"])
-
-
-@pytest.fixture
-def finance_client(finance):
-    client = Client()
-    client.force_login(finance)
-    return client
-
-
-@pytest.fixture
 def books(make_account, make_member):
     """Two accounts' documents over October and November, in PLN and EUR.
 

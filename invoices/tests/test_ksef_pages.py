@@ -50,18 +50,6 @@ def frozen_time():
 
 
 @pytest.fixture
-def finance(django_user_model):
-    return staff_user(django_user_model, "finance@vendor.example", groups=["finance"])
-
-
-@pytest.fixture
-def finance_client(finance):
-    client = Client()
-    client.force_login(finance)
-    return client
-
-
-@pytest.fixture
 def ksef_on(settings):
     settings.KSEF_API_URL = "http://127.0.0.1:9/"  # never called: resending only queues
     settings.KSEF_TOKEN = "test-token"

@@ -18,14 +18,12 @@ from django.db import connection, connections
 from invoices.ksef import sending
 from invoices.ksef.models import KsefStatus, KsefSubmission
 
+from .conftest import KSEF_NIP, KSEF_TOKEN
 from .factories import issued_document
-from .ksef_stub import KsefStub
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
-NIP = "5260250995"
-TOKEN = "20261205-EC-PARALLEL|nip-5260250995|0123"
 
 SENDER = """
 import os, django
@@ -35,16 +33,6 @@ django.setup()
 from invoices.ksef import sending
 sending.ksef_sync(now=datetime.fromisoformat(os.environ["SYNC_NOW"]))
 """
-
-
-@pytest.fixture
-def ksef(settings):
-    with KsefStub(token=TOKEN, nip=NIP) as stub:
-        settings.KSEF_API_URL = stub.base_url
-        settings.KSEF_TOKEN = TOKEN
-        settings.KSEF_NIP = NIP
-        settings.KSEF_TIMEOUT = 10
-        yield stub
 
 
 def test_two_runs_at_once_send_each_invoice_once(make_account, ksef):
@@ -91,7 +79,7 @@ def test_a_sender_killed_while_ksef_holds_its_answer_loses_nothing(make_account,
                                                             rejection_reason="not this test")
     ksef.send_delay = 30  # KSeF takes the invoice, then the sender waits for the answer
     env = {**os.environ, "DATABASE_URL": _database_url(), "KSEF_API_URL": ksef.base_url,
-           "KSEF_TOKEN": TOKEN, "KSEF_NIP": NIP, "KSEF_TIMEOUT": "60",
+           "KSEF_TOKEN": KSEF_TOKEN, "KSEF_NIP": KSEF_NIP, "KSEF_TIMEOUT": "60",
            "SYNC_NOW": NOW.isoformat()}
     sender = subprocess.Popen([sys.executable, "-c", SENDER], cwd=django_settings.BASE_DIR,
                               env=env)

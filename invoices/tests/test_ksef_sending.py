@@ -18,22 +18,10 @@ from invoices.ksef.models import KsefStatus, KsefSubmission
 from invoices.models import DocumentKind
 from seats.models import AuditEntry
 
+from .conftest import KSEF_NIP
 from .factories import Line, buyer_data, issued_document
-from .ksef_stub import KsefStub
 
 NOW = datetime(2026, 12, 5, 10, 0, tzinfo=UTC)
-NIP = "5260250995"  # the seller's NIP in the test settings (SELLER["tax_id"])
-TOKEN = "20261205-EC-TEST-TOKEN|nip-5260250995|abcdef"
-
-
-@pytest.fixture
-def ksef(settings):
-    with KsefStub(token=TOKEN, nip=NIP) as stub:
-        settings.KSEF_API_URL = stub.base_url
-        settings.KSEF_TOKEN = TOKEN
-        settings.KSEF_NIP = NIP
-        settings.KSEF_TIMEOUT = 5
-        yield stub
 
 
 @pytest.fixture
@@ -67,7 +55,7 @@ def test_an_invoice_is_sent_and_accepted_with_its_ksef_number_and_upo(account, k
     taken = ksef.invoices[row.invoice_reference]
     assert row.status == KsefStatus.ACCEPTED
     assert row.ksef_number == taken.ksef_number
-    assert row.ksef_number.startswith(f"{NIP}-")
+    assert row.ksef_number.startswith(f"{KSEF_NIP}-")
     assert row.accepted_at == datetime.fromisoformat(taken.acquired_at)
     # what KSeF got is what we stored, and the hash is the SHA-256 of those bytes
     assert row.xml.encode() == taken.xml
