@@ -19,6 +19,7 @@ this decision one more.
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, Q
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -103,6 +104,37 @@ def standing_of(account, as_of: date, *, dates: AccountDates | None = None) -> S
         trial_ends_on=account.trial_ends_on if account.trial else None,
         contract=dates.contract, held=dates.held,
     )
+
+
+def member_of(user):
+    """The member of `user` (None for a login without one), with its account and package: the
+    one the login backend loaded with the user (`seats.auth.EmailLoginBackend.get_user`), else
+    one query."""
+    if get_user_model().member.is_cached(user):
+        try:
+            return user.member
+        except Member.DoesNotExist:
+            return None
+    return (Member.objects.select_related("account", "account__package", "user")
+            .filter(user=user).first())
+
+
+def request_member(request):
+    """The member of the person making `request` (a Django or DRF request), with its account
+    and package, read once per request and kept on the Django request: the page middleware,
+    the API's access check, its account scoping and its role check all ask for it (issue 16).
+    None for staff and for a login without a member. Kept per user: a DRF request
+    authenticated by token is another user than the (absent) session one."""
+    http = getattr(request, "_request", request)
+    user = request.user
+    kept = getattr(http, "_member_of_user", None)
+    if kept is not None and kept[0] is user:
+        return kept[1]
+    member = None
+    if user is not None and user.is_authenticated and not user.is_staff:
+        member = member_of(user)
+    http._member_of_user = (user, member)
+    return member
 
 
 def access_decision(user, *, as_of: date, member=None) -> AccessDecision:

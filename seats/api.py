@@ -38,6 +38,7 @@ from billing_site.inputs import StrictDateField, StrictIntegerField, lazy_text
 from billing_site.money import Currency
 
 from . import services
+from .access import request_member
 from .models import BillingPeriod, MemberRole, MemberState
 from .permissions import HasProductAccess, IsAccountAdmin, IsStaff
 from .phases import Phase
@@ -111,8 +112,16 @@ class AccountScopedApi(APIView):
     billing_api = True
 
     def get_account(self, account_id):
-        """The account, if the requester may see it (404 otherwise), then the role check (403)."""
-        account = accounts_visible_to(self.request.user).filter(pk=account_id).first()
+        """The account, if the requester may see it (404 otherwise), then the role check (403).
+        A member sees only their own account (`accounts_visible_to`): the one their member,
+        read once per request, already carries."""
+        user = self.request.user
+        if user.is_staff:
+            account = accounts_visible_to(user).filter(pk=account_id).first()
+        else:
+            member = request_member(self.request)
+            account = (member.account if member is not None
+                       and str(member.account_id) == str(account_id) else None)
         if account is None:
             raise NotFound()
         self.check_object_permissions(self.request, account)

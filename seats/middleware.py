@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 
 from billing_site.dates import today
 
-from .access import access_decision
-from .models import Member
+from .access import access_decision, request_member
 
 # Paths that must work for a signed-out or refused person. The API decides for itself
 # (`seats.permissions.HasProductAccess`), with JSON answers.
@@ -40,11 +39,7 @@ class MemberAccessMiddleware:
         request.access = None
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
-            if not user.is_staff:
-                request.member = (
-                    Member.objects.select_related("account", "account__package", "user")
-                    .filter(user=user).first()
-                )
+            request.member = request_member(request)  # None for staff
             if not request.path.startswith(OPEN_PREFIXES):
                 decision = access_decision(user, as_of=today(), member=request.member)
                 request.access = decision

@@ -12,9 +12,9 @@ from rest_framework.permissions import BasePermission
 from billing_site.dates import today
 from billing_site.errors import DomainError
 
-from .access import access_decision
+from .access import access_decision, request_member
 from .middleware import billing_only_reason
-from .models import Member, MemberRole, MemberState
+from .models import MemberRole, MemberState
 
 
 class HasProductAccess(BasePermission):
@@ -25,7 +25,7 @@ class HasProductAccess(BasePermission):
     with the reason."""
 
     def has_permission(self, request, view):
-        decision = access_decision(request.user, as_of=today())
+        decision = access_decision(request.user, as_of=today(), member=request_member(request))
         if decision.allowed and decision.billing_only and not getattr(view, "billing_api", False):
             # an admin of a blocked account reaches only the billing operations (SPEC §6); a
             # DomainError so that the 403 carries the machine-readable code the product reads
@@ -59,9 +59,9 @@ class IsAccountAdmin(BasePermission):
     code = "admin_only"
 
     def has_object_permission(self, request, view, obj):
-        user = request.user
-        if user.is_staff:
+        if request.user.is_staff:
             return True
-        return Member.objects.filter(
-            user=user, account=obj, role=MemberRole.ADMIN, state=MemberState.ACTIVE
-        ).exists()
+        # the requester's one member (`Member.user` is one-to-one), read once per request
+        member = request_member(request)
+        return (member is not None and member.account_id == obj.pk
+                and member.role == MemberRole.ADMIN and member.state == MemberState.ACTIVE)
