@@ -1,48 +1,34 @@
 """Scoped reads of the plans pages and API (each function takes the requesting account and reads
 only its rows), and what an account's package entitles it to (SPEC §4), for the product."""
 
-from django.db.models import Count, Q
 
-from catalogue.models import AddOn, DiscountRung, Package, PackageAddOn, PackagePrice
+from catalogue.models import AddOn, Package, PackageAddOn, PackagePrice
 from seats.models import Seat
 
 from .models import Order, PackageChange
 from .services import addon_states
 
 
-def seat_groups(account) -> list[dict]:
-    """The account's seats (removed ones excluded) grouped by validity, earliest first:
-    [{valid_until, total, free, occupied}] (one query)."""
-    live = Seat.objects.filter(account=account, removed_on__isnull=True)
-    # free: neither occupied nor held by a pending invitation (issue 13 item 3)
-    groups = list(
-        live.values("valid_until")
-        .annotate(total=Count("id"),
-                  free=Count("id", filter=Q(pk__in=live.free().values("pk"))))
-        .order_by("valid_until")
-    )
-    for group in groups:
+def seat_groups(seats) -> list[dict]:
+    """Live seats (read with `free_now`, as `services.quote_basis(..., with_free=True)` reads
+    them) grouped by validity, earliest first: [{valid_until, total, free, occupied}]. Free:
+    neither occupied nor held by a pending invitation (issue 13 item 3). No query."""
+    groups: dict = {}
+    for seat in seats:
+        group = groups.setdefault(seat.valid_until, {"valid_until": seat.valid_until,
+                                                     "total": 0, "free": 0})
+        group["total"] += 1
+        group["free"] += bool(seat.free_now)
+    rows = [groups[day] for day in sorted(groups)]
+    for group in rows:
         group["occupied"] = group["total"] - group["free"]
-    return groups
+    return rows
 
 
 def seat_numbers(account, seat_ids) -> dict[int, int]:
     """{seat id: the seat's number in its account}, the number the Users page shows."""
     return dict(Seat.objects.filter(account=account, pk__in=seat_ids)
                 .values_list("pk", "number"))
-
-
-def seat_price(account):
-    """The monthly net price of one seat of the account's package in its currency (Decimal), or
-    None when the package has no price in that currency."""
-    price = PackagePrice.objects.filter(package=account.package_id,
-                                        currency=account.currency).first()
-    return price.monthly_price if price else None
-
-
-def discount_ladder() -> list[tuple[int, object]]:
-    """[(from term months, percent)], lowest rung first."""
-    return list(DiscountRung.objects.values_list("min_months", "percent"))
 
 
 def add_on_names(codes) -> dict[str, str]:

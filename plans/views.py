@@ -96,12 +96,12 @@ def _shortcuts(as_of, valid_until):
     return rows
 
 
-def _default_data(account, valid_until, states, as_of):
+def _default_data(account, valid_until, basis, as_of):
     """The default target month (`services.renewal_default_target`); no new seats or packs."""
     year, month = services.renewal_default_target(account=account, valid_until=valid_until,
-                                                  as_of=as_of)
+                                                  as_of=as_of, basis=basis)
     data = {"until": f"{year:04d}-{month:02d}", "other_month": "", "add_seats": "0"}
-    data.update({addon_field_name(code): "0" for code in states})
+    data.update({addon_field_name(code): "0" for code in basis.states})
     return data
 
 
@@ -115,7 +115,7 @@ def _normalised(data, shortcuts):
     return data
 
 
-def _quote(form, account, as_of):
+def _quote(form, account, as_of, basis=None):
     """The quote for a bound RenewForm, or None with the errors put on the form."""
     if not form.is_valid():
         return None
@@ -123,7 +123,7 @@ def _quote(form, account, as_of):
     try:
         return services.renewal_quote(account=account, until=data["target"],
                                       add_seats=data["add_seats"], add_ons=data["add_ons"],
-                                      as_of=as_of)
+                                      as_of=as_of, basis=basis)
     except DomainError as exc:
         if not form.attach_domain_error(exc):
             form.add_error(None, str(exc.message))
@@ -190,23 +190,27 @@ def _order_fields(form, quote):
 
 
 def _render_renew(request, account, *, buy_form=None, status=200):
+    """The Renew page. What it shows and quotes (the account, its seats, the add-on states, the
+    seat price, the ladder, the policy) is read once, as a `QuoteBasis` (issue 16): the default
+    target's trial quotes and the quote shown reuse it."""
     as_of = today()
-    states = services.addon_states(account)
-    groups = selectors.seat_groups(account)
+    basis = services.quote_basis(account, with_free=True)
+    account, states = basis.account, basis.states
+    groups = selectors.seat_groups(basis.seats)
     valid_until = groups[-1]["valid_until"] if groups else None
     shortcuts = _shortcuts(as_of, valid_until)
     if "until" in request.GET:
         data = request.GET
     else:
-        data = _default_data(account, valid_until, states, as_of)
+        data = _default_data(account, valid_until, basis, as_of)
     form = RenewForm(_normalised(data, shortcuts), addon_states=states)
-    quote = _quote(form, account, as_of)
+    quote = _quote(form, account, as_of, basis)
     quote_data = services.quote_json(quote, account.currency) if quote is not None else None
     addon_names = {code: catalogue_name(state.name) for code, state in states.items()}
     context = {
         "account": account,
         "package": account.package,
-        "seat_price": selectors.seat_price(account),
+        "seat_price": basis.unit_price,
         "seat_groups": groups,
         "seats_total": sum(g["total"] for g in groups),
         "valid_until": valid_until,
@@ -214,7 +218,7 @@ def _render_renew(request, account, *, buy_form=None, status=200):
         "selected_until": form.data.get("until"),
         "form": form,
         "ladder": [{"min": months, "percent": _percent(percent)}
-                   for months, percent in selectors.discount_ladder()],
+                   for months, percent in basis.ladder],
         "addon_states": list(states.values()),
         "buy_form": buy_form or AddOnBuyForm(addon_states=states),
         "can_buy_addons": any(s.max_more_packs for s in states.values()),
@@ -226,6 +230,9 @@ def _render_renew(request, account, *, buy_form=None, status=200):
         "billing_period_label": account.get_billing_period_display(),
         "annual": BillingPeriod.ANNUAL,
         "currency": account.currency,
+        # for the recurring payments card (dunning_recurring), which would read them again
+        "recurring_known": {"valid_until": valid_until,
+                            "grace_days": basis.policy.grace_days},
     }
     if quote_data is not None:
         context.update(_details(quote_data, addon_names))
@@ -243,9 +250,10 @@ def renew_quote(request, account):
     """The live quote of the renew page: the form POSTed by renew.js (session and CSRF token),
     answered with `services.quote_json` plus the rendered billing details, or
     `{"error", "field"}` with status 400."""
-    states = services.addon_states(account)
+    basis = services.quote_basis(account)
+    states = basis.states
     form = RenewForm(request.POST, addon_states=states)
-    quote = _quote(form, account, today())
+    quote = _quote(form, account, today(), basis)
     if quote is None:
         field, message = form.first_error()
         return JsonResponse({"error": str(message), "field": field}, status=400)

@@ -90,16 +90,26 @@ def account_valid_until(account_id: int) -> date | None:
         last=Max("valid_until"))["last"]
 
 
-def recurring_next_charge_on(*, account, as_of: date, policy=None) -> date | None:
+UNREAD = object()  # an argument the caller has not read: read it here
+
+
+def recurring_next_charge_on(*, account, as_of: date, policy=None, card=UNREAD,
+                             valid_until=UNREAD) -> date | None:
     """When the saved card will next be charged (a business date), None when recurring payments
     are off, there is no card, nothing is valid, the current charge waits for the card holder,
     its retries are over, or a contract runs on `as_of` (invoiced monthly instead). A charge due
-    today or overdue reads `as_of`."""
-    policy = policy or BillingPolicy.current()
-    card = SavedCard.objects.filter(account=account).first()
-    valid_until = account_valid_until(account.pk)
-    if card is None or not card.recurring or valid_until is None:
+    today or overdue reads `as_of`. `card` (the account's `SavedCard` or None) and
+    `valid_until` (`account_valid_until`) may be passed by a caller that has read them; each
+    is read only when needed, so an account without a recurring card costs one query."""
+    if card is UNREAD:
+        card = SavedCard.objects.filter(account=account).first()
+    if card is None or not card.recurring:
         return None
+    if valid_until is UNREAD:
+        valid_until = account_valid_until(account.pk)
+    if valid_until is None:
+        return None
+    policy = policy or BillingPolicy.current()
     if Contract.objects.running_on(as_of).filter(account=account).exists():
         return None
     charge = RecurringCharge.objects.filter(account=account, renews_from=valid_until).first()

@@ -1,6 +1,7 @@
 """Renewal quotes, payable orders and package changes (SPEC §4–5), by topic:
 
-- `quotes`: target-month shortcuts, the default target, `renewal_quote`, `quote_json`;
+- `quotes`: target-month shortcuts, the default target, `quote_basis` (what a quote reads, read
+  once per request), `renewal_quote`, `quote_json`;
 - `orders`: `renewal_order_create`, `addon_order_create`, the status table `ORDER_TRANSITIONS` and
   `order_transition` (the one writer of `Order.status`), `order_refresh` / `orders_refresh`;
 - `package_change`: converting remaining time at the price ratio;
@@ -29,10 +30,12 @@ from .orders import (
 from .package_change import PackageChangeResult, package_change
 from .quotes import (
     SHORTCUT_MONTHS,
+    QuoteBasis,
     RenewalQuote,
     TargetShortcut,
     localized_quote,
     parse_target_month,
+    quote_basis,
     quote_json,
     renewal_default_target,
     renewal_quote,
@@ -40,12 +43,13 @@ from .quotes import (
 )
 
 __all__ = [
-    "ORDER_TRANSITIONS", "SHORTCUT_MONTHS", "AddOnState", "PackageChangeResult", "RenewalQuote",
+    "ORDER_TRANSITIONS", "SHORTCUT_MONTHS", "AddOnState", "PackageChangeResult", "QuoteBasis",
+    "RenewalQuote",
     "TargetShortcut", "addon_order_create", "addon_states", "localized_quote",
     "order_add_on_packs_grant", "order_add_on_packs_revoke",
     "order_basis", "order_quote",
     "order_refresh", "order_transition", "order_vat_treatment", "order_void_reason",
-    "orders_refresh", "package_change", "parse_target_month", "quote_json",
+    "orders_refresh", "package_change", "parse_target_month", "quote_basis", "quote_json",
     "renewal_default_target", "renewal_order_create", "renewal_quote", "renewal_shortcuts",
     "vat_treatment_for",
 ]

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from billing_site.errors import DomainError
@@ -42,14 +43,19 @@ def _lock_account(account) -> Account:
     return Account.objects.select_for_update().get(pk=account.pk)
 
 
+def no_price_error(package, currency) -> DomainError:
+    """The refusal of a quote for a package without a seat price in the account's currency."""
+    return DomainError(
+        _("Package %(package)s has no price in %(currency)s; contact support.")
+        % {"package": package.display_name, "currency": currency},
+        code="no_price",
+    )
+
+
 def _unit_price(package, currency):
     price = PackagePrice.objects.filter(package=package, currency=currency).first()
     if price is None:
-        raise DomainError(
-            _("Package %(package)s has no price in %(currency)s; contact support.")
-            % {"package": package.display_name, "currency": currency},
-            code="no_price",
-        )
+        raise no_price_error(package, currency)
     return price.monthly_price
 
 
@@ -90,21 +96,21 @@ class AddOnState:
 
 def addon_states(account, package=None) -> dict[str, AddOnState]:
     """Every add-on the package allows, with its price in the account's currency and what the
-    account has bought (three queries)."""
+    account has bought (one query: the price and the packs are subqueries of the limits; each
+    is unique per add-on, by `addon_price_unique` and `account_addon_unique`)."""
     package = package or account.package
-    limits = PackageAddOn.objects.filter(package=package, addon__active=True).select_related(
-        "addon"
+    price = AddOnPrice.objects.filter(addon=OuterRef("addon_id"), currency=account.currency)
+    bought = AccountAddOn.objects.filter(account=account, addon=OuterRef("addon_id"))
+    limits = (
+        PackageAddOn.objects.filter(package=package, addon__active=True).select_related("addon")
+        .annotate(price_per_pack=Subquery(price.values("monthly_price")[:1]),
+                  packs=Subquery(bought.values("packs")[:1]))
     )
-    prices = dict(
-        AddOnPrice.objects.filter(currency=account.currency).values_list("addon_id",
-                                                                          "monthly_price")
-    )
-    bought = dict(AccountAddOn.objects.filter(account=account).values_list("addon_id", "packs"))
     return {
         limit.addon.code: AddOnState(
             code=limit.addon.code, name=limit.addon.name, pack_size=limit.addon.pack_size,
-            price_per_pack=prices.get(limit.addon_id), included=limit.included, cap=limit.cap,
-            packs=bought.get(limit.addon_id, 0),
+            price_per_pack=limit.price_per_pack, included=limit.included, cap=limit.cap,
+            packs=limit.packs or 0,
         )
         for limit in limits
     }

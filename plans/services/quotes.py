@@ -4,6 +4,7 @@
 from dataclasses import dataclass
 from datetime import date
 
+from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
 
 from billing_site import formatting
@@ -12,7 +13,7 @@ from billing_site.inputs import ASCII_MONTH
 from billing_site.vat import (
     VatTreatment,
 )
-from catalogue.models import BillingPolicy
+from catalogue.models import BillingPolicy, PackagePrice
 from seats.models import Account, Seat
 
 from .. import pricing
@@ -20,9 +21,9 @@ from ..order_quote import OrderQuote
 from .common import (
     _ladder,
     _seat_terms,
-    _unit_price,
     _validate_addon_request,
     addon_states,
+    no_price_error,
     vat_treatment_for,
 )
 
@@ -101,17 +102,18 @@ def renewal_shortcuts(*, valid_until, as_of) -> list[TargetShortcut]:
     return rows
 
 
-def renewal_default_target(*, account, valid_until, as_of) -> tuple[int, int]:
+def renewal_default_target(*, account, valid_until, as_of, basis=None) -> tuple[int, int]:
     """The target month the renew page starts with, so that the default never offers 0.00 while
     something can be paid (SPEC §5, issue 7):
     1. the end of this month (SPEC's default), when it can be quoted and costs something;
     2. else the month of the seats' validity, when that is later and something is due within it
        (e.g. a seat added this month and never paid): it pays what is due without extending;
     3. else "+1 month", one month beyond the validity, which always costs something.
-    Up to two quotes' worth of queries."""
+    Up to two quotes; no query when `basis` (`quote_basis`) is given, else one basis each."""
     def costs_something(month):
         try:
-            return renewal_quote(account=account, until=month, as_of=as_of).gross > 0
+            return renewal_quote(account=account, until=month, as_of=as_of,
+                                 basis=basis).gross > 0
         except DomainError:
             return False
 
@@ -125,18 +127,72 @@ def renewal_default_target(*, account, valid_until, as_of) -> tuple[int, int]:
     return plus_one.month
 
 
-def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricing.Quote:
+# What a quote needs of the billing policy, read inside the account query.
+_POLICY_FIELDS = ("renewal_paid_grace_days", "grace_days")
+
+
+@dataclass(frozen=True)
+class QuoteBasis:
+    """Everything a renewal quote of one account reads, read once: a page that quotes several
+    target months (the default target, then the quote it shows) or shows the prices beside the
+    quote reads each table once per request (issue 16).
+
+    `account` comes with its package and invoice data (the VAT treatment); `seats` are the live
+    seats (id and dates; `free_now` too when asked for); `unit_price` is the package's monthly
+    seat price in the account's currency, None when it has none (a quote then refuses);
+    `policy` is the billing policy (only `_POLICY_FIELDS` are read)."""
+
+    account: Account
+    seats: tuple
+    terms: tuple
+    states: dict
+    unit_price: object
+    ladder: tuple
+    policy: BillingPolicy
+
+
+def quote_basis(account, *, with_free=False) -> QuoteBasis:
+    """Read the `QuoteBasis` of `account` (four queries, whatever the number of seats: the
+    account with its package, invoice data, seat price and the policy's fields; the add-on
+    states; the seats; the ladder). `with_free`: annotate each seat with `free_now` (neither
+    occupied nor held by an open invitation), for the Renew page's seat groups."""
+    seat_price = PackagePrice.objects.filter(package=OuterRef("package_id"),
+                                             currency=OuterRef("currency"))
+    account = (
+        Account.objects.select_related("package", "billing_profile")
+        .annotate(seat_price=Subquery(seat_price.values("monthly_price")[:1]),
+                  **BillingPolicy.subqueries(_POLICY_FIELDS))
+        .get(pk=account.pk)
+    )
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).only(
+        "id", "valid_until", "paid_through", "created_on"
+    )
+    if with_free:
+        free = Seat.objects.filter(account=account).free().values("pk")
+        seats = seats.annotate(free_now=ExpressionWrapper(Q(pk__in=free),
+                                                         output_field=BooleanField()))
+    seats = tuple(seats)
+    policy = BillingPolicy.from_values(
+        {f"policy_{name}": getattr(account, f"policy_{name}") for name in _POLICY_FIELDS})
+    return QuoteBasis(account=account, seats=seats, terms=tuple(_seat_terms(seats)),
+                      states=addon_states(account), unit_price=account.seat_price,
+                      ladder=_ladder(), policy=policy)
+
+
+def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of,
+                  basis: QuoteBasis | None = None) -> pricing.Quote:
     """Quote extending every seat of the account (and `add_seats` new ones, and `add_ons` extra
-    packs) to the end of the month `until` = (year, month). A constant number of queries."""
+    packs) to the end of the month `until` = (year, month). A constant number of queries: those
+    of `quote_basis`, none when `basis` (read for this account in this request) is given."""
     if not isinstance(add_seats, int) or isinstance(add_seats, bool) or add_seats < 0:
         raise DomainError(_("New seats must be a whole number, 0 or more."), field="add_seats")
     if add_seats > 500:
         raise DomainError(_("At most 500 new seats can be added at once."), field="add_seats")
-    account = Account.objects.select_related("package", "billing_profile").get(pk=account.pk)
-    seats = Seat.objects.filter(account=account, removed_on__isnull=True).only(
-        "id", "valid_until", "paid_through", "created_on"
-    )
-    states = addon_states(account)
+    if basis is None:
+        basis = quote_basis(account)
+    elif basis.account.pk != account.pk:
+        raise ValueError("the quote basis of another account")
+    account, states = basis.account, basis.states
     extra = _validate_addon_request(states, add_ons)
     addon_lines = []
     for code, state in states.items():
@@ -146,21 +202,23 @@ def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of) -> pricin
             addon_lines.append(
                 pricing.AddOnLine(code, extra[code], state.price_per_pack, start=as_of)
             )
-    terms = _seat_terms(seats)
+    terms = list(basis.terms)
     _check_target_month(until, as_of=as_of, current=pricing.account_valid_until(terms))
     treatment = vat_treatment_for(account)
+    if basis.unit_price is None:
+        raise no_price_error(account.package, account.currency)
     try:
         quote = pricing.quote_renewal(
             seats=terms,
             new_seats=add_seats,
-            unit_price=_unit_price(account.package, account.currency),
+            unit_price=basis.unit_price,
             target_month=until,
             as_of=as_of,
-            ladder=_ladder(),
+            ladder=basis.ladder,
             vat_rate=treatment.rate,
             add_ons=addon_lines,
             free_through=account.trial_ends_on,
-            grace_days=BillingPolicy.current().renewal_paid_grace_days,
+            grace_days=basis.policy.renewal_paid_grace_days,
         )
     except pricing.PricingError as exc:
         raise DomainError(str(exc), field="until") from exc
