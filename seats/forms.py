@@ -9,6 +9,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm
 from django.core.exceptions import ValidationError
+from django.db.models import QuerySet
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -22,7 +23,7 @@ from catalogue.models import Package
 
 from . import services
 from .access import access_decision
-from .models import MemberRole
+from .models import Member, MemberRole
 
 
 def attach_domain_error(form, error: DomainError, field_map=None) -> bool:
@@ -175,8 +176,16 @@ class SeatAssignForm(forms.Form):
 
     def __init__(self, *args, members, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["member"].queryset = members
-        self.fields["member"].label_from_instance = lambda m: m.email
+        field = self.fields["member"]
+        field.label_from_instance = lambda m: m.email
+        if isinstance(members, QuerySet):
+            field.queryset = members
+        else:
+            # members already read (the Users page offers the same ones under each free seat):
+            # the choices are theirs, so rendering runs no query per seat (issue 16); the
+            # queryset only validates a submitted choice, which that page never binds
+            field.queryset = Member.objects.filter(pk__in=[m.pk for m in members])
+            field.choices = [(m.pk, m.email) for m in members]
 
 
 def _role_choices():

@@ -2,9 +2,10 @@
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, F, Func, IntegerField, OuterRef, Subquery
 
 from catalogue.models import BillingPolicy
 
@@ -95,6 +96,65 @@ def account_members(account):
         Member.objects.filter(account=account)
         .select_related("user", "seat")
         .order_by("state", "user__email")
+    )
+
+
+def _count(queryset):
+    """The number of rows of `queryset` as a scalar subquery (always one row: an aggregate
+    without GROUP BY), for reading several counts inside another query."""
+    return Subquery(queryset.order_by().annotate(n=Func(F("pk"), function="COUNT"))
+                    .values("n")[:1], output_field=IntegerField())
+
+
+@dataclass(frozen=True)
+class UsersPageMembers:
+    """What the Users page shows of an account's members and seat counts (`users_page_members`).
+
+    `listed`: the members list (`account_members_listed`, in its order); `eligible`: active
+    members without a seat, by e-mail (who can be assigned a free seat); `counts`: as
+    `account_seat_counts`, plus `expiring` (live seats valid until at most `as_of` +
+    `lead_days`, the "expiring" filter); `contract_open`: the account's (first) contract has not
+    ended by `as_of`, when `contract_seat_state` has something to say."""
+
+    listed: list
+    eligible: list
+    counts: dict
+    contract_open: bool
+
+
+def users_page_members(account, as_of: date, lead_days: int) -> UsersPageMembers:
+    """One query whatever the number of seats and members (issue 16): every member of the
+    account (the requesting admin among them, so there is always a row) with the seat counts
+    and the contract's end as uncorrelated subqueries, then split in Python (the list keeps the
+    database's order: by state, then e-mail)."""
+    live = Seat.objects.filter(account=account, removed_on__isnull=True)
+    first_contract = Contract.objects.filter(account=account).order_by("id")
+    invited = Invitation.objects.filter(OPEN_INVITATION, member=OuterRef("pk"))
+    members = list(
+        account_members(account).annotate(
+            only_invited=Exists(invited),
+            seats_total=_count(live),
+            seats_free=_count(live.free()),
+            seats_expiring=_count(live.filter(valid_until__lte=as_of + timedelta(days=lead_days))),
+            has_contract=Exists(first_contract),
+            contract_ends_on=Subquery(first_contract.values("ends_on")[:1]),
+        )
+    )
+    if members:
+        head = members[0]
+        counts = {"total": head.seats_total, "free": head.seats_free,
+                  "expiring": head.seats_expiring}
+        contract_open = head.has_contract and (head.contract_ends_on is None
+                                               or head.contract_ends_on >= as_of)
+    else:  # no member at all: not the page of an admin, but answer the same
+        counts = {**account_seat_counts(account), "expiring": live.filter(
+            valid_until__lte=as_of + timedelta(days=lead_days)).count()}
+        contract_open = contract_seat_state(account, as_of) is not None
+    return UsersPageMembers(
+        listed=[m for m in members if not m.only_invited],
+        eligible=[m for m in members
+                  if m.state == MemberState.ACTIVE and getattr(m, "seat", None) is None],
+        counts=counts, contract_open=contract_open,
     )
 
 

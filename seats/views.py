@@ -50,11 +50,10 @@ from .models import Member, MemberState, Seat
 from .selectors import (
     SEAT_FILTERS,
     account_invitations_open,
-    account_members_listed,
-    account_seat_counts,
     account_seats_filtered,
     contract_seat_state,
     is_last_active_admin,
+    users_page_members,
 )
 
 SEATS_PER_PAGE = 50
@@ -161,21 +160,34 @@ def _release_auto_id(member_pk):
 
 
 def _render_users(request, account, *, add_form=None, invite_form=None, release_forms=None):
-    """The users page; forms passed in (bound, with errors) replace the blank ones."""
+    """The users page; forms passed in (bound, with errors) replace the blank ones.
+
+    Six queries whatever the number of seats (issue 16): the session, the user with its member
+    and account (`seats.auth`), the access decision (whose policy and standing the page reuses),
+    then the members with the seat counts (`users_page_members`), the page of seats and the
+    open invitations. A contract account adds those of `contract_seat_state`, a trial account
+    the trial's cap."""
     release_forms = release_forms or {}
-    eligible = (
-        Member.objects.filter(account=account, state=MemberState.ACTIVE, seat__isnull=True)
-        .select_related("user").order_by("user__email")
-    )
+    as_of = today()
+    access = getattr(request, "access", None)
+    if access is not None and access.policy is not None:
+        lead_days = access.policy.banner_lead_days
+    else:
+        lead_days = BillingPolicy.current().banner_lead_days
     which = request.GET.get("seats", "")
     which = which if which in SEAT_FILTERS else ""
-    policy = BillingPolicy.current()
-    seats_page = Paginator(
-        account_seats_filtered(account, which, today(), policy.banner_lead_days), SEATS_PER_PAGE
-    ).get_page(request.GET.get("page"))
+    people = users_page_members(account, as_of, lead_days)
+    counts = {"total": people.counts["total"], "free": people.counts["free"]}
+    paginator = Paginator(account_seats_filtered(account, which, as_of, lead_days),
+                          SEATS_PER_PAGE)
+    # the filtered count is one of the counts read with the members: no COUNT query of its own
+    paginator.count = {"": counts["total"], "free": counts["free"],
+                       "occupied": counts["total"] - counts["free"],
+                       "expiring": people.counts["expiring"]}[which]
+    seats_page = paginator.get_page(request.GET.get("page"))
     seats = list(seats_page.object_list)
     members = []
-    for m in account_members_listed(account):
+    for m in people.listed:
         form = release_forms.get(m.pk)
         members.append({
             "member": m,
@@ -185,15 +197,17 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
             "release_form": form or MemberReleaseForm(auto_id=_release_auto_id(m.pk)),
             "release_open": form is not None,
         })
+    eligible = people.eligible
     if eligible:
         for seat in seats:
             if seat.is_free:
                 seat.assign_form = SeatAssignForm(members=eligible,
                                                   auto_id=f"id_assign{seat.pk}_%s")
-    counts = account_seat_counts(account)
-    addable = services.seats_addable(account, today())
+    addable = services.seats_addable(account, as_of)
     add_form = add_form or SeatsAddForm()
     add_form.fields["count"].widget.attrs["max"] = max(1, addable)
+    in_trial = account.trial and account.trial_ends_on and as_of <= account.trial_ends_on
+    standing = access.standing if access is not None else None
     context = {
         "account": account,
         "seats": seats,
@@ -201,7 +215,7 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "seat_filter": which,
         "seat_filters": [("", _("All")), ("free", _("Free")), ("occupied", _("Occupied")),
                          ("expiring", _("Expiring"))],
-        "expiring_lead_days": policy.banner_lead_days,
+        "expiring_lead_days": lead_days,
         "counts": counts,
         "occupied": counts["total"] - counts["free"],
         "members": members,
@@ -211,12 +225,13 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "invite_form": invite_form or MemberInviteForm(),
         "max_seats": addable,
         # the cap on seats during the free trial (issue 12); None once the trial is over
-        "trial_max_seats": (policy.trial_max_seats
-                            if account.trial and account.trial_ends_on
-                            and today() <= account.trial_ends_on else None),
-        "seats_only_in_renewal": services.seats_only_in_renewal(account, today()),
+        "trial_max_seats": BillingPolicy.current().trial_max_seats if in_trial else None,
+        # the standing the access decision computed for this request, when it made one
+        "seats_only_in_renewal": services.seats_only_in_renewal(account, as_of,
+                                                                standing=standing),
         # a contract account's live vs confirmed seat count (issue 11); None otherwise
-        "contract_seats": contract_seat_state(account, today()),
+        "contract_seats": (contract_seat_state(account, as_of)
+                           if people.contract_open else None),
     }
     return render(request, "seats/users.html", context)
 

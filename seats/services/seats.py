@@ -46,10 +46,12 @@ def seats_add(*, account, count, actor, as_of, for_order=False) -> list[Seat]:
     return seats
 
 
-def seats_only_in_renewal(account, as_of) -> bool:
+def seats_only_in_renewal(account, as_of, *, standing=None) -> bool:
     """True while `account` is blocked or suspended on `as_of` because its seats lapsed or its
-    unpaid trial ended: new seats then come only with a paid renewal (see `seats_add`)."""
-    standing = standing_of(account, as_of)
+    unpaid trial ended: new seats then come only with a paid renewal (see `seats_add`).
+    `standing`: the account's `Standing` on `as_of` when the caller has it (a page's access
+    decision), else read (one query)."""
+    standing = standing or standing_of(account, as_of)
     lapsed = standing.valid_until is not None or standing.trial_ends_on is not None
     return standing.blocked and lapsed and not standing.held
 
