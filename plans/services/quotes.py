@@ -1,7 +1,7 @@
 """Renewal quotes (SPEC §5): target-month shortcuts, the default target, the quote and its JSON."""
 
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
@@ -20,7 +20,6 @@ from .. import pricing
 from ..order_quote import OrderQuote
 from .common import (
     _ladder,
-    _seat_terms,
     _validate_addon_request,
     addon_states,
     no_price_error,
@@ -138,7 +137,8 @@ class QuoteBasis:
     quote reads each table once per request (issue 16).
 
     `account` comes with its package and invoice data (the VAT treatment); `seats` are the live
-    seats (id and dates; `free_now` too when asked for); `unit_price` is the package's monthly
+    seats as rows (`id`, `valid_until`, `paid_through`, `created_on`; `free_now` too when asked
+    for); `unit_price` is the package's monthly
     seat price in the account's currency, None when it has none (a quote then refuses);
     `policy` is the billing policy (only `_POLICY_FIELDS` are read)."""
 
@@ -149,6 +149,9 @@ class QuoteBasis:
     unit_price: object
     ladder: tuple
     policy: BillingPolicy
+    # quotes already made from this basis, by their arguments: the Renew page's default target
+    # is found by quoting it, and the page then shows that same quote
+    made: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def quote_basis(account, *, with_free=False) -> QuoteBasis:
@@ -164,17 +167,20 @@ def quote_basis(account, *, with_free=False) -> QuoteBasis:
                   **BillingPolicy.subqueries(_POLICY_FIELDS))
         .get(pk=account.pk)
     )
-    seats = Seat.objects.filter(account=account, removed_on__isnull=True).only(
-        "id", "valid_until", "paid_through", "created_on"
-    )
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True)
+    fields = ["id", "valid_until", "paid_through", "created_on"]
     if with_free:
         free = Seat.objects.filter(account=account).free().values("pk")
         seats = seats.annotate(free_now=ExpressionWrapper(Q(pk__in=free),
                                                          output_field=BooleanField()))
-    seats = tuple(seats)
+        fields.append("free_now")
+    # rows, not model instances: a thousand instances cost more than the query itself
+    seats = tuple(seats.values_list(*fields, named=True))
     policy = BillingPolicy.from_values(
         {f"policy_{name}": getattr(account, f"policy_{name}") for name in _POLICY_FIELDS})
-    return QuoteBasis(account=account, seats=seats, terms=tuple(_seat_terms(seats)),
+    terms = tuple(pricing.SeatTerms(seat.id, seat.valid_until, seat.paid_through,
+                                    seat.created_on) for seat in seats)
+    return QuoteBasis(account=account, seats=seats, terms=terms,
                       states=addon_states(account), unit_price=account.seat_price,
                       ladder=_ladder(), policy=policy)
 
@@ -202,6 +208,9 @@ def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of,
             addon_lines.append(
                 pricing.AddOnLine(code, extra[code], state.price_per_pack, start=as_of)
             )
+    key = (tuple(until), add_seats, tuple(sorted(extra.items())), as_of)
+    if key in basis.made:
+        return basis.made[key]
     terms = list(basis.terms)
     _check_target_month(until, as_of=as_of, current=pricing.account_valid_until(terms))
     treatment = vat_treatment_for(account)
@@ -222,7 +231,8 @@ def renewal_quote(*, account, until, add_seats=0, add_ons=None, as_of,
         )
     except pricing.PricingError as exc:
         raise DomainError(str(exc), field="until") from exc
-    return RenewalQuote(quote, treatment)
+    basis.made[key] = RenewalQuote(quote, treatment)
+    return basis.made[key]
 
 
 @dataclass(frozen=True)
