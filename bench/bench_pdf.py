@@ -129,7 +129,9 @@ def page_count(content):
 
 
 def warm_up_worker():
-    """What a worker process does before its first task (nothing yet: its first task pays)."""
+    """What a Celery worker process does before its first task (`worker_process_init`): one
+    sample render, then the garbage collector frozen (invoices.pdf.warm_up)."""
+    pdf.warm_up()
 
 
 class FullCollections:

@@ -168,6 +168,9 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_TASK_ACKS_LATE = True  # a worker that dies mid-task leaves the task for another worker
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# a new worker process renders a sample PDF before its first task (invoices.tasks.rendering,
+# 0.6–2.4 s): give it more than Celery's default 4 s to report ready
+CELERY_WORKER_PROC_ALIVE_TIMEOUT = 20.0
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 
 # Stripe (used from the payments issue on); localstripe in tests and the demo

@@ -1,8 +1,10 @@
 """Celery tasks: PDF rendering and e-mailing of documents."""
 
 from celery import shared_task
+from celery.signals import worker_process_init
 from django.db import InterfaceError, OperationalError
 
+from invoices import pdf
 from invoices.services import rendering
 
 __all__ = ["render_document", "render_pending_documents"]
@@ -29,3 +31,12 @@ def render_document(document_id):
 def render_pending_documents():
     """Periodic sweep: documents still marked `needs_render` (a lost task, a failed e-mail)."""
     return rendering.render_pending_documents()
+
+
+@worker_process_init.connect(dispatch_uid="invoices.pdf_warm_up", weak=False)
+def warm_up_pdf_rendering(**kwargs):
+    """Each worker process renders a sample PDF and freezes the garbage collector before it takes
+    its first task (issue 16): the first customer does not wait for fonts and stylesheet, and
+    full collections no longer walk everything loaded so far. Celery waits for this hook
+    (`CELERY_WORKER_PROC_ALIVE_TIMEOUT`)."""
+    pdf.warm_up()
