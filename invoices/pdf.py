@@ -23,6 +23,7 @@ URL that is not a local file under this app's static folder or the system fonts.
 
 import gc
 import logging
+import re
 import threading
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cache
@@ -40,6 +41,7 @@ from .ksef.verification import qr_svg, verification_url
 LAYOUT_VERSION = "1"
 
 CSS_PATH = Path(__file__).resolve().parent / "static" / "invoices" / "pdf.css"
+UA_CSS_PATH = CSS_PATH.with_name("pdf-ua.css")
 TEMPLATE = "invoices/pdf/document.html"
 # Local folders WeasyPrint may read from (file: URLs only): this app's static files, system fonts.
 ALLOWED_FILE_ROOTS = (CSS_PATH.parent.parent.resolve(), Path("/usr/share/fonts"))
@@ -53,6 +55,9 @@ TITLES = {
 RATE_LABELS = {"reverse_charge": "oo", "np": "np."}
 NBSP = "\u00a0"
 _RENDER_LOCK = threading.Lock()
+# Whitespace between two tags that spans a line break is the template's formatting, never text
+# (the template keeps inline runs such as `</span> <strong>` on one line)
+_BETWEEN_LINES = re.compile(r">[ \t]*\n\s*<")
 
 
 # --- formatting (Polish conventions: 1 234,56) ---------------------------------------------------
@@ -361,23 +366,47 @@ def _stylesheet():
     return css, fonts
 
 
+@cache
+def _document_html_class():
+    """`weasyprint.HTML` with the documents' own small user-agent stylesheet (UA_CSS_PATH,
+    parsed once) instead of WeasyPrint's full HTML one: matching every element against the full
+    sheet's ~250 rules was ~9 % of a one-page render (issue 16). Overrides `_ua_stylesheets`,
+    the hook WeasyPrint's own `HTML.render` asks for them (WeasyPrint 70; the PDF tests render
+    through it and look at the result, so a WeasyPrint that drops the hook fails them)."""
+    weasyprint = _weasyprint()
+    user_agent = weasyprint.CSS(string=UA_CSS_PATH.read_text(), url_fetcher=url_fetcher())
+
+    class DocumentHTML(weasyprint.HTML):
+        def _ua_stylesheets(self, forms=False):
+            return [user_agent]
+
+    return DocumentHTML
+
+
+def _write_pdf(html: str, html_class) -> bytes:
+    css, fonts = _stylesheet()
+    with _RENDER_LOCK:
+        document = html_class(string=html, base_url=str(CSS_PATH.parent) + "/",
+                              url_fetcher=url_fetcher())
+        return document.write_pdf(stylesheets=[css], font_config=fonts)
+
+
 def html_to_pdf(html: str) -> bytes:
-    """Any HTML to PDF with the invoice stylesheet and the local-only fetcher.
+    """Any HTML to PDF with the invoice stylesheet, WeasyPrint's full user-agent stylesheet and
+    the local-only fetcher.
 
     One rendering at a time per process: the parsed stylesheet and font configuration are
     shared, and Pango/fontconfig are not safe to drive from several threads at once (Celery's
     prefork workers are single-threaded anyway; this guards threaded callers)."""
-    weasyprint = _weasyprint()
-    css, fonts = _stylesheet()
-    with _RENDER_LOCK:
-        document = weasyprint.HTML(string=html, base_url=str(CSS_PATH.parent) + "/",
-                                   url_fetcher=url_fetcher())
-        return document.write_pdf(stylesheets=[css], font_config=fonts)
+    return _write_pdf(html, _weasyprint().HTML)
 
 
 def render_document_pdf(data: dict) -> bytes:
-    html = render_to_string(TEMPLATE, {"doc": data})
-    return html_to_pdf(html)
+    """The PDF (bytes) of `document_pdf_data`'s dict: the template, its formatting whitespace
+    between tags taken out (each run would otherwise become a text box that WeasyPrint builds,
+    styles and collapses), laid out with the documents' user-agent stylesheet."""
+    html = _BETWEEN_LINES.sub("><", render_to_string(TEMPLATE, {"doc": data}))
+    return _write_pdf(html, _document_html_class())
 
 
 def document_pdf(document, *, lines=None, vat_totals=None) -> bytes:
