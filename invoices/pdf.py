@@ -13,8 +13,11 @@ An invoice accepted by KSeF also shows its KSeF number under the verification QR
 Works on unsaved documents too (pass `lines` and `vat_totals`), so the benchmark needs no database.
 
 Speed (issue 16, bench/bench_pdf.py, docs/benchmarks.md): every table has a fixed layout with
-explicit column widths (pdf.css), and each Celery worker process calls `warm_up()` before its
-first task: one sample render (fonts, stylesheet), then `gc.freeze()`.
+explicit column widths (pdf.css); documents are laid out with their own small user-agent
+stylesheet (pdf-ua.css) and without the template's formatting whitespace between tags; each
+Celery worker process calls `warm_up()` before its first task: one sample render (fonts,
+stylesheet), then `gc.freeze()`. `html_to_pdf` (any HTML) keeps WeasyPrint's full user-agent
+stylesheet.
 
 WeasyPrint never fetches anything remote: the stylesheet is read from this app's static folder and
 the fonts come from the system (DejaVu Sans, for Polish glyphs); `LocalOnlyUrlFetcher` refuses any
