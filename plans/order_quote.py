@@ -45,6 +45,12 @@ class OrderQuoteLine:
         """Days of the first partial month (None without one); see `partials` for all."""
         return self.partials[0][1] if self.partials else None
 
+    @property
+    def seat_id(self) -> int | None:
+        """`seat` under the name `plans.pricing.QuoteLine` gives it, so that
+        `pricing.group_lines` groups these lines as they are (no copy per line)."""
+        return self.seat
+
     def to_json(self) -> dict:
         data = {
             "seat": self.seat, "start": self.start.isoformat(), "end": self.end.isoformat(),
@@ -115,17 +121,28 @@ class OrderQuote:
         return tuple(line for line in self.lines if line.add_on is not None)
 
     def to_json(self) -> dict:
+        return self._json(with_lines=True)
+
+    def totals_json(self) -> dict:
+        """`to_json` without the lines: what a page's summary shows (the totals, the term, the
+        VAT treatment and the validity), without writing every line."""
+        return self._json(with_lines=False)
+
+    def _json(self, *, with_lines: bool) -> dict:
         data = {
             "currency": self.currency, "term_months": self.term_months,
             "discount_percent": money_text(self.discount_percent),
-            "lines": [line.to_json() for line in self.lines],
+        }
+        if with_lines:
+            data["lines"] = [line.to_json() for line in self.lines]
+        data.update({
             "net_before_discount": money_text(self.net_before_discount),
             "discount": money_text(self.discount), "net": money_text(self.net),
             "vat_rate": money_text(self.vat_rate),
             "vat_code": self.vat_code, "vat_reason": self.vat_reason, "vat_note": self.vat_note,
             "vat": money_text(self.vat), "gross": money_text(self.gross),
             "valid_until": self.valid_until.isoformat(),
-        }
+        })
         if self.request is not None:
             data["request"] = self.request
         if self.package is not None:

@@ -1,7 +1,7 @@
 """Renewal quotes, payable orders and package changes (SPEC §4–5), by topic:
 
 - `quotes`: target-month shortcuts, the default target, `quote_basis` (what a quote reads, read
-  once per request), `renewal_quote`, `quote_json`;
+  once per request), `renewal_quote`, `renewal_order_quote` / `quote_json`;
 - `orders`: `renewal_order_create`, `addon_order_create`, the status table `ORDER_TRANSITIONS` and
   `order_transition` (the one writer of `Order.status`), `order_refresh` / `orders_refresh`;
 - `package_change`: converting remaining time at the price ratio;
@@ -38,6 +38,7 @@ from .quotes import (
     quote_basis,
     quote_json,
     renewal_default_target,
+    renewal_order_quote,
     renewal_quote,
     renewal_shortcuts,
 )
@@ -50,6 +51,6 @@ __all__ = [
     "order_basis", "order_quote",
     "order_refresh", "order_transition", "order_vat_treatment", "order_void_reason",
     "orders_refresh", "package_change", "parse_target_month", "quote_basis", "quote_json",
-    "renewal_default_target", "renewal_order_create", "renewal_quote", "renewal_shortcuts",
+    "renewal_default_target", "renewal_order_create", "renewal_order_quote", "renewal_quote", "renewal_shortcuts",
     "vat_treatment_for",
 ]

@@ -254,10 +254,15 @@ def localized_quote(data: dict) -> dict:
     return OrderQuote.from_json(data).to_json()
 
 
+def renewal_order_quote(quote: RenewalQuote, currency: str) -> OrderQuote:
+    """A renewal quote as the typed `OrderQuote` an order would store (see `quote_json`), for a
+    page that shows it without writing it out as JSON."""
+    return OrderQuote.from_pricing(quote.quote, treatment=quote.treatment, currency=currency)
+
+
 def quote_json(quote: RenewalQuote, currency: str) -> dict:
     """The API shape of a quote (and what an order stores): `OrderQuote.to_json` — amounts as
     2-decimal strings; add-on lines follow the seat lines, with `"seat": null` and their
     `add_on` code and `packs`; each line lists its partial months as `partials`; `vat_code`,
     `vat_reason` and `vat_note` say which VAT treatment applies and why."""
-    return OrderQuote.from_pricing(quote.quote, treatment=quote.treatment,
-                                   currency=currency).to_json()
+    return renewal_order_quote(quote, currency).to_json()
