@@ -391,6 +391,12 @@ class SeatQuerySet(models.QuerySet):
         filter `removed_on` as they need)."""
         return self.filter(member__isnull=True).exclude(Exists(_held()))
 
+    def with_free_now(self):
+        """Each seat annotated with `free_now`: whether `free()` would select it, read in the
+        same row (no `pk IN (free seats)` subquery over the whole account: issue 16)."""
+        return self.annotate(free_now=models.ExpressionWrapper(
+            ~Exists(_held()) & Q(member__isnull=True), output_field=models.BooleanField()))
+
 
 class Seat(models.Model):
     """A licence of an account, with its own validity, occupied by at most one member.

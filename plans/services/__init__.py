@@ -51,6 +51,7 @@ __all__ = [
     "order_basis", "order_quote",
     "order_refresh", "order_transition", "order_vat_treatment", "order_void_reason",
     "orders_refresh", "package_change", "parse_target_month", "quote_basis", "quote_json",
-    "renewal_default_target", "renewal_order_create", "renewal_order_quote", "renewal_quote", "renewal_shortcuts",
+    "renewal_default_target", "renewal_order_create", "renewal_order_quote", "renewal_quote",
+    "renewal_shortcuts",
     "vat_treatment_for",
 ]

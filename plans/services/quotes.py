@@ -4,7 +4,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from billing_site import formatting
@@ -167,12 +167,11 @@ def quote_basis(account, *, with_free=False) -> QuoteBasis:
                   **BillingPolicy.subqueries(_POLICY_FIELDS))
         .get(pk=account.pk)
     )
-    seats = Seat.objects.filter(account=account, removed_on__isnull=True)
+    # in id order, as `Seat.Meta.ordering` within one account, without its join to the account
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).order_by("id")
     fields = ["id", "valid_until", "paid_through", "created_on"]
     if with_free:
-        free = Seat.objects.filter(account=account).free().values("pk")
-        seats = seats.annotate(free_now=ExpressionWrapper(Q(pk__in=free),
-                                                         output_field=BooleanField()))
+        seats = seats.with_free_now()
         fields.append("free_now")
     # rows, not model instances: a thousand instances cost more than the query itself
     seats = tuple(seats.values_list(*fields, named=True))
