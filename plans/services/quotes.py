@@ -171,7 +171,7 @@ def quote_basis(account, *, with_free=False) -> QuoteBasis:
     seats = Seat.objects.filter(account=account, removed_on__isnull=True).order_by("id")
     fields = ["id", "valid_until", "paid_through", "created_on"]
     if with_free:
-        seats = seats.with_free_now()
+        seats = seats.with_free_now(account)
         fields.append("free_now")
     # rows, not model instances: a thousand instances cost more than the query itself
     seats = tuple(seats.values_list(*fields, named=True))

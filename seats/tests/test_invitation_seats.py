@@ -352,8 +352,9 @@ def test_the_seat_of_an_invitee_who_has_not_accepted_is_not_removed_with_them(tr
 
 
 def test_the_free_now_flag_of_each_seat_agrees_with_free(trial):
-    """`Seat.objects.with_free_now()` (the Renew page reads it with the seats, issue 16) flags
-    exactly the seats `free()` selects: the admin's seat is occupied, a seat held by an open
+    """`Seat.objects.with_free_now(account)` (the Renew page reads it with the seats, issue 16)
+    flags exactly the seats `free()` selects, and `free_in(account)` (the Users page's count)
+    selects them too: the admin's seat is occupied, a seat held by an open
     invitation is not free, and the seat of a cancelled invitation (which keeps pointing at
     it) is free again."""
     account, admin = trial(1)
@@ -366,8 +367,9 @@ def test_the_free_now_flag_of_each_seat_agrees_with_free(trial):
                                as_of=NOON.date())
     seats = Seat.objects.filter(account=account, removed_on__isnull=True)
 
-    flags = dict(seats.with_free_now().values_list("pk", "free_now"))
+    flags = dict(seats.with_free_now(account).values_list("pk", "free_now"))
     free = set(seats.free().values_list("pk", flat=True))
 
     assert flags == {seat.pk: seat.pk in free for seat in seats}
+    assert set(seats.free_in(account).values_list("pk", flat=True)) == free
     assert flags == {admin.seat.pk: False, held.seat.pk: False, cancelled.seat_id: True}
