@@ -3,7 +3,8 @@
 - `quotes`: target-month shortcuts, the default target, `quote_basis` (what a quote reads, read
   once per request), `renewal_quote`, `renewal_order_quote` / `quote_json`;
 - `orders`: `renewal_order_create`, `addon_order_create`, the status table `ORDER_TRANSITIONS` and
-  `order_transition` (the one writer of `Order.status`), `order_refresh` / `orders_refresh`;
+  `order_transition` (the one writer of `Order.status`), `order_refresh` / `orders_refresh` /
+  `account_orders_refreshed`;
 - `package_change`: converting remaining time at the price ratio;
 - `common`: loading prices, the ladder, add-on states and the VAT treatment; the account lock.
 
@@ -15,6 +16,7 @@ names below are the services' public surface.
 from .common import AddOnState, addon_states, vat_treatment_for
 from .orders import (
     ORDER_TRANSITIONS,
+    account_orders_refreshed,
     addon_order_create,
     order_add_on_packs_grant,
     order_add_on_packs_revoke,
@@ -45,7 +47,7 @@ from .quotes import (
 
 __all__ = [
     "ORDER_TRANSITIONS", "SHORTCUT_MONTHS", "AddOnState", "PackageChangeResult", "QuoteBasis",
-    "RenewalQuote",
+    "RenewalQuote", "account_orders_refreshed",
     "TargetShortcut", "addon_order_create", "addon_states", "localized_quote",
     "order_add_on_packs_grant", "order_add_on_packs_revoke",
     "order_basis", "order_quote",
