@@ -36,6 +36,10 @@ class ExpiringStaffTokenAuthentication(ThrottledTokenAuthentication):
     def authenticate_credentials(self, key):
         """The (user, token) pair of `key`; AuthenticationFailed for an expired staff token."""
         user, token = super().authenticate_credentials(key)
+        return self.unexpired(user, token)
+
+    def unexpired(self, user, token):
+        """(user, token), or AuthenticationFailed when `token` is an expired staff token."""
         if token_expired(token):
             hours = settings.STAFF_TOKEN_TTL_HOURS
             raise AuthenticationFailed(

@@ -364,7 +364,9 @@ REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = [
 # were made; the owner makes a new one on the API tokens page. Members' tokens do not expire.
 STAFF_TOKEN_TTL_HOURS = env.int("STAFF_TOKEN_TTL_HOURS", default=8)
 REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
-    "billing_site.authentication.ExpiringStaffTokenAuthentication",
+    # billing_site.authentication.ExpiringStaffTokenAuthentication, reading the member with the
+    # token's user (issue 16)
+    "seats.auth.MemberTokenAuthentication",
     # DRF's session authentication, its CSRF refusal translated and coded "csrf"
     "billing_site.api_auth.SessionAuthentication",
     # last: counts requests nobody authenticated in the anonymous rate, before any 401
@@ -372,7 +374,7 @@ REST_FRAMEWORK["DEFAULT_AUTHENTICATION_CLASSES"] = [
 ]
 # the schema documents the two ways to log in, not the counting class above
 SPECTACULAR_SETTINGS["AUTHENTICATION_WHITELIST"] = [
-    "billing_site.authentication.ExpiringStaffTokenAuthentication",
+    "seats.auth.MemberTokenAuthentication",
     "billing_site.api_auth.SessionAuthentication",
 ]
 # one schema enum for the billing period (seats, plans and the recurring API use the same values);

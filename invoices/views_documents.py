@@ -2,8 +2,9 @@
 pages for vendor staff.
 - History (`/account/history/`): the account's orders, payments and documents, PDF downloads and
   the add-note form of each VAT invoice. Pending orders that can no longer be paid are closed
-  first (`plans.services.orders_refresh`), and a pro-forma of a cancelled or expired order shows
-  as void with the order's reason (`selectors.document_void_reason`; the finance list too).
+  first (`plans.services.account_orders_refreshed`), and a pro-forma of a cancelled or expired
+  order shows as void with the order's reason (`selectors.document_void_reason`; the finance
+  list too).
   Admins only (403 for managers and users); every document id is looked up among the admin's
   account's documents, so another account's ids give 404.
 - Finance (`/finance/documents/`): staff in the group "finance" and superusers (403 for anyone
@@ -48,8 +49,7 @@ from billing_site.dates import today
 from billing_site.errors import DomainError
 from billing_site.inputs import StrictDateFormField
 from billing_site.money import Currency
-from plans.models import Order
-from plans.services import orders_refresh
+from plans.services import account_orders_refreshed
 from seats.forms import attach_domain_error
 from seats.views import account_admin_required
 
@@ -118,8 +118,7 @@ def _render_history(request, account, *, note_forms=None, status=200):
     note_forms = note_forms or {}
     # A pending order that can no longer be paid is closed first (as its own page does), so the
     # list never offers it as "pending payment" and its pro-forma shows as void.
-    orders_refresh(account=account, as_of=today())
-    orders = list(Order.objects.filter(account=account).order_by("-created_at", "-id"))
+    orders = account_orders_refreshed(account=account, as_of=today())
     for order in orders:
         order.url = _order_url(order)
     documents = list(selectors.documents_with_difference(

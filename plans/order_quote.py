@@ -45,12 +45,28 @@ class OrderQuoteLine:
         """Days of the first partial month (None without one); see `partials` for all."""
         return self.partials[0][1] if self.partials else None
 
-    def to_json(self) -> dict:
+    @property
+    def seat_id(self) -> int | None:
+        """`seat` under the name `plans.pricing.QuoteLine` gives it, so that
+        `pricing.group_lines` groups these lines as they are (no copy per line)."""
+        return self.seat
+
+    def to_json(self, *, texts: dict | None = None) -> dict:
+        """`texts`: a memo {amount or date: its text} shared by the lines of one quote, whose
+        lines mostly repeat a few dates and amounts (a thousand seat lines, issue 16)."""
+        texts = {} if texts is None else texts
+        start, end, unit_price, amount = self.start, self.end, self.unit_price, self.amount
+        partials = self.partials
+        for value, text in ((start, date.isoformat), (end, date.isoformat),
+                            (unit_price, money_text), (amount, money_text)):
+            if value not in texts:
+                texts[value] = text(value)
         data = {
-            "seat": self.seat, "start": self.start.isoformat(), "end": self.end.isoformat(),
-            "months": self.months, "days": self.days, "days_in_month": self.days_in_month,
-            "partials": [list(pair) for pair in self.partials],
-            "unit_price": money_text(self.unit_price), "amount": money_text(self.amount),
+            "seat": self.seat, "start": texts[start], "end": texts[end],
+            "months": self.months, "days": sum(days for days, _ in partials),
+            "days_in_month": partials[0][1] if partials else None,
+            "partials": [list(pair) for pair in partials],
+            "unit_price": texts[unit_price], "amount": texts[amount],
         }
         if self.add_on is not None:
             data["add_on"], data["packs"] = self.add_on, self.packs
@@ -115,17 +131,29 @@ class OrderQuote:
         return tuple(line for line in self.lines if line.add_on is not None)
 
     def to_json(self) -> dict:
+        return self._json(with_lines=True)
+
+    def totals_json(self) -> dict:
+        """`to_json` without the lines: what a page's summary shows (the totals, the term, the
+        VAT treatment and the validity), without writing every line."""
+        return self._json(with_lines=False)
+
+    def _json(self, *, with_lines: bool) -> dict:
         data = {
             "currency": self.currency, "term_months": self.term_months,
             "discount_percent": money_text(self.discount_percent),
-            "lines": [line.to_json() for line in self.lines],
+        }
+        if with_lines:
+            texts: dict = {}
+            data["lines"] = [line.to_json(texts=texts) for line in self.lines]
+        data.update({
             "net_before_discount": money_text(self.net_before_discount),
             "discount": money_text(self.discount), "net": money_text(self.net),
             "vat_rate": money_text(self.vat_rate),
             "vat_code": self.vat_code, "vat_reason": self.vat_reason, "vat_note": self.vat_note,
             "vat": money_text(self.vat), "gross": money_text(self.gross),
             "valid_until": self.valid_until.isoformat(),
-        }
+        })
         if self.request is not None:
             data["request"] = self.request
         if self.package is not None:

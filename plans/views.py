@@ -130,12 +130,6 @@ def _quote(form, account, as_of, basis=None):
         return None
 
 
-def _summary(data):
-    """The quote JSON for the summary template (which formats it with `billing_site.formatting`
-    filters)."""
-    return dict(data)
-
-
 QUOTE_AMOUNTS = ("net_before_discount", "discount", "net", "vat", "gross")
 QUOTE_PERCENTS = ("discount_percent", "vat_rate")
 
@@ -149,21 +143,18 @@ def _display(data):
     return shown
 
 
-def _details(data, addon_names):
-    """Billing details of a quote JSON (a live quote or an order's stored one, read through
-    `OrderQuote`): seat lines grouped by identical periods (pricing.group_lines), then the
-    add-on lines."""
-    quote = OrderQuote.from_json(data)
-    seat_lines = [
-        pricing.QuoteLine(line.seat, line.start, line.end, line.months, line.days,
-                          line.days_in_month, line.unit_price, line.amount, line.partials)
-        for line in quote.seat_lines
-    ]
+def _details(quote: OrderQuote, addon_names):
+    """Billing details of a quote (a live quote, or an order's stored one read through
+    `OrderQuote`): seat lines grouped by identical periods (pricing.group_lines, which reads the
+    `OrderQuoteLine`s as they are), then the add-on lines; `summary` is the quote JSON without
+    its lines (`OrderQuote.totals_json`), formatted by the templates' `formatting` filters.
+    The quote is not written out as JSON and read back: with a thousand seats that costs more
+    than the rest of the page (issue 16)."""
     groups = [
         {"count": g.count, "new_seats": g.new_seats, "start": g.start.isoformat(),
          "end": g.end.isoformat(), "duration": _duration(g.months, g.partials),
          "unit_price": _money(g.unit_price), "amount": _money(g.amount)}
-        for g in pricing.group_lines(seat_lines)
+        for g in pricing.group_lines(quote.seat_lines)
     ]
     addons = [
         {"name": addon_names.get(line.add_on, line.add_on), "packs": line.packs,
@@ -172,7 +163,7 @@ def _details(data, addon_names):
          "unit_price": _money(line.unit_price), "amount": _money(line.amount)}
         for line in quote.add_on_lines
     ]
-    return {"groups": groups, "addon_lines": addons, "summary": _summary(quote.to_json()),
+    return {"groups": groups, "addon_lines": addons, "summary": quote.totals_json(),
             "currency": quote.currency}
 
 
@@ -205,7 +196,6 @@ def _render_renew(request, account, *, buy_form=None, status=200):
         data = _default_data(account, valid_until, basis, as_of)
     form = RenewForm(_normalised(data, shortcuts), addon_states=states)
     quote = _quote(form, account, as_of, basis)
-    quote_data = services.quote_json(quote, account.currency) if quote is not None else None
     addon_names = {code: catalogue_name(state.name) for code, state in states.items()}
     context = {
         "account": account,
@@ -234,8 +224,9 @@ def _render_renew(request, account, *, buy_form=None, status=200):
         "recurring_known": {"valid_until": valid_until,
                             "grace_days": basis.policy.grace_days},
     }
-    if quote_data is not None:
-        context.update(_details(quote_data, addon_names))
+    if quote is not None:
+        context.update(_details(services.renewal_order_quote(quote, account.currency),
+                                addon_names))
     return render(request, "plans/renew.html", context, status=status)
 
 
@@ -257,9 +248,10 @@ def renew_quote(request, account):
     if quote is None:
         field, message = form.first_error()
         return JsonResponse({"error": str(message), "field": field}, status=400)
-    data = services.quote_json(quote, account.currency)
-    details = _details(data, {code: catalogue_name(state.name)
-                             for code, state in states.items()})
+    order_quote = services.renewal_order_quote(quote, account.currency)
+    data = order_quote.to_json()
+    details = _details(order_quote, {code: catalogue_name(state.name)
+                                     for code, state in states.items()})
     data["display"] = _display(data)
     data["details_html"] = render_to_string("plans/includes/quote_details.html", details,
                                             request=request)
@@ -355,8 +347,7 @@ def order_page(request, account, order_id):
     quote = services.order_quote(order)
     names = {code: catalogue_name(name) for code, name in
              selectors.add_on_names({line.add_on for line in quote.add_on_lines}).items()}
-    context = {"order": order, "request_data": quote.request or {},
-               **_details(order.quote, names)}
+    context = {"order": order, "request_data": quote.request or {}, **_details(quote, names)}
     return render(request, "plans/order.html", context)
 
 

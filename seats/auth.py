@@ -11,6 +11,10 @@ from axes.backends import AxesStandaloneBackend
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import AllowAllUsersModelBackend
 from django.db.models import Q
+from django.utils.translation import gettext_lazy
+from rest_framework.exceptions import AuthenticationFailed
+
+from billing_site.authentication import ExpiringStaffTokenAuthentication
 
 
 def logins_with_email(email):
@@ -97,3 +101,24 @@ class LockoutBackend(AxesStandaloneBackend):
     async def aauthenticate(self, request, username=None, password=None, **kwargs):
         return await sync_to_async(self.authenticate)(request, username=username,
                                                       password=password, **kwargs)
+
+
+class MemberTokenAuthentication(ExpiringStaffTokenAuthentication):
+    """The API's token authentication (`billing_site.authentication`, expiring staff tokens),
+    reading the token's user with its member, the member's account and the account's package in
+    the token's own query, as `EmailLoginBackend.get_user` does for a session: the API's access
+    check, account scoping and role check ask for them (`seats.access.request_member`), so they
+    cost no query of their own (issue 16). Otherwise DRF's `authenticate_credentials`, with its
+    messages (translated by DRF's catalogue)."""
+
+    def authenticate_credentials(self, key):
+        model = self.get_model()
+        try:
+            token = model.objects.select_related(
+                "user", "user__member", "user__member__account", "user__member__account__package",
+            ).get(key=key)
+        except model.DoesNotExist:
+            raise AuthenticationFailed(gettext_lazy("Invalid token.")) from None
+        if not token.user.is_active:
+            raise AuthenticationFailed(gettext_lazy("User inactive or deleted."))
+        return self.unexpired(token.user, token)

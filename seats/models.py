@@ -391,6 +391,26 @@ class SeatQuerySet(models.QuerySet):
         filter `removed_on` as they need)."""
         return self.filter(member__isnull=True).exclude(Exists(_held()))
 
+    def free_in(self, account):
+        """`free()` for seats of `account`, reading the seats its open invitations hold once
+        (`held_seat_ids`) instead of once per seat: what the Users page counts (issue 16)."""
+        return self.filter(member__isnull=True).exclude(pk__in=held_seat_ids(account))
+
+    def with_free_now(self, account):
+        """Each seat of `account` annotated with `free_now`: whether `free()` would select it,
+        read in the same row, with the held seats read once (`held_seat_ids`)."""
+        return self.annotate(free_now=models.ExpressionWrapper(
+            Q(member__isnull=True) & ~Q(pk__in=held_seat_ids(account)),
+            output_field=models.BooleanField()))
+
+
+def held_seat_ids(account):
+    """The ids of the seats of `account` that open invitations hold, as an uncorrelated
+    subquery: PostgreSQL reads it once (a hashed subplan) whatever plan it picks for the seats,
+    where `Exists(_held())` may run once per seat (it does for a thousand seats it has no
+    statistics on yet). Never NULL (a `NOT IN` with a NULL would match nothing)."""
+    return Invitation.objects.filter(OPEN_INVITATION, seat__account=account).values("seat_id")
+
 
 class Seat(models.Model):
     """A licence of an account, with its own validity, occupied by at most one member.

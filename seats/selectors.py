@@ -57,7 +57,7 @@ def account_seats_filtered(account, which, as_of, lead_days):
     "expiring" (valid until at most `lead_days` after `as_of`, the expired included) or, for
     anything else, all of them; in number order."""
     qs = account_seats(account)
-    free = Seat.objects.free().values("pk")  # a seat held by an invitation is not free
+    free = Seat.objects.free_in(account).values("pk")  # a seat held by an invitation is not free
     if which == "free":
         return qs.filter(pk__in=free)
     if which == "occupied":
@@ -134,7 +134,7 @@ def users_page_members(account, as_of: date, lead_days: int) -> UsersPageMembers
         account_members(account).annotate(
             only_invited=Exists(invited),
             seats_total=_count(live),
-            seats_free=_count(live.free()),
+            seats_free=_count(live.free_in(account)),
             seats_expiring=_count(live.filter(valid_until__lte=as_of + timedelta(days=lead_days))),
             has_contract=Exists(first_contract),
             contract_ends_on=Subquery(first_contract.values("ends_on")[:1]),

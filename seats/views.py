@@ -15,10 +15,11 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.backends.utils import csrf_input
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext
 
 from billing_site import formatting
 from billing_site.actions import post_only
@@ -159,6 +160,30 @@ def _release_auto_id(member_pk):
     return f"id_release{member_pk}_%s"
 
 
+def _seat_rows(seats, eligible):
+    """What each row of the seats table shows, prepared once per page (issue 16: up to 50 rows,
+    where per-row template tags cost more than the rest of the page): the seat's number and
+    checkbox labels, its dates in the long format (the rows share a few dates: each is
+    formatted once) and, for a free seat when someone can take it, the assignment form."""
+    days = {}
+
+    def day(value):
+        if value not in days:
+            days[value] = formatting.day(value)
+        return days[value]
+
+    for seat in seats:
+        seat.number_label = pgettext("seat", "no. %(number)s") % {"number": seat.number}
+        seat.select_label = _("Select seat no. %(number)s") % {"number": seat.number}
+        seat.valid_until_shown = day(seat.valid_until)
+        seat.paid_through_shown = day(seat.paid_through) if seat.paid_through else ""
+        # set on every row, None included: a template lookup of a missing attribute costs a
+        # `dir()` of the model instance (Django checks whether a property raised it)
+        seat.assign_form = None
+        if eligible and seat.is_free:
+            seat.assign_form = SeatAssignForm(members=eligible, auto_id=f"id_assign{seat.pk}_%s")
+
+
 def _render_users(request, account, *, add_form=None, invite_form=None, release_forms=None):
     """The users page; forms passed in (bound, with errors) replace the blank ones.
 
@@ -198,11 +223,7 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
             "release_open": form is not None,
         })
     eligible = people.eligible
-    if eligible:
-        for seat in seats:
-            if seat.is_free:
-                seat.assign_form = SeatAssignForm(members=eligible,
-                                                  auto_id=f"id_assign{seat.pk}_%s")
+    _seat_rows(seats, eligible)
     addable = services.seats_addable(account, as_of)
     add_form = add_form or SeatsAddForm()
     add_form.fields["count"].widget.attrs["max"] = max(1, addable)
@@ -213,6 +234,11 @@ def _render_users(request, account, *, add_form=None, invite_form=None, release_
         "seats": seats,
         "seats_page": seats_page,
         "seat_filter": which,
+        # the filter and page, posted back by each seat action's form (`_users_url`)
+        "view_query": request.GET.urlencode(),
+        # the hidden CSRF field of the forms on the seat rows, rendered once for all of them (a
+        # token of this request's secret, as `{% csrf_token %}` writes)
+        "csrf_input": csrf_input(request),
         "seat_filters": [("", _("All")), ("free", _("Free")), ("occupied", _("Occupied")),
                          ("expiring", _("Expiring"))],
         "expiring_lead_days": lead_days,

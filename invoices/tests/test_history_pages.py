@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from billing_site.money import money
 from invoices.models import Document, DocumentKind
@@ -125,6 +127,39 @@ def test_history_shows_what_a_correction_corrects_and_the_current_note(acme):
 
     assert "Corrective invoice corrects FV/2026/11/0001" in row(response, correction)
     assert "Zamówienie 117 Change note" in row(response, invoice)
+
+
+def history_queries(user):
+    client = client_for(user)
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(HISTORY)
+    assert response.status_code == 200
+    return len(context.captured_queries)
+
+
+def test_history_costs_five_queries_while_no_order_is_pending(acme):
+    """Issue 16 ("History ≤ 6"): the session, the user with its member and account, the access
+    decision's seat dates, the orders (read once: none is pending, so none is refreshed) and
+    the documents; the same with documents and paid orders listed."""
+    assert history_queries(acme.admin.user) == 5
+    order(acme.account, status=OrderStatus.PAID, as_of=date(2026, 11, 2))
+    rendered(issued_document(acme.account))
+    issued_document(acme.account, kind=DocumentKind.PROFORMA)
+
+    assert history_queries(acme.admin.user) == 5
+
+
+def test_history_refreshes_the_pending_orders_it_lists(acme):
+    """A pending order still payable stays pending; one past its payment window is closed; the
+    list shows both as they are after the refresh, newest first."""
+    stale = order(acme.account, as_of=date(2026, 11, 1))  # payable through 15 November
+    payable = order(acme.account, kind=OrderKind.ADDONS, gross="60.27")
+
+    response = client_for(acme.admin.user).get(HISTORY)
+
+    assert [o.pk for o in response.context["orders"]] == [payable.pk, stale.pk]
+    assert [o.status for o in response.context["orders"]] == [OrderStatus.PENDING,
+                                                             OrderStatus.EXPIRED]
 
 
 def test_history_closes_an_order_past_its_payment_window_before_listing_it(acme):

@@ -256,6 +256,24 @@ def orders_refresh(*, as_of, account=None, batch=500) -> int:
     return closed
 
 
+def account_orders_refreshed(*, account, as_of) -> list[Order]:
+    """The orders of `account`, newest first, each pending one closed first when it can no
+    longer be paid (`order_refresh`, in id order as `orders_refresh`, the basis read once): what
+    the History page lists. One query while no order is pending (issue 16), where
+    `orders_refresh` followed by a read of the list costs two."""
+    orders = list(Order.objects.filter(account=account).order_by("-created_at", "-id"))
+    pending = sorted((order for order in orders if order.status == OrderStatus.PENDING),
+                     key=lambda order: order.pk)
+    if not pending:
+        return orders
+    basis = order_basis(account)
+    refreshed = {}
+    for order in pending:
+        order.account = account  # the same row: no query per order for it
+        refreshed[order.pk] = order_refresh(order=order, as_of=as_of, basis=basis)
+    return [refreshed.get(order.pk, order) for order in orders]
+
+
 def _bought_packs(order) -> dict[str, int]:
     """{add-on code: packs} the order bought (its request's `add_ons`), zero counts left out."""
     request = order_quote(order).request or {}

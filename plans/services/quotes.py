@@ -4,7 +4,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import BooleanField, ExpressionWrapper, OuterRef, Q, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext as _
 
 from billing_site import formatting
@@ -167,12 +167,11 @@ def quote_basis(account, *, with_free=False) -> QuoteBasis:
                   **BillingPolicy.subqueries(_POLICY_FIELDS))
         .get(pk=account.pk)
     )
-    seats = Seat.objects.filter(account=account, removed_on__isnull=True)
+    # in id order, as `Seat.Meta.ordering` within one account, without its join to the account
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True).order_by("id")
     fields = ["id", "valid_until", "paid_through", "created_on"]
     if with_free:
-        free = Seat.objects.filter(account=account).free().values("pk")
-        seats = seats.annotate(free_now=ExpressionWrapper(Q(pk__in=free),
-                                                         output_field=BooleanField()))
+        seats = seats.with_free_now(account)
         fields.append("free_now")
     # rows, not model instances: a thousand instances cost more than the query itself
     seats = tuple(seats.values_list(*fields, named=True))
@@ -254,10 +253,15 @@ def localized_quote(data: dict) -> dict:
     return OrderQuote.from_json(data).to_json()
 
 
+def renewal_order_quote(quote: RenewalQuote, currency: str) -> OrderQuote:
+    """A renewal quote as the typed `OrderQuote` an order would store (see `quote_json`), for a
+    page that shows it without writing it out as JSON."""
+    return OrderQuote.from_pricing(quote.quote, treatment=quote.treatment, currency=currency)
+
+
 def quote_json(quote: RenewalQuote, currency: str) -> dict:
     """The API shape of a quote (and what an order stores): `OrderQuote.to_json` — amounts as
     2-decimal strings; add-on lines follow the seat lines, with `"seat": null` and their
     `add_on` code and `packs`; each line lists its partial months as `partials`; `vat_code`,
     `vat_reason` and `vat_note` say which VAT treatment applies and why."""
-    return OrderQuote.from_pricing(quote.quote, treatment=quote.treatment,
-                                   currency=currency).to_json()
+    return renewal_order_quote(quote, currency).to_json()

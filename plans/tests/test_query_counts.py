@@ -32,9 +32,10 @@ AS_OF = date(2026, 11, 16)
 # policy's paid-grace limit (1), the seats (1), the add-on states with their prices and bought
 # packs (1), the discount ladder (1)
 QUOTE_QUERIES = 4
-# token with its user (1), the access decision: member with its account (1) and the seat dates
-# (1); the scoped account and the admin role come from that member; then the quote
-API_QUERIES = 3 + QUOTE_QUERIES
+# token with its user, the user's member, account and package (1, `seats.auth.
+# MemberTokenAuthentication`), the access decision's seat dates (1); the scoped account and the
+# admin role come from that member; then the quote
+API_QUERIES = 2 + QUOTE_QUERIES
 # session (1), user with its member, account and package (1, `seats.auth`), the access decision's
 # seat dates (1), the quote basis read once for the default target and the quote shown (4), the
 # recurring payments card's saved card (1)

@@ -349,3 +349,27 @@ def test_the_seat_of_an_invitee_who_has_not_accepted_is_not_removed_with_them(tr
     seat.refresh_from_db()
     assert seat.removed_on is None and seat.member_id is None
     assert not Seat.objects.filter(pk=seat.pk).free().exists()  # still held by the invitation
+
+
+def test_the_free_now_flag_of_each_seat_agrees_with_free(trial):
+    """`Seat.objects.with_free_now(account)` (the Renew page reads it with the seats, issue 16)
+    flags exactly the seats `free()` selects, and `free_in(account)` (the Users page's count)
+    selects them too: the admin's seat is occupied, a seat held by an open
+    invitation is not free, and the seat of a cancelled invitation (which keeps pointing at
+    it) is free again."""
+    account, admin = trial(1)
+    held = services.member_invite(account=account, email=KINDS["fresh"], role=MemberRole.USER,
+                                  actor=admin.user, as_of=NOON.date())
+    services.member_invite(account=account, email=KINDS["member"], role=MemberRole.USER,
+                           actor=admin.user, as_of=NOON.date())
+    cancelled = Invitation.objects.get(account=account, email=KINDS["member"])
+    services.invitation_cancel(account=account, invitation=cancelled, actor=admin.user,
+                               as_of=NOON.date())
+    seats = Seat.objects.filter(account=account, removed_on__isnull=True)
+
+    flags = dict(seats.with_free_now(account).values_list("pk", "free_now"))
+    free = set(seats.free().values_list("pk", flat=True))
+
+    assert flags == {seat.pk: seat.pk in free for seat in seats}
+    assert set(seats.free_in(account).values_list("pk", flat=True)) == free
+    assert flags == {admin.seat.pk: False, held.seat.pk: False, cancelled.seat_id: True}
